@@ -1,0 +1,86 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp, createMetricsRegistry } from '../http/index.ts';
+import { WorkspaceService } from '../workspaces/index.ts';
+import { startWorker, type RunningWorker } from '../worker/index.ts';
+import { configure, connect, StartupError, type Runtime } from './startup.ts';
+import { migrate } from '../db/index.ts';
+import { isUuid } from '../common/ids.ts';
+
+/** `formhub serve|api|worker`: runs until SIGTERM or SIGINT, then shuts down gracefully. */
+export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
+  const runtime = await connect(configure(), { migrate: true });
+  const { config, logger } = runtime;
+  let app: FastifyInstance | undefined;
+  let worker: RunningWorker | undefined;
+  const metrics = createMetricsRegistry();
+  if (mode !== 'worker') {
+    app = await buildApp({ ...runtime, metrics, logger: { level: config.logLevel } });
+    await app.listen({ port: config.port, host: config.host });
+  }
+  if (mode !== 'api') worker = await startWorker(runtime);
+  logger.info({ mode, port: app ? config.port : undefined, database: runtime.db.kind }, 'formhub is running');
+  onShutdown(async () => {
+    logger.info('shutting down: no new requests, finishing in-flight work');
+    await app?.close();
+    await worker?.close();
+    await closeRuntime(runtime);
+  });
+}
+
+/** `formhub migrate`: applies pending migrations and exits. */
+export async function runMigrate(): Promise<void> {
+  const runtime = await connect(configure(), { migrate: false });
+  const applied = await migrate(runtime.db);
+  console.log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'the database is up to date');
+  await closeRuntime(runtime);
+}
+
+/**
+ * `formhub keys create`: a key for an existing workspace (`--workspace <id>`) or a new
+ * workspace with its first key (`--new-workspace <name>`). Prints the key once.
+ */
+export async function runKeysCreate(options: { workspace?: string; newWorkspace?: string; name: string }) {
+  if (!options.workspace === !options.newWorkspace) {
+    throw new StartupError('keys create needs exactly one of --workspace <id> or --new-workspace <name>');
+  }
+  const runtime = await connect(configure(), { migrate: true });
+  try {
+    const service = new WorkspaceService(runtime.db, runtime.config.adminKey);
+    if (options.newWorkspace) {
+      const created = await service.createWorkspace(options.newWorkspace);
+      console.log(JSON.stringify({ workspace_id: created.id, name: created.name, key: created.api_key }));
+    } else {
+      const id = options.workspace!;
+      const exists = isUuid(id) && (await runtime.db.query('SELECT 1 FROM workspaces WHERE id = $1', [id])).rows.length;
+      if (!exists) throw new StartupError(`no workspace ${id}`);
+      const key = await service.createKey(id, options.name);
+      console.log(JSON.stringify({ workspace_id: id, id: key.id, name: key.name, key: key.key }));
+    }
+  } finally {
+    await closeRuntime(runtime);
+  }
+}
+
+async function closeRuntime(runtime: Runtime): Promise<void> {
+  await runtime.db.close().catch(() => undefined);
+  runtime.redis.disconnect();
+}
+
+function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    stop().then(
+      () => process.exit(0),
+      (error) => {
+        console.error(`formhub: error during shutdown after ${signal}: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}

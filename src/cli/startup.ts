@@ -1,0 +1,62 @@
+import pino, { type Logger } from 'pino';
+import { ConfigError, loadConfig, loadEncryptionKey, processEnv, type Config } from '../config/index.ts';
+import { describeDatabase, migrate, openDatabase, type Database } from '../db/index.ts';
+import { checkRedis, createRedis, describeRedis, type Redis } from '../redis/index.ts';
+
+/** A startup problem: printed as one line, then the process exits non-zero. */
+export class StartupError extends Error {}
+
+/** Reads the configuration, or throws StartupError with one line per bad variable. */
+export function configure(): Config {
+  try {
+    return loadConfig(processEnv());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new StartupError(error.problems.map((p) => `invalid configuration: ${p}`).join('\n'));
+    }
+    throw error;
+  }
+}
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  redis: Redis;
+}
+
+/** Connects to Redis and the database (migrating it), saying plainly what is missing. */
+export async function connect(config: Config, options: { migrate: boolean }): Promise<Runtime> {
+  const logger = pino({ level: config.logLevel, base: { service: 'formhub' } });
+  try {
+    await checkRedis(config.redis.url);
+  } catch (error) {
+    throw new StartupError(
+      `cannot reach Redis at ${describeRedis(config.redis.url)} (${reason(error)}). ` +
+        'Start it (redis-server --daemonize yes) or set REDIS_URL.',
+    );
+  }
+  loadEncryptionKey(config);
+  const db = await openDatabase(config);
+  try {
+    await db.ping();
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw new StartupError(
+      `cannot reach PostgreSQL at ${describeDatabase(config)} (${reason(error)}). ` +
+        'Start PostgreSQL or fix DATABASE_URL; unset it to use the embedded database.',
+    );
+  }
+  if (options.migrate) {
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  }
+  const redis = createRedis(config);
+  await redis.connect();
+  return { config, logger, db, redis };
+}
+
+function reason(error: unknown): string {
+  const e = error as { code?: string; message?: string; errors?: { code?: string }[] };
+  return e.code ?? e.errors?.[0]?.code ?? e.message ?? String(error);
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { parseDuration, parseDurationList } from './durations.ts';
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const ms = parseDuration(v ?? fallback);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 500ms, 30s, 5m or 1h' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || isUrl(v, protocols), {
+      message: `must be a URL (${protocols.join(' or ')})`,
+    })
+    .transform((v) => (v ? v : undefined));
+
+function isUrl(text: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(text).protocol.replace(/:$/, ''));
+  } catch {
+    return false;
+  }
+}
+
+/** The environment variables formhub reads, with their defaults (DESIGN.md section 2). */
+export const envSchema = z.object({
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().optional().default('0.0.0.0'),
+  DATABASE_URL: url(['postgres', 'postgresql']),
+  DATABASE_REPLICA_URL: url(['postgres', 'postgresql']),
+  DATABASE_POOL_MIN: int(10, 0, 1000),
+  DATABASE_POOL_MAX: int(50, 1, 1000),
+  DATA_DIR: z.string().min(1).optional().default('./data'),
+  REDIS_URL: url(['redis', 'rediss']).transform((v) => v ?? 'redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().optional().default('formhub:'),
+  FORMHUB_ADMIN_KEY: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  FORMHUB_ENCRYPTION_KEY: z
+    .string()
+    .optional()
+    .refine((v) => !v || Buffer.from(v, 'base64').length === 32, {
+      message: 'must be 32 bytes in base64 (openssl rand -base64 32)',
+    }),
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const list = parseDurationList(v ?? '1s,5s,30s,5m,30m');
+      if (!list) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of durations (1s,5s,30s)' });
+        return z.NEVER;
+      }
+      return list;
+    }),
+  WEBHOOK_TIMEOUT_MS: int(10_000, 100, 300_000),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: bool(false),
+  CACHE_L1_TTL: duration('5m'),
+  CACHE_L2_TTL: duration('1h'),
+  FEATURE_ANALYTICS: bool(true),
+  FEATURE_REPORTS: bool(true),
+  FEATURE_CONNECTORS: bool(true),
+  SMTP_URL: url(['smtp', 'smtps']),
+  REPORT_FROM: z.string().optional(),
+  NANGO_HOST: url(['http', 'https']),
+  NANGO_SECRET_KEY: z.string().optional(),
+  PLUGINS_DIR: z.string().optional().default('./plugins'),
+  SLACK_API_URL: url(['http', 'https']).transform((v) => v ?? 'https://slack.com/api/'),
+  GOOGLE_API_ROOT_URL: url(['http', 'https']).transform((v) => v ?? 'https://sheets.googleapis.com/'),
+  SALESFORCE_LOGIN_URL: url(['http', 'https']).transform((v) => v ?? 'https://login.salesforce.com'),
+  RATE_LIMIT_PER_IP: int(3000, 0, 10_000_000),
+  RATE_LIMIT_PER_FORM: int(30_000, 0, 100_000_000),
+  RATE_LIMIT_WINDOW: duration('1m'),
+  IMPORT_BODY_LIMIT_MB: int(1024, 1, 65_536),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .optional()
+    .default('info'),
+});
+
+export type Env = z.output<typeof envSchema>;

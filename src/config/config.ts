@@ -1,0 +1,115 @@
+import { envSchema, type Env } from './config-schema.ts';
+
+/** The hub's configuration, parsed once at start and frozen. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly database: {
+    /** Unset: the embedded PGlite database in `dataDir`. */
+    readonly url: string | undefined;
+    readonly replicaUrl: string | undefined;
+    readonly poolMin: number;
+    readonly poolMax: number;
+  };
+  readonly dataDir: string;
+  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly adminKey: string | undefined;
+  /** base64 of 32 bytes; unset means "generate one into DATA_DIR" (see loadEncryptionKey). */
+  readonly encryptionKey: string | undefined;
+  readonly webhooks: {
+    readonly retryScheduleMs: readonly number[];
+    readonly timeoutMs: number;
+    readonly allowPrivateTargets: boolean;
+  };
+  readonly cache: { readonly l1TtlMs: number; readonly l2TtlMs: number };
+  readonly features: { readonly analytics: boolean; readonly reports: boolean; readonly connectors: boolean };
+  readonly smtp: { readonly url: string | undefined; readonly from: string | undefined };
+  readonly nango: { readonly host: string | undefined; readonly secretKey: string | undefined };
+  readonly pluginsDir: string;
+  readonly connectors: {
+    readonly slackApiUrl: string;
+    readonly googleApiRootUrl: string;
+    readonly salesforceLoginUrl: string;
+  };
+  readonly rateLimit: { readonly perIp: number; readonly perForm: number; readonly windowMs: number };
+  readonly importBodyLimitBytes: number;
+  readonly logLevel: Env['LOG_LEVEL'];
+}
+
+/** Thrown when the environment is invalid; `problems` holds one line per variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the environment. Throws ConfigError naming each bad variable.
+ *
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const got = env[name];
+      const shown = got === undefined || /KEY|SECRET|URL/.test(name) ? '' : ` (got "${got}")`;
+      return `${name} ${issue.message}${shown}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  if (e.DATABASE_POOL_MIN > e.DATABASE_POOL_MAX) {
+    throw new ConfigError(['DATABASE_POOL_MIN must not exceed DATABASE_POOL_MAX']);
+  }
+  return deepFreeze(toConfig(e));
+}
+
+function toConfig(e: Env): Config {
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database: {
+      url: e.DATABASE_URL,
+      replicaUrl: e.DATABASE_REPLICA_URL,
+      poolMin: e.DATABASE_POOL_MIN,
+      poolMax: e.DATABASE_POOL_MAX,
+    },
+    dataDir: e.DATA_DIR,
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    adminKey: e.FORMHUB_ADMIN_KEY,
+    encryptionKey: e.FORMHUB_ENCRYPTION_KEY || undefined,
+    webhooks: {
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    },
+    cache: { l1TtlMs: e.CACHE_L1_TTL, l2TtlMs: e.CACHE_L2_TTL },
+    features: {
+      analytics: e.FEATURE_ANALYTICS,
+      reports: e.FEATURE_REPORTS,
+      connectors: e.FEATURE_CONNECTORS,
+    },
+    smtp: { url: e.SMTP_URL, from: e.REPORT_FROM },
+    nango: { host: e.NANGO_HOST, secretKey: e.NANGO_SECRET_KEY },
+    pluginsDir: e.PLUGINS_DIR,
+    connectors: {
+      slackApiUrl: e.SLACK_API_URL,
+      googleApiRootUrl: e.GOOGLE_API_ROOT_URL,
+      salesforceLoginUrl: e.SALESFORCE_LOGIN_URL,
+    },
+    rateLimit: { perIp: e.RATE_LIMIT_PER_IP, perForm: e.RATE_LIMIT_PER_FORM, windowMs: e.RATE_LIMIT_WINDOW },
+    importBodyLimitBytes: e.IMPORT_BODY_LIMIT_MB * 1024 * 1024,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

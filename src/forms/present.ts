@@ -1,0 +1,35 @@
+import type { FormRow } from './queries.ts';
+
+/** A form as the API shows it to its workspace. */
+export function presentForm(row: FormRow) {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    status: row.status,
+    version: row.version,
+    fields: row.fields,
+    calculated_fields: row.calculated_fields,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** The public view of a published form: what a form renderer needs, nothing more. */
+export function presentPublicForm(row: FormRow) {
+  return { id: row.id, title: row.title, description: row.description, version: row.version, fields: row.fields };
+}
+
+/** A strong ETag for the public schema: it changes exactly when `version` does. */
+export function schemaEtag(row: FormRow): string {
+  return `"${row.id}.v${row.version}"`;
+}
+
+/** True when an `If-None-Match` header names this ETag (weak comparison, `*` matches). */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((candidate) => {
+    const tag = candidate.trim().replace(/^W\//, '');
+    return tag === '*' || tag === etag;
+  });
+}

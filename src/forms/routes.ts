@@ -1,0 +1,121 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { type AuthHooks, workspaceOf } from '../http/auth.ts';
+import { decodeIdCursor, encodeCursor } from '../http/cursor.ts';
+import { errorResponses, IdParams, Page, PageQuery } from '../http/schemas.ts';
+import { etagMatches, presentForm, presentPublicForm, schemaEtag } from './present.ts';
+import { CreateFormBody, FormSchema, PublicFormSchema, UpdateFormBody } from './schemas.ts';
+import type { FormService } from './service.ts';
+
+export interface FormRoutesOptions {
+  service: FormService;
+  auth: AuthHooks;
+}
+
+const secured = { security: [{ bearerAuth: [] }], tags: ['forms'] };
+
+/** CRUD on forms, and the public schema of a published form. */
+export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (app, { service, auth }) => {
+  app.post(
+    '/forms',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'Create a form (status defaults to published)',
+        body: CreateFormBody,
+        response: { 201: FormSchema, ...errorResponses(401, 403, 422) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(presentForm(await service.create(workspaceOf(request), request.body))),
+  );
+
+  app.get(
+    '/forms',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: "List the workspace's forms, newest first",
+        querystring: Type.Object(PageQuery),
+        response: { 200: Page(FormSchema), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
+      const rows = await service.list(workspaceOf(request), limit + 1, before);
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        data: page.map(presentForm),
+        next_cursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/forms/:id',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'Get a form',
+        params: IdParams,
+        response: { 200: FormSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => presentForm(await service.get(workspaceOf(request), request.params.id)),
+  );
+
+  app.patch(
+    '/forms/:id',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'Change a form; bumps its version',
+        params: IdParams,
+        body: UpdateFormBody,
+        response: { 200: FormSchema, ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request) => presentForm(await service.update(workspaceOf(request), request.params.id, request.body)),
+  );
+
+  app.delete(
+    '/forms/:id',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'Delete a form (its responses go with it)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      await service.delete(workspaceOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/forms/:id/schema',
+    {
+      schema: {
+        tags: ['public'],
+        summary: 'The public schema of a published form, with ETag; no key needed',
+        params: IdParams,
+        response: { 200: PublicFormSchema, 304: Type.Null(), ...errorResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      const form = await service.getPublished(request.params.id);
+      const etag = schemaEtag(form);
+      reply.header('etag', etag).header('cache-control', 'public, max-age=60, must-revalidate');
+      if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      return presentPublicForm(form);
+    },
+  );
+};

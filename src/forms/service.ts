@@ -1,0 +1,87 @@
+import { isUuid, uuidv7 } from '../common/ids.ts';
+import type { Database } from '../db/index.ts';
+import { notFound, validationFailed } from '../errors/index.ts';
+import { checkLogic } from './calculated-fields.ts';
+import type { CalculatedField, Field, FieldIssue } from './field.ts';
+import * as q from './queries.ts';
+import type { CreateFormInput, UpdateFormInput } from './schemas.ts';
+import { validateFormDefinition } from './validate-definition.ts';
+
+export type { FormRow } from './queries.ts';
+
+/** Forms: definitions validated once here, so every response is validated against a sound form. */
+export class FormService {
+  constructor(private readonly db: Database) {}
+
+  async create(workspaceId: string, input: CreateFormInput): Promise<q.FormRow> {
+    const fields = input.fields as Field[];
+    const calculatedFields = (input.calculated_fields ?? []) as CalculatedField[];
+    assertSoundDefinition(fields, calculatedFields);
+    return q.insertForm(this.db, {
+      id: uuidv7(),
+      workspaceId,
+      title: input.title,
+      description: input.description ?? null,
+      status: input.status ?? 'published',
+      fields,
+      calculatedFields,
+      now: new Date(),
+    });
+  }
+
+  /** A live form of the workspace, or 404. */
+  async get(workspaceId: string, id: string): Promise<q.FormRow> {
+    const form = isUuid(id) ? await q.findForm(this.db, workspaceId, id) : undefined;
+    if (!form) throw notFound('form');
+    return form;
+  }
+
+  /** A published form for the public routes, or 404 (drafts and deleted forms are invisible). */
+  async getPublished(id: string): Promise<q.FormRow> {
+    const form = isUuid(id) ? await q.findFormById(this.db, id) : undefined;
+    if (!form || form.status !== 'published') throw notFound('form');
+    return form;
+  }
+
+  /**
+   * The form a submission goes to: with a workspace key, any live form of that workspace
+   * (drafts included, for testing); without one, published forms only.
+   */
+  async getForSubmission(id: string, workspaceId: string | undefined): Promise<q.FormRow> {
+    return workspaceId ? this.get(workspaceId, id) : this.getPublished(id);
+  }
+
+  list(workspaceId: string, limit: number, beforeId?: string): Promise<q.FormRow[]> {
+    return q.listForms(this.db.reader, workspaceId, limit, beforeId);
+  }
+
+  async update(workspaceId: string, id: string, input: UpdateFormInput): Promise<q.FormRow> {
+    const current = await this.get(workspaceId, id);
+    const fields = (input.fields ?? current.fields) as Field[];
+    const calculatedFields = (input.calculated_fields ?? current.calculated_fields) as CalculatedField[];
+    assertSoundDefinition(fields, calculatedFields);
+    const updated = await q.updateForm(this.db, workspaceId, id, {
+      title: input.title ?? current.title,
+      description: input.description === undefined ? current.description : input.description,
+      status: input.status ?? current.status,
+      fields,
+      calculatedFields,
+      now: new Date(),
+    });
+    if (!updated) throw notFound('form');
+    return updated;
+  }
+
+  async delete(workspaceId: string, id: string): Promise<void> {
+    if (!isUuid(id) || !(await q.softDeleteForm(this.db, workspaceId, id))) throw notFound('form');
+  }
+}
+
+function assertSoundDefinition(fields: Field[], calculatedFields: CalculatedField[]): void {
+  const issues: FieldIssue[] = validateFormDefinition({ fields, calculated_fields: calculatedFields });
+  calculatedFields.forEach((calculated, i) => {
+    const problem = checkLogic(calculated.logic);
+    if (problem) issues.push({ field: `calculated_fields[${i}].logic`, message: problem });
+  });
+  if (issues.length > 0) throw validationFailed('the form definition breaks the rules', issues);
+}

@@ -1,0 +1,80 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/index.ts';
+import type { Database } from '../db/index.ts';
+import { uuidv7 } from '../common/ids.ts';
+import { FormService, formRoutes } from '../forms/index.ts';
+import type { Redis } from '../redis/index.ts';
+import { ResponseService, responseRoutes } from '../responses/index.ts';
+import { WorkspaceService, workspaceRoutes } from '../workspaces/index.ts';
+import { createAuthHooks } from './auth.ts';
+import { registerErrorHandler } from './error-handler.ts';
+import { registerHealthRoutes } from './health.ts';
+import { createMetricsRegistry, registerHttpMetrics } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
+import { createRateLimiter, MemoryCounterStore, RedisCounterStore } from './rate-limit.ts';
+import { ErrorBody } from './schemas.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  redis: Redis;
+  /** A shared registry when API and worker run in one process. */
+  metrics?: Registry;
+  /** pino options or false; defaults to JSON logs at the configured level. */
+  logger?: boolean | object;
+}
+
+/** 1 MiB: the largest response (or any JSON body but an import) the API accepts. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+const VERSION = '0.1.0';
+
+/** Builds the HTTP API: every route, the error handler, metrics, health and OpenAPI. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db, redis } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel },
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => uuidv7(),
+    trustProxy: false,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerErrorHandler(app);
+  app.addSchema(ErrorBody);
+  registerHttpMetrics(app, deps.metrics ?? createMetricsRegistry());
+  registerHealthRoutes(app, { database: () => db.ping(), redis: async () => void (await redis.ping()) });
+  await registerOpenApi(app, VERSION);
+
+  const workspaces = new WorkspaceService(db, config.adminKey);
+  const forms = new FormService(db);
+  const responses = new ResponseService(db, forms);
+  const auth = createAuthHooks((key) => workspaces.authenticate(key));
+  const rateLimit = createRateLimiter(
+    new RedisCounterStore(redis, config.redis.prefix),
+    new MemoryCounterStore(),
+    config.rateLimit,
+  );
+
+  await app.register(
+    async (api) => {
+      await api.register(workspaceRoutes, { service: workspaces, auth });
+      await api.register(formRoutes, { service: forms, auth });
+      await api.register(responseRoutes, {
+        service: responses,
+        forms,
+        db,
+        auth,
+        rateLimit,
+        importBodyLimitBytes: config.importBodyLimitBytes,
+      });
+    },
+    { prefix: '/api/v2' },
+  );
+  return app;
+}

@@ -1,0 +1,71 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors/index.ts';
+import type { Principal } from '../workspaces/index.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hooks when the request carries a valid bearer key. */
+    principal?: Principal;
+  }
+}
+
+type Authenticate = (key: string) => Promise<Principal | undefined>;
+type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** The bearer key of a request, or undefined when there is no Authorization header. */
+export function bearerKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new AppError('unauthorized', 'Authorization must be "Bearer <key>"');
+  return match[1];
+}
+
+/** The auth hooks routes choose from: `workspace`, `admin`, or `optional` (public routes). */
+export interface AuthHooks {
+  workspace: Hook;
+  admin: Hook;
+  optional: Hook;
+}
+
+/** Builds the preHandler hooks that resolve the bearer key to a principal. */
+export function createAuthHooks(authenticate: Authenticate): AuthHooks {
+  const resolve = async (request: FastifyRequest, required: boolean): Promise<Principal | undefined> => {
+    const key = bearerKey(request);
+    if (!key) {
+      if (required) throw new AppError('unauthorized', 'an API key is required (Authorization: Bearer <key>)');
+      return undefined;
+    }
+    const principal = await authenticate(key);
+    if (!principal) throw new AppError('unauthorized', 'the API key is not valid');
+    request.principal = principal;
+    return principal;
+  };
+  return {
+    async workspace(request) {
+      const principal = await resolve(request, true);
+      if (principal?.kind !== 'workspace') {
+        throw new AppError('forbidden', 'this route needs a workspace API key, not the admin key');
+      }
+    },
+    async admin(request) {
+      const principal = await resolve(request, true);
+      if (principal?.kind !== 'admin') throw new AppError('forbidden', 'this route needs the admin key');
+    },
+    async optional(request) {
+      await resolve(request, false);
+    },
+  };
+}
+
+/** The workspace of an authenticated request (after the `workspace` hook). */
+export function workspaceOf(request: FastifyRequest): string {
+  const principal = request.principal;
+  if (principal?.kind !== 'workspace') throw new AppError('unauthorized', 'an API key is required');
+  return principal.workspaceId;
+}
+
+/** The workspace of an optional-auth request, when it carried a workspace key. */
+export function optionalWorkspaceOf(request: FastifyRequest): string | undefined {
+  return request.principal?.kind === 'workspace' ? request.principal.workspaceId : undefined;
+}

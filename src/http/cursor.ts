@@ -1,0 +1,34 @@
+import { isUuid } from '../common/ids.ts';
+import { invalidRequest } from '../errors/index.ts';
+
+/**
+ * Opaque pagination cursors: base64url of a small JSON value naming the last row seen.
+ *
+ * @example encodeCursor({ t: '2026-11-28T10:00:00.000Z', id: '0193...' })
+ */
+export function encodeCursor(position: Record<string, string>): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+/** Decodes a cursor made by encodeCursor with these keys; 400 when it is not one. */
+export function decodeCursor<K extends string>(cursor: string, keys: readonly K[]): Record<K, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    keys.every((k) => typeof (value as Record<string, unknown>)[k] === 'string');
+  if (!ok) throw invalidRequest('cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this API' }]);
+  return value as Record<K, string>;
+}
+
+/** Decodes an `{id}` cursor, checking the id is a UUID. */
+export function decodeIdCursor(cursor: string): string {
+  const { id } = decodeCursor(cursor, ['id']);
+  if (!isUuid(id)) throw invalidRequest('cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this API' }]);
+  return id;
+}

@@ -1,0 +1,72 @@
+import type { Redis } from 'ioredis';
+import { AppError } from '../errors/index.ts';
+
+/** Counts hits per key in fixed windows; answers the counts after this hit. */
+export interface CounterStore {
+  hit(keys: readonly string[], windowMs: number): Promise<number[]>;
+}
+
+/** Counters in Redis, shared by every process of the hub. */
+export class RedisCounterStore implements CounterStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async hit(keys: readonly string[], windowMs: number): Promise<number[]> {
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.incr(this.prefix + key).pexpire(this.prefix + key, windowMs);
+    const results = (await pipeline.exec()) ?? [];
+    return keys.map((_, i) => {
+      const [error, count] = results[i * 2] ?? [new Error('no reply'), 0];
+      if (error) throw error;
+      return Number(count);
+    });
+  }
+}
+
+/** Counters in this process: the fallback while Redis is unreachable. */
+export class MemoryCounterStore implements CounterStore {
+  private readonly counts = new Map<string, number>();
+  private window = '';
+
+  async hit(keys: readonly string[], _windowMs: number): Promise<number[]> {
+    const current = keys[0]?.split(':').pop() ?? '';
+    if (current !== this.window) {
+      this.counts.clear();
+      this.window = current;
+    }
+    return keys.map((key) => {
+      const count = (this.counts.get(key) ?? 0) + 1;
+      this.counts.set(key, count);
+      return count;
+    });
+  }
+}
+
+export interface RateLimitOptions {
+  perIp: number;
+  perForm: number;
+  windowMs: number;
+}
+
+/**
+ * Fixed-window limits for the public endpoints, per client address and per form (0 turns
+ * a limit off). Over a limit: 429 `rate_limited` with `Retry-After` (seconds to the next
+ * window). Uses Redis, or this process's memory while Redis is down.
+ */
+export function createRateLimiter(primary: CounterStore, fallback: CounterStore, options: RateLimitOptions) {
+  const { perIp, perForm, windowMs } = options;
+  return async function limit(ip: string, formId: string, now = Date.now()): Promise<void> {
+    if (perIp === 0 && perForm === 0) return;
+    const window = Math.floor(now / windowMs);
+    const keys = [`rl:ip:${ip}:${window}`, `rl:form:${formId}:${window}`];
+    const [ipCount = 0, formCount = 0] = await primary.hit(keys, windowMs).catch(() => fallback.hit(keys, windowMs));
+    if ((perIp > 0 && ipCount > perIp) || (perForm > 0 && formCount > perForm)) {
+      const retryAfter = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
+      throw new AppError('rate_limited', 'too many requests; retry later', [], { 'retry-after': String(retryAfter) });
+    }
+  };
+}
+
+export type RateLimiter = ReturnType<typeof createRateLimiter>;

@@ -1,0 +1,95 @@
+import { uuidv7 } from '../common/ids.ts';
+import type { Database } from '../db/index.ts';
+import { validationFailed, type ErrorDetail } from '../errors/index.ts';
+import { compileValidator, computeCalculated, type FormRow } from '../forms/index.ts';
+import { insertImportBatch, type ImportBatch } from './queries.ts';
+
+const BATCH_SIZE = 2_000;
+const MAX_DETAILS = 100;
+
+type Row = { index: number; value: unknown };
+
+/**
+ * Imports historical responses in one transaction, streaming: rows are validated as they
+ * arrive and inserted in batches, so memory holds one batch however large the import.
+ * One invalid row rejects the whole import (rolled back) with 422 naming each bad row
+ * (`[3].email`); no event is raised, so no integration is notified.
+ */
+export async function importResponses(db: Database, form: FormRow, rows: AsyncIterable<Row>): Promise<number> {
+  const validate = compileValidator(form.fields, form.calculated_fields.map((c) => c.key));
+  const details: ErrorDetail[] = [];
+  let imported = 0;
+  await db.transaction(async (tx) => {
+    let batch = emptyBatch();
+    const flush = async () => {
+      if (batch.ids.length === 0) return;
+      imported += await insertImportBatch(tx, form.workspace_id, form.id, form.version, batch);
+      batch = emptyBatch();
+    };
+    for await (const { index, value } of rows) {
+      const row = checkRow(value, index, details);
+      if (!row) continue;
+      const issues = validate(row.data, { completed: row.completed });
+      if (issues.length > 0) {
+        for (const issue of issues) addDetail(details, `[${index}].${issue.field}`, issue.message);
+        continue;
+      }
+      if (details.length > 0) continue; // the import fails; keep reading only to report more rows
+      batch.ids.push(uuidv7(row.submittedAt.getTime()));
+      batch.data.push(JSON.stringify(computeCalculated(form.calculated_fields, row.data)));
+      batch.completed.push(row.completed);
+      batch.submittedAt.push(row.submittedAt.toISOString());
+      if (batch.ids.length >= BATCH_SIZE) await flush();
+    }
+    if (details.length > 0) throw validationFailed('the import has invalid rows; nothing was imported', details);
+    await flush();
+  });
+  return imported;
+}
+
+function emptyBatch(): ImportBatch {
+  return { ids: [], data: [], completed: [], submittedAt: [] };
+}
+
+function addDetail(details: ErrorDetail[], field: string, message: string): void {
+  if (details.length < MAX_DETAILS) details.push({ field, message });
+}
+
+interface ImportRow {
+  data: Record<string, unknown>;
+  submittedAt: Date;
+  completed: boolean;
+}
+
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Checks one row's shape: `{data: {...}, submitted_at: ISO 8601, completed?: boolean}`. */
+function checkRow(value: unknown, index: number, details: ErrorDetail[]): ImportRow | undefined {
+  if (!isObject(value)) {
+    addDetail(details, `[${index}]`, 'must be an object with data and submitted_at');
+    return undefined;
+  }
+  const before = details.length;
+  if (!isObject(value.data)) addDetail(details, `[${index}].data`, 'must be an object');
+  const at = typeof value.submitted_at === 'string' && ISO_DATETIME.test(value.submitted_at)
+    ? new Date(value.submitted_at)
+    : undefined;
+  if (!at || Number.isNaN(at.getTime())) {
+    addDetail(details, `[${index}].submitted_at`, 'must be an ISO 8601 date-time with a time zone');
+  }
+  if (value.completed !== undefined && typeof value.completed !== 'boolean') {
+    addDetail(details, `[${index}].completed`, 'must be true or false');
+  }
+  const unknown = Object.keys(value).filter((k) => !['data', 'submitted_at', 'completed', 'metadata'].includes(k));
+  for (const key of unknown) addDetail(details, `[${index}].${key}`, 'is not a known property');
+  if (details.length > before) return undefined;
+  return {
+    data: value.data as Record<string, unknown>,
+    submittedAt: at!,
+    completed: (value.completed as boolean | undefined) ?? true,
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,4 @@
+export { ResponseService } from './service.ts';
+export { responseRoutes } from './routes.ts';
+export { importResponses } from './import.ts';
+export { presentResponse, type PresentedResponse } from './present.ts';

@@ -1,0 +1,187 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Readable } from 'node:stream';
+import { Type } from 'typebox';
+import { AppError, invalidRequest } from '../errors/index.ts';
+import type { FormService } from '../forms/index.ts';
+import { type AuthHooks, optionalWorkspaceOf, workspaceOf } from '../http/auth.ts';
+import { encodeCursor } from '../http/cursor.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import { errorResponses, IdParams, Page } from '../http/schemas.ts';
+import type { Database } from '../db/index.ts';
+import { importResponses } from './import.ts';
+import { detectImportFormat, ImportSyntaxError, readImportRows } from './import-reader.ts';
+import { parseBound, parseProjection, parseResponseCursor } from './list-params.ts';
+import { presentResponse } from './present.ts';
+import * as s from './schemas.ts';
+import type { ResponseService } from './service.ts';
+
+export interface ResponseRoutesOptions {
+  service: ResponseService;
+  forms: FormService;
+  db: Database;
+  auth: AuthHooks;
+  rateLimit: RateLimiter;
+  importBodyLimitBytes: number;
+}
+
+const secured = { security: [{ bearerAuth: [] }], tags: ['responses'] };
+
+/** Submitting, continuing, listing, deleting and importing responses. */
+export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app, opts) => {
+  const { service, forms, auth, rateLimit } = opts;
+
+  app.post(
+    '/forms/:id/responses',
+    {
+      preHandler: auth.optional,
+      schema: {
+        tags: ['public', 'responses'],
+        summary: 'Submit a response (no key needed for a published form)',
+        params: IdParams,
+        headers: s.SubmitHeaders,
+        body: s.SubmitBody,
+        response: { 201: s.SubmittedResponseSchema, ...errorResponses(400, 401, 404, 409, 413, 422, 429) },
+      },
+    },
+    async (request, reply) => {
+      const workspaceId = optionalWorkspaceOf(request);
+      if (!workspaceId) await rateLimit(request.ip, request.params.id);
+      const form = await forms.getForSubmission(request.params.id, workspaceId);
+      const result = await service.submit(form, request.body, request.headers['idempotency-key']);
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(result.response);
+    },
+  );
+
+  app.get(
+    '/forms/:id/responses',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'List live responses, newest first',
+        params: IdParams,
+        querystring: s.ListQuery,
+        response: { 200: Page(s.ResponseSchema), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const workspaceId = workspaceOf(request);
+      const query = request.query;
+      const form = await forms.get(workspaceId, request.params.id);
+      if (query.filter !== undefined) {
+        throw invalidRequest('filter is not supported yet', [
+          { field: 'filter', message: 'the query DSL on listings arrives with the analytics module' },
+        ]);
+      }
+      const projection = parseProjection(form, query.fields);
+      const limit = query.limit ?? 50;
+      const rows = await service.list(workspaceId, form.id, {
+        limit: limit + 1,
+        since: parseBound('since', query.since),
+        until: parseBound('until', query.until),
+        completed: query.completed,
+        before: parseResponseCursor(query.cursor),
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        data: page.map((row) => presentResponse(row, projection)),
+        next_cursor:
+          rows.length > limit && last ? encodeCursor({ t: last.submitted_at.toISOString(), id: last.id }) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/responses/:id',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'Get a response',
+        params: IdParams,
+        response: { 200: s.ResponseSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => service.get(workspaceOf(request), request.params.id),
+  );
+
+  app.patch(
+    '/responses/:id',
+    {
+      preHandler: auth.optional,
+      schema: {
+        tags: ['public', 'responses'],
+        summary: 'Continue a partial response (X-Resume-Token or a key): merge data, maybe complete it',
+        params: IdParams,
+        headers: s.PatchHeaders,
+        body: s.PatchBody,
+        response: { 200: s.ResponseSchema, ...errorResponses(401, 404, 409, 422) },
+      },
+    },
+    async (request) => {
+      const workspaceId = optionalWorkspaceOf(request);
+      const token = request.headers['x-resume-token'];
+      if (!workspaceId && !token) throw new AppError('unauthorized', 'send X-Resume-Token or an API key');
+      const credential = workspaceId ? { workspaceId } : { resumeToken: token! };
+      return service.patch(request.params.id, request.body, credential);
+    },
+  );
+
+  app.delete(
+    '/responses/:id',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'Delete a response (soft: gone from lists, analytics and exports)',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      await service.delete(workspaceOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  await app.register(importRoute, opts);
+};
+
+/** Bulk import, in its own context: its body is streamed, not parsed up front. */
+const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app, opts) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { bodyLimit: opts.importBodyLimitBytes }, (_request, payload, done) =>
+    done(null, payload),
+  );
+  app.post(
+    '/forms/:id/responses/import',
+    {
+      preHandler: opts.auth.workspace,
+      bodyLimit: opts.importBodyLimitBytes,
+      schema: {
+        ...secured,
+        summary: 'Import historical responses: a JSON array or NDJSON of {data, submitted_at, completed?}',
+        description: 'All or nothing: one invalid row rejects the import with 422 naming the row. No events.',
+        params: IdParams,
+        response: { 201: Type.Object({ imported: Type.Integer() }), ...errorResponses(400, 401, 403, 404, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const form = await opts.forms.get(workspaceOf(request), request.params.id);
+      const format = detectImportFormat(request.headers['content-type']);
+      if (!format) throw new AppError('unsupported_media_type', 'send application/json (an array) or application/x-ndjson');
+      const body = request.body as Readable;
+      try {
+        const imported = await importResponses(opts.db, form, readImportRows(body, format));
+        return reply.code(201).send({ imported });
+      } catch (error) {
+        if (error instanceof ImportSyntaxError) {
+          throw invalidRequest(error.message, [{ field: error.index === null ? 'body' : `[${error.index}]`, message: error.message }]);
+        }
+        throw error;
+      }
+    },
+  );
+};

@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import { isUuid, uuidv7 } from '../common/ids.ts';
+import { hashToken, randomToken } from '../common/secrets.ts';
+import type { Database, Queryable } from '../db/index.ts';
+import { AppError, notFound, validationFailed } from '../errors/index.ts';
+import { writeEvent, type EventType } from '../events/index.ts';
+import { compileValidator, computeCalculated, type FormRow, type FormService } from '../forms/index.ts';
+import { presentResponse, type PresentedResponse } from './present.ts';
+import * as q from './queries.ts';
+
+export interface SubmitInput {
+  data: Record<string, unknown>;
+  completed?: boolean | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+export interface PatchInput {
+  data?: Record<string, unknown> | undefined;
+  completed?: boolean | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/** Who may change a response: a workspace key, or the resume token of a partial response. */
+export type PatchCredential = { workspaceId: string } | { resumeToken: string };
+
+export interface SubmitResult {
+  response: PresentedResponse & { resume_token?: string };
+  /** True when an Idempotency-Key matched an earlier submission, which is returned instead. */
+  replayed: boolean;
+}
+
+const RESUME_PREFIX = 'rt_';
+
+/** Validates a submission against its form; null when it is sound. */
+export function dataIssues(form: FormRow, data: Record<string, unknown>, completed: boolean) {
+  const validate = compileValidator(form.fields, form.calculated_fields.map((c) => c.key));
+  const issues = validate(data, { completed });
+  return issues.length > 0 ? issues : null;
+}
+
+/** Responses: validated, stored with their event in one transaction, soft-deleted. */
+export class ResponseService {
+  constructor(
+    private readonly db: Database,
+    private readonly forms: FormService,
+  ) {}
+
+  async submit(form: FormRow, input: SubmitInput, idempotencyKey?: string): Promise<SubmitResult> {
+    const completed = input.completed ?? true;
+    const issues = dataIssues(form, input.data, completed);
+    if (issues) throw validationFailed('the response breaks the form rules', issues);
+    const resumeToken = completed ? undefined : randomToken(RESUME_PREFIX);
+    const requestHash = idempotencyKey ? hashRequest(input) : null;
+    const now = new Date();
+    return this.db.transaction(async (tx) => {
+      const row = await q.insertResponse(tx, {
+        id: uuidv7(now.getTime()),
+        workspaceId: form.workspace_id,
+        formId: form.id,
+        formVersion: form.version,
+        data: computeCalculated(form.calculated_fields, input.data),
+        completed,
+        metadata: input.metadata ?? {},
+        now,
+        resumeTokenHash: resumeToken ? hashToken(resumeToken) : null,
+        idempotencyKey: idempotencyKey ?? null,
+        idempotencyHash: requestHash,
+      });
+      if (!row) return this.replay(tx, form, idempotencyKey!, requestHash!);
+      await this.emit(tx, row, completed ? 'response.submitted' : 'response.started', now);
+      return { response: withToken(presentResponse(row), resumeToken), replayed: false };
+    });
+  }
+
+  async get(workspaceId: string, id: string): Promise<PresentedResponse> {
+    const row = isUuid(id) ? await q.findResponse(this.db, id, workspaceId) : undefined;
+    if (!row) throw notFound('response');
+    return presentResponse(row);
+  }
+
+  /**
+   * Merges `data` into a response (a null value removes an answer) and may complete it.
+   * Completing sets `submitted_at` to now and retires the resume token.
+   */
+  async patch(id: string, input: PatchInput, credential: PatchCredential): Promise<PresentedResponse> {
+    if (!isUuid(id)) throw notFound('response');
+    return this.db.transaction(async (tx) => {
+      const workspaceId = 'workspaceId' in credential ? credential.workspaceId : undefined;
+      const row = await q.findResponse(tx, id, workspaceId, true);
+      if (!row) throw notFound('response');
+      if ('resumeToken' in credential && row.resume_token_hash !== hashToken(credential.resumeToken)) {
+        throw new AppError('unauthorized', 'the resume token is not valid for this response (or it is complete)');
+      }
+      if (row.completed && input.completed === false) {
+        throw new AppError('conflict', 'a completed response cannot be made partial again');
+      }
+      const form = await this.forms.get(row.workspace_id, row.form_id);
+      const completing = !row.completed && input.completed === true;
+      const completed = row.completed || completing;
+      const data = mergeAnswers(row.data, input.data ?? {}, form);
+      const issues = dataIssues(form, data, completed);
+      if (issues) throw validationFailed('the response breaks the form rules', issues);
+      const now = new Date();
+      const updated = await q.updateResponse(tx, id, {
+        data: computeCalculated(form.calculated_fields, data),
+        completed,
+        metadata: input.metadata ? { ...row.metadata, ...input.metadata } : row.metadata,
+        formVersion: form.version,
+        submittedAt: completing ? now : row.submitted_at,
+        now,
+        resumeTokenHash: completed ? null : row.resume_token_hash,
+      });
+      await this.emit(tx, updated, completing ? 'response.submitted' : 'response.updated', now);
+      return presentResponse(updated);
+    });
+  }
+
+  async delete(workspaceId: string, id: string): Promise<void> {
+    if (!isUuid(id)) throw notFound('response');
+    await this.db.transaction(async (tx) => {
+      const row = await q.findResponse(tx, id, workspaceId, true);
+      if (!row) throw notFound('response');
+      const now = new Date();
+      const deleted = await q.softDeleteResponse(tx, id, now);
+      if (deleted) await this.emit(tx, deleted, 'response.deleted', now);
+    });
+  }
+
+  async list(workspaceId: string, formId: string, filter: Omit<q.ListFilter, 'formId'>): Promise<q.ResponseRow[]> {
+    await this.forms.get(workspaceId, formId);
+    return q.listResponses(this.db.reader, { ...filter, formId });
+  }
+
+  private async replay(tx: Queryable, form: FormRow, key: string, requestHash: string): Promise<SubmitResult> {
+    const first = await q.findByIdempotencyKey(tx, form.id, key);
+    if (!first) throw new AppError('conflict', 'a request with this Idempotency-Key is in progress; retry');
+    if (first.idempotency_hash !== requestHash) {
+      throw new AppError('conflict', 'this Idempotency-Key was already used with a different request body');
+    }
+    return { response: presentResponse(first), replayed: true };
+  }
+
+  private emit(tx: Queryable, row: q.ResponseRow, type: EventType, now: Date): Promise<void> {
+    return writeEvent(tx, {
+      id: uuidv7(now.getTime()),
+      workspaceId: row.workspace_id,
+      formId: row.form_id,
+      type,
+      payload: { response: presentResponse(row) },
+      createdAt: now,
+    });
+  }
+}
+
+/** The stored answers (without calculated values) with the patch applied; null removes a key. */
+function mergeAnswers(
+  stored: Record<string, unknown>,
+  patch: Record<string, unknown>,
+  form: FormRow,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...stored };
+  for (const calculated of form.calculated_fields) delete merged[calculated.key];
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+function withToken<T extends object>(response: T, token: string | undefined): T & { resume_token?: string } {
+  return token ? { ...response, resume_token: token } : response;
+}
+
+function hashRequest(input: SubmitInput): string {
+  const canonical = JSON.stringify([input.data, input.completed ?? true, input.metadata ?? {}]);
+  return createHash('sha256').update(canonical).digest('hex');
+}

@@ -1,0 +1,85 @@
+import type { Queryable } from '../db/index.ts';
+
+export interface WorkspaceRow {
+  id: string;
+  name: string;
+  created_at: Date;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  key_prefix: string;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+
+const KEY_COLUMNS = 'id, workspace_id, name, key_prefix, created_at, last_used_at';
+
+export async function insertWorkspace(db: Queryable, id: string, name: string): Promise<WorkspaceRow> {
+  const { rows } = await db.query<WorkspaceRow>(
+    'INSERT INTO workspaces (id, name) VALUES ($1, $2) RETURNING id, name, created_at',
+    [id, name],
+  );
+  return rows[0]!;
+}
+
+export async function findWorkspace(db: Queryable, id: string): Promise<WorkspaceRow | undefined> {
+  const { rows } = await db.query<WorkspaceRow>('SELECT id, name, created_at FROM workspaces WHERE id = $1', [id]);
+  return rows[0];
+}
+
+export async function insertApiKey(
+  db: Queryable,
+  key: { id: string; workspaceId: string; name: string; hash: string; prefix: string },
+): Promise<ApiKeyRow> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `INSERT INTO api_keys (id, workspace_id, name, key_hash, key_prefix)
+     VALUES ($1, $2, $3, $4, $5) RETURNING ${KEY_COLUMNS}`,
+    [key.id, key.workspaceId, key.name, key.hash, key.prefix],
+  );
+  return rows[0]!;
+}
+
+/** The live key with this hash, if any. */
+export async function findApiKeyByHash(db: Queryable, hash: string): Promise<ApiKeyRow | undefined> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+    [hash],
+  );
+  return rows[0];
+}
+
+export async function listApiKeys(
+  db: Queryable,
+  workspaceId: string,
+  limit: number,
+  beforeId: string | undefined,
+): Promise<ApiKeyRow[]> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `SELECT ${KEY_COLUMNS} FROM api_keys
+     WHERE workspace_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id < $2::uuid)
+     ORDER BY id DESC LIMIT $3`,
+    [workspaceId, beforeId ?? null, limit],
+  );
+  return rows;
+}
+
+/** Revokes a key; false when the workspace has no such live key. */
+export async function revokeApiKey(db: Queryable, workspaceId: string, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND workspace_id = $2 AND revoked_at IS NULL',
+    [id, workspaceId],
+  );
+  return rowCount > 0;
+}
+
+/** Records use at most once a minute per key, so that auth stays a read on the hot path. */
+export async function touchApiKey(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    `UPDATE api_keys SET last_used_at = now()
+     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+    [id],
+  );
+}

@@ -1,0 +1,78 @@
+import { uuidv7, isUuid } from '../common/ids.ts';
+import { hashToken, randomToken } from '../common/secrets.ts';
+import type { Database } from '../db/index.ts';
+import { notFound } from '../errors/index.ts';
+import * as q from './queries.ts';
+
+/** Every API key starts with this, so leaked keys are easy to recognise and scan for. */
+export const API_KEY_PREFIX = 'fh_';
+
+/** Who a bearer key says the caller is. */
+export type Principal = { kind: 'admin' } | { kind: 'workspace'; workspaceId: string; keyId: string };
+
+export interface CreatedKey {
+  id: string;
+  name: string;
+  key: string;
+  prefix: string;
+  created_at: Date;
+}
+
+/** Workspaces and their API keys. Keys are returned once, on creation, and stored as SHA-256. */
+export class WorkspaceService {
+  private readonly adminKeyHash: string | undefined;
+
+  constructor(
+    private readonly db: Database,
+    adminKey: string | undefined,
+  ) {
+    this.adminKeyHash = adminKey ? hashToken(adminKey) : undefined;
+  }
+
+  async createWorkspace(name: string): Promise<{ id: string; name: string; api_key: string }> {
+    return this.db.transaction(async (tx) => {
+      const workspace = await q.insertWorkspace(tx, uuidv7(), name);
+      const key = await this.insertKey(tx, workspace.id, 'default');
+      return { id: workspace.id, name: workspace.name, api_key: key.key };
+    });
+  }
+
+  async createKey(workspaceId: string, name: string): Promise<CreatedKey> {
+    return this.insertKey(this.db, workspaceId, name);
+  }
+
+  listKeys(workspaceId: string, limit: number, beforeId?: string): Promise<q.ApiKeyRow[]> {
+    return q.listApiKeys(this.db, workspaceId, limit, beforeId);
+  }
+
+  async revokeKey(workspaceId: string, id: string): Promise<void> {
+    if (!isUuid(id) || !(await q.revokeApiKey(this.db, workspaceId, id))) throw notFound('API key');
+  }
+
+  /** Resolves a bearer key to its principal, or undefined when it is unknown or revoked. */
+  async authenticate(key: string): Promise<Principal | undefined> {
+    const hash = hashToken(key);
+    if (this.adminKeyHash && hash === this.adminKeyHash) return { kind: 'admin' };
+    if (!key.startsWith(API_KEY_PREFIX)) return undefined;
+    const row = await q.findApiKeyByHash(this.db, hash);
+    if (!row) return undefined;
+    q.touchApiKey(this.db, row.id).catch(() => undefined);
+    return { kind: 'workspace', workspaceId: row.workspace_id, keyId: row.id };
+  }
+
+  private async insertKey(
+    db: Parameters<typeof q.insertApiKey>[0],
+    workspaceId: string,
+    name: string,
+  ): Promise<CreatedKey> {
+    const key = randomToken(API_KEY_PREFIX);
+    const row = await q.insertApiKey(db, {
+      id: uuidv7(),
+      workspaceId,
+      name,
+      hash: hashToken(key),
+      prefix: key.slice(0, API_KEY_PREFIX.length + 6),
+    });
+    return { id: row.id, name: row.name, key, prefix: row.key_prefix, created_at: row.created_at };
+  }
+}
