@@ -1,15 +1,19 @@
 /**
  * Streaming reader for bulk-import bodies (DESIGN.md, "Responses": bulk import).
- *
- * A body may be hundreds of MB, so rows are split off incrementally and yielded
- * one by one: only the unfinished row's text is kept between chunks, never the
- * whole body nor every parsed row.
+ * A body may be hundreds of MB, so rows are split off and yielded one by one; only
+ * the unfinished row's text is kept between chunks, never the whole body.
  */
 
 import { TextDecoder } from 'node:util';
 
 /** The two body encodings bulk import accepts. */
 export type ImportFormat = 'json' | 'ndjson';
+
+/** One top-level row of an import body, parsed, with its 0-based index. */
+export interface ImportRow {
+  index: number;
+  value: unknown;
+}
 
 /** A malformed import body; `index` names the 0-based row when one is at fault. */
 export class ImportSyntaxError extends Error {
@@ -53,8 +57,8 @@ export function detectImportFormat(contentType: string | undefined): ImportForma
 export function readImportRows(
   body: AsyncIterable<Buffer | string>,
   format: ImportFormat,
-): AsyncGenerator<{ index: number; value: unknown }> {
-  // Returned, not delegated with `yield*`: one async-generator layer less per row.
+): AsyncGenerator<ImportRow> {
+  // Returned rather than delegated with `yield*`: one async-generator layer less per row.
   const texts = decodeBody(body);
   return format === 'json' ? readJsonArray(texts) : readNdjson(texts);
 }
@@ -64,12 +68,10 @@ async function* decodeBody(body: AsyncIterable<Buffer | string>): AsyncGenerator
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let atStart = true;
   for await (const chunk of body) {
-    let text = typeof chunk === 'string' ? chunk : decodeBytes(decoder, chunk);
-    if (atStart && text.length > 0) {
-      atStart = false;
-      if (text.charCodeAt(0) === BOM) text = text.slice(1);
-    }
-    if (text.length > 0) yield text;
+    const text = typeof chunk === 'string' ? chunk : decodeBytes(decoder, chunk);
+    if (text.length === 0) continue;
+    yield atStart && text.charCodeAt(0) === BOM ? text.slice(1) : text;
+    atStart = false;
   }
   const rest = decodeBytes(decoder);
   if (rest.length > 0) yield rest;
@@ -84,9 +86,7 @@ function decodeBytes(decoder: TextDecoder, bytes?: Uint8Array): string {
   }
 }
 
-async function* readJsonArray(
-  texts: AsyncIterable<string>,
-): AsyncGenerator<{ index: number; value: unknown }> {
+async function* readJsonArray(texts: AsyncIterable<string>): AsyncGenerator<ImportRow> {
   const scanner = new JsonArrayScanner();
   let index = 0;
   for await (const text of texts) {
@@ -95,13 +95,11 @@ async function* readJsonArray(
   scanner.end();
 }
 
-async function* readNdjson(
-  texts: AsyncIterable<string>,
-): AsyncGenerator<{ index: number; value: unknown }> {
+async function* readNdjson(texts: AsyncIterable<string>): AsyncGenerator<ImportRow> {
   let carry: string[] = [];
   let lineNumber = 0;
   let index = 0;
-  const take = (line: string): { index: number; value: unknown } | null => {
+  const take = (line: string): ImportRow | null => {
     lineNumber++;
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (isBlank(line)) return null;
@@ -132,6 +130,9 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 /** Deeper nesting is refused so a hostile body cannot grow the bracket stack without bound. */
 const MAX_DEPTH = 512;
+const TOO_DEEP = `nested deeper than ${MAX_DEPTH} levels`;
+const NOT_AN_ARRAY = 'body must be a JSON array';
+const NOT_CLOSED = 'unexpected end of body: the JSON array is not closed';
 
 type Phase = 'before-array' | 'in-array' | 'after-array';
 
@@ -163,18 +164,15 @@ class JsonArrayScanner {
 
   /** Signals the end of the body. */
   end(): void {
-    if (this.phase === 'before-array') throw new ImportSyntaxError('body must be a JSON array');
-    if (this.phase === 'in-array') {
-      throw new ImportSyntaxError('unexpected end of body: the JSON array is not closed');
-    }
+    if (this.phase === 'before-array') throw new ImportSyntaxError(NOT_AN_ARRAY);
+    if (this.phase === 'in-array') throw new ImportSyntaxError(NOT_CLOSED);
   }
 
   private openArray(text: string): number {
     let at = 0;
     while (at < text.length && isWhitespace(text.charCodeAt(at))) at++;
     if (at === text.length) return at;
-    if (text.charCodeAt(at) !== OPEN_BRACKET)
-      throw new ImportSyntaxError('body must be a JSON array');
+    if (text.charCodeAt(at) !== OPEN_BRACKET) throw new ImportSyntaxError(NOT_AN_ARRAY);
     this.phase = 'in-array';
     return at + 1;
   }
@@ -197,8 +195,8 @@ class JsonArrayScanner {
       } else if (code === CLOSE_BRACE) {
         throw this.rowError("unexpected '}'");
       } else if (code === CLOSE_BRACKET) {
-        if (!this.closesEmptyArray(text.slice(start, i)))
-          yield this.finishElement(text.slice(start, i));
+        const tail = text.slice(start, i);
+        if (!this.closesEmptyArray(tail)) yield this.finishElement(tail);
         this.phase = 'after-array';
         return i + 1;
       } else if (code === COMMA && this.closers.length === 0) {
@@ -211,11 +209,9 @@ class JsonArrayScanner {
   }
 
   /**
-   * From `at` inside a string, returns the index of its closing quote (the
-   * string state cleared) or the text's end. indexOf finds quotes much faster
-   * than a per-character loop; a quote preceded by an odd run of backslashes is
-   * escaped. Nothing before `at` counts: it is the opening or an escaped quote,
-   * or a character escaped at the end of the previous chunk.
+   * From `at` inside a string, returns its closing quote's index or the text's end.
+   * indexOf jumps from quote to quote; one after an odd run of backslashes is escaped.
+   * Nothing before `at` counts: it is a quote, or was escaped at the previous chunk's end.
    */
   private skipString(text: string, at: number): number {
     let from = at;
@@ -235,14 +231,12 @@ class JsonArrayScanner {
   }
 
   private open(closer: number): void {
-    if (this.closers.length >= MAX_DEPTH)
-      throw this.rowError(`nested deeper than ${MAX_DEPTH} levels`);
+    if (this.closers.length >= MAX_DEPTH) throw this.rowError(TOO_DEEP);
     this.closers.push(closer);
   }
 
   private close(code: number): void {
-    if (this.closers.pop() !== code)
-      throw this.rowError(`mismatched '${String.fromCharCode(code)}'`);
+    if (this.closers.pop() !== code) throw this.rowError('mismatched brackets');
   }
 
   /** Whether `]` closes `[]`: a first element that is blank is no row. */
@@ -276,9 +270,8 @@ function parseRow(text: string, index: number, where: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const reason = isBlank(text) ? 'missing value' : (error as Error).message;
-    throw new ImportSyntaxError(`row ${index}${where}: not valid JSON (${reason})`, index, {
-      cause: error,
-    });
+    const message = `row ${index}${where}: not valid JSON (${reason})`;
+    throw new ImportSyntaxError(message, index, { cause: error });
   }
 }
 
@@ -301,7 +294,6 @@ function isWhitespace(code: number): boolean {
 }
 
 const BLANK = /^[ \t\n\r]*$/;
-
 function isBlank(text: string): boolean {
   return text.length === 0 || (isWhitespace(text.charCodeAt(0)) && BLANK.test(text));
 }

@@ -102,6 +102,10 @@ export async function updateResponse(db: Queryable, id: string, c: ResponseChang
   return rows[0]!;
 }
 
+export async function setResumeTokenHash(db: Queryable, id: string, hash: string): Promise<void> {
+  await db.query('UPDATE responses SET resume_token_hash = $2 WHERE id = $1', [id, hash]);
+}
+
 export async function softDeleteResponse(db: Queryable, id: string, now: Date): Promise<ResponseRow | undefined> {
   const { rows } = await db.query<ResponseRow>(
     `UPDATE responses AS r SET deleted = true, deleted_at = $2, updated_at = $2, resume_token_hash = NULL

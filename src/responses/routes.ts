@@ -8,6 +8,7 @@ import { encodeCursor } from '../http/cursor.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { errorResponses, IdParams, Page } from '../http/schemas.ts';
 import type { Database } from '../db/index.ts';
+import { limitBytes } from './byte-limit.ts';
 import { importResponses } from './import.ts';
 import { detectImportFormat, ImportSyntaxError, readImportRows } from './import-reader.ts';
 import { parseBound, parseProjection, parseResponseCursor } from './list-params.ts';
@@ -174,7 +175,7 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
       if (!format) throw new AppError('unsupported_media_type', 'send application/json (an array) or application/x-ndjson');
       const body = request.body as Readable;
       try {
-        const imported = await importResponses(opts.db, form, readImportRows(body, format));
+        const imported = await importResponses(opts.db, form, readImportRows(limitBytes(body, opts.importBodyLimitBytes), format));
         return reply.code(201).send({ imported });
       } catch (error) {
         if (error instanceof ImportSyntaxError) {

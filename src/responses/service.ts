@@ -137,7 +137,11 @@ export class ResponseService {
     if (first.idempotency_hash !== requestHash) {
       throw new AppError('conflict', 'this Idempotency-Key was already used with a different request body');
     }
-    return { response: presentResponse(first), replayed: true };
+    if (first.completed || !first.resume_token_hash) return { response: presentResponse(first), replayed: true };
+    // The first answer's resume token is only stored hashed: a retried partial gets a fresh one.
+    const token = randomToken(RESUME_PREFIX);
+    await q.setResumeTokenHash(tx, first.id, hashToken(token));
+    return { response: withToken(presentResponse(first), token), replayed: true };
   }
 
   private emit(tx: Queryable, row: q.ResponseRow, type: EventType, now: Date): Promise<void> {

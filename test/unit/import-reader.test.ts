@@ -113,7 +113,7 @@ describe('readImportRows (json)', () => {
     ['[1,]', 1, 'missing value'],
     ['[1,,2]', 1, 'missing value'],
     ['[ ,1]', 0, 'missing value'],
-    ['[{"a":1]]', 0, "mismatched ']'"],
+    ['[{"a":1]]', 0, 'mismatched brackets'],
     ['[1},2]', 0, "unexpected '}'"],
     ['[1 2]', 0, 'Unexpected'],
     [`[1,${'['.repeat(600)}`, 1, 'nested deeper than 512 levels'],

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import { migrate, openDatabase, type Database } from '../../src/db/index.ts';
+import { buildApp } from '../../src/http/index.ts';
+import { createRedis, type Redis } from '../../src/redis/index.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789';
+
+export interface TestHub {
+  app: FastifyInstance;
+  db: Database;
+  redis: Redis;
+  config: Config;
+  /** Sends a request; `key` becomes `Authorization: Bearer <key>`. */
+  request(options: InjectOptions & { key?: string }): Promise<LightMyRequestResponse>;
+  /** A new workspace; answers its id and API key. */
+  workspace(name?: string): Promise<{ id: string; key: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A hub on a fresh PostgreSQL database and a random Redis key prefix, for one test file.
+ * `env` overrides configuration (e.g. rate limits).
+ */
+export async function startHub(env: Record<string, string> = {}): Promise<TestHub> {
+  const database: TestDatabase = await createTestDatabase();
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    DATABASE_POOL_MIN: '0',
+    DATABASE_POOL_MAX: '10',
+    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `formhub-test:${randomBytes(4).toString('hex')}:`,
+    FORMHUB_ADMIN_KEY: ADMIN_KEY,
+    FORMHUB_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const db = await openDatabase(config);
+  await migrate(db);
+  const redis = createRedis(config);
+  await redis.connect();
+  const app = await buildApp({ config, db, redis, logger: false });
+  await app.ready();
+  const hub: TestHub = {
+    app,
+    db,
+    redis,
+    config,
+    request({ key, headers, ...options }) {
+      return app.inject({
+        ...options,
+        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+      });
+    },
+    async workspace(name = 'Test workspace') {
+      const res = await hub.request({ method: 'POST', url: '/api/v2/workspaces', key: ADMIN_KEY, payload: { name } });
+      if (res.statusCode !== 201) throw new Error(`workspace: ${res.statusCode} ${res.body}`);
+      const body = res.json() as { id: string; api_key: string };
+      return { id: body.id, key: body.api_key };
+    },
+    async close() {
+      await app.close();
+      const keys = await redis.keys(`${config.redis.prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+      await db.close();
+      await database.drop();
+    },
+  };
+  return hub;
+}
