@@ -1,2 +1,3 @@
 export { EVENT_TYPES, PUBLIC_EVENT_TYPES, type EventType, type OutboxEvent } from './events.ts';
-export { writeEvent, pendingEvents } from './outbox.ts';
+export { writeEvent } from './outbox.ts';
+export { lockPendingEvents, markDispatched, pendingEvents, formTitles } from './queries.ts';

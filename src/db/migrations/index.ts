@@ -1,4 +1,5 @@
 import { statements as initial } from './0001-initial.ts';
+import { statements as delivery } from './0002-delivery.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -8,4 +9,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append new ones; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [{ version: 1, name: 'initial', statements: initial }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'initial', statements: initial },
+  { version: 2, name: 'delivery', statements: delivery },
+];

@@ -1,0 +1,119 @@
+/**
+ * The submit benchmark's baseline: the least a server must do to accept a submission.
+ * A bare `node:http` server that parses the JSON body and runs the hub's own single
+ * INSERT (src/responses/queries.ts `insertResponse`, same SQL and parameters) into an
+ * identical `responses` table through a `pg.Pool`, then answers 201 with the row as JSON.
+ * No validation, no form lookup, no transaction, no outbox event.
+ *
+ *   DATABASE_URL=... WORKSPACE_ID=... PORT=... POOL_SIZE=50 node --import tsx bench/baseline/bare-insert-server.ts
+ *
+ * Routes: `POST /api/v2/forms/:id/responses` and `GET /healthz`. SIGTERM stops it.
+ */
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import pg from 'pg';
+import { uuidv7 } from '../../src/common/ids.ts';
+import type { Queryable, QueryResult } from '../../src/db/index.ts';
+import { insertResponse } from '../../src/responses/queries.ts';
+
+const BODY_LIMIT_BYTES = 1024 * 1024;
+const ROUTE = /^\/api\/v2\/forms\/([0-9a-f-]{36})\/responses$/;
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`bare-insert-server: ${name} is required`);
+  return value;
+}
+
+const poolSize = Number(process.env.POOL_SIZE ?? 50);
+const pool = new pg.Pool({
+  connectionString: required('DATABASE_URL'),
+  max: poolSize,
+  min: Math.min(Number(process.env.POOL_MIN ?? 10), poolSize),
+  idleTimeoutMillis: 30_000,
+});
+pool.on('error', () => undefined);
+const db: Queryable = {
+  async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    const result = await pool.query(sql, params as unknown[] | undefined);
+    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+  },
+};
+const workspaceId = required('WORKSPACE_ID');
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= BODY_LIMIT_BYTES) parts.push(chunk);
+    });
+    req.on('end', () => resolve(size > BODY_LIMIT_BYTES ? null : Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function submit(req: IncomingMessage, res: ServerResponse, formId: string): Promise<void> {
+  const text = await readBody(req);
+  if (text === null) return send(res, 413, { error: { code: 'payload_too_large', message: 'over 1 MiB', details: [] } });
+  let body: { data?: unknown; completed?: unknown; metadata?: unknown };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    return send(res, 400, { error: { code: 'invalid_request', message: 'bad JSON', details: [] } });
+  }
+  if (typeof body?.data !== 'object' || body.data === null) {
+    return send(res, 400, { error: { code: 'invalid_request', message: 'data must be an object', details: [] } });
+  }
+  const now = new Date();
+  const row = await insertResponse(db, {
+    id: uuidv7(now.getTime()),
+    workspaceId,
+    formId,
+    formVersion: 1,
+    data: body.data as Record<string, unknown>,
+    completed: body.completed !== false,
+    metadata: (body.metadata as Record<string, unknown> | undefined) ?? {},
+    now,
+    resumeTokenHash: null,
+    idempotencyKey: null,
+    idempotencyHash: null,
+  });
+  if (!row) throw new Error('insert returned no row');
+  send(res, 201, {
+    id: row.id,
+    form_id: row.form_id,
+    data: row.data,
+    completed: row.completed,
+    submitted_at: row.submitted_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    metadata: row.metadata,
+  });
+}
+
+const server = createServer((req, res) => {
+  const match = req.method === 'POST' ? ROUTE.exec(req.url ?? '') : null;
+  if (match) {
+    submit(req, res, match[1]!).catch(() => {
+      if (!res.headersSent) send(res, 500, { error: { code: 'internal', message: 'internal error', details: [] } });
+    });
+  } else if (req.method === 'GET' && req.url === '/healthz') {
+    send(res, 200, { status: 'ok' });
+  } else {
+    send(res, 404, { error: { code: 'not_found', message: 'not found', details: [] } });
+  }
+});
+
+server.listen(Number(required('PORT')), process.env.HOST ?? '127.0.0.1');
+process.once('SIGTERM', () => {
+  server.close();
+  server.closeAllConnections();
+  void pool.end().finally(() => process.exit(0));
+});

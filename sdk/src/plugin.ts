@@ -1,0 +1,70 @@
+import type { PluginContext } from './context.ts';
+import type { FormEvent } from './events.ts';
+
+/** A JSON Schema (draft 2020-12 subset that Ajv understands). */
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * What the hub lists at `GET /api/v2/connectors`. Mark secret config properties with
+ * `"writeOnly": true` in `configSchema`: the hub encrypts them at rest and never returns them.
+ */
+export interface PluginMetadata {
+  /** Unique, lower-case, `[a-z0-9-]`: what `POST /forms/:id/integrations` names as `connector`. */
+  id: string;
+  name: string;
+  version: string;
+  description?: string;
+  configSchema: JsonSchema;
+}
+
+/**
+ * The base class of every connector. Override the hooks for the events you handle; an
+ * event without a hook succeeds without doing anything. A hook succeeds by returning,
+ * and fails by throwing: RetryableError (or any error) is retried, PermanentError goes to
+ * the dead-letter state, GoneError disables the integration.
+ *
+ * @example
+ * export default class Echo extends FormPlugin<{ url: string }> {
+ *   readonly metadata = { id: 'echo', name: 'Echo', version: '1.0.0',
+ *     configSchema: { type: 'object', required: ['url'], properties: { url: { type: 'string' } } } };
+ *   async onResponseSubmitted(event: FormEvent, ctx: PluginContext<{ url: string }>) {
+ *     const res = await ctx.http.request({ url: ctx.config.url, method: 'POST', body: JSON.stringify(event.data) });
+ *     if (res.status >= 300) throw new RetryableError(`echo answered ${res.status}`);
+ *   }
+ * }
+ */
+export abstract class FormPlugin<Config = Record<string, unknown>> {
+  abstract readonly metadata: PluginMetadata;
+
+  onResponseSubmitted?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
+  onResponseUpdated?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
+  onResponseDeleted?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
+}
+
+/** The hook of a plugin for an event type, if it has one. */
+export function hookFor<C>(
+  plugin: FormPlugin<C>,
+  type: FormEvent['type'],
+): ((event: FormEvent, ctx: PluginContext<C>) => Promise<void>) | undefined {
+  const hook =
+    type === 'response.submitted'
+      ? plugin.onResponseSubmitted
+      : type === 'response.updated'
+        ? plugin.onResponseUpdated
+        : plugin.onResponseDeleted;
+  return hook?.bind(plugin);
+}
+
+/** True for a value that looks like a plugin (an instance of any copy of FormPlugin). */
+export function isFormPlugin(value: unknown): value is FormPlugin {
+  const meta = (value as { metadata?: Partial<PluginMetadata> } | null)?.metadata;
+  return (
+    typeof meta === 'object' &&
+    meta !== null &&
+    typeof meta.id === 'string' &&
+    /^[a-z0-9][a-z0-9-]{0,62}$/.test(meta.id) &&
+    typeof meta.name === 'string' &&
+    typeof meta.version === 'string' &&
+    typeof meta.configSchema === 'object'
+  );
+}

@@ -1,0 +1,51 @@
+/** Integrations (webhooks, Zapier hooks, connectors), their deliveries and the attempt log. */
+export const statements = [
+  `CREATE TABLE integrations (
+    id uuid PRIMARY KEY,
+    workspace_id uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    form_id uuid NOT NULL REFERENCES forms (id) ON DELETE CASCADE,
+    connector text NOT NULL,
+    events text[] NOT NULL,
+    config_sealed text NOT NULL,
+    secret_sealed text,
+    previous_secret_sealed text,
+    previous_secret_expires_at timestamptz,
+    connection_id text,
+    provider_config_key text,
+    active boolean NOT NULL DEFAULT true,
+    disabled_reason text,
+    failing_since timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz
+  )`,
+  `CREATE INDEX integrations_form_idx ON integrations (form_id, id DESC) WHERE deleted_at IS NULL`,
+  `CREATE TABLE deliveries (
+    id uuid PRIMARY KEY,
+    workspace_id uuid NOT NULL,
+    integration_id uuid NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+    event_id uuid NOT NULL,
+    event_type text NOT NULL,
+    payload jsonb NOT NULL,
+    status text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'dead')),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz,
+    locked_until timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (integration_id, event_id)
+  )`,
+  `CREATE INDEX deliveries_integration_idx ON deliveries (integration_id, created_at DESC, id DESC)`,
+  `CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at) WHERE status IN ('pending', 'failed')`,
+  `CREATE TABLE delivery_attempts (
+    delivery_id uuid NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+    number integer NOT NULL,
+    at timestamptz NOT NULL,
+    status_code integer NOT NULL,
+    latency_ms integer NOT NULL,
+    error text,
+    response_excerpt text,
+    manual boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (delivery_id, number)
+  )`,
+];

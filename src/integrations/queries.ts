@@ -1,0 +1,163 @@
+import type { Queryable } from '../db/index.ts';
+
+export interface IntegrationRow {
+  id: string;
+  workspace_id: string;
+  form_id: string;
+  connector: string;
+  events: string[];
+  config_sealed: string;
+  secret_sealed: string | null;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: Date | null;
+  connection_id: string | null;
+  provider_config_key: string | null;
+  active: boolean;
+  disabled_reason: string | null;
+  failing_since: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = `id, workspace_id, form_id, connector, events, config_sealed, secret_sealed, previous_secret_sealed,
+  previous_secret_expires_at, connection_id, provider_config_key, active, disabled_reason, failing_since,
+  created_at, updated_at`;
+const I_COLUMNS = COLUMNS.split(',').map((c) => `i.${c.trim()}`).join(', ');
+
+export interface NewIntegration {
+  id: string;
+  workspaceId: string;
+  formId: string;
+  connector: string;
+  events: string[];
+  configSealed: string;
+  secretSealed: string | null;
+  connectionId: string | null;
+  providerConfigKey: string | null;
+  active: boolean;
+  now: Date;
+}
+
+export async function insertIntegration(db: Queryable, i: NewIntegration): Promise<IntegrationRow> {
+  const { rows } = await db.query<IntegrationRow>(
+    `INSERT INTO integrations (id, workspace_id, form_id, connector, events, config_sealed, secret_sealed,
+       connection_id, provider_config_key, active, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING ${COLUMNS}`,
+    [i.id, i.workspaceId, i.formId, i.connector, i.events, i.configSealed, i.secretSealed, i.connectionId,
+      i.providerConfigKey, i.active, i.now],
+  );
+  return rows[0]!;
+}
+
+/** A live integration of the workspace (whose form is live); `connector` narrows the kind. */
+export async function findIntegration(
+  db: Queryable,
+  workspaceId: string,
+  id: string,
+  connector?: string,
+): Promise<IntegrationRow | undefined> {
+  const { rows } = await db.query<IntegrationRow>(
+    `SELECT ${I_COLUMNS} FROM integrations i
+     JOIN forms f ON f.id = i.form_id AND f.deleted_at IS NULL
+     WHERE i.id = $1 AND i.workspace_id = $2 AND i.deleted_at IS NULL AND ($3::text IS NULL OR i.connector = $3)`,
+    [id, workspaceId, connector ?? null],
+  );
+  return rows[0];
+}
+
+/** An integration by id for the worker, deleted or not. */
+export async function findIntegrationById(db: Queryable, id: string): Promise<(IntegrationRow & { deleted: boolean }) | undefined> {
+  const { rows } = await db.query<IntegrationRow & { deleted: boolean }>(
+    `SELECT ${COLUMNS}, deleted_at IS NOT NULL AS deleted FROM integrations WHERE id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+export async function listIntegrations(
+  db: Queryable,
+  formId: string,
+  connector: string | undefined,
+  limit: number,
+  beforeId: string | undefined,
+): Promise<IntegrationRow[]> {
+  const { rows } = await db.query<IntegrationRow>(
+    `SELECT ${COLUMNS} FROM integrations
+     WHERE form_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR connector = $2)
+       AND ($3::uuid IS NULL OR id < $3::uuid)
+     ORDER BY id DESC LIMIT $4`,
+    [formId, connector ?? null, beforeId ?? null, limit],
+  );
+  return rows;
+}
+
+export interface IntegrationChanges {
+  events: string[];
+  configSealed: string;
+  active: boolean;
+  connectionId: string | null;
+  providerConfigKey: string | null;
+  now: Date;
+}
+
+export async function updateIntegration(db: Queryable, id: string, c: IntegrationChanges): Promise<IntegrationRow> {
+  const { rows } = await db.query<IntegrationRow>(
+    `UPDATE integrations SET events = $2, config_sealed = $3, active = $4, connection_id = $5,
+       provider_config_key = $6, updated_at = $7,
+       disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END,
+       failing_since = CASE WHEN $4 AND NOT active THEN NULL ELSE failing_since END
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, c.events, c.configSealed, c.active, c.connectionId, c.providerConfigKey, c.now],
+  );
+  return rows[0]!;
+}
+
+/** Makes `secretSealed` the signing secret; the old one keeps signing until `graceUntil`. */
+export async function rotateSecret(db: Queryable, id: string, secretSealed: string, graceUntil: Date): Promise<void> {
+  await db.query(
+    `UPDATE integrations SET previous_secret_sealed = secret_sealed, previous_secret_expires_at = $3,
+       secret_sealed = $2, updated_at = now() WHERE id = $1`,
+    [id, secretSealed, graceUntil],
+  );
+}
+
+export async function softDeleteIntegration(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE integrations SET deleted_at = now(), active = false WHERE id = $1', [id]);
+}
+
+/** Turns an integration off and says why (a 410, five days of failures). */
+export async function disableIntegration(db: Queryable, id: string, reason: string, remove = false): Promise<void> {
+  await db.query(
+    `UPDATE integrations SET active = false, disabled_reason = $2, updated_at = now(),
+       deleted_at = CASE WHEN $3 THEN now() ELSE deleted_at END
+     WHERE id = $1`,
+    [id, reason, remove],
+  );
+}
+
+/** One success clears the failure clock. */
+export async function markHealthy(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE integrations SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL', [id]);
+}
+
+/** Starts the failure clock if it is not running; answers when it started. */
+export async function markFailing(db: Queryable, id: string, now: Date): Promise<Date> {
+  const { rows } = await db.query<{ failing_since: Date }>(
+    `UPDATE integrations SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 RETURNING failing_since`,
+    [id, now],
+  );
+  return rows[0]?.failing_since ?? now;
+}
+
+/** The active integrations of these forms, for the relay's fan-out. */
+export async function activeIntegrationsOf(
+  db: Queryable,
+  formIds: string[],
+): Promise<{ id: string; workspace_id: string; form_id: string; events: string[] }[]> {
+  const { rows } = await db.query<{ id: string; workspace_id: string; form_id: string; events: string[] }>(
+    `SELECT id, workspace_id, form_id, events FROM integrations
+     WHERE form_id = ANY($1::uuid[]) AND active AND deleted_at IS NULL`,
+    [formIds],
+  );
+  return rows;
+}
