@@ -27,6 +27,7 @@ import { insertImportBatch } from '../src/responses/queries.ts';
 import { startHub, type TestHub } from '../test/support/hub.ts';
 import { columnArrays, COPY_COLUMNS, writeCopyCsv } from './support/copy-file.ts';
 import { jsonArrayChunks, ndjsonChunks, postStream } from './support/import-body.ts';
+import { machineBusyPercent } from './support/cpu.ts';
 import { NullDatabase } from './support/null-database.ts';
 import { envFlag, envInt, printTable, round, since } from './support/stats.ts';
 import { BENCH_FORM, importRows } from './support/workload.ts';
@@ -190,7 +191,7 @@ function rate(ms: number): number {
   return ROWS / (ms / 1000);
 }
 
-function report(main: Measurement[], parts: Measurement[]): void {
+function report(main: Measurement[], parts: Measurement[], busyBefore: number): void {
   const copy = main.find((m) => m.name.startsWith('baseline'));
   const row = (m: Measurement) => [
     m.name,
@@ -204,6 +205,7 @@ function report(main: Measurement[], parts: Measurement[]): void {
     printTable('Where an import spends its time (each part timed alone)', ['part', 's', 'rows/s', 'x COPY', 'note'], parts.map(row));
   }
   const ndjson = main[0];
+  console.log(`\nmachine busy just before the runs: ${busyBefore}% of one core (2 cores = 200%)`);
   console.log(
     JSON.stringify({
       bench: 'import',
@@ -213,6 +215,7 @@ function report(main: Measurement[], parts: Measurement[]): void {
       results: main.map((m) => ({ name: m.name, seconds: round(m.ms / 1000, 3), rows_per_s: Math.round(rate(m.ms)) })),
       ratio_ndjson_vs_copy: ndjson && copy ? round(rate(ndjson.ms) / rate(copy.ms), 3) : null,
       profile: parts.map((m) => ({ name: m.name, seconds: round(m.ms / 1000, 3) })),
+      machine_busy_before_percent: busyBefore,
     }),
   );
 }
@@ -244,6 +247,7 @@ async function main(): Promise<void> {
     const ctx: Context = { hub, admin, url: hub.config.database.url!, port, key: ws.key, form, now, csvPath };
     await writeCopyCsv(csvPath, importRows(ROWS, now), form.workspace_id, form.id, form.version);
 
+    const busyBefore = await machineBusyPercent();
     const main: Measurement[] = [];
     main.push(await httpImport(ctx, 'ndjson'));
     main.push(await httpImport(ctx, 'json'));
@@ -251,7 +255,7 @@ async function main(): Promise<void> {
     if (psqlAvailable()) main.push(await psqlCopy(ctx));
     main.push(await unnestAll(ctx));
     const parts = PROFILE ? await profile(ctx) : [];
-    report(main, parts);
+    report(main, parts, busyBefore);
   } finally {
     await cleanup();
   }

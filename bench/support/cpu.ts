@@ -1,6 +1,6 @@
 /** CPU time of processes, read from /proc (Linux), to see who used the machine's cores. */
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat times: 100 on Linux on x86-64 and arm64. */
 const TICKS_PER_SECOND = 100;
@@ -25,15 +25,16 @@ export function cpuOf(pid: number): number {
   return processCpuMs(pid).ms;
 }
 
-/** CPU ms used so far by every live process named `postgres` (the server and its backends). */
-export function cpuOfPostgres(): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const { ms, comm } = processCpuMs(Number(entry));
-    if (comm === 'postgres') total += ms;
-  }
-  return total;
+/** CPU ms used so far by these processes together (e.g. one database's PostgreSQL backends). */
+export function cpuOfAll(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuOf(pid), 0);
+}
+
+/** How busy the machine is over the next `ms` milliseconds, in % of one core (200% = both cores). */
+export async function machineBusyPercent(ms = 1_000): Promise<number> {
+  const before = machineCpuMs();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return Math.round((100 * (machineCpuMs().busy - before.busy)) / ms);
 }
 
 /** Busy and total CPU ms of the whole machine so far (all cores), from /proc/stat. */

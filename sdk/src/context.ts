@@ -72,4 +72,9 @@ export interface PluginContext<Config = Record<string, unknown>> {
   /** Hub settings a connector may need, e.g. `SLACK_API_URL`. */
   settings: Readonly<Record<string, string | undefined>>;
   event: FormEvent;
+  /**
+   * The integration's signing secrets (`whsec_...`), current first; during the 24 hours
+   * after a rotation the previous one follows. Empty for integrations that do not sign.
+   */
+  signingSecrets: readonly string[];
 }

@@ -1,5 +1,8 @@
-/** The response events a plugin can handle. */
-export type FormEventType = 'response.submitted' | 'response.updated' | 'response.deleted';
+/**
+ * The events a plugin can handle. `ping` is a test event (`POST /webhooks/:id/test`,
+ * `POST /integrations/:id/test`): its response is an empty example marked `metadata.test`.
+ */
+export type FormEventType = 'response.submitted' | 'response.updated' | 'response.deleted' | 'ping';
 
 /** A response as the hub's API shows it. */
 export interface FormResponse {

@@ -39,6 +39,8 @@ export abstract class FormPlugin<Config = Record<string, unknown>> {
   onResponseSubmitted?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
   onResponseUpdated?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
   onResponseDeleted?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
+  /** A test event sent on request; without this hook a test succeeds without doing anything. */
+  onTest?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
 }
 
 /** The hook of a plugin for an event type, if it has one. */
@@ -46,13 +48,13 @@ export function hookFor<C>(
   plugin: FormPlugin<C>,
   type: FormEvent['type'],
 ): ((event: FormEvent, ctx: PluginContext<C>) => Promise<void>) | undefined {
-  const hook =
-    type === 'response.submitted'
-      ? plugin.onResponseSubmitted
-      : type === 'response.updated'
-        ? plugin.onResponseUpdated
-        : plugin.onResponseDeleted;
-  return hook?.bind(plugin);
+  const hooks = {
+    'response.submitted': plugin.onResponseSubmitted,
+    'response.updated': plugin.onResponseUpdated,
+    'response.deleted': plugin.onResponseDeleted,
+    ping: plugin.onTest,
+  };
+  return hooks[type]?.bind(plugin);
 }
 
 /** True for a value that looks like a plugin (an instance of any copy of FormPlugin). */

@@ -4,6 +4,10 @@ import { WorkspaceService } from '../workspaces/index.ts';
 import { startWorker, type RunningWorker } from '../worker/index.ts';
 import { configure, connect, StartupError, type Runtime } from './startup.ts';
 import { migrate } from '../db/index.ts';
+import { loadEncryptionKey } from '../config/index.ts';
+import { BullDeliveryQueue } from '../delivery/index.ts';
+import { loadAllPlugins } from '../plugins/index.ts';
+import { SecretBox } from '../secrets/index.ts';
 import { isUuid } from '../common/ids.ts';
 
 /** `formhub serve|api|worker`: runs until SIGTERM or SIGINT, then shuts down gracefully. */
@@ -13,16 +17,22 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
   let app: FastifyInstance | undefined;
   let worker: RunningWorker | undefined;
   const metrics = createMetricsRegistry();
+  const shared = {
+    plugins: await loadAllPlugins(config, logger),
+    secrets: new SecretBox(loadEncryptionKey(config)),
+    queue: new BullDeliveryQueue(config),
+  };
   if (mode !== 'worker') {
-    app = await buildApp({ ...runtime, metrics, logger: { level: config.logLevel } });
+    app = await buildApp({ ...runtime, ...shared, metrics, logger: { level: config.logLevel } });
     await app.listen({ port: config.port, host: config.host });
   }
-  if (mode !== 'api') worker = await startWorker(runtime);
+  if (mode !== 'api') worker = await startWorker({ ...runtime, ...shared, metrics });
   logger.info({ mode, port: app ? config.port : undefined, database: runtime.db.kind }, 'formhub is running');
   onShutdown(async () => {
     logger.info('shutting down: no new requests, finishing in-flight work');
     await app?.close();
     await worker?.close();
+    await shared.queue.close();
     await closeRuntime(runtime);
   });
 }

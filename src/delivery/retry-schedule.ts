@@ -1,28 +1,12 @@
+import { parseRetryAfter } from '@formhub/sdk';
+
 /** The most a `Retry-After` header may push a retry back ("honoured within reason"). */
 export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
 /** The jitter added to each scheduled delay: 0 to +20%. */
 export const JITTER_RATIO = 0.2;
 
-/** The three HTTP-date forms (IMF-fixdate, RFC 850, asctime) all begin with a day name. */
-const HTTP_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s/i;
-
-/**
- * A `Retry-After` header value (delta-seconds or an HTTP-date) as a delay in
- * milliseconds from `now`; a date in the past is 0. `null` when absent or
- * unparseable (e.g. `1.5`, `-3`, `soon`).
- *
- * @example parseRetryAfter('120', Date.now()); // 120000
- * @example parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('2015-10-21T07:27:00Z')); // 60000
- */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | null {
-  if (value == null) return null;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  if (!HTTP_DATE.test(text)) return null;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
+export { parseRetryAfter };
 
 /** What {@link nextDelayMs} needs. */
 export interface NextDelayInput {

@@ -1,7 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Config } from '../config/index.ts';
+import { loadEncryptionKey, type Config } from '../config/index.ts';
+import { BullDeliveryQueue, DeliveryService, deliveryRoutes, type DeliveryQueue } from '../delivery/index.ts';
+import { IntegrationService, integrationRoutes } from '../integrations/index.ts';
+import { loadAllPlugins, type PluginRegistry } from '../plugins/index.ts';
+import { SecretBox } from '../secrets/index.ts';
+import { zapierRoutes } from '../zapier/index.ts';
 import type { Database } from '../db/index.ts';
 import { uuidv7 } from '../common/ids.ts';
 import { FormService, formRoutes } from '../forms/index.ts';
@@ -24,6 +29,10 @@ export interface AppDeps {
   metrics?: Registry;
   /** pino options or false; defaults to JSON logs at the configured level. */
   logger?: boolean | object;
+  /** Shared with the worker in `formhub serve`; made here when absent. */
+  plugins?: PluginRegistry;
+  secrets?: SecretBox;
+  queue?: DeliveryQueue;
 }
 
 /** 1 MiB: the largest response (or any JSON body but an import) the API accepts. */
@@ -39,7 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     genReqId: () => uuidv7(),
     trustProxy: false,
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onSend', async (request, reply) => {
@@ -51,9 +60,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, { database: () => db.ping(), redis: async () => void (await redis.ping()) });
   await registerOpenApi(app, VERSION);
 
+  const plugins = deps.plugins ?? (await loadAllPlugins(config, app.log as never));
+  const secrets = deps.secrets ?? new SecretBox(loadEncryptionKey(config));
+  const queue = deps.queue ?? new BullDeliveryQueue(config);
+  if (!deps.queue) app.addHook('onClose', () => queue.close());
   const workspaces = new WorkspaceService(db, config.adminKey);
   const forms = new FormService(db);
   const responses = new ResponseService(db, forms);
+  const integrations = new IntegrationService(db, forms, plugins, secrets, config);
+  const deliveries = new DeliveryService(db, queue);
+  const connectors = config.features.connectors;
   const auth = createAuthHooks((key) => workspaces.authenticate(key));
   const rateLimit = createRateLimiter(
     new RedisCounterStore(redis, config.redis.prefix),
@@ -73,6 +89,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         rateLimit,
         importBodyLimitBytes: config.importBodyLimitBytes,
       });
+      await api.register(integrationRoutes, { service: integrations, plugins, auth, connectors });
+      await api.register(deliveryRoutes, { deliveries, integrations, forms, auth, connectors });
+      await api.register(zapierRoutes, { workspaces, forms, responses, integrations, auth });
     },
     { prefix: '/api/v2' },
   );

@@ -1,29 +1,78 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
+import {
+  DeliveryEngine,
+  DeliveryMetrics,
+  DeliverySweeper,
+  OutboxRelay,
+  startDeliveryWorker,
+  type DeliveryQueue,
+} from '../delivery/index.ts';
+import { createCredentialsResolver } from '../integrations/index.ts';
+import { createGuardedAgent } from '../net/index.ts';
+import type { PluginRegistry } from '../plugins/index.ts';
 import type { Redis } from '../redis/index.ts';
+import type { SecretBox } from '../secrets/index.ts';
 
 export interface WorkerDeps {
   config: Config;
   db: Database;
   redis: Redis;
   logger: Logger;
+  plugins: PluginRegistry;
+  secrets: SecretBox;
+  queue: DeliveryQueue;
+  metrics?: Registry;
+  /** Attempts in flight at once (default 50). */
+  concurrency?: number;
 }
 
 /** A running worker; `close` lets in-flight jobs finish, then stops. */
 export interface RunningWorker {
+  relay: OutboxRelay;
+  sweeper: DeliverySweeper;
+  engine: DeliveryEngine;
   close(): Promise<void>;
 }
 
 /**
- * Starts the background side of the hub. The job processors (outbox relay, deliveries,
- * analytics, reports) register here as their modules land; until then the worker only
- * reports how many events wait in the outbox.
+ * Starts the background side of the hub: the outbox relay, the delivery workers and the
+ * sweeper that re-queues what Redis lost. Analytics and reports register here too.
  */
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
-  const { rows } = await deps.db.query<{ pending: number }>(
-    'SELECT count(*)::int AS pending FROM outbox WHERE dispatched_at IS NULL',
-  );
-  deps.logger.info({ pendingEvents: rows[0]?.pending ?? 0 }, 'worker started (no job processors registered yet)');
-  return { close: async () => undefined };
+  const { config, db, logger, queue } = deps;
+  const dispatcher = createGuardedAgent({
+    allowPrivate: config.webhooks.allowPrivateTargets,
+    timeoutMs: config.webhooks.timeoutMs,
+  });
+  const engine = new DeliveryEngine({
+    db,
+    plugins: deps.plugins,
+    secrets: deps.secrets,
+    queue,
+    config,
+    logger,
+    dispatcher,
+    credentials: createCredentialsResolver(config),
+    metrics: deps.metrics ? new DeliveryMetrics(deps.metrics, queue) : undefined,
+  });
+  const relay = new OutboxRelay(db, queue, logger);
+  const sweeper = new DeliverySweeper(db, queue, logger);
+  const workers = startDeliveryWorker(config, engine, logger, deps.concurrency);
+  relay.start();
+  sweeper.start();
+  logger.info({ plugins: deps.plugins.list().map((p) => p.metadata.id) }, 'worker started');
+  return {
+    relay,
+    sweeper,
+    engine,
+    async close() {
+      await relay.stop();
+      await sweeper.stop();
+      await workers.close();
+      await dispatcher.close();
+    },
+  };
 }

@@ -37,6 +37,12 @@ export class WorkspaceService {
     });
   }
 
+  async getWorkspace(id: string): Promise<{ id: string; name: string }> {
+    const row = await q.findWorkspace(this.db, id);
+    if (!row) throw notFound('workspace');
+    return { id: row.id, name: row.name };
+  }
+
   async createKey(workspaceId: string, name: string): Promise<CreatedKey> {
     return this.insertKey(this.db, workspaceId, name);
   }

@@ -168,6 +168,16 @@ describe('forms', () => {
       expect(fieldsOf(details)).toContain(field);
     });
 
+    it('an unknown property in a field (a typo) is refused, not silently dropped', async () => {
+      const res = await create({ title: 'Typo', fields: [{ key: 'email', type: 'email', requried: true }] });
+      expect(fieldsOf(expectError(res, 422, 'validation_failed'))).toEqual(['fields[0].requried']);
+    });
+
+    it('an unknown top-level property is refused', async () => {
+      const res = await create({ title: 'Typo', fields: [], stauts: 'draft' });
+      expect(fieldsOf(expectError(res, 422, 'validation_failed'))).toEqual(['stauts']);
+    });
+
     it('a body that is not an object', async () => {
       expectError(await create([{ title: 'T', fields: [] }]), 422, 'validation_failed');
     });
@@ -221,6 +231,19 @@ describe('forms', () => {
       const all = (await hub.request({ method: 'GET', url: '/api/v2/forms', key: other.key })).json() as Page<Form>;
       expect(all.data.map((f) => f.id)).toEqual([...made].reverse());
       expect(all.next_cursor).toBeNull();
+    });
+
+    it('pages 50 forms by default', async () => {
+      const many = await hub.workspace('many');
+      for (let i = 0; i < 51; i++) expect((await create({ title: `F${i}`, fields: [] }, many.key)).statusCode).toBe(201);
+      const first = (await hub.request({ method: 'GET', url: '/api/v2/forms', key: many.key })).json() as Page<Form>;
+      expect(first.data).toHaveLength(50);
+      expect(first.next_cursor).toEqual(expect.any(String));
+      const url = `/api/v2/forms?cursor=${encodeURIComponent(first.next_cursor!)}`;
+      const rest = (await hub.request({ method: 'GET', url, key: many.key })).json() as Page<Form>;
+      expect(rest.data).toHaveLength(1);
+      expect(rest.next_cursor).toBeNull();
+      expect(first.data.map((f) => f.id)).not.toContain(rest.data[0]!.id);
     });
 
     it('answers 400 to a bad cursor or limit', async () => {

@@ -368,6 +368,8 @@ describe('responses', () => {
       expect(merged.json()).toMatchObject({ id: started.id, completed: false, data: { name: 'Partial Pat', color: 'red' } });
       expect(merged.json().data).not.toHaveProperty('bio');
       expect(merged.json()).not.toHaveProperty('resume_token');
+      expect(Date.parse(merged.json().updated_at as string)).toBeGreaterThan(Date.parse(started.updated_at));
+      expect(merged.json().submitted_at).toBe(started.submitted_at);
 
       const invalid = await patch(started.id, { data: { color: 'mauve' } }, { 'x-resume-token': token });
       expect(fieldsOf(expectError(invalid, 422, 'validation_failed'))).toEqual(['color']);
@@ -513,6 +515,24 @@ describe('responses', () => {
       expect(seen.map((r) => r.id)).toEqual([...ids].reverse());
       expect(seen.map((r) => r.submitted_at)).toEqual([6, 5, 4, 3, 2, 1, 0].map(day));
       expect(new Set(seen.map((r) => r.id)).size).toBe(7);
+    });
+
+    it('pages through responses sharing one submitted_at without gaps or duplicates', async () => {
+      const tied = await createForm({ title: 'Ties', fields: [{ key: 'a', type: 'text' }] });
+      const made: string[] = [];
+      for (let i = 0; i < 5; i++) made.push((await submitOk(tied, { data: { a: `t${i}` } })).id);
+      await hub.db.query("UPDATE responses SET submitted_at = '2026-03-01T00:00:00Z' WHERE form_id = $1", [tied]);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let guard = 0; guard < 10; guard++) {
+        const url: string = `/api/v2/forms/${tied}/responses?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const page = (await hub.request({ method: 'GET', url, key: ws.key })).json() as Page<Response>;
+        seen.push(...page.data.map((r) => r.id));
+        cursor = page.next_cursor;
+        if (!cursor) break;
+      }
+      expect(seen).toHaveLength(5);
+      expect([...seen].sort()).toEqual([...made].sort());
     });
 
     it('an exact last page still ends with next_cursor null', async () => {

@@ -3,9 +3,9 @@ import type { RenderOptions, TemplateSpans } from 'mustache';
 
 /**
  * What a template is rendered over: `{event, form, response, data}` (DESIGN.md,
- * Webhooks). Kept open so callers may add fields without a type change here.
+ * Webhooks). Any object, so interface-typed views need no index signature.
  */
-export type TemplateView = Readonly<Record<string, unknown>>;
+export type TemplateView = object;
 
 /** One problem in a template: where (`body.text`, `items[0]`) and what. */
 export interface TemplateIssue {
@@ -50,7 +50,12 @@ function child(path: string, key: string | number): string {
 }
 
 /** Compiles one string: a lone value tag keeps its JSON type, anything else renders to a string. */
-function compileString(source: string, path: string, writer: Mustache.Writer, issues: TemplateIssue[]): NodeRenderer {
+function compileString(
+  source: string,
+  path: string,
+  writer: Mustache.Writer,
+  issues: TemplateIssue[],
+): NodeRenderer {
   let tokens: TemplateSpans;
   try {
     // The writer is this template's own, so its token cache dies with it.
@@ -76,10 +81,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Compiles any JSON node, recording parse problems in `issues`. */
-function compileNode(value: unknown, path: string, writer: Mustache.Writer, issues: TemplateIssue[]): NodeRenderer {
+function compileNode(
+  value: unknown,
+  path: string,
+  writer: Mustache.Writer,
+  issues: TemplateIssue[],
+): NodeRenderer {
   if (typeof value === 'string') return compileString(value, path, writer, issues);
   if (Array.isArray(value)) {
-    const items = value.map((item: unknown, i) => compileNode(item, child(path, i), writer, issues));
+    const items = value.map((item: unknown, i) =>
+      compileNode(item, child(path, i), writer, issues),
+    );
     return (context) => items.map((render) => render(context));
   }
   if (isPlainObject(value)) {
@@ -90,7 +102,9 @@ function compileNode(value: unknown, path: string, writer: Mustache.Writer, issu
     return (context) => Object.fromEntries(entries.map(([key, render]) => [key, render(context)]));
   }
   const constant =
-    value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+    value === null ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value));
   if (!constant) issues.push({ path, message: 'must be a JSON value' });
   return () => value;
 }

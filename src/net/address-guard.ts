@@ -156,15 +156,7 @@ export function classifyAddress(ip: string): AddressClass {
 }
 
 /** Host names refused by name, before any DNS: they only ever mean "this machine" or "this cloud". */
-function isBlockedName(hostname: string): boolean {
-  const host = hostname.replace(/\.+$/, '');
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === 'internal' ||
-    host.endsWith('.internal')
-  );
-}
+const BLOCKED_NAME = /^(?:.+\.)?(?:localhost|internal)\.*$/;
 
 /** `[::1]` -> `::1`; other host names unchanged. */
 function unbracket(hostname: string): string {
@@ -199,7 +191,7 @@ export function checkTargetUrl(url: string, allowPrivate: boolean): TargetCheck 
   }
   if (allowPrivate) return { ok: true, url: parsed };
   const host = unbracket(parsed.hostname);
-  if (isBlockedName(host)) return { ok: false, reason: `the host ${host} is not allowed` };
+  if (BLOCKED_NAME.test(host)) return { ok: false, reason: `the host ${host} is not allowed` };
   if (isIP(host) !== 0) {
     const kind = classifyAddress(host);
     if (kind !== 'public') return { ok: false, reason: `the address ${host} is ${kind}` };
@@ -223,7 +215,10 @@ export class BlockedAddressError extends Error {
 }
 
 /** The error for the first non-public address, if any. */
-function firstBlocked(hostname: string, addresses: readonly LookupAddress[]): BlockedAddressError | undefined {
+function firstBlocked(
+  hostname: string,
+  addresses: readonly LookupAddress[],
+): BlockedAddressError | undefined {
   for (const { address } of addresses) {
     const kind = classifyAddress(address);
     if (kind !== 'public') return new BlockedAddressError(hostname, address, kind);
@@ -248,7 +243,11 @@ export function createGuardedLookup(allowPrivate: boolean): LookupFunction {
       if (blocked) return callback(blocked, []);
       if (options.all) return callback(null, addresses);
       const first = addresses[0];
-      if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
+      if (!first)
+        return callback(
+          Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }),
+          [],
+        );
       callback(null, first.address, first.family);
     });
   };
@@ -276,7 +275,10 @@ export interface GuardedAgentOptions {
  */
 export function createGuardedAgent(opts: GuardedAgentOptions): Agent {
   const { allowPrivate, timeoutMs, connections } = opts;
-  const connectSocket = buildConnector({ timeout: timeoutMs, lookup: createGuardedLookup(allowPrivate) });
+  const connectSocket = buildConnector({
+    timeout: timeoutMs,
+    lookup: createGuardedLookup(allowPrivate),
+  });
   const connect: buildConnector.connector = (options, callback) => {
     const host = unbracket(options.hostname);
     if (!allowPrivate && isIP(host) !== 0) {

@@ -1,0 +1,354 @@
+/**
+ * Submission throughput benchmark: `POST /api/v2/forms/:id/responses` on ONE hub process
+ * (`node bin/formhub.js api`, rate limits off, LOG_LEVEL=warn) against PostgreSQL, and the
+ * same load on a bare node:http server doing the hub's single INSERT through a pg.Pool of
+ * the same size (bench/baseline/bare-insert-server.ts). This process is only the load
+ * generator: each server runs in its own process, on its own fresh database.
+ *
+ *   node --import tsx bench/submit.ts
+ *
+ * Environment: SUBMIT_CONCURRENCY (50), SUBMIT_REQUESTS (20000), SUBMIT_WARMUP (2000),
+ * SUBMIT_POOL_SIZE (50, the hub's default DATABASE_POOL_MAX), SUBMIT_BODIES (1000 distinct
+ * bodies, used in turn), SUBMIT_CLIENT (fetch | http), SUBMIT_ORDER (hub,bare,hub,bare:
+ * each server twice, interleaved, so that a burst of load from elsewhere on a shared
+ * machine does not fall on one side only; the ratio uses each side's median).
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { migrate, PgDatabase } from '../src/db/index.ts';
+import { createTestDatabase, type TestDatabase } from '../test/support/database.ts';
+import { freePort, startServer } from '../test/support/process.ts';
+import { cpuOf, cpuOfAll, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
+import { createLoadClient, runLoad, type LoadClient } from './support/load.ts';
+import { envInt, percentiles, printTable, round } from './support/stats.ts';
+import { BENCH_FORM, submissionBodies } from './support/workload.ts';
+
+const CONCURRENCY = envInt('SUBMIT_CONCURRENCY', 50);
+const REQUESTS = envInt('SUBMIT_REQUESTS', 20_000);
+const WARMUP = envInt('SUBMIT_WARMUP', 2_000);
+const POOL_SIZE = envInt('SUBMIT_POOL_SIZE', 50);
+const POOL_MIN = Math.min(10, POOL_SIZE);
+const BODY_COUNT = envInt('SUBMIT_BODIES', 1_000);
+const ORDER = (process.env.SUBMIT_ORDER ?? 'hub,bare,hub,bare').split(',').map((s) => s.trim());
+const CLIENT = parseClient(process.env.SUBMIT_CLIENT ?? 'fetch');
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ADMIN_KEY = `bench-admin-${randomBytes(12).toString('hex')}`;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BARE_SERVER = fileURLToPath(new URL('./baseline/bare-insert-server.ts', import.meta.url));
+
+interface RunningServer {
+  name: string;
+  pid: number;
+  base: string;
+  databaseUrl: string;
+  stop(): Promise<unknown>;
+}
+
+interface Phase {
+  name: string;
+  reqPerSec: number;
+  sent: number;
+  errors: number;
+  firstError: string | undefined;
+  latency: ReturnType<typeof percentiles>;
+  seconds: number;
+  /** CPU used during the measured run, in % of one core; `rest` is everything else on the machine. */
+  cpu: { server: number; postgres: number; loadgen: number; rest: number; machine: number };
+  /** How busy the machine was just before the run (servers idle), % of one core. */
+  busyBefore: number;
+  rowsStored: number;
+}
+
+async function startHubProcess(database: TestDatabase, redisPrefix: string): Promise<RunningServer> {
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: database.url,
+    DATABASE_POOL_MIN: String(POOL_MIN),
+    DATABASE_POOL_MAX: String(POOL_SIZE),
+    HOST: '127.0.0.1',
+    REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    FORMHUB_ADMIN_KEY: ADMIN_KEY,
+    FORMHUB_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    RATE_LIMIT_PER_IP: '0',
+    RATE_LIMIT_PER_FORM: '0',
+    LOG_LEVEL: 'warn',
+  };
+  const server = await startServer(['api'], env, port);
+  return {
+    name: 'formhub api (fastify)',
+    pid: server.child.pid!,
+    base: `http://127.0.0.1:${port}`,
+    databaseUrl: database.url,
+    stop: server.stop,
+  };
+}
+
+async function waitReady(child: ChildProcess, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the bare server exited early (${child.exitCode})`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the bare server was not ready within ${timeoutMs} ms`);
+}
+
+async function startBareProcess(database: TestDatabase, workspaceId: string): Promise<RunningServer> {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    DATABASE_URL: database.url,
+    WORKSPACE_ID: workspaceId,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    POOL_SIZE: String(POOL_SIZE),
+    POOL_MIN: String(POOL_MIN),
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', BARE_SERVER], { cwd: ROOT, env, stdio: 'inherit' });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(child, `${base}/healthz`);
+  return {
+    name: 'bare node:http + pg.Pool',
+    pid: child.pid!,
+    base,
+    databaseUrl: database.url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+async function postJson(url: string, key: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 201) throw new Error(`POST ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Creates the workspace and the published form through the hub's API. */
+async function setUpForm(hub: RunningServer): Promise<{ workspaceId: string; formId: string }> {
+  const ws = await postJson(`${hub.base}/api/v2/workspaces`, ADMIN_KEY, { name: 'bench' });
+  const form = await postJson(`${hub.base}/api/v2/forms`, String(ws.api_key), BENCH_FORM);
+  return { workspaceId: String(ws.id), formId: String(form.id) };
+}
+
+/** Gives the bare server's database the hub's schema and the same workspace and form rows. */
+async function prepareBareDatabase(database: TestDatabase, ids: { workspaceId: string; formId: string }) {
+  const db = new PgDatabase({ url: database.url, poolMin: 0, poolMax: 2 });
+  try {
+    await migrate(db);
+    await db.query('INSERT INTO workspaces (id, name) VALUES ($1, $2)', [ids.workspaceId, 'bench']);
+    await db.query(
+      `INSERT INTO forms (id, workspace_id, title, status, fields) VALUES ($1, $2, $3, 'published', $4::jsonb)`,
+      [ids.formId, ids.workspaceId, BENCH_FORM.title, JSON.stringify(BENCH_FORM.fields)],
+    );
+  } finally {
+    await db.close();
+  }
+}
+
+/** The PostgreSQL backends serving this database now (the server's pool, opened by the warm-up). */
+async function backendPids(databaseUrl: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    return rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+async function countResponses(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM responses');
+    return rows[0]?.n ?? 0;
+  } finally {
+    await client.end();
+  }
+}
+
+function parseClient(text: string): LoadClient {
+  if (text === 'fetch' || text === 'http') return text;
+  throw new Error(`SUBMIT_CLIENT must be fetch or http (got "${text}")`);
+}
+
+const percentOfCore = (cpuMs: number, wallMs: number) => round((100 * cpuMs) / wallMs, 0);
+
+async function measure(server: RunningServer, formId: string, bodies: string[]): Promise<Phase> {
+  const client = createLoadClient(CLIENT, `${server.base}/api/v2/forms/${formId}/responses`, CONCURRENCY);
+  const load = { send: client.send, bodies, concurrency: CONCURRENCY, expectStatus: 201 };
+  const warm = await runLoad({ ...load, requests: WARMUP });
+  if (warm.errors > 0) throw new Error(`${server.name}: warm-up had ${warm.errors} errors, first: ${warm.firstError}`);
+  const backends = await backendPids(server.databaseUrl);
+  const busyBefore = await machineBusyPercent();
+  const before = { server: cpuOf(server.pid), postgres: cpuOfAll(backends), machine: machineCpuMs() };
+  const run = await runLoad({ ...load, requests: REQUESTS });
+  client.close();
+  const machine = machineCpuMs().busy - before.machine.busy;
+  const serverMs = cpuOf(server.pid) - before.server;
+  const postgresMs = cpuOfAll(backends) - before.postgres;
+  const wall = run.elapsedMs;
+  return {
+    name: server.name,
+    reqPerSec: run.ok / (wall / 1000),
+    sent: run.sent,
+    errors: run.errors,
+    firstError: run.firstError,
+    latency: percentiles(run.latencies),
+    seconds: wall / 1000,
+    cpu: {
+      server: percentOfCore(serverMs, wall),
+      postgres: percentOfCore(postgresMs, wall),
+      loadgen: percentOfCore(run.cpuMs, wall),
+      rest: percentOfCore(machine - serverMs - postgresMs - run.cpuMs, wall),
+      machine: percentOfCore(machine, wall),
+    },
+    busyBefore,
+    rowsStored: await countResponses(server.databaseUrl),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** formhub req/s over bare req/s, from each server's median when SUBMIT_ORDER repeats them. */
+function throughputRatio(phases: Phase[]): number | null {
+  const of = (prefix: string) => phases.filter((p) => p.name.startsWith(prefix)).map((p) => p.reqPerSec);
+  const hub = of('formhub');
+  const bare = of('bare');
+  return hub.length > 0 && bare.length > 0 ? round(median(hub) / median(bare), 3) : null;
+}
+
+function report(phases: Phase[]): void {
+  const ms = (v: number) => v.toFixed(1);
+  const pct = (v: number) => `${v}%`;
+  printTable(
+    `Submissions: ${REQUESTS.toLocaleString('en-US')} requests after ${WARMUP.toLocaleString('en-US')} of warm-up, ` +
+      `concurrency ${CONCURRENCY}, pool ${POOL_SIZE}, client ${CLIENT}. CPU in % of one core (2 cores = 200%)`,
+    ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'server', 'pg backends', 'loadgen', 'rest', 'busy before'],
+    phases.map((p) => [
+      p.name,
+      Math.round(p.reqPerSec).toLocaleString('en-US'),
+      ms(p.latency.p50),
+      ms(p.latency.p95),
+      ms(p.latency.p99),
+      ms(p.latency.max),
+      p.errors,
+      pct(p.cpu.server),
+      pct(p.cpu.postgres),
+      pct(p.cpu.loadgen),
+      pct(p.cpu.rest),
+      pct(p.busyBefore),
+    ]),
+  );
+  const ratio = throughputRatio(phases);
+  if (ratio !== null) console.log(`\nratio formhub / bare (req/s): ${ratio.toFixed(2)}`);
+  for (const p of phases) if (p.firstError) console.log(`${p.name}: first error: ${p.firstError}`);
+  console.log(
+    JSON.stringify({
+      bench: 'submit',
+      concurrency: CONCURRENCY,
+      requests: REQUESTS,
+      warmup: WARMUP,
+      pool_size: POOL_SIZE,
+      client: CLIENT,
+      results: phases.map((p) => ({
+        name: p.name,
+        req_per_s: round(p.reqPerSec, 1),
+        p50_ms: round(p.latency.p50),
+        p95_ms: round(p.latency.p95),
+        p99_ms: round(p.latency.p99),
+        max_ms: round(p.latency.max),
+        errors: p.errors,
+        seconds: round(p.seconds, 2),
+        cpu_percent_of_core: p.cpu,
+        machine_busy_before_percent: p.busyBefore,
+        rows_stored: p.rowsStored,
+      })),
+      ratio_req_per_s: ratio,
+    }),
+  );
+}
+
+async function clearRedis(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    for (let i = 0; i < 10_000; i++) {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = nextCursor;
+      if (cursor === '0') break;
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const hubDatabase = await createTestDatabase();
+  const bareDatabase = await createTestDatabase();
+  const redisPrefix = `formhub-bench:${randomBytes(4).toString('hex')}:`;
+  const running = new Set<RunningServer>();
+  const cleanup = async () => {
+    for (const server of running) await server.stop().catch(() => undefined);
+    await hubDatabase.drop();
+    await bareDatabase.drop();
+    await clearRedis(redisPrefix).catch(() => undefined);
+  };
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  try {
+    const bodies = submissionBodies(BODY_COUNT);
+    let hub = await startHubProcess(hubDatabase, redisPrefix);
+    running.add(hub);
+    const ids = await setUpForm(hub);
+    await prepareBareDatabase(bareDatabase, ids);
+    if (ORDER[0] !== 'hub') {
+      await hub.stop();
+      running.delete(hub);
+    }
+    const phases: Phase[] = [];
+    for (const which of ORDER) {
+      if (which === 'hub') {
+        if (!running.has(hub)) running.add((hub = await startHubProcess(hubDatabase, redisPrefix)));
+        phases.push(await measure(hub, ids.formId, bodies));
+        await hub.stop();
+        running.delete(hub);
+      } else if (which === 'bare') {
+        const bare = await startBareProcess(bareDatabase, ids.workspaceId);
+        running.add(bare);
+        phases.push(await measure(bare, ids.formId, bodies));
+        await bare.stop();
+        running.delete(bare);
+      } else {
+        throw new Error(`SUBMIT_ORDER: unknown server "${which}" (use hub and bare)`);
+      }
+    }
+    report(phases);
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();

@@ -1,0 +1,31 @@
+/**
+ * @formhub/sdk: everything a connector plugin needs, and nothing from the hub itself.
+ *
+ * @example
+ * import { FormPlugin, RetryableError, type FormEvent, type PluginContext } from '@formhub/sdk';
+ */
+export { FormPlugin, hookFor, isFormPlugin, type PluginMetadata, type JsonSchema } from './plugin.ts';
+export type { FormEvent, FormEventType, FormResponse } from './events.ts';
+export type { PluginContext, HttpClient, HttpRequest, HttpResponse, PluginLogger, Credentials } from './context.ts';
+export { RetryableError, PermanentError, GoneError } from './errors.ts';
+export { flattenResponse } from './flatten.ts';
+export {
+  generateWebhookSecret,
+  secretKey,
+  signatureHeaders,
+  verifyWebhookSignature,
+  SECRET_PREFIX,
+  type SignatureInput,
+  type VerifyInput,
+  type HeaderBag,
+} from './signing.ts';
+export {
+  compileTemplate,
+  renderTemplate,
+  validateTemplate,
+  TemplateError,
+  type CompiledTemplate,
+  type TemplateIssue,
+  type TemplateView,
+} from './template.ts';
+export { parseRetryAfter } from './retry-after.ts';

@@ -1,0 +1,10 @@
+export { BullDeliveryQueue, bullPrefix, DELIVERY_QUEUE, type DeliveryQueue, type DeliveryJob } from './queue.ts';
+export { OutboxRelay, toFormEvent, type EventSubscriber } from './relay.ts';
+export { DeliveryEngine, type EngineDeps } from './engine.ts';
+export { DeliverySweeper } from './sweeper.ts';
+export { startDeliveryWorker } from './worker.ts';
+export { DeliveryService } from './service.ts';
+export { DeliveryMetrics } from './metrics.ts';
+export { deliveryRoutes } from './routes.ts';
+export { nextState, outcomeOfError, type AttemptOutcome } from './outcome.ts';
+export type { DeliveryStatus } from './queries.ts';

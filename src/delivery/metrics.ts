@@ -1,0 +1,41 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { AttemptOutcome } from './outcome.ts';
+import type { DeliveryQueue } from './queue.ts';
+
+/** Prometheus metrics of the delivery engine. */
+export class DeliveryMetrics {
+  private readonly attempts: Counter<'connector' | 'outcome'>;
+  private readonly latency: Histogram<'connector'>;
+
+  constructor(registry: Registry, queue: DeliveryQueue) {
+    this.attempts = new Counter({
+      name: 'formhub_delivery_attempts_total',
+      help: 'Delivery attempts by connector and outcome (succeeded, failed, dead, gone)',
+      labelNames: ['connector', 'outcome'],
+      registers: [registry],
+    });
+    this.latency = new Histogram({
+      name: 'formhub_delivery_attempt_duration_seconds',
+      help: 'Time of one delivery attempt, by connector',
+      labelNames: ['connector'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'formhub_delivery_queue_jobs',
+      help: 'Jobs in the delivery queue by state',
+      labelNames: ['state'],
+      registers: [registry],
+      async collect() {
+        const counts = await queue.counts().catch(() => ({}) as Record<string, number>);
+        for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+      },
+    });
+  }
+
+  recordAttempt(connector: string, outcome: AttemptOutcome, status: string): void {
+    const label = outcome.kind === 'gone' ? 'gone' : status;
+    this.attempts.inc({ connector, outcome: label });
+    this.latency.observe({ connector }, outcome.latencyMs / 1000);
+  }
+}

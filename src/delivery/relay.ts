@@ -1,0 +1,126 @@
+import type { Logger } from 'pino';
+import { uuidv7 } from '../common/ids.ts';
+import type { Database, Queryable } from '../db/index.ts';
+import { formTitles, lockPendingEvents, markDispatched, PUBLIC_EVENT_TYPES, type OutboxEvent } from '../events/index.ts';
+import { activeIntegrationsOf } from '../integrations/index.ts';
+import { insertDeliveries, type NewDelivery } from './queries.ts';
+import type { DeliveryQueue } from './queue.ts';
+
+/** Something else that consumes events in the relay's transaction (e.g. analytics). */
+export type EventSubscriber = (events: readonly OutboxEvent[], tx: Queryable) => Promise<void>;
+
+export interface RelayOptions {
+  batchSize?: number;
+  /** How long to wait when the outbox is empty. */
+  idleMs?: number;
+}
+
+/**
+ * Moves committed events from the outbox to the delivery queue. In one transaction it
+ * locks a batch (FOR UPDATE SKIP LOCKED, so several relays never take the same event),
+ * creates one delivery per event and subscribed integration (unique per pair), and marks
+ * the events dispatched; then it queues the new deliveries. If Redis is down at that
+ * moment the deliveries stay due in PostgreSQL and the sweeper queues them later.
+ */
+export class OutboxRelay {
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<unknown> = Promise.resolve();
+  private readonly subscribers: EventSubscriber[] = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly queue: DeliveryQueue,
+    private readonly logger: Logger,
+    private readonly options: RelayOptions = {},
+  ) {}
+
+  /** Adds a consumer that sees every batch of events inside the relay's transaction. */
+  subscribe(subscriber: EventSubscriber): void {
+    this.subscribers.push(subscriber);
+  }
+
+  start(): void {
+    this.running = true;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.current.catch(() => undefined);
+  }
+
+  /** Relays one batch; answers how many events it took. */
+  async tick(): Promise<number> {
+    const batchSize = this.options.batchSize ?? 500;
+    const { events, deliveries } = await this.db.transaction(async (tx) => {
+      const events = await lockPendingEvents(tx, batchSize);
+      if (events.length === 0) return { events, deliveries: [] as { id: string }[] };
+      const deliveries = await insertDeliveries(tx, await this.fanOut(tx, events));
+      for (const subscriber of this.subscribers) await subscriber(events, tx);
+      await markDispatched(tx, events.map((e) => e.id), new Date());
+      return { events, deliveries };
+    });
+    if (deliveries.length > 0) {
+      await this.queue.enqueue(deliveries.map((d) => ({ deliveryId: d.id, attempt: 1 }))).catch((error: Error) => {
+        this.logger.warn({ err: error.message, count: deliveries.length }, 'queue unavailable; the sweeper will retry');
+      });
+    }
+    return events.length;
+  }
+
+  private async fanOut(tx: Queryable, events: readonly OutboxEvent[]): Promise<NewDelivery[]> {
+    const deliverable = events.filter((e) => PUBLIC_EVENT_TYPES.includes(e.type));
+    if (deliverable.length === 0) return [];
+    const formIds = [...new Set(deliverable.map((e) => e.formId))];
+    const integrations = await activeIntegrationsOf(tx, formIds);
+    if (integrations.length === 0) return [];
+    const titles = await formTitles(tx, formIds);
+    const now = new Date();
+    const out: NewDelivery[] = [];
+    for (const event of deliverable) {
+      const envelope = JSON.stringify(toFormEvent(event, titles.get(event.formId) ?? ''));
+      for (const integration of integrations) {
+        if (integration.form_id !== event.formId || !integration.events.includes(event.type)) continue;
+        out.push({
+          id: uuidv7(now.getTime()),
+          workspaceId: integration.workspace_id,
+          integrationId: integration.id,
+          eventId: event.id,
+          eventType: event.type,
+          payload: envelope,
+          now,
+        });
+      }
+    }
+    return out;
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      const run = this.tick().then(
+        (count) => this.schedule(count > 0 ? 0 : (this.options.idleMs ?? 100)),
+        (error: Error) => {
+          this.logger.warn({ err: error.message }, 'outbox relay failed; retrying');
+          this.schedule(1_000);
+        },
+      );
+      this.current = run;
+    }, delayMs);
+  }
+}
+
+/** The event as plugins see it (the SDK's FormEvent). */
+export function toFormEvent(event: OutboxEvent, formTitle: string) {
+  const response = event.payload.response as { data?: Record<string, unknown> } | undefined;
+  return {
+    id: event.id,
+    type: event.type,
+    created_at: event.createdAt.toISOString(),
+    form: { id: event.formId, title: formTitle },
+    response,
+    data: response?.data ?? {},
+  };
+}

@@ -1,0 +1,117 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { FormService } from '../forms/index.ts';
+import { type AuthHooks, workspaceOf } from '../http/auth.ts';
+import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import { errorResponses, IdParams, Page } from '../http/schemas.ts';
+import { invalidRequest } from '../errors/index.ts';
+import type { IntegrationService } from '../integrations/index.ts';
+import { DeliveryListQuery, DeliverySchema, ReplayRangeBody } from './schemas.ts';
+import type { DeliveryService } from './service.ts';
+
+export interface DeliveryRoutesOptions {
+  deliveries: DeliveryService;
+  integrations: IntegrationService;
+  forms: FormService;
+  auth: AuthHooks;
+  /** Serve `/integrations/:id/...` too (off when FEATURE_CONNECTORS is false). */
+  connectors: boolean;
+}
+
+const secured = { security: [{ bearerAuth: [] }], tags: ['deliveries'] };
+
+/** Delivery logs, replays and test events, for webhooks and for every integration. */
+export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = async (app, opts) => {
+  const { deliveries, integrations, forms, auth } = opts;
+  const kinds: { base: string; connector: string | undefined }[] = [{ base: '/webhooks', connector: 'webhook' }];
+  if (opts.connectors) kinds.push({ base: '/integrations', connector: undefined });
+
+  for (const { base, connector } of kinds) {
+    app.get(
+      `${base}/:id/deliveries`,
+      {
+        preHandler: auth.workspace,
+        schema: {
+          ...secured,
+          summary: 'The deliveries and their attempt logs, newest first',
+          params: IdParams,
+          querystring: DeliveryListQuery,
+          response: { 200: Page(DeliverySchema), ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request) => {
+        const integration = await integrations.get(workspaceOf(request), request.params.id, connector);
+        const limit = request.query.limit ?? 50;
+        const cursor = request.query.cursor ? decodeCursor(request.query.cursor, ['t', 'id']) : undefined;
+        const before = cursor ? { createdAt: new Date(cursor.t), id: cursor.id } : undefined;
+        if (before && Number.isNaN(before.createdAt.getTime())) throw invalidRequest('cursor is not valid');
+        const rows = await deliveries.list(integration, request.query.status, limit + 1, before);
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        return { data: page, next_cursor: rows.length > limit && last ? encodeCursor({ t: last.created_at, id: last.id }) : null };
+      },
+    );
+
+    app.post(
+      `${base}/:id/test`,
+      {
+        preHandler: auth.workspace,
+        schema: {
+          ...secured,
+          summary: 'Send a ping event through the delivery engine',
+          params: IdParams,
+          response: { 202: DeliverySchema, ...errorResponses(401, 403, 404) },
+        },
+      },
+      async (request, reply) => {
+        const workspaceId = workspaceOf(request);
+        const integration = await integrations.get(workspaceId, request.params.id, connector);
+        const form = await forms.get(workspaceId, integration.form_id);
+        return reply.code(202).send(await deliveries.test(integration, form.title));
+      },
+    );
+
+    app.post(
+      `${base}/:id/replay`,
+      {
+        preHandler: auth.workspace,
+        schema: {
+          ...secured,
+          summary: 'Replay every delivery created in [since, until] (optionally of one status)',
+          params: IdParams,
+          body: ReplayRangeBody,
+          response: { 202: Type.Object({ replayed: Type.Integer() }), ...errorResponses(401, 403, 404, 422) },
+        },
+      },
+      async (request, reply) => {
+        const integration = await integrations.get(workspaceOf(request), request.params.id, connector);
+        const { since, until, status } = request.body;
+        const replayed = await deliveries.replayRange(integration, new Date(since), until ? new Date(until) : new Date(), status);
+        return reply.code(202).send({ replayed });
+      },
+    );
+  }
+
+  app.get(
+    '/deliveries/:id',
+    {
+      preHandler: auth.workspace,
+      schema: { ...secured, summary: 'A delivery and its attempts', params: IdParams, response: { 200: DeliverySchema, ...errorResponses(401, 403, 404) } },
+    },
+    async (request) => deliveries.get(workspaceOf(request), request.params.id),
+  );
+
+  app.post(
+    '/deliveries/:id/replay',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'Deliver again: same id and payload, the attempt marked manual',
+        params: IdParams,
+        response: { 202: DeliverySchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await deliveries.replay(workspaceOf(request), request.params.id)),
+  );
+};

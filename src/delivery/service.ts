@@ -1,0 +1,87 @@
+import { isUuid, uuidv7 } from '../common/ids.ts';
+import type { Database } from '../db/index.ts';
+import { notFound } from '../errors/index.ts';
+import type { IntegrationRow } from '../integrations/index.ts';
+import { presentDelivery } from './present.ts';
+import * as q from './queries.ts';
+import type { DeliveryJob, DeliveryQueue } from './queue.ts';
+
+/** Reading the delivery log, replaying deliveries, and sending test events. */
+export class DeliveryService {
+  constructor(
+    private readonly db: Database,
+    private readonly queue: DeliveryQueue,
+  ) {}
+
+  async list(
+    integration: IntegrationRow,
+    status: q.DeliveryStatus | undefined,
+    limit: number,
+    before?: { createdAt: Date; id: string },
+  ) {
+    const rows = await q.listDeliveries(this.db.reader, integration.id, status, limit, before);
+    const attempts = await q.attemptsOf(this.db.reader, rows.map((r) => r.id));
+    return rows.map((row) => presentDelivery(row, attempts.filter((a) => a.delivery_id === row.id)));
+  }
+
+  async get(workspaceId: string, id: string) {
+    const row = isUuid(id) ? await q.findDelivery(this.db, id, workspaceId) : undefined;
+    if (!row) throw notFound('delivery');
+    return presentDelivery(row, await q.attemptsOf(this.db, [row.id]));
+  }
+
+  /** Delivers again (same id, same payload) as a manual attempt, whatever its state. */
+  async replay(workspaceId: string, id: string) {
+    const row = isUuid(id) ? await q.rearmDelivery(this.db, id, workspaceId) : undefined;
+    if (!row) throw notFound('delivery');
+    await this.enqueueOrLeaveToSweeper([{ deliveryId: row.id, attempt: row.attempts + 1, manual: true }]);
+    return presentDelivery(row, await q.attemptsOf(this.db, [row.id]));
+  }
+
+  /** Replays every delivery of an integration created in [since, until], optionally of one status. */
+  async replayRange(integration: IntegrationRow, since: Date, until: Date, status?: q.DeliveryStatus) {
+    const rows = await q.rearmDeliveries(this.db, integration.id, since, until, status);
+    await this.enqueueOrLeaveToSweeper(rows.map((r) => ({ deliveryId: r.id, attempt: r.attempts + 1, manual: true })));
+    return rows.length;
+  }
+
+  /** Sends a `ping` event through the engine, like any delivery. */
+  async test(integration: IntegrationRow, formTitle: string) {
+    const now = new Date();
+    const eventId = uuidv7(now.getTime());
+    const event = {
+      id: eventId,
+      type: 'ping',
+      created_at: now.toISOString(),
+      form: { id: integration.form_id, title: formTitle },
+      response: {
+        id: '00000000-0000-0000-0000-000000000000',
+        form_id: integration.form_id,
+        data: {},
+        completed: true,
+        submitted_at: now.toISOString(),
+        updated_at: now.toISOString(),
+        metadata: { test: true },
+      },
+      data: {},
+    };
+    const [created] = await q.insertDeliveries(this.db, [
+      {
+        id: uuidv7(now.getTime()),
+        workspaceId: integration.workspace_id,
+        integrationId: integration.id,
+        eventId,
+        eventType: 'ping',
+        payload: JSON.stringify(event),
+        now,
+      },
+    ]);
+    await this.enqueueOrLeaveToSweeper([{ deliveryId: created!.id, attempt: 1 }]);
+    return this.get(integration.workspace_id, created!.id);
+  }
+
+  /** The deliveries are due in PostgreSQL already: if Redis is down, the sweeper queues them. */
+  private async enqueueOrLeaveToSweeper(jobs: DeliveryJob[]): Promise<void> {
+    await this.queue.enqueue(jobs).catch(() => undefined);
+  }
+}

@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { Database } from '../db/index.ts';
+import { overdueDeliveries } from './queries.ts';
+import type { DeliveryQueue } from './queue.ts';
+
+export interface SweeperOptions {
+  intervalMs?: number;
+  /** How late a due delivery may be before it counts as lost from the queue. */
+  graceMs?: number;
+}
+
+/**
+ * The safety net under the queue: every few seconds, deliveries that are due but were
+ * never queued (Redis was down), or whose worker died holding them, are queued again.
+ * Queueing twice is harmless: the job id dedupes, and the engine's claim drops stale jobs.
+ */
+export class DeliverySweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: Database,
+    private readonly queue: DeliveryQueue,
+    private readonly logger: Logger,
+    private readonly options: SweeperOptions = {},
+  ) {}
+
+  start(): void {
+    const interval = this.options.intervalMs ?? 5_000;
+    this.timer = setInterval(() => {
+      this.current = this.sweep().catch((error: Error) =>
+        this.logger.debug({ err: error.message }, 'sweep failed; next round will retry'),
+      );
+    }, interval);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.current;
+  }
+
+  /** Queues overdue deliveries; answers how many. */
+  async sweep(): Promise<number> {
+    const overdue = await overdueDeliveries(this.db, this.options.graceMs ?? 10_000, 1_000);
+    if (overdue.length === 0) return 0;
+    await this.queue.enqueue(overdue.map((d) => ({ deliveryId: d.id, attempt: d.attempts + 1 })));
+    this.logger.info({ count: overdue.length }, 'queued overdue deliveries again');
+    return overdue.length;
+  }
+}

@@ -1,0 +1,34 @@
+import type { IntegrationRow } from './queries.ts';
+
+/** A webhook as the API shows it: never its secret. */
+export function presentWebhook(row: IntegrationRow, config: Record<string, unknown>) {
+  return {
+    id: row.id,
+    form_id: row.form_id,
+    url: String(config.url ?? ''),
+    events: row.events,
+    template: config.template ?? null,
+    headers: (config.headers ?? {}) as Record<string, string>,
+    active: row.active,
+    disabled_reason: row.disabled_reason,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** An integration of any connector; `config` comes without its writeOnly (secret) properties. */
+export function presentIntegration(row: IntegrationRow, publicConfig: Record<string, unknown>) {
+  return {
+    id: row.id,
+    form_id: row.form_id,
+    connector: row.connector,
+    config: publicConfig,
+    events: row.events,
+    connection_id: row.connection_id,
+    provider_config_key: row.provider_config_key,
+    active: row.active,
+    disabled_reason: row.disabled_reason,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,245 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { type AuthHooks, workspaceOf } from '../http/auth.ts';
+import { decodeIdCursor, encodeCursor } from '../http/cursor.ts';
+import { errorResponses, IdParams, Page, PageQuery } from '../http/schemas.ts';
+import type { PluginRegistry } from '../plugins/index.ts';
+import { presentIntegration, presentWebhook } from './present.ts';
+import type { IntegrationRow } from './queries.ts';
+import * as s from './schemas.ts';
+import type { IntegrationService } from './service.ts';
+
+export interface IntegrationRoutesOptions {
+  service: IntegrationService;
+  plugins: PluginRegistry;
+  auth: AuthHooks;
+  /** Serve `/connectors` and `/integrations` (FEATURE_CONNECTORS). */
+  connectors: boolean;
+}
+
+const webhookTags = { security: [{ bearerAuth: [] }], tags: ['webhooks'] };
+const integrationTags = { security: [{ bearerAuth: [] }], tags: ['integrations'] };
+
+function page<T>(rows: IntegrationRow[], limit: number, present: (row: IntegrationRow) => T) {
+  const shown = rows.slice(0, limit);
+  const last = shown[shown.length - 1];
+  return { data: shown.map(present), next_cursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
+}
+
+/** Webhooks (Webhook 2.0), and integrations of any connector. */
+export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptions> = async (app, opts) => {
+  const { service, auth } = opts;
+  const webhook = (row: IntegrationRow, secret?: string) => ({
+    ...presentWebhook(row, service.openConfig(row)),
+    ...(secret ? { secret } : {}),
+  });
+
+  app.post(
+    '/forms/:id/webhooks',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...webhookTags,
+        summary: 'Create a webhook; its signing secret is shown only in this answer',
+        params: IdParams,
+        body: s.WebhookBody,
+        response: { 201: s.WebhookSchema, ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { row, secret } = await service.createWebhook(workspaceOf(request), request.params.id, request.body);
+      return reply.code(201).send(webhook(row, secret));
+    },
+  );
+
+  app.get(
+    '/forms/:id/webhooks',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...webhookTags,
+        summary: "The form's webhooks",
+        params: IdParams,
+        querystring: Type.Object(PageQuery),
+        response: { 200: Page(s.WebhookSchema), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
+      const rows = await service.list(workspaceOf(request), request.params.id, 'webhook', limit + 1, before);
+      return page(rows, limit, (row) => webhook(row));
+    },
+  );
+
+  app.get(
+    '/webhooks/:id',
+    {
+      preHandler: auth.workspace,
+      schema: { ...webhookTags, summary: 'A webhook', params: IdParams, response: { 200: s.WebhookSchema, ...errorResponses(401, 403, 404) } },
+    },
+    async (request) => webhook(await service.get(workspaceOf(request), request.params.id, 'webhook')),
+  );
+
+  app.patch(
+    '/webhooks/:id',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...webhookTags,
+        summary: 'Change a webhook (url, events, template, headers, active)',
+        params: IdParams,
+        body: s.WebhookPatch,
+        response: { 200: s.WebhookSchema, ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request) => {
+      const { events, active, ...config } = request.body;
+      const patch = { events, active, config: Object.keys(config).length > 0 ? config : undefined };
+      return webhook(await service.update(workspaceOf(request), request.params.id, patch, 'webhook'));
+    },
+  );
+
+  app.delete(
+    '/webhooks/:id',
+    {
+      preHandler: auth.workspace,
+      schema: { ...webhookTags, summary: 'Delete a webhook', params: IdParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } },
+    },
+    async (request, reply) => {
+      await service.delete(workspaceOf(request), request.params.id, 'webhook');
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/webhooks/:id/rotate-secret',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...webhookTags,
+        summary: 'A new signing secret (shown once); the old one also signs for 24 hours',
+        params: IdParams,
+        response: { 200: s.WebhookSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const workspaceId = workspaceOf(request);
+      const secret = await service.rotateSecret(workspaceId, request.params.id, 'webhook');
+      return webhook(await service.get(workspaceId, request.params.id, 'webhook'), secret);
+    },
+  );
+
+  if (opts.connectors) await app.register(connectorRoutes, opts);
+};
+
+/** `GET /connectors` and `/integrations`: off when FEATURE_CONNECTORS is false. */
+const connectorRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptions> = async (app, { service, plugins, auth }) => {
+  const present = (row: IntegrationRow, secret?: string) => ({
+    ...presentIntegration(row, service.publicConfig(row)),
+    ...(secret ? { secret } : {}),
+  });
+
+  app.get(
+    '/connectors',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...integrationTags,
+        summary: 'The connectors this hub has loaded, with their config schemas',
+        response: { 200: Type.Object({ data: Type.Array(s.ConnectorSchema) }), ...errorResponses(401, 403) },
+      },
+    },
+    async () => ({
+      data: plugins.list().map(({ metadata }) => ({
+        id: metadata.id,
+        name: metadata.name,
+        version: metadata.version,
+        description: metadata.description,
+        config_schema: metadata.configSchema,
+      })),
+    }),
+  );
+
+  app.post(
+    '/forms/:id/integrations',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...integrationTags,
+        summary: "Connect a form to a connector; config is validated against the connector's schema",
+        params: IdParams,
+        body: s.IntegrationBody,
+        response: { 201: s.IntegrationSchema, ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const { events, active, ...config } = body.config as Record<string, unknown> & { events?: string[]; active?: boolean };
+      const input =
+        body.connector === 'webhook'
+          ? { ...body, config, events: body.events ?? events, active: body.active ?? active }
+          : body;
+      const { row, secret } = await service.createIntegration(workspaceOf(request), request.params.id, input);
+      return reply.code(201).send(present(row, secret));
+    },
+  );
+
+  app.get(
+    '/forms/:id/integrations',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...integrationTags,
+        summary: "The form's integrations, of every connector",
+        params: IdParams,
+        querystring: Type.Object(PageQuery),
+        response: { 200: Page(s.IntegrationSchema), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
+      const rows = await service.list(workspaceOf(request), request.params.id, undefined, limit + 1, before);
+      return page(rows, limit, (row) => present(row));
+    },
+  );
+
+  app.get(
+    '/integrations/:id',
+    {
+      preHandler: auth.workspace,
+      schema: { ...integrationTags, summary: 'An integration (secrets omitted)', params: IdParams, response: { 200: s.IntegrationSchema, ...errorResponses(401, 403, 404) } },
+    },
+    async (request) => present(await service.get(workspaceOf(request), request.params.id)),
+  );
+
+  app.patch(
+    '/integrations/:id',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...integrationTags,
+        summary: 'Change an integration; config is merged key by key and validated again',
+        params: IdParams,
+        body: s.IntegrationPatch,
+        response: { 200: s.IntegrationSchema, ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request) => {
+      return present(await service.update(workspaceOf(request), request.params.id, request.body));
+    },
+  );
+
+  app.delete(
+    '/integrations/:id',
+    {
+      preHandler: auth.workspace,
+      schema: { ...integrationTags, summary: 'Delete an integration', params: IdParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } },
+    },
+    async (request, reply) => {
+      await service.delete(workspaceOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

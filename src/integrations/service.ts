@@ -1,0 +1,162 @@
+import { isUuid, uuidv7 } from '../common/ids.ts';
+import type { Config } from '../config/index.ts';
+import type { Database } from '../db/index.ts';
+import { AppError, notFound, validationFailed, type ErrorDetail } from '../errors/index.ts';
+import type { FormService } from '../forms/index.ts';
+import type { PluginRegistry } from '../plugins/index.ts';
+import type { SecretBox } from '../secrets/index.ts';
+import { generateWebhookSecret } from '@formhub/sdk';
+import * as q from './queries.ts';
+import { checkEvents, checkHeaders, checkTemplate, checkUrl } from './webhook-input.ts';
+
+/** The body of `POST /forms/:id/webhooks` (and a webhook integration's config). */
+export interface WebhookInput {
+  url: string;
+  events?: string[] | undefined;
+  template?: unknown;
+  headers?: Record<string, string> | undefined;
+  active?: boolean | undefined;
+}
+
+export interface IntegrationInput {
+  connector: string;
+  config: Record<string, unknown>;
+  /** A Nango connection; null (on update) removes it. */
+  connection_id?: string | null | undefined;
+  provider_config_key?: string | undefined;
+  events?: string[] | undefined;
+  active?: boolean | undefined;
+}
+
+/** Connectors whose integrations get a signing secret. */
+const SIGNING_CONNECTORS = new Set(['webhook']);
+const ROTATION_GRACE_MS = 24 * 3_600_000;
+
+/**
+ * Integrations: webhooks, Zapier subscriptions and connector configurations, all one
+ * table and one delivery engine. Configs are validated against the connector's schema
+ * and sealed (AES-GCM) at rest; secrets are shown once and never returned again.
+ */
+export class IntegrationService {
+  constructor(
+    private readonly db: Database,
+    private readonly forms: FormService,
+    private readonly plugins: PluginRegistry,
+    private readonly secrets: SecretBox,
+    private readonly config: Config,
+  ) {}
+
+  async createWebhook(workspaceId: string, formId: string, input: WebhookInput) {
+    return this.createIntegration(workspaceId, formId, {
+      connector: 'webhook',
+      config: { url: input.url, template: input.template, headers: input.headers },
+      events: input.events,
+      active: input.active,
+    });
+  }
+
+  async createIntegration(workspaceId: string, formId: string, input: IntegrationInput) {
+    const form = await this.forms.get(workspaceId, formId);
+    const config = this.checkConfig(input.connector, input.config, input.events);
+    const secret = SIGNING_CONNECTORS.has(input.connector) ? generateWebhookSecret() : undefined;
+    const row = await q.insertIntegration(this.db, {
+      id: uuidv7(),
+      workspaceId,
+      formId: form.id,
+      connector: input.connector,
+      events: input.events ? [...new Set(input.events)] : ['response.submitted'],
+      configSealed: this.secrets.sealJson(config),
+      secretSealed: secret ? this.secrets.seal(secret) : null,
+      connectionId: input.connection_id ?? null,
+      providerConfigKey: input.connection_id ? (input.provider_config_key ?? input.connector) : null,
+      active: input.active ?? true,
+      now: new Date(),
+    });
+    return { row, secret };
+  }
+
+  /** A live integration of the workspace; with `connector`, only of that kind (else 404). */
+  async get(workspaceId: string, id: string, connector?: string): Promise<q.IntegrationRow> {
+    const row = isUuid(id) ? await q.findIntegration(this.db, workspaceId, id, connector) : undefined;
+    if (!row) throw notFound(connector === 'webhook' ? 'webhook' : 'integration');
+    return row;
+  }
+
+  async list(workspaceId: string, formId: string, connector: string | undefined, limit: number, beforeId?: string) {
+    const form = await this.forms.get(workspaceId, formId);
+    return q.listIntegrations(this.db.reader, form.id, connector, limit, beforeId);
+  }
+
+  async update(workspaceId: string, id: string, patch: Partial<IntegrationInput>, connector?: string) {
+    const current = await this.get(workspaceId, id, connector);
+    const stored = this.openConfig(current);
+    const merged = patch.config ? { ...stored, ...patch.config } : stored;
+    const events = patch.events ?? current.events;
+    const config = this.checkConfig(current.connector, merged, events);
+    const connectionId = patch.connection_id === undefined ? current.connection_id : patch.connection_id;
+    return q.updateIntegration(this.db, current.id, {
+      events: [...new Set(events)],
+      configSealed: this.secrets.sealJson(config),
+      active: patch.active ?? current.active,
+      connectionId,
+      providerConfigKey: connectionId ? (patch.provider_config_key ?? current.provider_config_key ?? current.connector) : null,
+      now: new Date(),
+    });
+  }
+
+  async delete(workspaceId: string, id: string, connector?: string): Promise<void> {
+    const row = await this.get(workspaceId, id, connector);
+    await q.softDeleteIntegration(this.db, row.id);
+  }
+
+  /** A new signing secret; the old one keeps signing for 24 hours. Shown once. */
+  async rotateSecret(workspaceId: string, id: string, connector?: string): Promise<string> {
+    const row = await this.get(workspaceId, id, connector);
+    if (!SIGNING_CONNECTORS.has(row.connector)) throw new AppError('conflict', 'this integration does not sign');
+    const secret = generateWebhookSecret();
+    await q.rotateSecret(this.db, row.id, this.secrets.seal(secret), new Date(Date.now() + ROTATION_GRACE_MS));
+    return secret;
+  }
+
+  /** The integration's config without its secret (writeOnly) properties. */
+  publicConfig(row: q.IntegrationRow): Record<string, unknown> {
+    const config = this.openConfig(row);
+    for (const key of this.plugins.get(row.connector)?.secretKeys ?? []) delete config[key];
+    return config;
+  }
+
+  openConfig(row: q.IntegrationRow): Record<string, unknown> {
+    return this.secrets.openJson<Record<string, unknown>>(row.config_sealed);
+  }
+
+  private checkConfig(connector: string, config: Record<string, unknown>, events: unknown): Record<string, unknown> {
+    const plugin = this.plugins.get(connector);
+    if (!plugin) {
+      throw validationFailed('unknown connector', [{ field: 'connector', message: `no connector "${connector}"` }]);
+    }
+    const details: ErrorDetail[] = [];
+    if (events !== undefined) checkEvents(events, 'events', details);
+    const cleaned = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+    if (!plugin.validateConfig(cleaned)) {
+      for (const e of plugin.validateConfig.errors ?? []) {
+        const missing = (e.params as { missingProperty?: string }).missingProperty;
+        const path = `config${e.instancePath.replace(/\//g, '.')}${missing ? `.${missing}` : ''}`;
+        details.push({ field: path, message: e.message ?? 'is not valid' });
+      }
+    }
+    if (connector === 'webhook' || connector === 'zapier') this.checkTarget(connector, cleaned, details);
+    if (details.length > 0) throw validationFailed('the integration breaks the rules', details);
+    return cleaned;
+  }
+
+  private checkTarget(connector: string, config: Record<string, unknown>, details: ErrorDetail[]): void {
+    const allowPrivate = this.config.webhooks.allowPrivateTargets;
+    if (connector === 'zapier') {
+      config.target_url = checkUrl(config.target_url, 'target_url', allowPrivate, details);
+      return;
+    }
+    config.url = checkUrl(config.url, 'url', allowPrivate, details);
+    if (config.template !== undefined) checkTemplate(config.template, 'template', details);
+    config.headers = checkHeaders(config.headers, 'headers', details);
+  }
+}

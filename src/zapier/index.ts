@@ -1,0 +1,1 @@
+export { zapierRoutes } from './routes.ts';

@@ -1,0 +1,121 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { flattenResponse } from '@formhub/sdk';
+import type { FormService } from '../forms/index.ts';
+import { type AuthHooks, workspaceOf } from '../http/auth.ts';
+import { errorResponses, IdParams } from '../http/schemas.ts';
+import type { IntegrationService } from '../integrations/index.ts';
+import type { ResponseService } from '../responses/index.ts';
+import { JsonObject } from '../responses/schemas.ts';
+import type { WorkspaceService } from '../workspaces/index.ts';
+
+export interface ZapierRoutesOptions {
+  workspaces: WorkspaceService;
+  forms: FormService;
+  responses: ResponseService;
+  integrations: IntegrationService;
+  auth: AuthHooks;
+}
+
+const tags = { security: [{ bearerAuth: [] }], tags: ['zapier'] };
+
+/** The REST-hook endpoints the formhub Zapier app calls (connectors/zapier/app). */
+export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = async (app, opts) => {
+  const { workspaces, forms, responses, integrations, auth } = opts;
+
+  app.get(
+    '/zapier/me',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...tags,
+        summary: "Zapier's authentication test",
+        response: { 200: Type.Object({ workspace: Type.Object({ id: Type.String(), name: Type.String() }) }), ...errorResponses(401, 403) },
+      },
+    },
+    async (request) => ({ workspace: await workspaces.getWorkspace(workspaceOf(request)) }),
+  );
+
+  app.get(
+    '/zapier/forms',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...tags,
+        summary: 'Forms for the dynamic dropdown',
+        response: { 200: Type.Array(Type.Object({ id: Type.String(), title: Type.String() })), ...errorResponses(401, 403) },
+      },
+    },
+    async (request) => (await forms.list(workspaceOf(request), 1000)).map((f) => ({ id: f.id, title: f.title })),
+  );
+
+  app.post(
+    '/zapier/hooks',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...tags,
+        summary: 'Subscribe a Zap (performSubscribe)',
+        body: Type.Object({
+          target_url: Type.String({ maxLength: 2048 }),
+          event: Type.Optional(Type.String()),
+          form_id: Type.String(),
+        }),
+        response: { 201: Type.Object({ id: Type.String() }), ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { target_url: targetUrl, event, form_id: formId } = request.body;
+      const { row } = await integrations.createIntegration(workspaceOf(request), formId, {
+        connector: 'zapier',
+        config: { target_url: targetUrl },
+        events: [event ?? 'response.submitted'],
+      });
+      return reply.code(201).send({ id: row.id });
+    },
+  );
+
+  app.delete(
+    '/zapier/hooks/:id',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...tags,
+        summary: 'Unsubscribe a Zap (performUnsubscribe)',
+        params: IdParams,
+        response: { 200: Type.Object({ id: Type.String(), deleted: Type.Boolean() }), ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      await integrations.delete(workspaceOf(request), request.params.id, 'zapier');
+      return { id: request.params.id, deleted: true };
+    },
+  );
+
+  app.get(
+    '/zapier/forms/:id/sample',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...tags,
+        summary: 'Recent completed responses, flat, as the hook delivers them (performList)',
+        params: IdParams,
+        response: { 200: Type.Array(JsonObject), ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const rows = await responses.list(workspaceOf(request), request.params.id, { limit: 10, completed: true });
+      return rows.map((row) =>
+        flattenResponse({
+          id: row.id,
+          form_id: row.form_id,
+          data: row.data,
+          completed: row.completed,
+          submitted_at: row.submitted_at.toISOString(),
+          updated_at: row.updated_at.toISOString(),
+          metadata: row.metadata,
+        }),
+      );
+    },
+  );
+};
