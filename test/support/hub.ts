@@ -4,6 +4,11 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import { migrate, openDatabase, type Database } from '../../src/db/index.ts';
 import { buildApp } from '../../src/http/index.ts';
 import { createRedis, type Redis } from '../../src/redis/index.ts';
+import { BullDeliveryQueue } from '../../src/delivery/index.ts';
+import { loadAllPlugins } from '../../src/plugins/index.ts';
+import { SecretBox } from '../../src/secrets/index.ts';
+import { startWorker, type RunningWorker } from '../../src/worker/index.ts';
+import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
@@ -13,6 +18,8 @@ export interface TestHub {
   db: Database;
   redis: Redis;
   config: Config;
+  /** The in-process worker, when started with `{ worker: true }`. */
+  worker: RunningWorker | undefined;
   /** Sends a request; `key` becomes `Authorization: Bearer <key>`. */
   request(options: InjectOptions & { key?: string }): Promise<LightMyRequestResponse>;
   /** A new workspace; answers its id and API key. */
@@ -24,7 +31,10 @@ export interface TestHub {
  * A hub on a fresh PostgreSQL database and a random Redis key prefix, for one test file.
  * `env` overrides configuration (e.g. rate limits).
  */
-export async function startHub(env: Record<string, string> = {}): Promise<TestHub> {
+export async function startHub(
+  env: Record<string, string> = {},
+  options: { worker?: boolean } = {},
+): Promise<TestHub> {
   const database: TestDatabase = await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -41,13 +51,21 @@ export async function startHub(env: Record<string, string> = {}): Promise<TestHu
   await migrate(db);
   const redis = createRedis(config);
   await redis.connect();
-  const app = await buildApp({ config, db, redis, logger: false });
+  const logger = pino({ level: 'silent' });
+  const shared = {
+    plugins: await loadAllPlugins(config, logger),
+    secrets: new SecretBox(Buffer.from(config.encryptionKey!, 'base64')),
+    queue: new BullDeliveryQueue(config),
+  };
+  const app = await buildApp({ config, db, redis, logger: false, ...shared });
   await app.ready();
+  const worker = options.worker ? await startWorker({ config, db, redis, logger, ...shared }) : undefined;
   const hub: TestHub = {
     app,
     db,
     redis,
     config,
+    worker,
     request({ key, headers, ...options }) {
       return app.inject({
         ...options,
@@ -62,6 +80,8 @@ export async function startHub(env: Record<string, string> = {}): Promise<TestHu
     },
     async close() {
       await app.close();
+      await worker?.close();
+      await shared.queue.close();
       const keys = await redis.keys(`${config.redis.prefix}*`);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
