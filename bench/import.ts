@@ -27,7 +27,7 @@ import { insertImportBatch } from '../src/responses/queries.ts';
 import { startHub, type TestHub } from '../test/support/hub.ts';
 import { columnArrays, COPY_COLUMNS, writeCopyCsv } from './support/copy-file.ts';
 import { jsonArrayChunks, ndjsonChunks, postStream } from './support/import-body.ts';
-import { machineBusyPercent } from './support/cpu.ts';
+import { cpuOf, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
 import { NullDatabase } from './support/null-database.ts';
 import { envFlag, envInt, printTable, round, since } from './support/stats.ts';
 import { BENCH_FORM, importRows } from './support/workload.ts';
@@ -40,6 +40,43 @@ interface Measurement {
   name: string;
   ms: number;
   note: string;
+  /** CPU used meanwhile by everything but this process and this database's backends, % of one core. */
+  rest?: number;
+}
+
+/** CPU readings at the start of a measurement, to tell how much of the machine others took. */
+interface Clock {
+  at: number;
+  machineBusy: number;
+  self: number;
+  backends: Map<number, number>;
+}
+
+async function databaseBackends(ctx: Context): Promise<number[]> {
+  const { rows } = await ctx.admin.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+  );
+  return rows.map((r) => r.pid);
+}
+
+function selfCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+async function startClock(ctx: Context): Promise<Clock> {
+  const backends = new Map((await databaseBackends(ctx)).map((pid) => [pid, cpuOf(pid)]));
+  return { at: performance.now(), machineBusy: machineCpuMs().busy, self: selfCpuMs(), backends };
+}
+
+/** Wall time since `clock`, and the CPU others used meanwhile; backends opened meanwhile count from 0. */
+async function stopClock(ctx: Context, clock: Clock): Promise<{ ms: number; rest: number }> {
+  const ms = since(clock.at);
+  const machine = machineCpuMs().busy - clock.machineBusy;
+  const self = selfCpuMs() - clock.self;
+  const pids = await databaseBackends(ctx);
+  const postgres = pids.reduce((sum, pid) => sum + cpuOf(pid) - (clock.backends.get(pid) ?? 0), 0);
+  return { ms, rest: Math.max(0, Math.round((100 * (machine - self - postgres)) / ms)) };
 }
 
 interface Context {
@@ -60,9 +97,10 @@ async function emptyTable(ctx: Context): Promise<void> {
 }
 
 async function countRows(ctx: Context): Promise<number> {
-  const { rows } = await ctx.admin.query<{ n: number }>('SELECT count(*)::int AS n FROM responses WHERE form_id = $1', [
-    ctx.form.id,
-  ]);
+  const { rows } = await ctx.admin.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM responses WHERE form_id = $1',
+    [ctx.form.id],
+  );
   return rows[0]?.n ?? 0;
 }
 
@@ -77,23 +115,35 @@ async function httpImport(ctx: Context, format: 'ndjson' | 'json'): Promise<Meas
   const chunks = format === 'ndjson' ? ndjsonChunks(rows) : jsonArrayChunks(rows);
   const contentType = format === 'ndjson' ? 'application/x-ndjson' : 'application/json';
   const url = new URL(`http://127.0.0.1:${ctx.port}/api/v2/forms/${ctx.form.id}/responses/import`);
-  const start = performance.now();
-  const res = await postStream(url, { authorization: `Bearer ${ctx.key}`, 'content-type': contentType }, chunks);
-  const ms = since(start);
-  const imported = res.status === 201 ? (JSON.parse(res.body) as { imported: number }).imported : -1;
-  if (imported !== ROWS) throw new Error(`${format} import answered ${res.status}: ${res.body.slice(0, 500)}`);
+  const clock = await startClock(ctx);
+  const res = await postStream(
+    url,
+    { authorization: `Bearer ${ctx.key}`, 'content-type': contentType },
+    chunks,
+  );
+  const { ms, rest } = await stopClock(ctx, clock);
+  const imported =
+    res.status === 201 ? (JSON.parse(res.body) as { imported: number }).imported : -1;
+  if (imported !== ROWS)
+    throw new Error(`${format} import answered ${res.status}: ${res.body.slice(0, 500)}`);
   await expectRows(ctx, `${format} import`);
   const mb = res.sent / 1024 / 1024;
-  return { name: `formhub HTTP import, ${format === 'ndjson' ? 'NDJSON' : 'JSON array'}`, ms, note: `${mb.toFixed(1)} MiB body, streamed` };
+  const name = `formhub HTTP import, ${format === 'ndjson' ? 'NDJSON' : 'JSON array'}`;
+  return { name, ms, rest, note: `${mb.toFixed(1)} MiB body, streamed` };
 }
 
 async function serverCopy(ctx: Context): Promise<Measurement> {
   await emptyTable(ctx);
-  const start = performance.now();
+  const clock = await startClock(ctx);
   await ctx.admin.query(`COPY responses (${COPY_COLUMNS}) FROM '${ctx.csvPath}' WITH (FORMAT csv)`);
-  const ms = since(start);
+  const { ms, rest } = await stopClock(ctx, clock);
   await expectRows(ctx, 'COPY');
-  return { name: 'baseline: COPY responses FROM file (server-side)', ms, note: 'CSV in /tmp, read by the server' };
+  return {
+    name: 'baseline: COPY responses FROM file (server-side)',
+    ms,
+    rest,
+    note: 'CSV in /tmp, read by the server',
+  };
 }
 
 function psqlAvailable(): boolean {
@@ -103,9 +153,13 @@ function psqlAvailable(): boolean {
 async function psqlCopy(ctx: Context): Promise<Measurement> {
   await emptyTable(ctx);
   const command = `\\copy responses (${COPY_COLUMNS}) FROM '${ctx.csvPath}' WITH (FORMAT csv)`;
-  const start = performance.now();
+  const clock = await startClock(ctx);
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', ctx.url, '-c', command], { stdio: 'inherit' });
+    const child = spawn(
+      'psql',
+      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', ctx.url, '-c', command],
+      { stdio: 'inherit' },
+    );
     const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
     child.on('error', reject);
     child.on('exit', (exitCode) => {
@@ -113,59 +167,91 @@ async function psqlCopy(ctx: Context): Promise<Measurement> {
       resolve(exitCode);
     });
   });
-  const ms = since(start);
+  const { ms, rest } = await stopClock(ctx, clock);
   if (code !== 0) throw new Error(`psql \\copy exited with ${code}`);
   await expectRows(ctx, 'psql \\copy');
-  return { name: 'reference: psql \\copy (COPY FROM STDIN)', ms, note: 'includes starting psql' };
+  const note = 'includes starting psql; its backend counts in others';
+  return { name: 'reference: psql \\copy (COPY FROM STDIN)', ms, rest, note };
 }
 
 async function unnestAll(ctx: Context): Promise<Measurement> {
   await emptyTable(ctx);
   const arrays = columnArrays(importRows(ROWS, ctx.now));
-  const start = performance.now();
-  await ctx.hub.db.transaction((tx) => insertImportBatch(tx, ctx.form.workspace_id, ctx.form.id, ctx.form.version, arrays));
-  const ms = since(start);
+  const clock = await startClock(ctx);
+  await ctx.hub.db.transaction((tx) =>
+    insertImportBatch(tx, ctx.form.workspace_id, ctx.form.id, ctx.form.version, arrays),
+  );
+  const { ms, rest } = await stopClock(ctx, clock);
   await expectRows(ctx, 'unnest');
-  return { name: 'reference: one INSERT ... SELECT FROM unnest (all rows)', ms, note: 'arrays built before timing' };
+  return {
+    name: 'reference: one INSERT ... SELECT FROM unnest (all rows)',
+    ms,
+    rest,
+    note: 'arrays built before timing',
+  };
 }
 
 async function* fromChunks(chunks: readonly Buffer[]): AsyncGenerator<Buffer> {
   for (const chunk of chunks) yield chunk;
 }
 
+/** Runs `fn` and answers how long it took and the CPU others used meanwhile. */
+async function timed(
+  ctx: Context,
+  fn: () => Promise<unknown>,
+): Promise<{ ms: number; rest: number }> {
+  const clock = await startClock(ctx);
+  await fn();
+  return stopClock(ctx, clock);
+}
+
 /** Replays the import's own batch statements (captured by NullDatabase) in one transaction. */
-async function replayBatches(ctx: Context, statements: NullDatabase['statements'], sql: string): Promise<number> {
+async function replayBatches(ctx: Context, sink: NullDatabase) {
   await emptyTable(ctx);
-  const start = performance.now();
-  await ctx.hub.db.transaction(async (tx) => {
-    for (const params of statements) await tx.query(sql, params);
-  });
-  const ms = since(start);
+  const result = await timed(ctx, () =>
+    ctx.hub.db.transaction(async (tx) => {
+      for (const params of sink.statements) await tx.query(sink.sql, params);
+    }),
+  );
   await expectRows(ctx, 'batch replay');
-  return ms;
+  return result;
 }
 
 /** The import's parts, each timed alone (the endpoint runs them one after another). */
 async function profile(ctx: Context): Promise<Measurement[]> {
   const out: Measurement[] = [];
-  let start = performance.now();
-  const chunks = [...ndjsonChunks(importRows(ROWS, ctx.now))];
-  out.push({ name: 'client: generate the NDJSON body', ms: since(start), note: 'same process as the hub' });
+  let chunks: Buffer[] = [];
+  const generate = await timed(
+    ctx,
+    async () => void (chunks = [...ndjsonChunks(importRows(ROWS, ctx.now))]),
+  );
+  out.push({
+    name: 'client: generate the NDJSON body',
+    ...generate,
+    note: 'same process as the hub',
+  });
 
-  start = performance.now();
-  let parsed = 0;
-  for await (const row of readImportRows(fromChunks(chunks), 'ndjson')) parsed += row.index >= 0 ? 1 : 0;
-  out.push({ name: 'hub: decode + split + JSON.parse rows', ms: since(start), note: `${parsed} rows, readImportRows` });
+  const parse = await timed(ctx, async () => {
+    for await (const row of readImportRows(fromChunks(chunks), 'ndjson')) if (row.index < 0) break;
+  });
+  out.push({ name: 'hub: decode + split + JSON.parse rows', ...parse, note: 'readImportRows' });
 
   const sink = new NullDatabase();
-  start = performance.now();
-  await importResponses(sink, ctx.form, readImportRows(fromChunks(chunks), 'ndjson'));
-  out.push({ name: 'hub: parse + validate + serialise (no DB)', ms: since(start), note: 'importResponses on a null DB' });
+  const pipeline = await timed(ctx, () =>
+    importResponses(sink, ctx.form, readImportRows(fromChunks(chunks), 'ndjson')),
+  );
+  out.push({
+    name: 'hub: parse + validate + serialise (no DB)',
+    ...pipeline,
+    note: 'importResponses on a null DB',
+  });
 
-  const sql = sink.sql;
-  const batches = sink.statements;
-  const ginOn = await replayBatches(ctx, batches, sql);
-  out.push({ name: 'db: the import\'s unnest batches, GIN on', ms: ginOn, note: `${batches.length} statements, 1 tx` });
+  const ginOn = await replayBatches(ctx, sink);
+  out.push({
+    name: "db: the import's unnest batches, GIN on",
+    ...ginOn,
+    note: `${sink.statements.length} statements, 1 tx`,
+  });
 
   const { rows } = await ctx.admin.query<{ indexdef: string }>(
     "SELECT indexdef FROM pg_indexes WHERE tablename = 'responses' AND indexname = 'responses_data_idx'",
@@ -174,12 +260,17 @@ async function profile(ctx: Context): Promise<Measurement[]> {
   if (!indexdef) throw new Error('responses_data_idx not found');
   await ctx.admin.query('DROP INDEX responses_data_idx');
   try {
-    const ginOff = await replayBatches(ctx, batches, sql);
-    out.push({ name: 'db: the same batches, GIN index dropped', ms: ginOff, note: 'responses_data_idx dropped' });
+    const ginOff = await replayBatches(ctx, sink);
+    out.push({
+      name: 'db: the same batches, GIN index dropped',
+      ...ginOff,
+      note: 'responses_data_idx dropped',
+    });
     await emptyTable(ctx);
-    start = performance.now();
-    await ctx.admin.query(`COPY responses (${COPY_COLUMNS}) FROM '${ctx.csvPath}' WITH (FORMAT csv)`);
-    out.push({ name: 'db: server-side COPY, GIN index dropped', ms: since(start), note: 'for scale' });
+    const copy = await timed(ctx, () =>
+      ctx.admin.query(`COPY responses (${COPY_COLUMNS}) FROM '${ctx.csvPath}' WITH (FORMAT csv)`),
+    );
+    out.push({ name: 'db: server-side COPY, GIN index dropped', ...copy, note: 'for scale' });
   } finally {
     await ctx.admin.query('TRUNCATE responses');
     await ctx.admin.query(indexdef);
@@ -198,23 +289,44 @@ function report(main: Measurement[], parts: Measurement[], busyBefore: number): 
     round(m.ms / 1000, 2).toFixed(2),
     Math.round(rate(m.ms)).toLocaleString('en-US'),
     copy ? (rate(m.ms) / rate(copy.ms)).toFixed(2) : '-',
+    m.rest === undefined ? '-' : `${m.rest}%`,
     m.note,
   ];
-  printTable(`Import of ${ROWS.toLocaleString('en-US')} responses`, ['load', 's', 'rows/s', 'x COPY', 'note'], main.map(row));
+  printTable(
+    `Import of ${ROWS.toLocaleString('en-US')} responses`,
+    ['load', 's', 'rows/s', 'x COPY', 'others', 'note'],
+    main.map(row),
+  );
   if (parts.length > 0) {
-    printTable('Where an import spends its time (each part timed alone)', ['part', 's', 'rows/s', 'x COPY', 'note'], parts.map(row));
+    printTable(
+      'Where an import spends its time (each part timed alone)',
+      ['part', 's', 'rows/s', 'x COPY', 'others', 'note'],
+      parts.map(row),
+    );
   }
   const ndjson = main[0];
-  console.log(`\nmachine busy just before the runs: ${busyBefore}% of one core (2 cores = 200%)`);
+  console.log(
+    `\nothers: CPU used meanwhile by other processes than this one and this database's backends, ` +
+      `in % of one core (2 cores = 200%). Machine busy just before the runs: ${busyBefore}%.`,
+  );
   console.log(
     JSON.stringify({
       bench: 'import',
       rows: ROWS,
       target_seconds: TARGET_SECONDS,
       target_met: ndjson ? ndjson.ms / 1000 < TARGET_SECONDS : false,
-      results: main.map((m) => ({ name: m.name, seconds: round(m.ms / 1000, 3), rows_per_s: Math.round(rate(m.ms)) })),
+      results: main.map((m) => ({
+        name: m.name,
+        seconds: round(m.ms / 1000, 3),
+        rows_per_s: Math.round(rate(m.ms)),
+        others_cpu_percent: m.rest,
+      })),
       ratio_ndjson_vs_copy: ndjson && copy ? round(rate(ndjson.ms) / rate(copy.ms), 3) : null,
-      profile: parts.map((m) => ({ name: m.name, seconds: round(m.ms / 1000, 3) })),
+      profile: parts.map((m) => ({
+        name: m.name,
+        seconds: round(m.ms / 1000, 3),
+        others_cpu_percent: m.rest,
+      })),
       machine_busy_before_percent: busyBefore,
     }),
   );
@@ -244,7 +356,16 @@ async function main(): Promise<void> {
     const formId = await createForm(hub, ws.key);
     const form = await new FormService(hub.db).get(ws.id, formId);
     const now = Date.now();
-    const ctx: Context = { hub, admin, url: hub.config.database.url!, port, key: ws.key, form, now, csvPath };
+    const ctx: Context = {
+      hub,
+      admin,
+      url: hub.config.database.url!,
+      port,
+      key: ws.key,
+      form,
+      now,
+      csvPath,
+    };
     await writeCopyCsv(csvPath, importRows(ROWS, now), form.workspace_id, form.id, form.version);
 
     const busyBefore = await machineBusyPercent();

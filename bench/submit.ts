@@ -63,7 +63,10 @@ interface Phase {
   rowsStored: number;
 }
 
-async function startHubProcess(database: TestDatabase, redisPrefix: string): Promise<RunningServer> {
+async function startHubProcess(
+  database: TestDatabase,
+  redisPrefix: string,
+): Promise<RunningServer> {
   const port = await freePort();
   const env = {
     DATABASE_URL: database.url,
@@ -91,15 +94,25 @@ async function startHubProcess(database: TestDatabase, redisPrefix: string): Pro
 async function waitReady(child: ChildProcess, url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the bare server exited early (${child.exitCode})`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (child.exitCode !== null)
+      throw new Error(`the bare server exited early (${child.exitCode})`);
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   child.kill('SIGKILL');
   throw new Error(`the bare server was not ready within ${timeoutMs} ms`);
 }
 
-async function startBareProcess(database: TestDatabase, workspaceId: string): Promise<RunningServer> {
+async function startBareProcess(
+  database: TestDatabase,
+  workspaceId: string,
+): Promise<RunningServer> {
   const port = await freePort();
   const env = {
     ...process.env,
@@ -110,7 +123,11 @@ async function startBareProcess(database: TestDatabase, workspaceId: string): Pr
     POOL_SIZE: String(POOL_SIZE),
     POOL_MIN: String(POOL_MIN),
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', BARE_SERVER], { cwd: ROOT, env, stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--import', 'tsx', BARE_SERVER], {
+    cwd: ROOT,
+    env,
+    stdio: 'inherit',
+  });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const base = `http://127.0.0.1:${port}`;
   await waitReady(child, `${base}/healthz`);
@@ -145,7 +162,10 @@ async function setUpForm(hub: RunningServer): Promise<{ workspaceId: string; for
 }
 
 /** Gives the bare server's database the hub's schema and the same workspace and form rows. */
-async function prepareBareDatabase(database: TestDatabase, ids: { workspaceId: string; formId: string }) {
+async function prepareBareDatabase(
+  database: TestDatabase,
+  ids: { workspaceId: string; formId: string },
+) {
   const db = new PgDatabase({ url: database.url, poolMin: 0, poolMax: 2 });
   try {
     await migrate(db);
@@ -192,13 +212,22 @@ function parseClient(text: string): LoadClient {
 const percentOfCore = (cpuMs: number, wallMs: number) => round((100 * cpuMs) / wallMs, 0);
 
 async function measure(server: RunningServer, formId: string, bodies: string[]): Promise<Phase> {
-  const client = createLoadClient(CLIENT, `${server.base}/api/v2/forms/${formId}/responses`, CONCURRENCY);
+  const client = createLoadClient(
+    CLIENT,
+    `${server.base}/api/v2/forms/${formId}/responses`,
+    CONCURRENCY,
+  );
   const load = { send: client.send, bodies, concurrency: CONCURRENCY, expectStatus: 201 };
   const warm = await runLoad({ ...load, requests: WARMUP });
-  if (warm.errors > 0) throw new Error(`${server.name}: warm-up had ${warm.errors} errors, first: ${warm.firstError}`);
+  if (warm.errors > 0)
+    throw new Error(`${server.name}: warm-up had ${warm.errors} errors, first: ${warm.firstError}`);
   const backends = await backendPids(server.databaseUrl);
   const busyBefore = await machineBusyPercent();
-  const before = { server: cpuOf(server.pid), postgres: cpuOfAll(backends), machine: machineCpuMs() };
+  const before = {
+    server: cpuOf(server.pid),
+    postgres: cpuOfAll(backends),
+    machine: machineCpuMs(),
+  };
   const run = await runLoad({ ...load, requests: REQUESTS });
   client.close();
   const machine = machineCpuMs().busy - before.machine.busy;
@@ -233,7 +262,8 @@ function median(values: number[]): number {
 
 /** formhub req/s over bare req/s, from each server's median when SUBMIT_ORDER repeats them. */
 function throughputRatio(phases: Phase[]): number | null {
-  const of = (prefix: string) => phases.filter((p) => p.name.startsWith(prefix)).map((p) => p.reqPerSec);
+  const of = (prefix: string) =>
+    phases.filter((p) => p.name.startsWith(prefix)).map((p) => p.reqPerSec);
   const hub = of('formhub');
   const bare = of('bare');
   return hub.length > 0 && bare.length > 0 ? round(median(hub) / median(bare), 3) : null;
@@ -245,7 +275,20 @@ function report(phases: Phase[]): void {
   printTable(
     `Submissions: ${REQUESTS.toLocaleString('en-US')} requests after ${WARMUP.toLocaleString('en-US')} of warm-up, ` +
       `concurrency ${CONCURRENCY}, pool ${POOL_SIZE}, client ${CLIENT}. CPU in % of one core (2 cores = 200%)`,
-    ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'server', 'pg backends', 'loadgen', 'rest', 'busy before'],
+    [
+      'server',
+      'req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'errors',
+      'server',
+      'pg backends',
+      'loadgen',
+      'rest',
+      'busy before',
+    ],
     phases.map((p) => [
       p.name,
       Math.round(p.reqPerSec).toLocaleString('en-US'),

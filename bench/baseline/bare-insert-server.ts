@@ -43,7 +43,10 @@ const workspaceId = required('WORKSPACE_ID');
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -55,14 +58,19 @@ function readBody(req: IncomingMessage): Promise<string | null> {
       size += chunk.length;
       if (size <= BODY_LIMIT_BYTES) parts.push(chunk);
     });
-    req.on('end', () => resolve(size > BODY_LIMIT_BYTES ? null : Buffer.concat(parts).toString('utf8')));
+    req.on('end', () =>
+      resolve(size > BODY_LIMIT_BYTES ? null : Buffer.concat(parts).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }
 
 async function submit(req: IncomingMessage, res: ServerResponse, formId: string): Promise<void> {
   const text = await readBody(req);
-  if (text === null) return send(res, 413, { error: { code: 'payload_too_large', message: 'over 1 MiB', details: [] } });
+  if (text === null)
+    return send(res, 413, {
+      error: { code: 'payload_too_large', message: 'over 1 MiB', details: [] },
+    });
   let body: { data?: unknown; completed?: unknown; metadata?: unknown };
   try {
     body = JSON.parse(text) as typeof body;
@@ -70,7 +78,9 @@ async function submit(req: IncomingMessage, res: ServerResponse, formId: string)
     return send(res, 400, { error: { code: 'invalid_request', message: 'bad JSON', details: [] } });
   }
   if (typeof body?.data !== 'object' || body.data === null) {
-    return send(res, 400, { error: { code: 'invalid_request', message: 'data must be an object', details: [] } });
+    return send(res, 400, {
+      error: { code: 'invalid_request', message: 'data must be an object', details: [] },
+    });
   }
   const now = new Date();
   const row = await insertResponse(db, {
@@ -102,7 +112,8 @@ const server = createServer((req, res) => {
   const match = req.method === 'POST' ? ROUTE.exec(req.url ?? '') : null;
   if (match) {
     submit(req, res, match[1]!).catch(() => {
-      if (!res.headersSent) send(res, 500, { error: { code: 'internal', message: 'internal error', details: [] } });
+      if (!res.headersSent)
+        send(res, 500, { error: { code: 'internal', message: 'internal error', details: [] } });
     });
   } else if (req.method === 'GET' && req.url === '/healthz') {
     send(res, 200, { status: 'ok' });

@@ -7,7 +7,7 @@ import type { ImportRow } from './workload.ts';
 
 /** The columns an import fills, in file order. */
 export const COPY_COLUMNS =
-  'id, workspace_id, form_id, form_version, data, completed, submitted_at, updated_at, source';
+  'id, workspace_id, form_id, form_version, data, completed, metadata, submitted_at, updated_at, source';
 
 function csvQuote(text: string): string {
   return `"${text.replaceAll('"', '""')}"`;
@@ -31,7 +31,10 @@ export async function writeCopyCsv(
     const at = new Date(row.submitted_at);
     const iso = at.toISOString();
     const data = csvQuote(JSON.stringify(row.data));
-    parts.push(`${uuidv7(at.getTime())},${workspaceId},${formId},${formVersion},${data},${row.completed},${iso},${iso},import\n`);
+    const id = uuidv7(at.getTime());
+    parts.push(
+      `${id},${workspaceId},${formId},${formVersion},${data},${row.completed},"{}",${iso},${iso},import\n`,
+    );
     count++;
     if (parts.length === 1000) {
       if (!out.write(parts.join(''))) await once(out, 'drain');
@@ -45,13 +48,20 @@ export async function writeCopyCsv(
 
 /** The same rows as the column arrays of one `INSERT ... SELECT FROM unnest(...)`. */
 export function columnArrays(rows: Iterable<ImportRow>) {
-  const arrays = { ids: [] as string[], data: [] as string[], completed: [] as boolean[], submittedAt: [] as string[] };
+  const arrays = {
+    ids: [] as string[],
+    data: [] as string[],
+    completed: [] as boolean[],
+    submittedAt: [] as string[],
+    metadata: [] as string[],
+  };
   for (const row of rows) {
     const at = new Date(row.submitted_at);
     arrays.ids.push(uuidv7(at.getTime()));
     arrays.data.push(JSON.stringify(row.data));
     arrays.completed.push(row.completed);
     arrays.submittedAt.push(at.toISOString());
+    arrays.metadata.push('{}');
   }
   return arrays;
 }

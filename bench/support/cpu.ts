@@ -43,5 +43,8 @@ export function machineCpuMs(): { busy: number; total: number } {
   const ticks = line.trim().split(/\s+/).slice(1).map(Number);
   const total = ticks.reduce((a, b) => a + b, 0);
   const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  return { busy: ((total - idle) * 1000) / TICKS_PER_SECOND, total: (total * 1000) / TICKS_PER_SECOND };
+  return {
+    busy: ((total - idle) * 1000) / TICKS_PER_SECOND,
+    total: (total * 1000) / TICKS_PER_SECOND,
+  };
 }

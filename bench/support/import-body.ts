@@ -7,7 +7,10 @@ import { pipeline } from 'node:stream/promises';
 const CHUNK_BYTES = 64 * 1024;
 
 /** NDJSON in chunks of about 64 KiB: one JSON object per line. */
-export function* ndjsonChunks(rows: Iterable<unknown>, chunkBytes = CHUNK_BYTES): Generator<Buffer> {
+export function* ndjsonChunks(
+  rows: Iterable<unknown>,
+  chunkBytes = CHUNK_BYTES,
+): Generator<Buffer> {
   let parts: string[] = [];
   let size = 0;
   for (const row of rows) {
@@ -24,7 +27,10 @@ export function* ndjsonChunks(rows: Iterable<unknown>, chunkBytes = CHUNK_BYTES)
 }
 
 /** A JSON array in chunks of about 64 KiB. */
-export function* jsonArrayChunks(rows: Iterable<unknown>, chunkBytes = CHUNK_BYTES): Generator<Buffer> {
+export function* jsonArrayChunks(
+  rows: Iterable<unknown>,
+  chunkBytes = CHUNK_BYTES,
+): Generator<Buffer> {
   let parts: string[] = ['['];
   let size = 1;
   let first = true;
@@ -71,7 +77,9 @@ export function postStream(
     const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (chunk: Buffer) => parts.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8'), sent }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8'), sent }),
+      );
       res.on('error', reject);
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));

@@ -32,7 +32,12 @@ export interface LoadClientHandle {
 }
 
 /** A client that POSTs JSON to `url` over keep-alive connections, each request timing out after `timeoutMs`. */
-export function createLoadClient(kind: LoadClient, url: string, sockets: number, timeoutMs = 30_000): LoadClientHandle {
+export function createLoadClient(
+  kind: LoadClient,
+  url: string,
+  sockets: number,
+  timeoutMs = 30_000,
+): LoadClientHandle {
   return kind === 'http' ? httpClient(url, timeoutMs, sockets) : fetchClient(url, timeoutMs);
 }
 
@@ -54,11 +59,16 @@ function httpClient(url: string, timeoutMs: number, sockets: number): LoadClient
   const target = new URL(url);
   const send: Send = (body) =>
     new Promise((resolve, reject) => {
-      const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+      const headers = {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      };
       const req = request(target, { method: 'POST', agent, headers }, (res) => {
         const parts: Buffer[] = [];
         res.on('data', (chunk: Buffer) => parts.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
+        );
         res.on('error', reject);
       });
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));

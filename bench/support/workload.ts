@@ -5,10 +5,50 @@
 
 import type { Field } from '../../src/forms/index.ts';
 
-const DEPARTMENTS = ['Engineering', 'Sales', 'Marketing', 'Support', 'Finance', 'HR', 'Legal', 'Operations'];
-const INTERESTS = ['api', 'analytics', 'integrations', 'security', 'mobile', 'reporting', 'automation', 'billing'];
-const FIRST = ['Ada', 'Grace', 'Alan', 'Barbara', 'Edsger', 'Frances', 'Donald', 'Margaret', 'Ken', 'Radia'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Liskov', 'Dijkstra', 'Allen', 'Knuth', 'Hamilton', 'Thompson', 'Perlman'];
+const DEPARTMENTS = [
+  'Engineering',
+  'Sales',
+  'Marketing',
+  'Support',
+  'Finance',
+  'HR',
+  'Legal',
+  'Operations',
+];
+const INTERESTS = [
+  'api',
+  'analytics',
+  'integrations',
+  'security',
+  'mobile',
+  'reporting',
+  'automation',
+  'billing',
+];
+const FIRST = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Barbara',
+  'Edsger',
+  'Frances',
+  'Donald',
+  'Margaret',
+  'Ken',
+  'Radia',
+];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Liskov',
+  'Dijkstra',
+  'Allen',
+  'Knuth',
+  'Hamilton',
+  'Thompson',
+  'Perlman',
+];
 const DAY_MS = 86_400_000;
 
 /** The form every benchmark submits to: text, email, select, multiselect, number, boolean, date, rating. */
@@ -19,8 +59,21 @@ export const BENCH_FORM = {
   fields: [
     { key: 'name', type: 'text', label: 'Full name', required: true, max_length: 200 },
     { key: 'email', type: 'email', label: 'Work email', required: true },
-    { key: 'department', type: 'select', label: 'Department', required: true, options: DEPARTMENTS },
-    { key: 'interests', type: 'multiselect', label: 'Interests', options: INTERESTS, min: 1, max: 4 },
+    {
+      key: 'department',
+      type: 'select',
+      label: 'Department',
+      required: true,
+      options: DEPARTMENTS,
+    },
+    {
+      key: 'interests',
+      type: 'multiselect',
+      label: 'Interests',
+      options: INTERESTS,
+      min: 1,
+      max: 4,
+    },
     { key: 'age', type: 'number', label: 'Age', min: 16, max: 120 },
     { key: 'subscribed', type: 'boolean', label: 'Subscribe to the newsletter' },
     { key: 'start_date', type: 'date', label: 'Start date' },

@@ -29,3 +29,4 @@ export {
   type TemplateView,
 } from './template.ts';
 export { parseRetryAfter } from './retry-after.ts';
+export { runPlugin, sampleEvent, type HarnessResult, type HarnessOptions } from './harness.ts';

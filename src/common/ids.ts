@@ -1,14 +1,36 @@
 import { randomBytes } from 'node:crypto';
 
+const last = { ms: 0, seq: 0 };
+
 /**
  * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits, so ids
  * sort by creation time and keep B-tree inserts local.
  *
  * @example uuidv7() // '019acb2e-5f1a-7c3d-8e4f-0123456789ab'
  */
-export function uuidv7(now: number = Date.now()): string {
+export function uuidv7(at?: number): string {
   const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
+  let now = at ?? Date.now();
+  // Without an explicit time, ids are monotonic within this process: a later call never
+  // sorts before an earlier one (RFC 9562 method 1: a 12-bit counter in rand_a, seeded
+  // randomly each millisecond). An explicit time (imported history) is used as given.
+  if (at !== undefined) {
+    bytes.writeUIntBE(now, 0, 6);
+  } else if (now <= last.ms) {
+    now = last.ms;
+    last.seq += 1;
+    if (last.seq > 0xfff) {
+      now = last.ms + 1;
+      last.seq = 0;
+    }
+  } else {
+    last.seq = bytes.readUInt16BE(6) & 0x7ff;
+  }
+  if (at === undefined) {
+    last.ms = now;
+    bytes.writeUIntBE(now, 0, 6);
+    bytes.writeUInt16BE(last.seq, 6);
+  }
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

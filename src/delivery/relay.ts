@@ -84,7 +84,7 @@ export class OutboxRelay {
       for (const integration of integrations) {
         if (integration.form_id !== event.formId || !integration.events.includes(event.type)) continue;
         out.push({
-          id: uuidv7(now.getTime()),
+          id: uuidv7(),
           workspaceId: integration.workspace_id,
           integrationId: integration.id,
           eventId: event.id,

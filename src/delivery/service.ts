@@ -48,7 +48,7 @@ export class DeliveryService {
   /** Sends a `ping` event through the engine, like any delivery. */
   async test(integration: IntegrationRow, formTitle: string) {
     const now = new Date();
-    const eventId = uuidv7(now.getTime());
+    const eventId = uuidv7();
     const event = {
       id: eventId,
       type: 'ping',
@@ -67,7 +67,7 @@ export class DeliveryService {
     };
     const [created] = await q.insertDeliveries(this.db, [
       {
-        id: uuidv7(now.getTime()),
+        id: uuidv7(),
         workspaceId: integration.workspace_id,
         integrationId: integration.id,
         eventId,

@@ -20,6 +20,7 @@ import { createMetricsRegistry, registerHttpMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { createRateLimiter, MemoryCounterStore, RedisCounterStore } from './rate-limit.ts';
 import { ErrorBody } from './schemas.ts';
+import { createValidatorCompiler } from './validators.ts';
 
 export interface AppDeps {
   config: Config;
@@ -48,12 +49,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     genReqId: () => uuidv7(),
     trustProxy: false,
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandler(app);
   app.addSchema(ErrorBody);
   registerHttpMetrics(app, deps.metrics ?? createMetricsRegistry());

@@ -39,6 +39,7 @@ export async function importResponses(db: Database, form: FormRow, rows: AsyncIt
       batch.data.push(JSON.stringify(computeCalculated(form.calculated_fields, row.data)));
       batch.completed.push(row.completed);
       batch.submittedAt.push(row.submittedAt.toISOString());
+      batch.metadata.push(JSON.stringify(row.metadata));
       if (batch.ids.length >= BATCH_SIZE) await flush();
     }
     if (details.length > 0) throw validationFailed('the import has invalid rows; nothing was imported', details);
@@ -48,7 +49,7 @@ export async function importResponses(db: Database, form: FormRow, rows: AsyncIt
 }
 
 function emptyBatch(): ImportBatch {
-  return { ids: [], data: [], completed: [], submittedAt: [] };
+  return { ids: [], data: [], completed: [], submittedAt: [], metadata: [] };
 }
 
 function addDetail(details: ErrorDetail[], field: string, message: string): void {
@@ -57,13 +58,14 @@ function addDetail(details: ErrorDetail[], field: string, message: string): void
 
 interface ImportRow {
   data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
   submittedAt: Date;
   completed: boolean;
 }
 
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
-/** Checks one row's shape: `{data: {...}, submitted_at: ISO 8601, completed?: boolean}`. */
+/** Checks one row's shape: `{data: {...}, submitted_at: ISO 8601, completed?: boolean, metadata?: {...}}`. */
 function checkRow(value: unknown, index: number, details: ErrorDetail[]): ImportRow | undefined {
   if (!isObject(value)) {
     addDetail(details, `[${index}]`, 'must be an object with data and submitted_at');
@@ -77,6 +79,9 @@ function checkRow(value: unknown, index: number, details: ErrorDetail[]): Import
   if (!at || Number.isNaN(at.getTime())) {
     addDetail(details, `[${index}].submitted_at`, 'must be an ISO 8601 date-time with a time zone');
   }
+  if (value.metadata !== undefined && !isObject(value.metadata)) {
+    addDetail(details, `[${index}].metadata`, 'must be an object');
+  }
   if (value.completed !== undefined && typeof value.completed !== 'boolean') {
     addDetail(details, `[${index}].completed`, 'must be true or false');
   }
@@ -85,6 +90,7 @@ function checkRow(value: unknown, index: number, details: ErrorDetail[]): Import
   if (details.length > before) return undefined;
   return {
     data: value.data as Record<string, unknown>,
+    metadata: (value.metadata as Record<string, unknown> | undefined) ?? {},
     submittedAt: at!,
     completed: (value.completed as boolean | undefined) ?? true,
   };

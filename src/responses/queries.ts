@@ -152,6 +152,7 @@ export interface ImportBatch {
   data: string[];
   completed: boolean[];
   submittedAt: string[];
+  metadata: string[];
 }
 
 /** Inserts a batch of imported responses with one statement (unnest of column arrays). */
@@ -163,10 +164,12 @@ export async function insertImportBatch(
   batch: ImportBatch,
 ): Promise<number> {
   const { rowCount } = await db.query(
-    `INSERT INTO responses (id, workspace_id, form_id, form_version, data, completed, submitted_at, updated_at, source)
-     SELECT u.id, $1, $2, $3, u.data, u.completed, u.submitted_at, u.submitted_at, 'import'
-     FROM unnest($4::uuid[], $5::jsonb[], $6::boolean[], $7::timestamptz[]) AS u(id, data, completed, submitted_at)`,
-    [workspaceId, formId, formVersion, batch.ids, batch.data, batch.completed, batch.submittedAt],
+    `INSERT INTO responses (id, workspace_id, form_id, form_version, data, completed, metadata, submitted_at,
+       updated_at, source)
+     SELECT u.id, $1, $2, $3, u.data, u.completed, u.metadata, u.submitted_at, u.submitted_at, 'import'
+     FROM unnest($4::uuid[], $5::jsonb[], $6::boolean[], $7::timestamptz[], $8::jsonb[])
+       AS u(id, data, completed, submitted_at, metadata)`,
+    [workspaceId, formId, formVersion, batch.ids, batch.data, batch.completed, batch.submittedAt, batch.metadata],
   );
   return rowCount;
 }

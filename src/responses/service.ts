@@ -54,7 +54,7 @@ export class ResponseService {
     const now = new Date();
     return this.db.transaction(async (tx) => {
       const row = await q.insertResponse(tx, {
-        id: uuidv7(now.getTime()),
+        id: uuidv7(),
         workspaceId: form.workspace_id,
         formId: form.id,
         formVersion: form.version,
@@ -146,7 +146,7 @@ export class ResponseService {
 
   private emit(tx: Queryable, row: q.ResponseRow, type: EventType, now: Date): Promise<void> {
     return writeEvent(tx, {
-      id: uuidv7(now.getTime()),
+      id: uuidv7(),
       workspaceId: row.workspace_id,
       formId: row.form_id,
       type,
