@@ -19,4 +19,10 @@ export default tseslint.config(
     files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // The Zapier app (zapier-platform-core) is CommonJS.
+    files: ['connectors/zapier/app/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'readonly', require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -6,16 +6,18 @@ import { errorResponses, IdParams, Page, PageQuery } from '../http/schemas.ts';
 import { etagMatches, presentForm, presentPublicForm, schemaEtag } from './present.ts';
 import { CreateFormBody, FormSchema, PublicFormSchema, UpdateFormBody } from './schemas.ts';
 import type { FormService } from './service.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
 
 export interface FormRoutesOptions {
   service: FormService;
   auth: AuthHooks;
+  rateLimit: RateLimiter;
 }
 
 const secured = { security: [{ bearerAuth: [] }], tags: ['forms'] };
 
 /** CRUD on forms, and the public schema of a published form. */
-export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (app, { service, auth }) => {
+export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (app, { service, auth, rateLimit }) => {
   app.post(
     '/forms',
     {
@@ -107,10 +109,11 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
         tags: ['public'],
         summary: 'The public schema of a published form, with ETag; no key needed',
         params: IdParams,
-        response: { 200: PublicFormSchema, 304: Type.Null(), ...errorResponses(404) },
+        response: { 200: PublicFormSchema, 304: Type.Null(), ...errorResponses(404, 429) },
       },
     },
     async (request, reply) => {
+      await rateLimit(request.ip);
       const form = await service.getPublished(request.params.id);
       const etag = schemaEtag(form);
       reply.header('etag', etag).header('cache-control', 'public, max-age=60, must-revalidate');

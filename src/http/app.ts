@@ -81,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       await api.register(workspaceRoutes, { service: workspaces, auth });
-      await api.register(formRoutes, { service: forms, auth });
+      await api.register(formRoutes, { service: forms, auth, rateLimit });
       await api.register(responseRoutes, {
         service: responses,
         forms,

@@ -51,18 +51,21 @@ export interface RateLimitOptions {
 }
 
 /**
- * Fixed-window limits for the public endpoints, per client address and per form (0 turns
- * a limit off). Over a limit: 429 `rate_limited` with `Retry-After` (seconds to the next
+ * Fixed-window limits for the public endpoints: every public request counts against its
+ * client address, and every public submission against its form (0 turns a limit off). Over a limit: 429 `rate_limited` with `Retry-After` (seconds to the next
  * window). Uses Redis, or this process's memory while Redis is down.
  */
 export function createRateLimiter(primary: CounterStore, fallback: CounterStore, options: RateLimitOptions) {
   const { perIp, perForm, windowMs } = options;
-  return async function limit(ip: string, formId: string, now = Date.now()): Promise<void> {
-    if (perIp === 0 && perForm === 0) return;
+  /** Counts one public request of `ip`, and when `formId` is given one submission to that form. */
+  return async function limit(ip: string, formId?: string, now = Date.now()): Promise<void> {
+    const countForm = formId !== undefined && perForm > 0;
+    if (perIp === 0 && !countForm) return;
     const window = Math.floor(now / windowMs);
-    const keys = [`rl:ip:${ip}:${window}`, `rl:form:${formId}:${window}`];
+    const keys = [`rl:ip:${ip}:${window}`];
+    if (countForm) keys.push(`rl:form:${formId}:${window}`);
     const [ipCount = 0, formCount = 0] = await primary.hit(keys, windowMs).catch(() => fallback.hit(keys, windowMs));
-    if ((perIp > 0 && ipCount > perIp) || (perForm > 0 && formCount > perForm)) {
+    if ((perIp > 0 && ipCount > perIp) || (countForm && formCount > perForm)) {
       const retryAfter = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
       throw new AppError('rate_limited', 'too many requests; retry later', [], { 'retry-after': String(retryAfter) });
     }

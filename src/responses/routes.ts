@@ -118,11 +118,12 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
         params: IdParams,
         headers: s.PatchHeaders,
         body: s.PatchBody,
-        response: { 200: s.ResponseSchema, ...errorResponses(401, 404, 409, 422) },
+        response: { 200: s.ResponseSchema, ...errorResponses(401, 404, 409, 422, 429) },
       },
     },
     async (request) => {
       const workspaceId = optionalWorkspaceOf(request);
+      if (!workspaceId) await rateLimit(request.ip);
       const token = request.headers['x-resume-token'];
       if (!workspaceId && !token) throw new AppError('unauthorized', 'send X-Resume-Token or an API key');
       const credential = workspaceId ? { workspaceId } : { resumeToken: token! };

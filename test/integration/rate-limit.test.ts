@@ -93,6 +93,16 @@ describe('rate limits per client address', () => {
     }
   });
 
+  it('counts schema loads against the same per-address allowance', async () => {
+    const [form] = forms as [string];
+    const load = () => hub.request({ method: 'GET', url: `/api/v2/forms/${form}/schema`, remoteAddress: '10.0.0.3' });
+    const codes: number[] = [];
+    for (let i = 0; i < 3; i++) codes.push((await load()).statusCode);
+    expect(codes).toEqual([200, 200, 200]);
+    expectRateLimited(await load());
+    expectRateLimited(await submit(hub, form, { ip: '10.0.0.3' }));
+  });
+
   it('counts the default (inject) address too', async () => {
     const [, other] = forms as [string, string];
     const codes: number[] = [];
