@@ -27,7 +27,7 @@ import { insertImportBatch } from '../src/responses/queries.ts';
 import { startHub, type TestHub } from '../test/support/hub.ts';
 import { columnArrays, COPY_COLUMNS, writeCopyCsv } from './support/copy-file.ts';
 import { jsonArrayChunks, ndjsonChunks, postStream } from './support/import-body.ts';
-import { cpuOf, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
+import { cpuSince, cpuSnapshot, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
 import { NullDatabase } from './support/null-database.ts';
 import { envFlag, envInt, printTable, round, since } from './support/stats.ts';
 import { BENCH_FORM, importRows } from './support/workload.ts';
@@ -65,7 +65,7 @@ function selfCpuMs(): number {
 }
 
 async function startClock(ctx: Context): Promise<Clock> {
-  const backends = new Map((await databaseBackends(ctx)).map((pid) => [pid, cpuOf(pid)]));
+  const backends = cpuSnapshot(await databaseBackends(ctx));
   return { at: performance.now(), machineBusy: machineCpuMs().busy, self: selfCpuMs(), backends };
 }
 
@@ -74,8 +74,7 @@ async function stopClock(ctx: Context, clock: Clock): Promise<{ ms: number; rest
   const ms = since(clock.at);
   const machine = machineCpuMs().busy - clock.machineBusy;
   const self = selfCpuMs() - clock.self;
-  const pids = await databaseBackends(ctx);
-  const postgres = pids.reduce((sum, pid) => sum + cpuOf(pid) - (clock.backends.get(pid) ?? 0), 0);
+  const postgres = cpuSince(clock.backends, await databaseBackends(ctx));
   return { ms, rest: Math.max(0, Math.round((100 * (machine - self - postgres)) / ms)) };
 }
 

@@ -11,7 +11,8 @@
  * SUBMIT_POOL_SIZE (50, the hub's default DATABASE_POOL_MAX), SUBMIT_BODIES (1000 distinct
  * bodies, used in turn), SUBMIT_CLIENT (fetch | http), SUBMIT_ORDER (hub,bare,hub,bare:
  * each server twice, interleaved, so that a burst of load from elsewhere on a shared
- * machine does not fall on one side only; the ratio uses each side's median).
+ * machine does not fall on one side only; the ratio uses each side's median). Add
+ * `bare-sql` to also run the bare server with the hub's five statements (BARE_MODE=hub-sql).
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,7 +23,7 @@ import pg from 'pg';
 import { migrate, PgDatabase } from '../src/db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.ts';
 import { freePort, startServer } from '../test/support/process.ts';
-import { cpuOf, cpuOfAll, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
+import { cpuOf, cpuSince, cpuSnapshot, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
 import { createLoadClient, runLoad, type LoadClient } from './support/load.ts';
 import { envInt, percentiles, printTable, round } from './support/stats.ts';
 import { BENCH_FORM, submissionBodies } from './support/workload.ts';
@@ -33,14 +34,24 @@ const WARMUP = envInt('SUBMIT_WARMUP', 2_000);
 const POOL_SIZE = envInt('SUBMIT_POOL_SIZE', 50);
 const POOL_MIN = Math.min(10, POOL_SIZE);
 const BODY_COUNT = envInt('SUBMIT_BODIES', 1_000);
-const ORDER = (process.env.SUBMIT_ORDER ?? 'hub,bare,hub,bare').split(',').map((s) => s.trim());
+const ORDER_TEXT = process.env.SUBMIT_ORDER ?? 'hub,bare,hub,bare';
 const CLIENT = parseClient(process.env.SUBMIT_CLIENT ?? 'fetch');
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN_KEY = `bench-admin-${randomBytes(12).toString('hex')}`;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL('./baseline/bare-insert-server.ts', import.meta.url));
 
+/** The servers to compare: the hub, the bare single INSERT, and the bare server running the hub's SQL. */
+type Kind = 'hub' | 'bare' | 'bare-sql';
+const KINDS: readonly Kind[] = ['hub', 'bare', 'bare-sql'];
+const NAMES: Record<Kind, string> = {
+  hub: 'formhub api (fastify)',
+  bare: 'bare node:http + pg.Pool',
+  'bare-sql': 'bare node:http, hub SQL (5 stmts)',
+};
+
 interface RunningServer {
+  kind: Kind;
   name: string;
   pid: number;
   base: string;
@@ -49,6 +60,7 @@ interface RunningServer {
 }
 
 interface Phase {
+  kind: Kind;
   name: string;
   reqPerSec: number;
   sent: number;
@@ -60,6 +72,8 @@ interface Phase {
   cpu: { server: number; postgres: number; loadgen: number; rest: number; machine: number };
   /** How busy the machine was just before the run (servers idle), % of one core. */
   busyBefore: number;
+  /** CPU ms per answered request: the steadiest figure on a shared machine. */
+  perRequest: { server: number; postgres: number; loadgen: number };
   rowsStored: number;
 }
 
@@ -83,7 +97,8 @@ async function startHubProcess(
   };
   const server = await startServer(['api'], env, port);
   return {
-    name: 'formhub api (fastify)',
+    kind: 'hub',
+    name: NAMES.hub,
     pid: server.child.pid!,
     base: `http://127.0.0.1:${port}`,
     databaseUrl: database.url,
@@ -110,12 +125,14 @@ async function waitReady(child: ChildProcess, url: string, timeoutMs = 60_000): 
 }
 
 async function startBareProcess(
+  kind: 'bare' | 'bare-sql',
   database: TestDatabase,
   workspaceId: string,
 ): Promise<RunningServer> {
   const port = await freePort();
   const env = {
     ...process.env,
+    BARE_MODE: kind === 'bare-sql' ? 'hub-sql' : 'insert',
     DATABASE_URL: database.url,
     WORKSPACE_ID: workspaceId,
     PORT: String(port),
@@ -132,7 +149,8 @@ async function startBareProcess(
   const base = `http://127.0.0.1:${port}`;
   await waitReady(child, `${base}/healthz`);
   return {
-    name: 'bare node:http + pg.Pool',
+    kind,
+    name: NAMES[kind],
     pid: child.pid!,
     base,
     databaseUrl: database.url,
@@ -179,7 +197,7 @@ async function prepareBareDatabase(
   }
 }
 
-/** The PostgreSQL backends serving this database now (the server's pool, opened by the warm-up). */
+/** The PostgreSQL backends serving this database now (mostly the server's pool). */
 async function backendPids(databaseUrl: string): Promise<number[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -221,20 +239,20 @@ async function measure(server: RunningServer, formId: string, bodies: string[]):
   const warm = await runLoad({ ...load, requests: WARMUP });
   if (warm.errors > 0)
     throw new Error(`${server.name}: warm-up had ${warm.errors} errors, first: ${warm.firstError}`);
-  const backends = await backendPids(server.databaseUrl);
   const busyBefore = await machineBusyPercent();
   const before = {
     server: cpuOf(server.pid),
-    postgres: cpuOfAll(backends),
+    postgres: cpuSnapshot(await backendPids(server.databaseUrl)),
     machine: machineCpuMs(),
   };
   const run = await runLoad({ ...load, requests: REQUESTS });
   client.close();
   const machine = machineCpuMs().busy - before.machine.busy;
   const serverMs = cpuOf(server.pid) - before.server;
-  const postgresMs = cpuOfAll(backends) - before.postgres;
+  const postgresMs = cpuSince(before.postgres, await backendPids(server.databaseUrl));
   const wall = run.elapsedMs;
   return {
+    kind: server.kind,
     name: server.name,
     reqPerSec: run.ok / (wall / 1000),
     sent: run.sent,
@@ -250,6 +268,11 @@ async function measure(server: RunningServer, formId: string, bodies: string[]):
       machine: percentOfCore(machine, wall),
     },
     busyBefore,
+    perRequest: {
+      server: round(serverMs / run.sent, 3),
+      postgres: round(postgresMs / run.sent, 3),
+      loadgen: round(run.cpuMs / run.sent, 3),
+    },
     rowsStored: await countResponses(server.databaseUrl),
   };
 }
@@ -260,13 +283,12 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** formhub req/s over bare req/s, from each server's median when SUBMIT_ORDER repeats them. */
-function throughputRatio(phases: Phase[]): number | null {
-  const of = (prefix: string) =>
-    phases.filter((p) => p.name.startsWith(prefix)).map((p) => p.reqPerSec);
-  const hub = of('formhub');
-  const bare = of('bare');
-  return hub.length > 0 && bare.length > 0 ? round(median(hub) / median(bare), 3) : null;
+/** `a` req/s over `b` req/s, from each one's median when SUBMIT_ORDER repeats them. */
+function throughputRatio(phases: Phase[], a: Kind, b: Kind): number | null {
+  const of = (kind: Kind) => phases.filter((p) => p.kind === kind).map((p) => p.reqPerSec);
+  const over = of(a);
+  const under = of(b);
+  return over.length > 0 && under.length > 0 ? round(median(over) / median(under), 3) : null;
 }
 
 function report(phases: Phase[]): void {
@@ -274,21 +296,8 @@ function report(phases: Phase[]): void {
   const pct = (v: number) => `${v}%`;
   printTable(
     `Submissions: ${REQUESTS.toLocaleString('en-US')} requests after ${WARMUP.toLocaleString('en-US')} of warm-up, ` +
-      `concurrency ${CONCURRENCY}, pool ${POOL_SIZE}, client ${CLIENT}. CPU in % of one core (2 cores = 200%)`,
-    [
-      'server',
-      'req/s',
-      'p50 ms',
-      'p95 ms',
-      'p99 ms',
-      'max ms',
-      'errors',
-      'server',
-      'pg backends',
-      'loadgen',
-      'rest',
-      'busy before',
-    ],
+      `concurrency ${CONCURRENCY}, pool ${POOL_SIZE}, client ${CLIENT}`,
+    ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'],
     phases.map((p) => [
       p.name,
       Math.round(p.reqPerSec).toLocaleString('en-US'),
@@ -297,15 +306,42 @@ function report(phases: Phase[]): void {
       ms(p.latency.p99),
       ms(p.latency.max),
       p.errors,
+    ]),
+  );
+  printTable(
+    'CPU during each run: % of one core (2 cores = 200%), and CPU ms per request',
+    [
+      'server',
+      'server',
+      'pg backends',
+      'loadgen',
+      'rest',
+      'busy before',
+      'server ms/req',
+      'pg ms/req',
+      'loadgen ms/req',
+    ],
+    phases.map((p) => [
+      p.name,
       pct(p.cpu.server),
       pct(p.cpu.postgres),
       pct(p.cpu.loadgen),
       pct(p.cpu.rest),
       pct(p.busyBefore),
+      p.perRequest.server.toFixed(2),
+      p.perRequest.postgres.toFixed(2),
+      p.perRequest.loadgen.toFixed(2),
     ]),
   );
-  const ratio = throughputRatio(phases);
-  if (ratio !== null) console.log(`\nratio formhub / bare (req/s): ${ratio.toFixed(2)}`);
+  const ratio = throughputRatio(phases, 'hub', 'bare');
+  const sqlRatio = throughputRatio(phases, 'bare-sql', 'bare');
+  const frameworkRatio = throughputRatio(phases, 'hub', 'bare-sql');
+  console.log('');
+  if (ratio !== null) console.log(`ratio formhub / bare (req/s): ${ratio.toFixed(2)}`);
+  if (sqlRatio !== null)
+    console.log(`ratio bare with the hub's SQL / bare (req/s): ${sqlRatio.toFixed(2)}`);
+  if (frameworkRatio !== null)
+    console.log(`ratio formhub / bare with the hub's SQL (req/s): ${frameworkRatio.toFixed(2)}`);
   for (const p of phases) if (p.firstError) console.log(`${p.name}: first error: ${p.firstError}`);
   console.log(
     JSON.stringify({
@@ -326,9 +362,12 @@ function report(phases: Phase[]): void {
         seconds: round(p.seconds, 2),
         cpu_percent_of_core: p.cpu,
         machine_busy_before_percent: p.busyBefore,
+        cpu_ms_per_request: p.perRequest,
         rows_stored: p.rowsStored,
       })),
       ratio_req_per_s: ratio,
+      ratio_bare_sql_vs_bare: sqlRatio,
+      ratio_hub_vs_bare_sql: frameworkRatio,
     }),
   );
 }
@@ -349,44 +388,49 @@ async function clearRedis(prefix: string): Promise<void> {
   }
 }
 
+function parseOrder(text: string): Kind[] {
+  const order = text.split(',').map((part) => part.trim());
+  for (const kind of order) {
+    if (!KINDS.includes(kind as Kind))
+      throw new Error(`SUBMIT_ORDER: unknown server "${kind}" (use ${KINDS.join(', ')})`);
+  }
+  return order as Kind[];
+}
+
 async function main(): Promise<void> {
-  const hubDatabase = await createTestDatabase();
-  const bareDatabase = await createTestDatabase();
+  const order = parseOrder(ORDER_TEXT);
+  const databases = new Map<Kind, TestDatabase>();
+  for (const kind of new Set<Kind>(['hub', ...order]))
+    databases.set(kind, await createTestDatabase());
   const redisPrefix = `formhub-bench:${randomBytes(4).toString('hex')}:`;
   const running = new Set<RunningServer>();
   const cleanup = async () => {
     for (const server of running) await server.stop().catch(() => undefined);
-    await hubDatabase.drop();
-    await bareDatabase.drop();
+    for (const database of databases.values()) await database.drop();
     await clearRedis(redisPrefix).catch(() => undefined);
   };
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
   try {
     const bodies = submissionBodies(BODY_COUNT);
-    let hub = await startHubProcess(hubDatabase, redisPrefix);
-    running.add(hub);
-    const ids = await setUpForm(hub);
-    await prepareBareDatabase(bareDatabase, ids);
-    if (ORDER[0] !== 'hub') {
-      await hub.stop();
-      running.delete(hub);
-    }
+    const hubDatabase = databases.get('hub')!;
+    const setup = await startHubProcess(hubDatabase, redisPrefix);
+    running.add(setup);
+    const ids = await setUpForm(setup);
+    await setup.stop();
+    running.delete(setup);
+    for (const [kind, database] of databases)
+      if (kind !== 'hub') await prepareBareDatabase(database, ids);
     const phases: Phase[] = [];
-    for (const which of ORDER) {
-      if (which === 'hub') {
-        if (!running.has(hub)) running.add((hub = await startHubProcess(hubDatabase, redisPrefix)));
-        phases.push(await measure(hub, ids.formId, bodies));
-        await hub.stop();
-        running.delete(hub);
-      } else if (which === 'bare') {
-        const bare = await startBareProcess(bareDatabase, ids.workspaceId);
-        running.add(bare);
-        phases.push(await measure(bare, ids.formId, bodies));
-        await bare.stop();
-        running.delete(bare);
-      } else {
-        throw new Error(`SUBMIT_ORDER: unknown server "${which}" (use hub and bare)`);
-      }
+    for (const kind of order) {
+      const database = databases.get(kind)!;
+      const server =
+        kind === 'hub'
+          ? await startHubProcess(database, redisPrefix)
+          : await startBareProcess(kind, database, ids.workspaceId);
+      running.add(server);
+      phases.push(await measure(server, ids.formId, bodies));
+      await server.stop();
+      running.delete(server);
     }
     report(phases);
   } finally {

@@ -5,6 +5,11 @@
  * identical `responses` table through a `pg.Pool`, then answers 201 with the row as JSON.
  * No validation, no form lookup, no transaction, no outbox event.
  *
+ * With BARE_MODE=hub-sql it runs, still without fastify or validation, the same five
+ * statements as the hub's submission: the form lookup (`findFormById`), then BEGIN, the
+ * INSERT, the outbox INSERT (`writeEvent`) and COMMIT. That splits the hub's extra cost
+ * into "more SQL" and "the framework and validation".
+ *
  *   DATABASE_URL=... WORKSPACE_ID=... PORT=... POOL_SIZE=50 node --import tsx bench/baseline/bare-insert-server.ts
  *
  * Routes: `POST /api/v2/forms/:id/responses` and `GET /healthz`. SIGTERM stops it.
@@ -14,7 +19,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import pg from 'pg';
 import { uuidv7 } from '../../src/common/ids.ts';
 import type { Queryable, QueryResult } from '../../src/db/index.ts';
-import { insertResponse } from '../../src/responses/queries.ts';
+import { writeEvent } from '../../src/events/index.ts';
+import { findFormById } from '../../src/forms/queries.ts';
+import { insertResponse, type NewResponse, type ResponseRow } from '../../src/responses/queries.ts';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 const ROUTE = /^\/api\/v2\/forms\/([0-9a-f-]{36})\/responses$/;
@@ -33,13 +40,74 @@ const pool = new pg.Pool({
   idleTimeoutMillis: 30_000,
 });
 pool.on('error', () => undefined);
-const db: Queryable = {
-  async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    const result = await pool.query(sql, params as unknown[] | undefined);
-    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
-  },
-};
+function queryable(target: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const result = await target.query(sql, params as unknown[] | undefined);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    },
+  };
+}
+const db = queryable(pool);
 const workspaceId = required('WORKSPACE_ID');
+const mode = process.env.BARE_MODE ?? 'insert';
+if (mode !== 'insert' && mode !== 'hub-sql')
+  throw new Error('bare-insert-server: BARE_MODE must be insert or hub-sql');
+
+type Presented = ReturnType<typeof present>;
+
+function present(row: ResponseRow) {
+  return {
+    id: row.id,
+    form_id: row.form_id,
+    data: row.data,
+    completed: row.completed,
+    submitted_at: row.submitted_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    metadata: row.metadata,
+  };
+}
+
+/** The single INSERT. */
+async function insertOnly(response: NewResponse): Promise<Presented | undefined> {
+  const row = await insertResponse(db, response);
+  return row && present(row);
+}
+
+/** The hub's five statements: form lookup, then BEGIN, INSERT, outbox INSERT, COMMIT. */
+async function hubStatements(response: NewResponse): Promise<Presented | undefined> {
+  const form = await findFormById(db, response.formId);
+  if (!form || form.status !== 'published') return undefined;
+  const client = await pool.connect();
+  try {
+    const tx = queryable(client);
+    await client.query('BEGIN');
+    const row = await insertResponse(tx, {
+      ...response,
+      workspaceId: form.workspace_id,
+      formVersion: form.version,
+    });
+    if (!row) throw new Error('insert returned no row');
+    const presented = present(row);
+    await writeEvent(tx, {
+      id: uuidv7(response.now.getTime()),
+      workspaceId: row.workspace_id,
+      formId: row.form_id,
+      type: 'response.submitted',
+      payload: { response: presented },
+      createdAt: response.now,
+    });
+    await client.query('COMMIT');
+    return presented;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+const store = mode === 'hub-sql' ? hubStatements : insertOnly;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -83,7 +151,7 @@ async function submit(req: IncomingMessage, res: ServerResponse, formId: string)
     });
   }
   const now = new Date();
-  const row = await insertResponse(db, {
+  const stored = await store({
     id: uuidv7(now.getTime()),
     workspaceId,
     formId,
@@ -96,16 +164,9 @@ async function submit(req: IncomingMessage, res: ServerResponse, formId: string)
     idempotencyKey: null,
     idempotencyHash: null,
   });
-  if (!row) throw new Error('insert returned no row');
-  send(res, 201, {
-    id: row.id,
-    form_id: row.form_id,
-    data: row.data,
-    completed: row.completed,
-    submitted_at: row.submitted_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-    metadata: row.metadata,
-  });
+  if (!stored)
+    return send(res, 404, { error: { code: 'not_found', message: 'no such form', details: [] } });
+  send(res, 201, stored);
 }
 
 const server = createServer((req, res) => {

@@ -25,9 +25,17 @@ export function cpuOf(pid: number): number {
   return processCpuMs(pid).ms;
 }
 
-/** CPU ms used so far by these processes together (e.g. one database's PostgreSQL backends). */
-export function cpuOfAll(pids: readonly number[]): number {
-  return pids.reduce((sum, pid) => sum + cpuOf(pid), 0);
+/** CPU ms used so far by each of these processes (e.g. one database's PostgreSQL backends). */
+export function cpuSnapshot(pids: readonly number[]): Map<number, number> {
+  return new Map(pids.map((pid) => [pid, cpuOf(pid)]));
+}
+
+/**
+ * CPU ms that the processes `pidsNow` used since `before` was taken; one missing from
+ * `before` started meanwhile and counts from 0. One that exited meanwhile is not counted.
+ */
+export function cpuSince(before: ReadonlyMap<number, number>, pidsNow: readonly number[]): number {
+  return pidsNow.reduce((sum, pid) => sum + cpuOf(pid) - (before.get(pid) ?? 0), 0);
 }
 
 /** How busy the machine is over the next `ms` milliseconds, in % of one core (200% = both cores). */

@@ -42,7 +42,9 @@ export class DeliveryEngine {
 
   async attempt(job: DeliveryJob): Promise<void> {
     const { db, config } = this.deps;
-    const lockMs = config.webhooks.timeoutMs + 30_000;
+    // The attempt is bounded by the timeout; the margin covers the log write. A worker
+    // that dies holding the lock delays the retry by at most this long.
+    const lockMs = config.webhooks.timeoutMs + 10_000;
     const delivery = await claimDelivery(db, job.deliveryId, job.attempt, lockMs);
     if (!delivery) return;
     const integration = await findIntegrationById(db, delivery.integration_id);

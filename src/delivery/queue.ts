@@ -24,8 +24,11 @@ export function bullPrefix(config: Config): string {
 }
 
 /**
- * BullMQ's job id for an attempt: the same attempt queued twice is one job while it is
- * in Redis. Manual attempts (replays) get their own ids so that they run now.
+ * BullMQ's job id for an attempt: the same attempt queued twice (by the relay, the engine
+ * or the sweeper) is one job while it waits in Redis, so a backlog never multiplies.
+ * Finished and failed jobs are removed at once, so a later re-queue is never ignored; the
+ * engine's claim makes a stale duplicate harmless. Replays get ids of their own so that
+ * they run now.
  */
 export function jobId(job: DeliveryJob): string {
   return `${job.deliveryId}-a${job.attempt}${job.manual ? `-m${Date.now()}` : ''}`;
@@ -52,8 +55,8 @@ export class BullDeliveryQueue implements DeliveryQueue {
       prefix: bullPrefix(config),
       defaultJobOptions: {
         removeOnComplete: true,
-        removeOnFail: 1_000,
-        attempts: 5,
+        removeOnFail: true,
+        attempts: 3,
         backoff: { type: 'exponential', delay: 1_000 },
       },
     });

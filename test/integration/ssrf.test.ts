@@ -25,6 +25,18 @@ const REFUSED = [
   'http://0x7f.1/',
   'ftp://example.com/',
   'http://user:pw@example.com/',
+  // More spellings of the same places.
+  'http://0.0.0.0/',
+  'http://2130706433/',
+  'http://127.1/',
+  'http://foo.localhost/',
+  'http://metadata.google.internal/computeMetadata/v1/',
+  'http://[::]/',
+  'http://[fe80::1]/',
+  'http://[64:ff9b::7f00:1]/',
+  'http://[::ffff:a9fe:a9fe]/',
+  'javascript:alert(1)',
+  'not a url',
 ];
 
 describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
@@ -154,25 +166,33 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
     it('a webhook whose target turned private after creation is refused by the worker', async () => {
       const receiver: Receiver = await startReceiver();
       try {
-        // Simulates a host name that resolved publicly at creation and privately later.
+        // Simulates targets that resolved publicly at creation and privately later: an IP
+        // literal (checked before connecting) and a host name (checked after DNS).
         const box = new SecretBox(Buffer.from(hub.config.encryptionKey!, 'base64'));
-        const id = uuidv7();
-        await hub.db.query(
-          `INSERT INTO integrations (id, workspace_id, form_id, connector, events, config_sealed, secret_sealed)
-           VALUES ($1, $2, $3, 'webhook', '{response.submitted}', $4, $5)`,
-          [id, workspaceId, formId, box.sealJson({ url: receiver.url }), box.seal(`whsec_${randomBytes(32).toString('base64')}`)],
-        );
+        const byName = receiver.url.replace('127.0.0.1', 'localhost');
+        const ids: string[] = [];
+        for (const url of [receiver.url, byName]) {
+          const id = uuidv7();
+          ids.push(id);
+          await hub.db.query(
+            `INSERT INTO integrations (id, workspace_id, form_id, connector, events, config_sealed, secret_sealed)
+             VALUES ($1, $2, $3, 'webhook', '{response.submitted}', $4, $5)`,
+            [id, workspaceId, formId, box.sealJson({ url }), box.seal(`whsec_${randomBytes(32).toString('base64')}`)],
+          );
+        }
         const sub = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data: { name: 'x' } } });
         expect(sub.statusCode, sub.body).toBe(201);
-        const [delivery] = await settledDeliveries(hub, key, id);
-        expect(delivery!.status).toBe('dead');
-        expect(delivery!.next_attempt_at).toBeNull();
-        expect(delivery!.attempts.map((a) => a.number)).toEqual([1, 2]);
-        for (const attempt of delivery!.attempts) {
-          expect(attempt.status_code).toBe(0);
-          expect(attempt.response_excerpt).toBeNull();
-          expect(attempt.error).toMatch(/127\.0\.0\.1/);
-          expect(attempt.error).toMatch(/EBLOCKEDADDRESS|blocked/i);
+        for (const id of ids) {
+          const [delivery] = await settledDeliveries(hub, key, id);
+          expect(delivery!.status).toBe('dead');
+          expect(delivery!.next_attempt_at).toBeNull();
+          expect(delivery!.attempts.map((a) => a.number)).toEqual([1, 2]);
+          for (const attempt of delivery!.attempts) {
+            expect(attempt.status_code).toBe(0);
+            expect(attempt.response_excerpt).toBeNull();
+            expect(attempt.error).toMatch(/127\.0\.0\.1|::1/);
+            expect(attempt.error).toMatch(/EBLOCKEDADDRESS|blocked/i);
+          }
         }
         expect(receiver.requests).toHaveLength(0);
       } finally {

@@ -180,6 +180,51 @@ describe('webhook behaviour against misbehaving receivers', () => {
       expect(await listDeliveries(hub, key, hook.id)).toHaveLength(1);
     });
 
+    it('(d) re-activating a webhook disabled by a 410 clears the reason and delivers again', async () => {
+      let gone = true;
+      const r = await receiver(() => (gone ? { status: 410, body: 'gone' } : { status: 200, body: 'back' }));
+      const formId = await newForm();
+      const hook = await createHook(formId, { url: r.url });
+      await submit(formId, { name: 'First' });
+      await settledDeliveries(hub, key, hook.id);
+      expect((await getHook(hook.id)).active).toBe(false);
+      gone = false;
+      const res = await hub.request({ method: 'PATCH', url: `/api/v2/webhooks/${hook.id}`, key, payload: { active: true } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ active: true, disabled_reason: null });
+      await submit(formId, { name: 'Second' });
+      const deliveries = await settledDeliveries(hub, key, hook.id, 2);
+      expect(deliveries.map((d) => d.status)).toEqual(['dead', 'succeeded']);
+    });
+
+    it('disables a webhook whose deliveries have all failed for 5 days', async () => {
+      const r = await receiver(() => ({ status: 500, body: 'still broken' }));
+      const formId = await newForm();
+      const hook = await createHook(formId, { url: r.url });
+      await hub.db.query(`UPDATE integrations SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`, [hook.id]);
+      await submit(formId, { name: 'Doomed' });
+      const [d] = await settledDeliveries(hub, key, hook.id);
+      expect(d!.status).toBe('dead');
+      finished(d!);
+      expectLog(d!.attempts, [{ status_code: 500, excerpt: 'still broken', error: /500/ }]);
+      const disabled = await getHook(hook.id);
+      expect(disabled.active).toBe(false);
+      expect(disabled.disabled_reason).toMatch(/5 days/);
+    });
+
+    it('one success resets the 5-day failure clock', async () => {
+      const r = await receiver();
+      const formId = await newForm();
+      const hook = await createHook(formId, { url: r.url });
+      await hub.db.query(`UPDATE integrations SET failing_since = now() - interval '4 days' WHERE id = $1`, [hook.id]);
+      await submit(formId, { name: 'Saved' });
+      const [d] = await settledDeliveries(hub, key, hook.id);
+      expect(d!.status).toBe('succeeded');
+      const { rows } = await hub.db.query<{ failing_since: Date | null }>('SELECT failing_since FROM integrations WHERE id = $1', [hook.id]);
+      expect(rows[0]!.failing_since).toBeNull();
+      expect(await getHook(hook.id)).toMatchObject({ active: true, disabled_reason: null });
+    });
+
     it('(e) a 429 with Retry-After: 1 is retried no sooner than a second later', async () => {
       const r = await receiver((n) =>
         n === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: 'slow down' } : { status: 200, body: 'thanks' },
@@ -250,6 +295,30 @@ describe('webhook behaviour against misbehaving receivers', () => {
       expect(request!.headers['x-custom-token']).toBe('abc123');
       expect(request!.headers['x-tenant']).toBe('acme');
       expect(request!.headers['content-type']).toMatch(/^application\/json/);
+    });
+
+    it('refuses custom headers that formhub sets itself (422 naming the header)', async () => {
+      const formId = await newForm();
+      for (const name of ['X-Webhook-Signature', 'webhook-id', 'Content-Type', 'Host']) {
+        const res = await hub.request({
+          method: 'POST',
+          url: `/api/v2/forms/${formId}/webhooks`,
+          key,
+          payload: { url: 'http://127.0.0.1:9/hook', headers: { [name]: 'forged' } },
+        });
+        expect(fieldsOf(expectError(res, 422, 'validation_failed'))).toEqual([`headers.${name}`]);
+      }
+    });
+
+    it('refuses unknown events (422 on events)', async () => {
+      const formId = await newForm();
+      const res = await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${formId}/webhooks`,
+        key,
+        payload: { url: 'http://127.0.0.1:9/hook', events: ['response.started'] },
+      });
+      expect(fieldsOf(expectError(res, 422, 'validation_failed'))).toEqual(['events']);
     });
 
     it('renders a template without HTML escaping, and a lone tag keeps its JSON type', async () => {
@@ -434,6 +503,33 @@ describe('webhook behaviour against misbehaving receivers', () => {
       const deliveries = await settledDeliveries(hub, key, hook.id);
       expect(deliveries.map((d) => d.event)).toEqual(['response.deleted']);
       expect(r.requests).toHaveLength(1);
+    });
+
+    it('a partial response raises nothing; completing it by PATCH raises response.submitted', async () => {
+      const r = await receiver();
+      const formId = await newForm();
+      const hook = await createHook(formId, { url: r.url, events: ALL_EVENTS });
+      const partial = await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${formId}/responses`,
+        payload: { data: { name: 'Half' }, completed: false },
+      });
+      expect(partial.statusCode, partial.body).toBe(201);
+      const { id, resume_token: token } = partial.json() as { id: string; resume_token: string };
+      const done = await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/responses/${id}`,
+        headers: { 'x-resume-token': token },
+        payload: { data: { age: 40 }, completed: true },
+      });
+      expect(done.statusCode, done.body).toBe(200);
+      const [request] = await r.waitFor(1);
+      expect(JSON.parse(request!.body)).toMatchObject({
+        event: 'response.submitted',
+        response: { id, completed: true, data: { name: 'Half', age: 40 } },
+      });
+      const deliveries = await settledDeliveries(hub, key, hook.id);
+      expect(deliveries.map((d) => d.event)).toEqual(['response.submitted']);
     });
 
     it('a PATCH of a response raises response.updated', async () => {

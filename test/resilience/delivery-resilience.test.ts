@@ -195,11 +195,16 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
       'the relay creates 50 deliveries while Redis is down',
     );
 
+    // Hold the outage long enough for the relay, the sweeper (every 5 s) and the BullMQ worker's
+    // reconnects to fail at least once each.
+    const holdMs = downAt + 8_000 - Date.now();
+    if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs));
+    expect(worker?.alive(), `the worker died while Redis was down: ${worker?.output()}`).toBe(true);
     redis = await startRedisServer(redisPort);
     children.add(redis);
     const upAt = Date.now();
     console.log(`[redis outage] Redis was down for ${upAt - downAt} ms`);
-    expect(worker?.alive(), `the worker died while Redis was down: ${worker?.output()}`).toBe(true);
+    if (process.env.RESILIENCE_VERBOSE) console.log(`[redis outage] worker output so far:\n${worker?.output()}`);
 
     const missing = () => [...accepted].filter((id) => !receiver.responseIds().has(id));
     let receivedMs: number;
