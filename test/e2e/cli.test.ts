@@ -67,7 +67,7 @@ describe('formhub CLI', () => {
     const body = (await list.json()) as { data: { data: { name: string } }[] };
     expect(body.data.map((r) => r.data.name)).toEqual(['Ada']);
     expect(await again.stop()).toBe(0);
-  });
+  }, 180_000);
 
   describe('with PostgreSQL', () => {
     let database: TestDatabase;
@@ -95,6 +95,6 @@ describe('formhub CLI', () => {
       expect(keys.status).toBe(200);
       expect(((await keys.json()) as { data: unknown[] }).data).toHaveLength(2);
       expect(await server.stop()).toBe(0);
-    });
+    }, 180_000);
   });
 });

@@ -290,6 +290,14 @@ const HANGER = `export default {
 };
 `;
 const SYNTAX_ERROR = `export default { metadata: { id: 'broken', name: 'Broken', version: '1.0.0', configSchema: {} }, oops( };\n`;
+/** A hook that is not async: it returns normally (undefined), which the SDK calls success. */
+const SYNC_HOOK = `export default {
+  metadata: { id: 'syncplug', name: 'Sync', version: '1.0.0', configSchema: { type: 'object' } },
+  onResponseSubmitted(event, ctx) {
+    ctx.logger.info('handled synchronously');
+  },
+};
+`;
 const NO_METADATA = `export default { async onResponseSubmitted() {} };\n`;
 
 describe('plugins from PLUGINS_DIR', () => {
@@ -310,6 +318,7 @@ describe('plugins from PLUGINS_DIR', () => {
     write('hanger', HANGER);
     write('broken', SYNTAX_ERROR);
     write('nometa', NO_METADATA);
+    write('syncplug', SYNC_HOOK);
     hub = await startHub(
       { ...ENV, PLUGINS_DIR: dir, WEBHOOK_RETRY_SCHEDULE: '100ms', WEBHOOK_TIMEOUT_MS: String(PLUGIN_TIMEOUT_MS) },
       { worker: true },
@@ -325,7 +334,7 @@ describe('plugins from PLUGINS_DIR', () => {
 
   it('loads the good plugins and skips the broken ones; the hub starts', async () => {
     const ids = (await connectors(hub, key)).map((c) => c.id);
-    expect(ids).toEqual(expect.arrayContaining(['tmpplug', 'thrower', 'hanger', 'webhook', 'zapier']));
+    expect(ids).toEqual(expect.arrayContaining(['tmpplug', 'thrower', 'hanger', 'syncplug', 'webhook', 'zapier']));
     expect(ids).not.toContain('broken');
     expect(ids).not.toContain('echo');
     expect(ids.some((id) => id.includes('nometa'))).toBe(false);
@@ -348,6 +357,21 @@ describe('plugins from PLUGINS_DIR', () => {
     expect(JSON.parse(requests[before]!.body)).toEqual({ name: 'Plain', age: 7 });
     const [delivery] = await settledDeliveries(hub, key, id, 1, 'integrations');
     expect(delivery).toMatchObject({ status: 'succeeded', attempts: [{ number: 1, status_code: 200, response_excerpt: 'tmp ok' }] });
+  });
+
+  it('a hook that returns normally without a promise succeeds (a hook succeeds by returning)', async () => {
+    const formId = await newForm(hub, key);
+    const res = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/integrations`,
+      key,
+      payload: { connector: 'syncplug', config: {} },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    await submit(hub, formId, { name: 'Sync' });
+    const [delivery] = await settledDeliveries(hub, key, (res.json() as Integration).id, 1, 'integrations');
+    expect(delivery!.attempts[0]!.error).toBeNull();
+    expect(delivery!.status).toBe('succeeded');
   });
 
   it('a hook that throws costs a failed attempt, then the delivery is dead', async () => {

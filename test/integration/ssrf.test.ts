@@ -143,11 +143,14 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
         expect(error).toBeDefined();
         expect(error!.code).toBe('EBLOCKEDADDRESS');
         expect(error!.message).toMatch(/loopback/);
-        const literal = await request(`http://127.0.0.1:${port}/`, { dispatcher: agent }).then(
-          () => undefined,
-          (e: unknown) => e as { code?: string },
-        );
-        expect(literal?.code).toBe('EBLOCKEDADDRESS');
+        // IP literals are never looked up: they are classified before connecting.
+        for (const host of ['127.0.0.1', '0.0.0.0', '[::1]', '[::ffff:127.0.0.1]']) {
+          const literal = await request(`http://${host}:${port}/`, { dispatcher: agent }).then(
+            () => undefined,
+            (e: unknown) => e as { code?: string },
+          );
+          expect(literal?.code, host).toBe('EBLOCKEDADDRESS');
+        }
       } finally {
         await agent.close();
       }

@@ -334,6 +334,22 @@ describe('webhook behaviour against misbehaving receivers', () => {
       expect(request!.body).not.toContain('&amp;');
     });
 
+    it('PATCH template: null removes the template: the default payload is sent again', async () => {
+      const r = await receiver();
+      const formId = await newForm('Untemplated');
+      const hook = await createHook(formId, { url: r.url, template: { only: '{{data.name}}' } });
+      const res = await hub.request({ method: 'PATCH', url: `/api/v2/webhooks/${hook.id}`, key, payload: { template: null } });
+      expect(res.statusCode, res.body).toBe(200);
+      // The API shows the webhook exactly like one that never had a template...
+      expect((res.json() as Hook).template).toBeNull();
+      await submit(formId, { name: 'Plain' });
+      const [request] = await r.waitFor(1);
+      // ...so it must deliver like one (DESIGN.md, "Payload without a template").
+      const body = JSON.parse(request!.body) as Record<string, unknown> | null;
+      expect(body).toMatchObject({ event: 'response.submitted', form: { id: formId, title: 'Untemplated' }, response: { data: { name: 'Plain' } } });
+      expect(body!.delivery_id).toBe(request!.headers['x-webhook-id']);
+    });
+
     it('refuses a template that does not parse, naming where (422)', async () => {
       const formId = await newForm();
       const res = await hub.request({
