@@ -35,6 +35,11 @@ async function main(argv: string[]): Promise<void> {
   throw new StartupError(`unknown command "${positionals.join(' ')}"\n${USAGE}`);
 }
 
+// A stray rejection (say, from a plugin's background work) is logged, never fatal.
+process.on('unhandledRejection', (reason) => {
+  console.error(`formhub: unhandled rejection: ${(reason as Error)?.stack ?? String(reason)}`);
+});
+
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof StartupError) {
     for (const line of error.message.split('\n')) console.error(`formhub: ${line}`);

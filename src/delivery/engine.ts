@@ -120,7 +120,10 @@ export class DeliveryEngine {
         logger: this.deps.logger,
       });
       exchanges = recorded;
-      await withTimeout(hook(event, ctx), this.deps.config.webhooks.timeoutMs, controller);
+      // Promise.resolve().then: a hook that throws synchronously or returns no promise
+      // is handled like any other.
+      const work = Promise.resolve().then(() => hook(event, ctx));
+      await withTimeout(work, this.deps.config.webhooks.timeoutMs, controller);
       const last = exchanges[exchanges.length - 1];
       return { kind: 'success', statusCode: last?.statusCode ?? 0, latencyMs: elapsed(), error: null, excerpt: last?.excerpt ?? null };
     } catch (error) {

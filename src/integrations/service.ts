@@ -156,6 +156,7 @@ export class IntegrationService {
       return;
     }
     config.url = checkUrl(config.url, 'url', allowPrivate, details);
+    if (config.template === null) delete config.template; // null removes the template
     if (config.template !== undefined) checkTemplate(config.template, 'template', details);
     config.headers = checkHeaders(config.headers, 'headers', details);
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError, fieldsOf } from '../support/api.ts';
+import { expectError, fieldsOf, sleep } from '../support/api.ts';
 import { listDeliveries, settledDeliveries, type Delivery } from '../support/deliveries.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
 import { eventually, startReceiver, type Receiver } from '../support/receiver.ts';
@@ -301,7 +301,7 @@ const SYNC_HOOK = `export default {
 const NO_METADATA = `export default { async onResponseSubmitted() {} };\n`;
 
 describe('plugins from PLUGINS_DIR', () => {
-  const PLUGIN_TIMEOUT_MS = 1_500;
+  const PLUGIN_TIMEOUT_MS = 2_500;
   let dir: string;
   let hub: TestHub;
   let key: string;
@@ -368,10 +368,21 @@ describe('plugins from PLUGINS_DIR', () => {
       payload: { connector: 'syncplug', config: {} },
     });
     expect(res.statusCode, res.body).toBe(201);
-    await submit(hub, formId, { name: 'Sync' });
-    const [delivery] = await settledDeliveries(hub, key, (res.json() as Integration).id, 1, 'integrations');
-    expect(delivery!.attempts[0]!.error).toBeNull();
-    expect(delivery!.status).toBe('succeeded');
+    // Whatever the hook does, nothing may be left to reject unhandled (that would kill the process).
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      await submit(hub, formId, { name: 'Sync' });
+      const [delivery] = await settledDeliveries(hub, key, (res.json() as Integration).id, 1, 'integrations');
+      // Outlive the attempt timeout, so that a timer the attempt left behind has fired.
+      await sleep(PLUGIN_TIMEOUT_MS + 300);
+      expect(unhandled.map(String)).toEqual([]);
+      expect(delivery!.attempts[0]!.error).toBeNull();
+      expect(delivery!.status).toBe('succeeded');
+    } finally {
+      process.off('unhandledRejection', record);
+    }
   });
 
   it('a hook that throws costs a failed attempt, then the delivery is dead', async () => {
