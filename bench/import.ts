@@ -13,100 +13,33 @@
  *   node --import tsx bench/import.ts            (IMPORT_ROWS=100000 IMPORT_PROFILE=1)
  */
 
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { FormService, type FormRow } from '../src/forms/index.ts';
-import { importResponses } from '../src/responses/index.ts';
-import { readImportRows } from '../src/responses/import-reader.ts';
-import { insertImportBatch } from '../src/responses/queries.ts';
+import { FormService } from '../src/forms/index.ts';
 import { startHub, type TestHub } from '../test/support/hub.ts';
-import { columnArrays, COPY_COLUMNS, writeCopyCsv } from './support/copy-file.ts';
+import { writeCopyCsv } from './support/copy-file.ts';
+import { machineBusyPercent } from './support/cpu.ts';
 import { jsonArrayChunks, ndjsonChunks, postStream } from './support/import-body.ts';
-import { cpuSince, cpuSnapshot, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
-import { NullDatabase } from './support/null-database.ts';
-import { envFlag, envInt, printTable, round, since } from './support/stats.ts';
+import {
+  emptyTable,
+  expectRows,
+  startClock,
+  stopClock,
+  type Context,
+  type Measurement,
+} from './support/import-context.ts';
+import { psqlAvailable, psqlCopy, serverCopy, unnestAll } from './support/import-loads.ts';
+import { profile } from './support/import-profile.ts';
+import { envFlag, envInt, printTable, round } from './support/stats.ts';
 import { BENCH_FORM, importRows } from './support/workload.ts';
 
 const ROWS = envInt('IMPORT_ROWS', 100_000);
 const PROFILE = envFlag('IMPORT_PROFILE', true);
 const TARGET_SECONDS = 10;
-
-interface Measurement {
-  name: string;
-  ms: number;
-  note: string;
-  /** CPU used meanwhile by everything but this process and this database's backends, % of one core. */
-  rest?: number;
-}
-
-/** CPU readings at the start of a measurement, to tell how much of the machine others took. */
-interface Clock {
-  at: number;
-  machineBusy: number;
-  self: number;
-  backends: Map<number, number>;
-}
-
-async function databaseBackends(ctx: Context): Promise<number[]> {
-  const { rows } = await ctx.admin.query<{ pid: number }>(
-    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
-  );
-  return rows.map((r) => r.pid);
-}
-
-function selfCpuMs(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-}
-
-async function startClock(ctx: Context): Promise<Clock> {
-  const backends = cpuSnapshot(await databaseBackends(ctx));
-  return { at: performance.now(), machineBusy: machineCpuMs().busy, self: selfCpuMs(), backends };
-}
-
-/** Wall time since `clock`, and the CPU others used meanwhile; backends opened meanwhile count from 0. */
-async function stopClock(ctx: Context, clock: Clock): Promise<{ ms: number; rest: number }> {
-  const ms = since(clock.at);
-  const machine = machineCpuMs().busy - clock.machineBusy;
-  const self = selfCpuMs() - clock.self;
-  const postgres = cpuSince(clock.backends, await databaseBackends(ctx));
-  return { ms, rest: Math.max(0, Math.round((100 * (machine - self - postgres)) / ms)) };
-}
-
-interface Context {
-  hub: TestHub;
-  admin: pg.Client;
-  url: string;
-  port: number;
-  key: string;
-  form: FormRow;
-  now: number;
-  csvPath: string;
-}
-
-/** Empties the responses table and flushes dirty pages, so every load starts alike. */
-async function emptyTable(ctx: Context): Promise<void> {
-  await ctx.admin.query('TRUNCATE responses');
-  await ctx.admin.query('CHECKPOINT');
-}
-
-async function countRows(ctx: Context): Promise<number> {
-  const { rows } = await ctx.admin.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM responses WHERE form_id = $1',
-    [ctx.form.id],
-  );
-  return rows[0]?.n ?? 0;
-}
-
-async function expectRows(ctx: Context, what: string): Promise<void> {
-  const n = await countRows(ctx);
-  if (n !== ROWS) throw new Error(`${what}: expected ${ROWS} rows in responses, found ${n}`);
-}
 
 async function httpImport(ctx: Context, format: 'ndjson' | 'json'): Promise<Measurement> {
   await emptyTable(ctx);
@@ -129,152 +62,6 @@ async function httpImport(ctx: Context, format: 'ndjson' | 'json'): Promise<Meas
   const mb = res.sent / 1024 / 1024;
   const name = `formhub HTTP import, ${format === 'ndjson' ? 'NDJSON' : 'JSON array'}`;
   return { name, ms, rest, note: `${mb.toFixed(1)} MiB body, streamed` };
-}
-
-async function serverCopy(ctx: Context): Promise<Measurement> {
-  await emptyTable(ctx);
-  const clock = await startClock(ctx);
-  await ctx.admin.query(`COPY responses (${COPY_COLUMNS}) FROM '${ctx.csvPath}' WITH (FORMAT csv)`);
-  const { ms, rest } = await stopClock(ctx, clock);
-  await expectRows(ctx, 'COPY');
-  return {
-    name: 'baseline: COPY responses FROM file (server-side)',
-    ms,
-    rest,
-    note: 'CSV in /tmp, read by the server',
-  };
-}
-
-function psqlAvailable(): boolean {
-  return spawnSync('psql', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-async function psqlCopy(ctx: Context): Promise<Measurement> {
-  await emptyTable(ctx);
-  const command = `\\copy responses (${COPY_COLUMNS}) FROM '${ctx.csvPath}' WITH (FORMAT csv)`;
-  const clock = await startClock(ctx);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(
-      'psql',
-      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', ctx.url, '-c', command],
-      { stdio: 'inherit' },
-    );
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('error', reject);
-    child.on('exit', (exitCode) => {
-      clearTimeout(timer);
-      resolve(exitCode);
-    });
-  });
-  const { ms, rest } = await stopClock(ctx, clock);
-  if (code !== 0) throw new Error(`psql \\copy exited with ${code}`);
-  await expectRows(ctx, 'psql \\copy');
-  const note = 'includes starting psql; its backend counts in others';
-  return { name: 'reference: psql \\copy (COPY FROM STDIN)', ms, rest, note };
-}
-
-async function unnestAll(ctx: Context): Promise<Measurement> {
-  await emptyTable(ctx);
-  const arrays = columnArrays(importRows(ROWS, ctx.now));
-  const clock = await startClock(ctx);
-  await ctx.hub.db.transaction((tx) =>
-    insertImportBatch(tx, ctx.form.workspace_id, ctx.form.id, ctx.form.version, arrays),
-  );
-  const { ms, rest } = await stopClock(ctx, clock);
-  await expectRows(ctx, 'unnest');
-  return {
-    name: 'reference: one INSERT ... SELECT FROM unnest (all rows)',
-    ms,
-    rest,
-    note: 'arrays built before timing',
-  };
-}
-
-async function* fromChunks(chunks: readonly Buffer[]): AsyncGenerator<Buffer> {
-  for (const chunk of chunks) yield chunk;
-}
-
-/** Runs `fn` and answers how long it took and the CPU others used meanwhile. */
-async function timed(
-  ctx: Context,
-  fn: () => Promise<unknown>,
-): Promise<{ ms: number; rest: number }> {
-  const clock = await startClock(ctx);
-  await fn();
-  return stopClock(ctx, clock);
-}
-
-/** Replays the import's own batch statements (captured by NullDatabase) in one transaction. */
-async function replayBatches(ctx: Context, sink: NullDatabase) {
-  await emptyTable(ctx);
-  const result = await timed(ctx, () =>
-    ctx.hub.db.transaction(async (tx) => {
-      for (const params of sink.statements) await tx.query(sink.sql, params);
-    }),
-  );
-  await expectRows(ctx, 'batch replay');
-  return result;
-}
-
-/** The import's parts, each timed alone (the endpoint runs them one after another). */
-async function profile(ctx: Context): Promise<Measurement[]> {
-  const out: Measurement[] = [];
-  let chunks: Buffer[] = [];
-  const generate = await timed(
-    ctx,
-    async () => void (chunks = [...ndjsonChunks(importRows(ROWS, ctx.now))]),
-  );
-  out.push({
-    name: 'client: generate the NDJSON body',
-    ...generate,
-    note: 'same process as the hub',
-  });
-
-  const parse = await timed(ctx, async () => {
-    for await (const row of readImportRows(fromChunks(chunks), 'ndjson')) if (row.index < 0) break;
-  });
-  out.push({ name: 'hub: decode + split + JSON.parse rows', ...parse, note: 'readImportRows' });
-
-  const sink = new NullDatabase();
-  const pipeline = await timed(ctx, () =>
-    importResponses(sink, ctx.form, readImportRows(fromChunks(chunks), 'ndjson')),
-  );
-  out.push({
-    name: 'hub: parse + validate + serialise (no DB)',
-    ...pipeline,
-    note: 'importResponses on a null DB',
-  });
-
-  const ginOn = await replayBatches(ctx, sink);
-  out.push({
-    name: "db: the import's unnest batches, GIN on",
-    ...ginOn,
-    note: `${sink.statements.length} statements, 1 tx`,
-  });
-
-  const { rows } = await ctx.admin.query<{ indexdef: string }>(
-    "SELECT indexdef FROM pg_indexes WHERE tablename = 'responses' AND indexname = 'responses_data_idx'",
-  );
-  const indexdef = rows[0]?.indexdef;
-  if (!indexdef) throw new Error('responses_data_idx not found');
-  await ctx.admin.query('DROP INDEX responses_data_idx');
-  try {
-    const ginOff = await replayBatches(ctx, sink);
-    out.push({
-      name: 'db: the same batches, GIN index dropped',
-      ...ginOff,
-      note: 'responses_data_idx dropped',
-    });
-    await emptyTable(ctx);
-    const copy = await timed(ctx, () =>
-      ctx.admin.query(`COPY responses (${COPY_COLUMNS}) FROM '${ctx.csvPath}' WITH (FORMAT csv)`),
-    );
-    out.push({ name: 'db: server-side COPY, GIN index dropped', ...copy, note: 'for scale' });
-  } finally {
-    await ctx.admin.query('TRUNCATE responses');
-    await ctx.admin.query(indexdef);
-  }
-  return out;
 }
 
 function rate(ms: number): number {
@@ -356,6 +143,7 @@ async function main(): Promise<void> {
     const form = await new FormService(hub.db).get(ws.id, formId);
     const now = Date.now();
     const ctx: Context = {
+      rows: ROWS,
       hub,
       admin,
       url: hub.config.database.url!,

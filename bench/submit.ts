@@ -15,18 +15,25 @@
  * `bare-sql` to also run the bare server with the hub's five statements (BARE_MODE=hub-sql).
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { migrate, PgDatabase } from '../src/db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.ts';
-import { freePort, startServer } from '../test/support/process.ts';
 import { cpuOf, cpuSince, cpuSnapshot, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
 import { createLoadClient, runLoad, type LoadClient } from './support/load.ts';
 import { envInt, percentiles, printTable, round } from './support/stats.ts';
-import { BENCH_FORM, submissionBodies } from './support/workload.ts';
+import {
+  backendPids,
+  clearRedis,
+  countResponses,
+  KINDS,
+  prepareBareDatabase,
+  setUpForm,
+  startBareProcess,
+  startHubProcess,
+  type Kind,
+  type RunningServer,
+  type ServerOptions,
+} from './support/servers.ts';
+import { submissionBodies } from './support/workload.ts';
 
 const CONCURRENCY = envInt('SUBMIT_CONCURRENCY', 50);
 const REQUESTS = envInt('SUBMIT_REQUESTS', 20_000);
@@ -37,27 +44,12 @@ const BODY_COUNT = envInt('SUBMIT_BODIES', 1_000);
 const ORDER_TEXT = process.env.SUBMIT_ORDER ?? 'hub,bare,hub,bare';
 const CLIENT = parseClient(process.env.SUBMIT_CLIENT ?? 'fetch');
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ADMIN_KEY = `bench-admin-${randomBytes(12).toString('hex')}`;
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BARE_SERVER = fileURLToPath(new URL('./baseline/bare-insert-server.ts', import.meta.url));
-
-/** The servers to compare: the hub, the bare single INSERT, and the bare server running the hub's SQL. */
-type Kind = 'hub' | 'bare' | 'bare-sql';
-const KINDS: readonly Kind[] = ['hub', 'bare', 'bare-sql'];
-const NAMES: Record<Kind, string> = {
-  hub: 'formhub api (fastify)',
-  bare: 'bare node:http + pg.Pool',
-  'bare-sql': 'bare node:http, hub SQL (5 stmts)',
+const SERVER_OPTIONS: ServerOptions = {
+  poolSize: POOL_SIZE,
+  poolMin: POOL_MIN,
+  redisUrl: REDIS_URL,
+  adminKey: `bench-admin-${randomBytes(12).toString('hex')}`,
 };
-
-interface RunningServer {
-  kind: Kind;
-  name: string;
-  pid: number;
-  base: string;
-  databaseUrl: string;
-  stop(): Promise<unknown>;
-}
 
 interface Phase {
   kind: Kind;
@@ -75,151 +67,6 @@ interface Phase {
   /** CPU ms per answered request: the steadiest figure on a shared machine. */
   perRequest: { server: number; postgres: number; loadgen: number };
   rowsStored: number;
-}
-
-async function startHubProcess(
-  database: TestDatabase,
-  redisPrefix: string,
-): Promise<RunningServer> {
-  const port = await freePort();
-  const env = {
-    DATABASE_URL: database.url,
-    DATABASE_POOL_MIN: String(POOL_MIN),
-    DATABASE_POOL_MAX: String(POOL_SIZE),
-    HOST: '127.0.0.1',
-    REDIS_URL,
-    REDIS_PREFIX: redisPrefix,
-    FORMHUB_ADMIN_KEY: ADMIN_KEY,
-    FORMHUB_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    RATE_LIMIT_PER_IP: '0',
-    RATE_LIMIT_PER_FORM: '0',
-    LOG_LEVEL: 'warn',
-  };
-  const server = await startServer(['api'], env, port);
-  return {
-    kind: 'hub',
-    name: NAMES.hub,
-    pid: server.child.pid!,
-    base: `http://127.0.0.1:${port}`,
-    databaseUrl: database.url,
-    stop: server.stop,
-  };
-}
-
-async function waitReady(child: ChildProcess, url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`the bare server exited early (${child.exitCode})`);
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the bare server was not ready within ${timeoutMs} ms`);
-}
-
-async function startBareProcess(
-  kind: 'bare' | 'bare-sql',
-  database: TestDatabase,
-  workspaceId: string,
-): Promise<RunningServer> {
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    BARE_MODE: kind === 'bare-sql' ? 'hub-sql' : 'insert',
-    DATABASE_URL: database.url,
-    WORKSPACE_ID: workspaceId,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    POOL_SIZE: String(POOL_SIZE),
-    POOL_MIN: String(POOL_MIN),
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', BARE_SERVER], {
-    cwd: ROOT,
-    env,
-    stdio: 'inherit',
-  });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  const base = `http://127.0.0.1:${port}`;
-  await waitReady(child, `${base}/healthz`);
-  return {
-    kind,
-    name: NAMES[kind],
-    pid: child.pid!,
-    base,
-    databaseUrl: database.url,
-    stop: async () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
-
-async function postJson(url: string, key: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status !== 201) throw new Error(`POST ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Creates the workspace and the published form through the hub's API. */
-async function setUpForm(hub: RunningServer): Promise<{ workspaceId: string; formId: string }> {
-  const ws = await postJson(`${hub.base}/api/v2/workspaces`, ADMIN_KEY, { name: 'bench' });
-  const form = await postJson(`${hub.base}/api/v2/forms`, String(ws.api_key), BENCH_FORM);
-  return { workspaceId: String(ws.id), formId: String(form.id) };
-}
-
-/** Gives the bare server's database the hub's schema and the same workspace and form rows. */
-async function prepareBareDatabase(
-  database: TestDatabase,
-  ids: { workspaceId: string; formId: string },
-) {
-  const db = new PgDatabase({ url: database.url, poolMin: 0, poolMax: 2 });
-  try {
-    await migrate(db);
-    await db.query('INSERT INTO workspaces (id, name) VALUES ($1, $2)', [ids.workspaceId, 'bench']);
-    await db.query(
-      `INSERT INTO forms (id, workspace_id, title, status, fields) VALUES ($1, $2, $3, 'published', $4::jsonb)`,
-      [ids.formId, ids.workspaceId, BENCH_FORM.title, JSON.stringify(BENCH_FORM.fields)],
-    );
-  } finally {
-    await db.close();
-  }
-}
-
-/** The PostgreSQL backends serving this database now (mostly the server's pool). */
-async function backendPids(databaseUrl: string): Promise<number[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
-    );
-    return rows.map((r) => r.pid);
-  } finally {
-    await client.end();
-  }
-}
-
-async function countResponses(databaseUrl: string): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM responses');
-    return rows[0]?.n ?? 0;
-  } finally {
-    await client.end();
-  }
 }
 
 function parseClient(text: string): LoadClient {
@@ -372,22 +219,6 @@ function report(phases: Phase[]): void {
   );
 }
 
-async function clearRedis(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    for (let i = 0; i < 10_000; i++) {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = nextCursor;
-      if (cursor === '0') break;
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
 function parseOrder(text: string): Kind[] {
   const order = text.split(',').map((part) => part.trim());
   for (const kind of order) {
@@ -407,15 +238,15 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     for (const server of running) await server.stop().catch(() => undefined);
     for (const database of databases.values()) await database.drop();
-    await clearRedis(redisPrefix).catch(() => undefined);
+    await clearRedis(REDIS_URL, redisPrefix).catch(() => undefined);
   };
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
   try {
     const bodies = submissionBodies(BODY_COUNT);
     const hubDatabase = databases.get('hub')!;
-    const setup = await startHubProcess(hubDatabase, redisPrefix);
+    const setup = await startHubProcess(SERVER_OPTIONS, hubDatabase, redisPrefix);
     running.add(setup);
-    const ids = await setUpForm(setup);
+    const ids = await setUpForm(SERVER_OPTIONS, setup);
     await setup.stop();
     running.delete(setup);
     for (const [kind, database] of databases)
@@ -425,8 +256,8 @@ async function main(): Promise<void> {
       const database = databases.get(kind)!;
       const server =
         kind === 'hub'
-          ? await startHubProcess(database, redisPrefix)
-          : await startBareProcess(kind, database, ids.workspaceId);
+          ? await startHubProcess(SERVER_OPTIONS, database, redisPrefix)
+          : await startBareProcess(SERVER_OPTIONS, kind, database, ids.workspaceId);
       running.add(server);
       phases.push(await measure(server, ids.formId, bodies));
       await server.stop();

@@ -5,24 +5,16 @@ import { readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc/<pid>/stat times: 100 on Linux on x86-64 and arm64. */
 const TICKS_PER_SECOND = 100;
 
-/** utime + stime of one process, ms; 0 when it is gone. */
-function processCpuMs(pid: number): { ms: number; comm: string } {
+/** CPU ms (utime + stime) used so far by `pid`; 0 when it is gone. */
+export function cpuOf(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const fields = stat.slice(close + 2).split(' ');
-    // After "pid (comm) ", utime and stime are the 12th and 13th fields.
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return { ms: (ticks * 1000) / TICKS_PER_SECOND, comm };
+    // After "pid (comm) ", utime and stime are the 12th and 13th fields; comm may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
   } catch {
-    return { ms: 0, comm: '' };
+    return 0;
   }
-}
-
-/** CPU ms used so far by `pid`. */
-export function cpuOf(pid: number): number {
-  return processCpuMs(pid).ms;
 }
 
 /** CPU ms used so far by each of these processes (e.g. one database's PostgreSQL backends). */
@@ -55,4 +47,43 @@ export function machineCpuMs(): { busy: number; total: number } {
     busy: ((total - idle) * 1000) / TICKS_PER_SECOND,
     total: (total * 1000) / TICKS_PER_SECOND,
   };
+}
+
+/** CPU readings taken when a measurement starts, to tell afterwards how much of the machine others took. */
+export interface CpuClock {
+  at: number;
+  machineBusy: number;
+  self: number;
+  backends: Map<number, number>;
+}
+
+function selfCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Starts a measurement; `backends` lists the processes that work for it besides this one. */
+export async function startCpuClock(backends: () => Promise<number[]>): Promise<CpuClock> {
+  const snapshot = cpuSnapshot(await backends());
+  return {
+    at: performance.now(),
+    machineBusy: machineCpuMs().busy,
+    self: selfCpuMs(),
+    backends: snapshot,
+  };
+}
+
+/**
+ * Ends a measurement: its wall time, and `others`, the CPU that every process but this one
+ * and its backends used meanwhile, in % of one core (backends opened meanwhile count from 0).
+ */
+export async function stopCpuClock(
+  clock: CpuClock,
+  backends: () => Promise<number[]>,
+): Promise<{ ms: number; others: number }> {
+  const ms = performance.now() - clock.at;
+  const machine = machineCpuMs().busy - clock.machineBusy;
+  const self = selfCpuMs() - clock.self;
+  const ours = cpuSince(clock.backends, await backends());
+  return { ms, others: Math.max(0, Math.round((100 * (machine - self - ours)) / ms)) };
 }

@@ -59,6 +59,11 @@ export class DeliveryEngine {
       now,
       failingSince,
     });
+    // The integration's state first, so that whoever sees the delivery's new state sees it too.
+    if (integration && outcome.kind === 'success') await markHealthy(db, integration.id);
+    if (integration && next.disable) {
+      await disableIntegration(db, integration.id, next.disable, integration.connector === 'zapier');
+    }
     await recordAttempt(db, {
       deliveryId: delivery.id,
       number: job.attempt,
@@ -72,10 +77,6 @@ export class DeliveryEngine {
       nextAttemptAt: next.nextAttemptAt,
     });
     this.deps.metrics?.recordAttempt(integration?.connector ?? 'unknown', outcome, next.status);
-    if (integration && outcome.kind === 'success') await markHealthy(db, integration.id);
-    if (integration && next.disable) {
-      await disableIntegration(db, integration.id, next.disable, integration.connector === 'zapier');
-    }
     if (next.nextAttemptAt) {
       const delayMs = next.nextAttemptAt.getTime() - Date.now();
       await this.deps.queue

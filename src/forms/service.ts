@@ -36,6 +36,11 @@ export class FormService {
     return form;
   }
 
+  /** A live form by id, whatever its workspace or status (for background work). */
+  async getAny(id: string): Promise<q.FormRow | undefined> {
+    return isUuid(id) ? q.findFormById(this.db, id) : undefined;
+  }
+
   /** A published form for the public routes, or 404 (drafts and deleted forms are invisible). */
   async getPublished(id: string): Promise<q.FormRow> {
     const form = isUuid(id) ? await q.findFormById(this.db, id) : undefined;

@@ -23,6 +23,8 @@ export interface ResponseRoutesOptions {
   auth: AuthHooks;
   rateLimit: RateLimiter;
   importBodyLimitBytes: number;
+  /** Called after an import commits (analytics recount the form). */
+  afterImport?: (formId: string) => Promise<void>;
 }
 
 const secured = { security: [{ bearerAuth: [] }], tags: ['responses'] };
@@ -176,7 +178,9 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
       if (!format) throw new AppError('unsupported_media_type', 'send application/json (an array) or application/x-ndjson');
       const body = request.body as Readable;
       try {
-        const imported = await importResponses(opts.db, form, readImportRows(limitBytes(body, opts.importBodyLimitBytes), format));
+        const rows = readImportRows(limitBytes(body, opts.importBodyLimitBytes), format);
+        const imported = await importResponses(opts.db, form, rows);
+        await opts.afterImport?.(form.id);
         return reply.code(201).send({ imported });
       } catch (error) {
         if (error instanceof ImportSyntaxError) {

@@ -110,7 +110,7 @@ export class ResponseService {
         now,
         resumeTokenHash: completed ? null : row.resume_token_hash,
       });
-      await this.emit(tx, updated, completing ? 'response.submitted' : 'response.updated', now);
+      await this.emit(tx, updated, completing ? 'response.submitted' : 'response.updated', now, row);
       return presentResponse(updated);
     });
   }
@@ -122,7 +122,7 @@ export class ResponseService {
       if (!row) throw notFound('response');
       const now = new Date();
       const deleted = await q.softDeleteResponse(tx, id, now);
-      if (deleted) await this.emit(tx, deleted, 'response.deleted', now);
+      if (deleted) await this.emit(tx, deleted, 'response.deleted', now, row);
     });
   }
 
@@ -144,13 +144,19 @@ export class ResponseService {
     return { response: withToken(presentResponse(first), token), replayed: true };
   }
 
-  private emit(tx: Queryable, row: q.ResponseRow, type: EventType, now: Date): Promise<void> {
+  /**
+   * Writes the change's event in its transaction. `previous` (the response before the
+   * change) lets consumers such as analytics apply exact deltas.
+   */
+  private emit(tx: Queryable, row: q.ResponseRow, type: EventType, now: Date, previous?: q.ResponseRow): Promise<void> {
+    const payload: Record<string, unknown> = { response: presentResponse(row) };
+    if (previous) payload.previous = presentResponse(previous);
     return writeEvent(tx, {
       id: uuidv7(),
       workspaceId: row.workspace_id,
       formId: row.form_id,
       type,
-      payload: { response: presentResponse(row) },
+      payload,
       createdAt: now,
     });
   }

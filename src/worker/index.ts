@@ -15,6 +15,9 @@ import { createGuardedAgent } from '../net/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { Redis } from '../redis/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
+import { MetricsService, MetricsStore } from '../analytics/index.ts';
+import { startLoop } from '../common/loop.ts';
+import { FormService } from '../forms/index.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -63,6 +66,10 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const workers = startDeliveryWorker(config, engine, logger, deps.concurrency);
   relay.start();
   sweeper.start();
+  const metrics = new MetricsService(db, new MetricsStore(deps.redis, config.redis.prefix), new FormService(db), logger);
+  const aggregator = config.features.analytics
+    ? startLoop('analytics aggregation', () => metrics.applyPending(), logger)
+    : undefined;
   logger.info({ plugins: deps.plugins.list().map((p) => p.metadata.id) }, 'worker started');
   return {
     relay,
@@ -70,6 +77,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     engine,
     async close() {
       await relay.stop();
+      await aggregator?.stop();
       await sweeper.stop();
       await workers.close();
       await dispatcher.close();

@@ -1,5 +1,6 @@
 import { statements as initial } from './0001-initial.ts';
 import { statements as delivery } from './0002-delivery.ts';
+import { statements as analytics } from './0003-analytics.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -12,4 +13,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'initial', statements: initial },
   { version: 2, name: 'delivery', statements: delivery },
+  { version: 3, name: 'analytics', statements: analytics },
 ];

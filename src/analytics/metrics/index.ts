@@ -1,0 +1,6 @@
+export { MetricsService, eventDelta } from './service.ts';
+export { MetricsStore } from './redis-store.ts';
+export { buildDocument, type MetricsDocument, type RawAggregates } from './document.ts';
+export { aggregatesFromSql } from './queries.ts';
+export { contribution, delta, type Contribution } from './contribution.ts';
+export { bucketKey, seriesKeys, SERIES_LENGTHS, type Granularity } from './buckets.ts';

@@ -1,0 +1,140 @@
+import type { Logger } from 'pino';
+import type { Database } from '../../db/index.ts';
+import type { FormRow, FormService } from '../../forms/index.ts';
+import { seriesKeys } from './buckets.ts';
+import { contribution, delta, type Contribution } from './contribution.ts';
+import { buildDocument, type MetricsDocument } from './document.ts';
+import { lockUnaggregated, markAggregated, unaggregatedIds, type AnalyticsEvent } from './event-queries.ts';
+import { aggregatesFromSql } from './queries.ts';
+import type { MetricsStore } from './redis-store.ts';
+
+export type MetricsSource = 'redis' | 'rebuild' | 'sql';
+
+const COUNTED_EVENTS = new Set(['response.started', 'response.submitted', 'response.updated', 'response.deleted']);
+
+/**
+ * Live metrics: served from Redis aggregates that every response event updates by an exact
+ * delta (once per event), rebuilt from PostgreSQL when missing, and computed by SQL while
+ * Redis is unavailable, so the numbers always equal what PostgreSQL says.
+ */
+export class MetricsService {
+  constructor(
+    private readonly db: Database,
+    private readonly store: MetricsStore,
+    private readonly forms: FormService,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The metrics document, and where it came from (`redis`, `rebuild` or `sql`). */
+  async get(workspaceId: string, formId: string): Promise<{ document: MetricsDocument; source: MetricsSource }> {
+    const form = await this.forms.get(workspaceId, formId);
+    const now = new Date();
+    try {
+      await this.drain(form.id);
+      const raw = await this.store.read(form.id, form.version, {
+        hours: seriesKeys('hour', now),
+        days: seriesKeys('day', now),
+        months: seriesKeys('month', now),
+      });
+      if (raw) return { document: buildDocument(form.id, form.fields, raw, now), source: 'redis' };
+      return { document: await this.rebuild(form, now), source: 'rebuild' };
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message, form: form.id }, 'metrics from SQL: Redis unavailable');
+      const raw = await aggregatesFromSql(this.db.reader, form.id, form.fields, now);
+      return { document: buildDocument(form.id, form.fields, raw, now), source: 'sql' };
+    }
+  }
+
+  /** Counts a batch of pending events (the analytics relay's tick); answers how many it took. */
+  async applyPending(limit = 500, formId?: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const events = await lockUnaggregated(tx, limit, formId);
+      if (events.length === 0) return 0;
+      const done = await this.applyEvents(events);
+      await markAggregated(tx, done);
+      return events.length;
+    });
+  }
+
+  /** Forgets a form's aggregates (after a bulk import): the next read rebuilds them. */
+  async invalidate(formId: string): Promise<void> {
+    await this.store.invalidate(formId).catch(() => undefined);
+  }
+
+  /** Applies the pending events of one form before a read, so a read sees every write. */
+  private async drain(formId: string): Promise<void> {
+    while ((await this.applyPending(1_000, formId)) === 1_000);
+  }
+
+  /** Applies events; answers the ids that are counted now (applied, or counted before). */
+  private async applyEvents(events: readonly AnalyticsEvent[]): Promise<string[]> {
+    const done: string[] = [];
+    const forms = new Map<string, FormRow | null>();
+    const unbuilt = new Set<string>();
+    for (const event of events) {
+      if (!COUNTED_EVENTS.has(event.event_type)) {
+        done.push(event.id);
+        continue;
+      }
+      if (!forms.has(event.form_id)) forms.set(event.form_id, (await this.forms.getAny(event.form_id)) ?? null);
+      const form = forms.get(event.form_id);
+      const change = form ? eventDelta(event, form) : null;
+      if (!form || unbuilt.has(event.form_id)) {
+        if (!form) done.push(event.id);
+        continue;
+      }
+      if (!change) {
+        await this.store.invalidate(form.id); // an event without its previous state: recount
+        done.push(event.id);
+        continue;
+      }
+      const applied = await this.store.apply(form.id, event.id, change);
+      if (applied === -1) unbuilt.add(form.id);
+      else done.push(event.id);
+    }
+    for (const formId of unbuilt) {
+      const form = forms.get(formId);
+      if (form) await this.rebuild(form, new Date());
+    }
+    return done;
+  }
+
+  /**
+   * Recounts a form from PostgreSQL into Redis. The aggregates are dropped first (so that
+   * events applied meanwhile wait), then one REPEATABLE READ snapshot gives both the counts
+   * and the events those counts include but Redis has not seen; those are marked counted.
+   */
+  private async rebuild(form: FormRow, now: Date): Promise<MetricsDocument> {
+    const locked = await this.store.lock(form.id, 30_000);
+    if (locked) await this.store.invalidate(form.id);
+    try {
+      const { raw, pending } = await this.db.transaction(async (tx) => {
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        const pending = await unaggregatedIds(tx, form.id);
+        return { raw: await aggregatesFromSql(tx, form.id, form.fields, now), pending };
+      });
+      if (locked) await this.store.write(form.id, form.version, raw, pending);
+      return buildDocument(form.id, form.fields, raw, now);
+    } finally {
+      if (locked) await this.store.unlock(form.id);
+    }
+  }
+}
+
+/** The change an event makes to its form's aggregates; null when it cannot be known. */
+export function eventDelta(event: AnalyticsEvent, form: FormRow): Contribution | null {
+  const { response, previous } = event.payload;
+  const of = (r: typeof response) => (r ? contribution(r, form.fields) : null);
+  switch (event.event_type) {
+    case 'response.started':
+      return delta(null, of(response));
+    case 'response.submitted':
+      return delta(of(previous), of(response));
+    case 'response.updated':
+      return previous ? delta(of(previous), of(response)) : null;
+    case 'response.deleted':
+      return previous ? delta(of(previous), null) : null;
+    default:
+      return null;
+  }
+}
