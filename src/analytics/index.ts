@@ -1,2 +1,2 @@
 export { analyticsRoutes } from './routes.ts';
-export { MetricsService, MetricsStore, type MetricsDocument } from './metrics/index.ts';
+export { MetricsChanges, MetricsService, MetricsStore, type MetricsDocument } from './metrics/index.ts';

@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
 import { errorResponses, IdParams } from '../http/schemas.ts';
-import type { MetricsService } from './metrics/index.ts';
+import type { MetricsChanges, MetricsService } from './metrics/index.ts';
+import { streamMetrics } from './stream.ts';
 import { MetricsSchema } from './schemas.ts';
 
 export interface AnalyticsRoutesOptions {
   metrics: MetricsService;
+  changes: MetricsChanges;
   auth: AuthHooks;
 }
 
@@ -30,6 +32,34 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       const { document, source } = await metrics.get(workspaceOf(request), request.params.id);
       reply.header('x-metrics-source', source);
       return document;
+    },
+  );
+
+  app.get(
+    '/analytics/forms/:id/stream',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...tags,
+        summary: 'Server-Sent Events: a `metrics` event on connect and after each change (at most twice a second)',
+        params: IdParams,
+        produces: ['text/event-stream'],
+        response: { ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const workspaceId = workspaceOf(request);
+      const first = await opts.metrics.get(workspaceId, request.params.id); // 404 before the stream opens
+      let initial: typeof first.document | undefined = first.document;
+      await streamMetrics(
+        reply,
+        async () => {
+          const document = initial ?? (await opts.metrics.get(workspaceId, request.params.id)).document;
+          initial = undefined;
+          return document;
+        },
+        (onChange) => opts.changes.subscribe(first.document.form_id, onChange),
+      );
     },
   );
 };

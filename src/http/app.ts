@@ -7,7 +7,7 @@ import { IntegrationService, integrationRoutes } from '../integrations/index.ts'
 import { loadAllPlugins, type PluginRegistry } from '../plugins/index.ts';
 import { SecretBox } from '../secrets/index.ts';
 import { zapierRoutes } from '../zapier/index.ts';
-import { analyticsRoutes, MetricsService, MetricsStore } from '../analytics/index.ts';
+import { analyticsRoutes, MetricsChanges, MetricsService, MetricsStore } from '../analytics/index.ts';
 import type { Database } from '../db/index.ts';
 import { uuidv7 } from '../common/ids.ts';
 import { FormService, formRoutes } from '../forms/index.ts';
@@ -72,7 +72,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const integrations = new IntegrationService(db, forms, plugins, secrets, config);
   const deliveries = new DeliveryService(db, queue);
   const connectors = config.features.connectors;
-  const metrics = new MetricsService(db, new MetricsStore(redis, config.redis.prefix), forms, app.log as never);
+  const changes = new MetricsChanges(redis, config.redis.prefix);
+  app.addHook('onClose', () => changes.close());
+  const metrics = new MetricsService(db, new MetricsStore(redis, config.redis.prefix), forms, app.log as never, changes);
   const auth = createAuthHooks((key) => workspaces.authenticate(key));
   const rateLimit = createRateLimiter(
     new RedisCounterStore(redis, config.redis.prefix),
@@ -93,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         importBodyLimitBytes: config.importBodyLimitBytes,
         afterImport: (formId) => metrics.invalidate(formId),
       });
-      if (config.features.analytics) await api.register(analyticsRoutes, { metrics, auth });
+      if (config.features.analytics) await api.register(analyticsRoutes, { metrics, changes, auth });
       await api.register(integrationRoutes, { service: integrations, plugins, auth, connectors });
       await api.register(deliveryRoutes, { deliveries, integrations, forms, auth, connectors });
       await api.register(zapierRoutes, { workspaces, forms, responses, integrations, auth });

@@ -15,7 +15,7 @@ import { createGuardedAgent } from '../net/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { Redis } from '../redis/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { MetricsService, MetricsStore } from '../analytics/index.ts';
+import { MetricsChanges, MetricsService, MetricsStore } from '../analytics/index.ts';
 import { startLoop } from '../common/loop.ts';
 import { FormService } from '../forms/index.ts';
 
@@ -66,7 +66,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const workers = startDeliveryWorker(config, engine, logger, deps.concurrency);
   relay.start();
   sweeper.start();
-  const metrics = new MetricsService(db, new MetricsStore(deps.redis, config.redis.prefix), new FormService(db), logger);
+  const changes = new MetricsChanges(deps.redis, config.redis.prefix);
+  const store = new MetricsStore(deps.redis, config.redis.prefix);
+  const metrics = new MetricsService(db, store, new FormService(db), logger, changes);
   const aggregator = config.features.analytics
     ? startLoop('analytics aggregation', () => metrics.applyPending(), logger)
     : undefined;

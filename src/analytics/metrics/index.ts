@@ -4,3 +4,4 @@ export { buildDocument, type MetricsDocument, type RawAggregates } from './docum
 export { aggregatesFromSql } from './queries.ts';
 export { contribution, delta, type Contribution } from './contribution.ts';
 export { bucketKey, seriesKeys, SERIES_LENGTHS, type Granularity } from './buckets.ts';
+export { MetricsChanges } from './changes.ts';

@@ -7,6 +7,7 @@ import { buildDocument, type MetricsDocument } from './document.ts';
 import { lockUnaggregated, markAggregated, unaggregatedIds, type AnalyticsEvent } from './event-queries.ts';
 import { aggregatesFromSql } from './queries.ts';
 import type { MetricsStore } from './redis-store.ts';
+import type { MetricsChanges } from './changes.ts';
 
 export type MetricsSource = 'redis' | 'rebuild' | 'sql';
 
@@ -23,6 +24,7 @@ export class MetricsService {
     private readonly store: MetricsStore,
     private readonly forms: FormService,
     private readonly logger: Logger,
+    private readonly changes?: MetricsChanges,
   ) {}
 
   /** The metrics document, and where it came from (`redis`, `rebuild` or `sql`). */
@@ -52,6 +54,7 @@ export class MetricsService {
       if (events.length === 0) return 0;
       const done = await this.applyEvents(events);
       await markAggregated(tx, done);
+      await this.changes?.publish(new Set(events.map((e) => e.form_id)));
       return events.length;
     });
   }
@@ -59,6 +62,7 @@ export class MetricsService {
   /** Forgets a form's aggregates (after a bulk import): the next read rebuilds them. */
   async invalidate(formId: string): Promise<void> {
     await this.store.invalidate(formId).catch(() => undefined);
+    await this.changes?.publish([formId]);
   }
 
   /** Applies the pending events of one form before a read, so a read sees every write. */
