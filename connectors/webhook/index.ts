@@ -42,17 +42,13 @@ export default class WebhookPlugin extends FormPlugin<WebhookConfig> {
   override onResponseUpdated = send;
   override onResponseDeleted = send;
   override onTest = send;
+  override onAnomaly = send;
 }
 
 /** The payload without a template (DESIGN.md, "Webhooks"). */
 export function defaultPayload(event: FormEvent, deliveryId: string) {
-  return {
-    event: event.type,
-    delivery_id: deliveryId,
-    created_at: event.created_at,
-    form: event.form,
-    response: event.response,
-  };
+  const base = { event: event.type, delivery_id: deliveryId, created_at: event.created_at, form: event.form };
+  return event.anomaly ? { ...base, anomaly: event.anomaly } : { ...base, response: event.response };
 }
 
 async function send(event: FormEvent, ctx: PluginContext<WebhookConfig>): Promise<void> {

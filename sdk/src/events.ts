@@ -1,8 +1,17 @@
 /**
  * The events a plugin can handle. `ping` is a test event (`POST /webhooks/:id/test`,
  * `POST /integrations/:id/test`): its response is an empty example marked `metadata.test`.
+ * `analytics.anomaly` reports an anomalous day (`event.anomaly`); its response is an empty
+ * placeholder.
  */
-export type FormEventType = 'response.submitted' | 'response.updated' | 'response.deleted' | 'ping';
+export type FormEventType = 'response.submitted' | 'response.updated' | 'response.deleted' | 'analytics.anomaly' | 'ping';
+
+/** A day whose count fell far outside what the forecast model expected. */
+export interface AnomalyInfo {
+  date: string;
+  count: number;
+  expected: number;
+}
 
 /** A response as the hub's API shows it. */
 export interface FormResponse {
@@ -33,4 +42,6 @@ export interface FormEvent {
   response: FormResponse;
   /** Shortcut for `response.data`, for templates: `{{data.email}}`. */
   data: Record<string, unknown>;
+  /** Only on `analytics.anomaly` events. */
+  anomaly?: AnomalyInfo;
 }

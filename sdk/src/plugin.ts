@@ -41,6 +41,8 @@ export abstract class FormPlugin<Config = Record<string, unknown>> {
   onResponseDeleted?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
   /** A test event sent on request; without this hook a test succeeds without doing anything. */
   onTest?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
+  /** An anomalous day detected by analytics (`event.anomaly`). */
+  onAnomaly?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
 }
 
 /** The hook of a plugin for an event type, if it has one. */
@@ -53,6 +55,7 @@ export function hookFor<C>(
     'response.updated': plugin.onResponseUpdated,
     'response.deleted': plugin.onResponseDeleted,
     ping: plugin.onTest,
+    'analytics.anomaly': plugin.onAnomaly,
   };
   return hooks[type]?.bind(plugin);
 }

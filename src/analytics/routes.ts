@@ -3,11 +3,15 @@ import { type AuthHooks, workspaceOf } from '../http/auth.ts';
 import { errorResponses, IdParams } from '../http/schemas.ts';
 import type { MetricsChanges, MetricsService } from './metrics/index.ts';
 import { streamMetrics } from './stream.ts';
-import { MetricsSchema } from './schemas.ts';
+import { MetricsSchema, PredictionSchema, PredictQuery, TrendsSchema } from './schemas.ts';
+import type { InsightsService } from './insights/index.ts';
+import { isUuid } from '../common/ids.ts';
+import { notFound } from '../errors/index.ts';
 
 export interface AnalyticsRoutesOptions {
   metrics: MetricsService;
   changes: MetricsChanges;
+  insights: InsightsService;
   auth: AuthHooks;
 }
 
@@ -33,6 +37,38 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       reply.header('x-metrics-source', source);
       return document;
     },
+  );
+
+  app.get(
+    '/analytics/predict/next-week',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...tags,
+        summary: "The next 7 days' expected completed responses, with 80% intervals (a form, or the workspace)",
+        querystring: PredictQuery,
+        response: { 200: PredictionSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const formId = request.query.form_id;
+      if (formId !== undefined && !isUuid(formId)) throw notFound('form');
+      return opts.insights.predict(workspaceOf(request), formId);
+    },
+  );
+
+  app.get(
+    '/analytics/forms/:id/trends',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...tags,
+        summary: 'Week-over-week change and anomalous days of the last 4 weeks',
+        params: IdParams,
+        response: { 200: TrendsSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => opts.insights.trends(workspaceOf(request), request.params.id),
   );
 
   app.get(

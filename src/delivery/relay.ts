@@ -114,13 +114,23 @@ export class OutboxRelay {
 
 /** The event as plugins see it (the SDK's FormEvent). */
 export function toFormEvent(event: OutboxEvent, formTitle: string) {
-  const response = event.payload.response as { data?: Record<string, unknown> } | undefined;
+  const at = event.createdAt.toISOString();
+  const response = (event.payload.response as { data?: Record<string, unknown> } | undefined) ?? {
+    id: '00000000-0000-0000-0000-000000000000',
+    form_id: event.formId,
+    data: {},
+    completed: true,
+    submitted_at: at,
+    updated_at: at,
+    metadata: {},
+  };
   return {
     id: event.id,
     type: event.type,
-    created_at: event.createdAt.toISOString(),
+    created_at: at,
     form: { id: event.formId, title: formTitle },
     response,
-    data: response?.data ?? {},
+    data: response.data ?? {},
+    ...(event.payload.anomaly ? { anomaly: event.payload.anomaly } : {}),
   };
 }

@@ -3,12 +3,23 @@
  * "Responses"); `response.started` marks a new partial response, for analytics: no
  * integration subscribes to it.
  */
-export const EVENT_TYPES = ['response.submitted', 'response.updated', 'response.deleted', 'response.started'] as const;
+export const EVENT_TYPES = [
+  'response.submitted',
+  'response.updated',
+  'response.deleted',
+  'response.started',
+  'analytics.anomaly',
+] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** The events integrations may subscribe to. */
-export const PUBLIC_EVENT_TYPES: readonly EventType[] = ['response.submitted', 'response.updated', 'response.deleted'];
+export const PUBLIC_EVENT_TYPES: readonly EventType[] = [
+  'response.submitted',
+  'response.updated',
+  'response.deleted',
+  'analytics.anomaly',
+];
 
 /** One event, as written to the outbox in the same transaction as the change it records. */
 export interface OutboxEvent {

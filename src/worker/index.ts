@@ -15,7 +15,7 @@ import { createGuardedAgent } from '../net/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { Redis } from '../redis/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
-import { MetricsChanges, MetricsService, MetricsStore } from '../analytics/index.ts';
+import { InsightsService, MetricsChanges, MetricsService, MetricsStore, startAnalyticsJobs } from '../analytics/index.ts';
 import { startLoop } from '../common/loop.ts';
 import { FormService } from '../forms/index.ts';
 
@@ -72,6 +72,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const aggregator = config.features.analytics
     ? startLoop('analytics aggregation', () => metrics.applyPending(), logger)
     : undefined;
+  const analyticsJobs = config.features.analytics
+    ? await startAnalyticsJobs(config, new InsightsService(db, new FormService(db)), logger)
+    : undefined;
   logger.info({ plugins: deps.plugins.list().map((p) => p.metadata.id) }, 'worker started');
   return {
     relay,
@@ -80,6 +83,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     async close() {
       await relay.stop();
       await aggregator?.stop();
+      await analyticsJobs?.close();
       await sweeper.stop();
       await workers.close();
       await dispatcher.close();

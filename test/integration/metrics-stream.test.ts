@@ -79,7 +79,7 @@ describe('metrics stream (SSE)', () => {
     const form = (await hub.request({ method: 'POST', url: '/api/v2/forms', key: a.key, payload: { title: 'x', fields: [] } })).json();
     const other = await fetch(`${base}/analytics/forms/${form.id}/stream`, { headers: { authorization: `Bearer ${b.key}` } });
     expect(other.status).toBe(404);
-    expect((await other.json()).error.code).toBe('not_found');
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('not_found');
     expect((await fetch(`${base}/analytics/forms/${form.id}/stream`)).status).toBe(401);
   });
 });

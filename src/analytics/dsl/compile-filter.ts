@@ -119,7 +119,8 @@ function compileOperator(operand: Operand, op: string, value: unknown, where: st
 
 /** Missing or JSON null; a column is never either. */
 function isNull(operand: Operand): string {
-  return operand.json ? `(coalesce(jsonb_typeof(${operand.json}), 'null') = 'null')` : 'false';
+  if (operand.target.column) return 'false';
+  return `(coalesce(jsonb_typeof(${operand.json}), 'null') = 'null')`;
 }
 
 /** A predicate that holds only where the stored value is of `kind`. */
@@ -208,7 +209,7 @@ function anyValue(operand: Operand, list: unknown[], where: string): string[] {
 
 function exists(operand: Operand, value: unknown, where: string): string {
   if (typeof value !== 'boolean') throw dslError(where, 'must be true or false');
-  if (!operand.json) return value ? 'true' : 'false';
+  if (operand.target.column) return value ? 'true' : 'false';
   return `(${operand.json} IS ${value ? 'NOT ' : ''}NULL)`;
 }
 

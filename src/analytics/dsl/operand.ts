@@ -16,7 +16,10 @@ export interface Target {
   key?: string;
 }
 
-/** A target bound into one statement: `json`/`text` are `r.data -> $k` and `r.data ->> $k`. */
+/**
+ * A target bound into one statement. For a data path, `json`/`text` are `r.data -> $k` and
+ * `r.data ->> $k`; for a column they are undefined (use `target.column`).
+ */
 export interface Operand {
   target: Target;
   params: unknown[];
@@ -73,11 +76,25 @@ export function bind(params: unknown[], value: unknown, cast: string): string {
   return `$${params.length}::${cast}`;
 }
 
-/** Binds a target into a statement: a data key becomes a parameter, never SQL text. */
+/**
+ * Binds a target into a statement: a data key becomes a parameter, never SQL text. The key
+ * is bound on first use, so that a predicate that turns out constant (`$in: []`) leaves no
+ * unused parameter behind (PostgreSQL refuses those).
+ */
 export function operandOf(target: Target, params: unknown[]): Operand {
   if (target.column) return { target, params };
-  const key = bind(params, target.key, 'text');
-  return { target, params, json: `(r.data -> ${key})`, text: `(r.data ->> ${key})` };
+  let key: string | undefined;
+  const keyParam = () => (key ??= bind(params, target.key, 'text'));
+  return {
+    target,
+    params,
+    get json() {
+      return `(r.data -> ${keyParam()})`;
+    },
+    get text() {
+      return `(r.data ->> ${keyParam()})`;
+    },
+  };
 }
 
 /** The SQL value of an operand as `kind`, and the guard under which it is of that kind. */

@@ -15,8 +15,9 @@ export interface Anomaly {
   count: number;
   /** The expectation from the days before (rounded). */
   expected: number;
-  /** The band outside which a count is flagged (rounded; `low` >= 0). */
+  /** The lowest count that would not have been flagged (>= 0). */
   low: number;
+  /** The highest count that would not have been flagged. */
   high: number;
 }
 
@@ -26,7 +27,7 @@ export interface AnomalyOptions {
   days?: number;
   /** Today's date: it (incomplete) and later days are ignored. Default: none ignored. */
   today?: string;
-  /** The flagging threshold in robust standard deviations (default 3). */
+  /** The flagging threshold in robust standard deviations (default 3: |z| > 3). */
   threshold?: number;
   /** Deviations smaller than this many responses are never flagged (default 5). */
   minDeviation?: number;
@@ -39,7 +40,7 @@ const SCALE_DAYS = 56;
 /** Below this many residuals the noise scale is assumed rather than measured. */
 const MIN_SCALE_SAMPLES = 7;
 const DEFAULT_SCALE = 1.5;
-const MIN_SCALE = 0.5;
+const MIN_SCALE = 1;
 
 /**
  * The typical count of day `t`'s weekday over the (up to) 8 weeks before it: a
@@ -71,16 +72,26 @@ export function robustExpectation(values: readonly number[], t: number): number 
   return base * level;
 }
 
-/** Errors scaled like Poisson noise, so one threshold suits busy and quiet days. */
-function standardisedError(count: number, expected: number): number {
-  return (count - expected) / Math.sqrt(Math.max(expected, 1));
+/**
+ * Anscombe's square-root transform: it turns Poisson counts of any mean into
+ * values with unit variance and (nearly) symmetric tails, so one threshold
+ * suits busy days and quiet ones, where a plain (x - e) / sqrt(e) is skewed.
+ */
+function anscombe(count: number): number {
+  return 2 * Math.sqrt(Math.max(0, count) + 3 / 8);
+}
+
+/** The count whose transform is `z` (the inverse of {@link anscombe}, floored at 0). */
+function fromAnscombe(z: number): number {
+  return z <= 0 ? 0 : Math.max(0, (z / 2) ** 2 - 3 / 8);
 }
 
 /**
  * Flags the days among the last `days` complete ones whose count lies outside
- * expected +- threshold x scale x sqrt(expected), where the expectation comes
- * from {@link robustExpectation} and the scale is the robust (MAD) spread of
- * the standardised errors of the 8 weeks before that day. Days deviating by
+ * a band around the expectation of {@link robustExpectation}: on Anscombe's
+ * square-root scale (where Poisson noise has unit spread) the band is
+ * +- threshold x the robust (MAD) spread of the errors of the 8 weeks before
+ * that day (at least 1, the spread of pure Poisson noise). Days deviating by
  * fewer than `minDeviation` responses are never flagged. Oldest first.
  *
  * @example detectAnomalies(daily, { today: '2026-11-29' }); // [{ date: '2026-11-12', count: 310, ... }]
@@ -97,7 +108,7 @@ export function detectAnomalies(
   const expected = values.map((_, t) => (t < first ? null : robustExpectation(values, t)));
   const errors = values.map((v, t) => {
     const e = expected[t];
-    return e === null || e === undefined ? null : standardisedError(v, e);
+    return e === null || e === undefined ? null : anscombe(v) - anscombe(e);
   });
   const out: Anomaly[] = [];
   for (let t = Math.max(0, values.length - days); t < values.length; t++) {
@@ -106,16 +117,12 @@ export function detectAnomalies(
     const past = errors.slice(Math.max(0, t - SCALE_DAYS), t).filter((z) => z !== null);
     const scale =
       past.length >= MIN_SCALE_SAMPLES ? Math.max(MIN_SCALE, robustScale(past)) : DEFAULT_SCALE;
-    const band = threshold * scale * Math.sqrt(Math.max(e, 1));
-    const deviation = Math.abs(at(values, t) - e);
-    if (deviation > band && deviation >= minDeviation) {
-      out.push({
-        date: filled[t]!.date,
-        count: at(values, t),
-        expected: Math.round(e),
-        low: Math.max(0, Math.round(e - band)),
-        high: Math.round(e + band),
-      });
+    const band = threshold * scale; // on the transformed scale
+    const low = Math.ceil(fromAnscombe(anscombe(e) - band));
+    const high = Math.floor(fromAnscombe(anscombe(e) + band));
+    const count = at(values, t);
+    if ((count < low || count > high) && Math.abs(count - e) >= minDeviation) {
+      out.push({ date: filled[t]!.date, count, expected: Math.round(e), low, high });
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import { at, mean, median, trimmedMean } from './series.ts';
+import { at, mean, median, sum, trimmedMean } from './series.ts';
 
 /** A model fitted to one history. */
 export interface FittedModel {
@@ -224,10 +224,10 @@ export const robustSeasonalLevel: ForecastModel = {
     const blocks = Math.min(LEVEL_WEEKS, Math.floor(n / WEEK));
     const totals = Array.from({ length: blocks }, (_, b) => {
       const start = n - WEEK * (blocks - b);
-      return history.slice(start, start + WEEK).reduce((s, v) => s + v, 0);
+      return sum(history.slice(start, start + WEEK));
     });
     const line = theilSen(totals);
-    const profileTotal = profile.reduce((s, v) => s + v, 0);
+    const profileTotal = sum(profile);
     const dayAt = (j: number, block: number) => {
       const total = Math.max(0, line.intercept + line.slope * block);
       return profileTotal > 0 ? (at(profile, j % WEEK) * total) / profileTotal : total / WEEK;

@@ -1,0 +1,1 @@
+export { InsightsService, type Prediction, type Trends } from './service.ts';

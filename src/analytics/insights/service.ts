@@ -1,0 +1,116 @@
+import { uuidv7 } from '../../common/ids.ts';
+import type { Database } from '../../db/index.ts';
+import { writeEvent } from '../../events/index.ts';
+import type { FormService } from '../../forms/index.ts';
+import { addDays, detectAnomalies, forecastTotal, trainModel, utcDate, weekOverWeek, type TrainedModel } from '../forecast/index.ts';
+import * as q from './queries.ts';
+
+/** How much history the forecaster learns from. */
+const TRAINING_DAYS = 400;
+/** How much history trends and anomaly detection look at (28 days checked, 8 weeks of context). */
+const TREND_DAYS = 120;
+
+/** `GET /analytics/predict/next-week`. */
+export interface Prediction {
+  forecast: { date: string; expected: number; low: number; high: number }[];
+  total: number;
+  model: { kind: string; trained_at: string; training_days: number; mape: number | null; baseline_mape: number | null };
+}
+
+/** `GET /analytics/forms/:id/trends`. */
+export interface Trends {
+  this_week: number;
+  last_week: number;
+  change: number | null;
+  anomalies: { date: string; count: number; expected: number }[];
+}
+
+/**
+ * Forecasts and trends over daily completed counts. Models are stored per scope (a form, or
+ * a whole workspace), retrained weekly by the worker and on demand when none fits today.
+ * A newly seen anomaly raises an `analytics.anomaly` event, so integrations can alert on it.
+ */
+export class InsightsService {
+  constructor(
+    private readonly db: Database,
+    private readonly forms: FormService,
+  ) {}
+
+  async predict(workspaceId: string, formId: string | undefined, now = new Date()): Promise<Prediction> {
+    if (formId) await this.forms.get(workspaceId, formId);
+    const scope = formId ? `form:${formId}` : `workspace:${workspaceId}`;
+    const today = utcDate(now);
+    let model = await q.loadModel(this.db.reader, scope);
+    if (!model || model.forecast[0]?.date !== addDays(today, 1)) {
+      model = await this.train(workspaceId, formId ?? null, now);
+    }
+    return {
+      forecast: model.forecast,
+      total: forecastTotal(model),
+      model: {
+        kind: model.kind,
+        trained_at: model.trained_at,
+        training_days: model.training_days,
+        mape: model.mape,
+        baseline_mape: model.baseline_mape,
+      },
+    };
+  }
+
+  /** Trains and stores the model of a scope. */
+  async train(workspaceId: string, formId: string | null, now = new Date()): Promise<TrainedModel> {
+    const series = await q.dailyCompleted(this.db.reader, workspaceId, formId, TRAINING_DAYS);
+    const model = trainModel(series, { today: utcDate(now), now });
+    await q.saveModel(this.db, formId ? `form:${formId}` : `workspace:${workspaceId}`, workspaceId, formId, model);
+    return model;
+  }
+
+  /** Retrains every stored model (the weekly job); answers how many. */
+  async retrainAll(now = new Date()): Promise<number> {
+    const scopes = await q.modelScopes(this.db);
+    for (const scope of scopes) await this.train(scope.workspace_id, scope.form_id, now);
+    return scopes.length;
+  }
+
+  async trends(workspaceId: string, formId: string, now = new Date()): Promise<Trends> {
+    const form = await this.forms.get(workspaceId, formId);
+    const today = utcDate(now);
+    const series = await q.dailyCompleted(this.db.reader, workspaceId, form.id, TREND_DAYS);
+    const anomalies = await this.recordNewAnomalies(workspaceId, form.id, series, today, now);
+    return { ...weekOverWeek(series, today), anomalies };
+  }
+
+  /** Checks every recently active form for anomalies (the daily job); answers how many new. */
+  async scanAnomalies(now = new Date()): Promise<number> {
+    let found = 0;
+    for (const form of await q.activeForms(this.db, 60)) {
+      const series = await q.dailyCompleted(this.db.reader, form.workspace_id, form.id, TREND_DAYS);
+      const before = await this.recordNewAnomalies(form.workspace_id, form.id, series, utcDate(now), now, true);
+      found += before.length;
+    }
+    return found;
+  }
+
+  /**
+   * Detects the anomalies of the last 28 complete days, records them, and raises an event
+   * for each one not seen before. Answers all of them (or only the new ones with `onlyNew`).
+   */
+  private async recordNewAnomalies(
+    workspaceId: string,
+    formId: string,
+    series: Parameters<typeof detectAnomalies>[0],
+    today: string,
+    now: Date,
+    onlyNew = false,
+  ) {
+    const anomalies = detectAnomalies(series, { today }).map((a) => ({ date: a.date, count: a.count, expected: a.expected }));
+    const fresh = await this.db.transaction(async (tx) => {
+      const inserted = await q.recordAnomalies(tx, formId, anomalies);
+      for (const anomaly of inserted) {
+        await writeEvent(tx, { id: uuidv7(), workspaceId, formId, type: 'analytics.anomaly', payload: { anomaly }, createdAt: now });
+      }
+      return inserted;
+    });
+    return onlyNew ? fresh : anomalies;
+  }
+}

@@ -1,0 +1,47 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.ts';
+import type { InsightsService } from './insights/index.ts';
+
+const QUEUE = 'analytics';
+const WEEK_MS = 7 * 24 * 3_600_000;
+const DAY_MS = 24 * 3_600_000;
+
+/**
+ * The analytics job schedulers (BullMQ): forecasts retrained weekly, anomalies scanned
+ * daily (a new one raises an `analytics.anomaly` event). Upserting the schedulers is
+ * idempotent, so every worker process may do it.
+ */
+export async function startAnalyticsJobs(
+  config: Config,
+  insights: InsightsService,
+  logger: Logger,
+): Promise<{ close(): Promise<void> }> {
+  const prefix = `${config.redis.prefix}bull`;
+  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  connection.on('error', () => undefined);
+  const queue = new Queue(QUEUE, { connection, prefix });
+  queue.on('error', () => undefined);
+  await queue.upsertJobScheduler('retrain-forecasts', { every: WEEK_MS }, { name: 'retrain-forecasts' });
+  await queue.upsertJobScheduler('scan-anomalies', { every: DAY_MS }, { name: 'scan-anomalies' });
+  const worker = new Worker(
+    QUEUE,
+    async (job) => {
+      if (job.name === 'retrain-forecasts') return { retrained: await insights.retrainAll() };
+      if (job.name === 'scan-anomalies') return { anomalies: await insights.scanAnomalies() };
+      return undefined;
+    },
+    { connection: connection.duplicate({ maxRetriesPerRequest: null }), prefix, concurrency: 1 },
+  );
+  worker.on('error', () => undefined);
+  worker.on('completed', (job, result) => logger.info({ job: job.name, result }, 'analytics job done'));
+  worker.on('failed', (job, error) => logger.warn({ job: job?.name, err: error.message }, 'analytics job failed'));
+  return {
+    async close() {
+      await worker.close();
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}
