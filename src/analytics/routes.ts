@@ -5,6 +5,8 @@ import type { MetricsChanges, MetricsService } from './metrics/index.ts';
 import { streamMetrics } from './stream.ts';
 import { MetricsSchema, PredictionSchema, PredictQuery, TrendsSchema } from './schemas.ts';
 import type { InsightsService } from './insights/index.ts';
+import type { QueryService } from './query-service.ts';
+import { Type } from 'typebox';
 import { isUuid } from '../common/ids.ts';
 import { notFound } from '../errors/index.ts';
 
@@ -12,6 +14,7 @@ export interface AnalyticsRoutesOptions {
   metrics: MetricsService;
   changes: MetricsChanges;
   insights: InsightsService;
+  queries: QueryService;
   auth: AuthHooks;
 }
 
@@ -37,6 +40,22 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       reply.header('x-metrics-source', source);
       return document;
     },
+  );
+
+  app.post(
+    '/analytics/forms/:id/query',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...tags,
+        summary: 'Run a query DSL aggregate (count, count_distinct, sum, avg, min, max) with filter and group_by',
+        description: 'See docs/analytics.md. A bad query answers 400 naming the offending part.',
+        params: IdParams,
+        body: Type.Unknown({ description: '{"aggregate", "field"?, "group_by"?, "filter"?, "limit"?}' }),
+        response: { 200: Type.Object({ result: Type.Unknown() }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => opts.queries.run(workspaceOf(request), request.params.id, request.body),
   );
 
   app.get(

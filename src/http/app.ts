@@ -7,7 +7,7 @@ import { IntegrationService, integrationRoutes } from '../integrations/index.ts'
 import { loadAllPlugins, type PluginRegistry } from '../plugins/index.ts';
 import { SecretBox } from '../secrets/index.ts';
 import { zapierRoutes } from '../zapier/index.ts';
-import { analyticsRoutes, InsightsService, MetricsChanges, MetricsService, MetricsStore } from '../analytics/index.ts';
+import { analyticsRoutes, InsightsService, MetricsChanges, MetricsService, MetricsStore, QueryService } from '../analytics/index.ts';
 import type { Database } from '../db/index.ts';
 import { uuidv7 } from '../common/ids.ts';
 import { FormService, formRoutes } from '../forms/index.ts';
@@ -95,7 +95,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         importBodyLimitBytes: config.importBodyLimitBytes,
         afterImport: (formId) => metrics.invalidate(formId),
       });
-      if (config.features.analytics) await api.register(analyticsRoutes, { metrics, changes, insights: new InsightsService(db, forms), auth });
+      if (config.features.analytics) await api.register(analyticsRoutes, {
+          metrics,
+          changes,
+          insights: new InsightsService(db, forms),
+          queries: new QueryService(db, forms),
+          auth,
+        });
       await api.register(integrationRoutes, { service: integrations, plugins, auth, connectors });
       await api.register(deliveryRoutes, { deliveries, integrations, forms, auth, connectors });
       await api.register(zapierRoutes, { workspaces, forms, responses, integrations, auth });

@@ -2,6 +2,7 @@ import { decodeCursor } from '../http/cursor.ts';
 import { invalidRequest } from '../errors/index.ts';
 import { isUuid } from '../common/ids.ts';
 import type { FormRow } from '../forms/index.ts';
+import { compileFilter } from '../analytics/dsl/index.ts';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -45,4 +46,21 @@ export function parseResponseCursor(cursor: string | undefined): { submittedAt: 
     throw invalidRequest('cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this API' }]);
   }
   return { submittedAt, id };
+}
+
+/**
+ * `filter=<DSL filter as JSON>`: compiled once to check it (400 naming the offending part),
+ * then appended to the listing's SQL with its own parameters.
+ */
+export function parseFilter(form: FormRow, text: string | undefined): ((params: unknown[]) => string) | undefined {
+  if (text === undefined) return undefined;
+  let filter: unknown;
+  try {
+    filter = JSON.parse(text);
+  } catch {
+    throw invalidRequest('filter is not valid JSON', [{ field: 'filter', message: 'must be a JSON query filter' }]);
+  }
+  const ctx = { fields: form.fields, calculatedKeys: form.calculated_fields.map((c) => c.key) };
+  compileFilter(filter, ctx, [form.id]);
+  return (params) => compileFilter(filter, ctx, params);
 }

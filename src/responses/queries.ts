@@ -123,6 +123,8 @@ export interface ListFilter {
   completed?: boolean | undefined;
   /** Keyset: rows strictly older than this (submitted_at, id). */
   before?: { submittedAt: Date; id: string } | undefined;
+  /** A compiled DSL filter over `r`: appends its values to `params`, answers the SQL condition. */
+  where?: ((params: unknown[]) => string) | undefined;
 }
 
 /** Live responses of a form, newest first, by keyset pagination on (submitted_at, id). */
@@ -137,6 +139,7 @@ export async function listResponses(db: Queryable, f: ListFilter): Promise<Respo
   if (f.until) add((n) => `r.submitted_at <= $${n}`, f.until);
   if (f.completed !== undefined) add((n) => `r.completed = $${n}`, f.completed);
   if (f.before) add((n) => `(r.submitted_at, r.id) < ($${n}, $${n + 1}::uuid)`, f.before.submittedAt, f.before.id);
+  if (f.where) where.push(`(${f.where(params)})`);
   params.push(f.limit);
   const { rows } = await db.query<ResponseRow>(
     `SELECT ${COLUMNS} FROM responses r WHERE ${where.join(' AND ')}

@@ -11,7 +11,7 @@ import type { Database } from '../db/index.ts';
 import { limitBytes } from './byte-limit.ts';
 import { importResponses } from './import.ts';
 import { detectImportFormat, ImportSyntaxError, readImportRows } from './import-reader.ts';
-import { parseBound, parseProjection, parseResponseCursor } from './list-params.ts';
+import { parseBound, parseFilter, parseProjection, parseResponseCursor } from './list-params.ts';
 import { presentResponse } from './present.ts';
 import * as s from './schemas.ts';
 import type { ResponseService } from './service.ts';
@@ -72,11 +72,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
       const workspaceId = workspaceOf(request);
       const query = request.query;
       const form = await forms.get(workspaceId, request.params.id);
-      if (query.filter !== undefined) {
-        throw invalidRequest('filter is not supported yet', [
-          { field: 'filter', message: 'the query DSL on listings arrives with the analytics module' },
-        ]);
-      }
+      const where = parseFilter(form, query.filter);
       const projection = parseProjection(form, query.fields);
       const limit = query.limit ?? 50;
       const rows = await service.list(workspaceId, form.id, {
@@ -85,6 +81,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
         until: parseBound('until', query.until),
         completed: query.completed,
         before: parseResponseCursor(query.cursor),
+        where,
       });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
