@@ -49,8 +49,3 @@ export function envFlag(name: string, fallback: boolean): boolean {
   if (text === undefined || text === '') return fallback;
   return ['1', 'true', 'yes'].includes(text.toLowerCase());
 }
-
-/** Milliseconds since `start` (a performance.now() reading). */
-export function since(start: number): number {
-  return performance.now() - start;
-}

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import { decodeCursor, pageOf } from '../http/cursor.ts';
 import { errorResponses, IdParams, Page } from '../http/schemas.ts';
 import { invalidRequest } from '../errors/index.ts';
 import type { IntegrationService } from '../integrations/index.ts';
@@ -46,9 +46,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
         const before = cursor ? { createdAt: new Date(cursor.t), id: cursor.id } : undefined;
         if (before && Number.isNaN(before.createdAt.getTime())) throw invalidRequest('cursor is not valid');
         const rows = await deliveries.list(integration, request.query.status, limit + 1, before);
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
-        return { data: page, next_cursor: rows.length > limit && last ? encodeCursor({ t: last.created_at, id: last.id }) : null };
+        return pageOf(rows, limit, (row) => ({ t: row.created_at, id: row.id }), (row) => row);
       },
     );
 

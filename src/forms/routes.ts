@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
-import { decodeIdCursor, encodeCursor } from '../http/cursor.ts';
+import { decodeIdCursor, pageOf } from '../http/cursor.ts';
 import { errorResponses, IdParams, Page, PageQuery } from '../http/schemas.ts';
 import { etagMatches, presentForm, presentPublicForm, schemaEtag } from './present.ts';
 import { CreateFormBody, FormSchema, PublicFormSchema, UpdateFormBody } from './schemas.ts';
@@ -47,12 +47,7 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
       const limit = request.query.limit ?? 50;
       const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
       const rows = await service.list(workspaceOf(request), limit + 1, before);
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map(presentForm),
-        next_cursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null,
-      };
+      return pageOf(rows, limit, (row) => ({ id: row.id }), presentForm);
     },
   );
 

@@ -32,3 +32,23 @@ export function decodeIdCursor(cursor: string): string {
   if (!isUuid(id)) throw invalidRequest('cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this API' }]);
   return id;
 }
+
+/**
+ * One page of a listing fetched with `limit + 1` rows: the first `limit`, presented, and
+ * the cursor of the last one when there is more.
+ *
+ * @example pageOf(rows, 50, (r) => ({ id: r.id }), present)
+ */
+export function pageOf<R, T>(
+  rows: readonly R[],
+  limit: number,
+  position: (row: R) => Record<string, string>,
+  present: (row: R) => T,
+): { data: T[]; next_cursor: string | null } {
+  const shown = rows.slice(0, limit);
+  const last = shown[shown.length - 1];
+  return {
+    data: shown.map(present),
+    next_cursor: rows.length > limit && last !== undefined ? encodeCursor(position(last)) : null,
+  };
+}

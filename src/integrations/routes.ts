@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
-import { decodeIdCursor, encodeCursor } from '../http/cursor.ts';
+import { decodeIdCursor, pageOf } from '../http/cursor.ts';
 import { errorResponses, IdParams, Page, PageQuery } from '../http/schemas.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import { presentIntegration, presentWebhook } from './present.ts';
@@ -21,9 +21,7 @@ const webhookTags = { security: [{ bearerAuth: [] }], tags: ['webhooks'] };
 const integrationTags = { security: [{ bearerAuth: [] }], tags: ['integrations'] };
 
 function page<T>(rows: IntegrationRow[], limit: number, present: (row: IntegrationRow) => T) {
-  const shown = rows.slice(0, limit);
-  const last = shown[shown.length - 1];
-  return { data: shown.map(present), next_cursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
+  return pageOf(rows, limit, (row) => ({ id: row.id }), present);
 }
 
 /** Webhooks (Webhook 2.0), and integrations of any connector. */

@@ -21,10 +21,17 @@ export async function importResponses(db: Database, form: FormRow, rows: AsyncIt
   let imported = 0;
   await db.transaction(async (tx) => {
     let batch = emptyBatch();
+    // One batch is written while the next is parsed and validated: at most two in memory.
+    let inFlight: Promise<void> = Promise.resolve();
     const flush = async () => {
       if (batch.ids.length === 0) return;
-      imported += await insertImportBatch(tx, form.workspace_id, form.id, form.version, batch);
+      const full = batch;
       batch = emptyBatch();
+      await inFlight;
+      inFlight = insertImportBatch(tx, form.workspace_id, form.id, form.version, full).then((n) => {
+        imported += n;
+      });
+      inFlight.catch(() => undefined); // surfaced by the next await
     };
     for await (const { index, value } of rows) {
       const row = checkRow(value, index, details);
@@ -42,8 +49,10 @@ export async function importResponses(db: Database, form: FormRow, rows: AsyncIt
       batch.metadata.push(JSON.stringify(row.metadata));
       if (batch.ids.length >= BATCH_SIZE) await flush();
     }
+    await inFlight;
     if (details.length > 0) throw validationFailed('the import has invalid rows; nothing was imported', details);
     await flush();
+    await inFlight;
   });
   return imported;
 }

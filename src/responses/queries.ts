@@ -30,14 +30,44 @@ export interface NewResponse {
   idempotencyHash: string | null;
 }
 
-/** Inserts a response; undefined when its Idempotency-Key was already used on this form. */
-export async function insertResponse(db: Queryable, r: NewResponse): Promise<ResponseRow | undefined> {
+/** The row a new response will be, for its event's snapshot before it is written. */
+export function asRow(r: NewResponse): ResponseRow {
+  return {
+    id: r.id,
+    workspace_id: r.workspaceId,
+    form_id: r.formId,
+    data: r.data,
+    completed: r.completed,
+    metadata: r.metadata,
+    submitted_at: r.now,
+    updated_at: r.now,
+    resume_token_hash: r.resumeTokenHash,
+    idempotency_hash: r.idempotencyHash,
+  };
+}
+
+/**
+ * Inserts a response and its outbox event in ONE statement (the event row is written only
+ * when the response row is), so the transactional outbox costs no extra round trips.
+ * Undefined when the Idempotency-Key was already used on this form.
+ */
+export async function insertResponseWithEvent(
+  db: Queryable,
+  r: NewResponse,
+  event: { id: string; type: string; payload: Record<string, unknown> },
+): Promise<ResponseRow | undefined> {
   const { rows } = await db.query<ResponseRow>(
-    `INSERT INTO responses AS r (id, workspace_id, form_id, form_version, data, completed, metadata,
-       submitted_at, updated_at, resume_token_hash, idempotency_key, idempotency_hash)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $8, $9, $10, $11)
-     ON CONFLICT (form_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-     RETURNING ${COLUMNS}`,
+    `WITH r AS (
+       INSERT INTO responses AS r (id, workspace_id, form_id, form_version, data, completed, metadata,
+         submitted_at, updated_at, resume_token_hash, idempotency_key, idempotency_hash)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $8, $9, $10, $11)
+       ON CONFLICT (form_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING ${COLUMNS}
+     ), e AS (
+       INSERT INTO outbox (id, workspace_id, form_id, event_type, payload, created_at)
+       SELECT $12, r.workspace_id, r.form_id, $13, $14::jsonb, $8 FROM r
+     )
+     SELECT * FROM r`,
     [
       r.id,
       r.workspaceId,
@@ -50,6 +80,9 @@ export async function insertResponse(db: Queryable, r: NewResponse): Promise<Res
       r.resumeTokenHash,
       r.idempotencyKey,
       r.idempotencyHash,
+      event.id,
+      event.type,
+      JSON.stringify(event.payload),
     ],
   );
   return rows[0];

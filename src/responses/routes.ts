@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { AppError, invalidRequest } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, optionalWorkspaceOf, workspaceOf } from '../http/auth.ts';
-import { encodeCursor } from '../http/cursor.ts';
+import { pageOf } from '../http/cursor.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { errorResponses, IdParams, Page } from '../http/schemas.ts';
 import type { Database } from '../db/index.ts';
@@ -83,13 +83,12 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
         before: parseResponseCursor(query.cursor),
         where,
       });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map((row) => presentResponse(row, projection)),
-        next_cursor:
-          rows.length > limit && last ? encodeCursor({ t: last.submitted_at.toISOString(), id: last.id }) : null,
-      };
+      return pageOf(
+        rows,
+        limit,
+        (row) => ({ t: row.submitted_at.toISOString(), id: row.id }),
+        (row) => presentResponse(row, projection),
+      );
     },
   );
 

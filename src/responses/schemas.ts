@@ -22,7 +22,7 @@ export const PatchBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const ResponseSchema = Type.Object({
+const responseProperties = {
   id: Type.String(),
   form_id: Type.String(),
   data: JsonObject,
@@ -30,16 +30,12 @@ export const ResponseSchema = Type.Object({
   submitted_at: Timestamp,
   updated_at: Timestamp,
   metadata: JsonObject,
-});
+};
+
+export const ResponseSchema = Type.Object(responseProperties);
 
 export const SubmittedResponseSchema = Type.Object({
-  id: Type.String(),
-  form_id: Type.String(),
-  data: JsonObject,
-  completed: Type.Boolean(),
-  submitted_at: Timestamp,
-  updated_at: Timestamp,
-  metadata: JsonObject,
+  ...responseProperties,
   resume_token: Type.Optional(
     Type.String({ description: 'Only for a partial response: send it as X-Resume-Token to continue it.' }),
   ),

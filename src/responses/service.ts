@@ -52,24 +52,27 @@ export class ResponseService {
     const resumeToken = completed ? undefined : randomToken(RESUME_PREFIX);
     const requestHash = idempotencyKey ? hashRequest(input) : null;
     const now = new Date();
-    return this.db.transaction(async (tx) => {
-      const row = await q.insertResponse(tx, {
-        id: uuidv7(),
-        workspaceId: form.workspace_id,
-        formId: form.id,
-        formVersion: form.version,
-        data: computeCalculated(form.calculated_fields, input.data),
-        completed,
-        metadata: input.metadata ?? {},
-        now,
-        resumeTokenHash: resumeToken ? hashToken(resumeToken) : null,
-        idempotencyKey: idempotencyKey ?? null,
-        idempotencyHash: requestHash,
-      });
-      if (!row) return this.replay(tx, form, idempotencyKey!, requestHash!);
-      await this.emit(tx, row, completed ? 'response.submitted' : 'response.started', now);
-      return { response: withToken(presentResponse(row), resumeToken), replayed: false };
+    const fresh: q.NewResponse = {
+      id: uuidv7(),
+      workspaceId: form.workspace_id,
+      formId: form.id,
+      formVersion: form.version,
+      data: computeCalculated(form.calculated_fields, input.data),
+      completed,
+      metadata: input.metadata ?? {},
+      now,
+      resumeTokenHash: resumeToken ? hashToken(resumeToken) : null,
+      idempotencyKey: idempotencyKey ?? null,
+      idempotencyHash: requestHash,
+    };
+    // The response and its event in one statement: atomic without BEGIN/COMMIT round trips.
+    const row = await q.insertResponseWithEvent(this.db, fresh, {
+      id: uuidv7(),
+      type: completed ? 'response.submitted' : 'response.started',
+      payload: { response: presentResponse(q.asRow(fresh)) },
     });
+    if (!row) return this.replay(this.db, form, idempotencyKey!, requestHash!);
+    return { response: withToken(presentResponse(row), resumeToken), replayed: false };
   }
 
   async get(workspaceId: string, id: string): Promise<PresentedResponse> {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
-import { decodeIdCursor, encodeCursor } from '../http/cursor.ts';
+import { decodeIdCursor, pageOf } from '../http/cursor.ts';
 import { errorResponses, IdParams, Page, PageQuery } from '../http/schemas.ts';
 import type { WorkspaceService } from './service.ts';
 import * as s from './schemas.ts';
@@ -62,18 +62,18 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
       const limit = request.query.limit ?? 50;
       const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
       const rows = await service.listKeys(workspaceOf(request), limit + 1, before);
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map((row) => ({
+      return pageOf(
+        rows,
+        limit,
+        (row) => ({ id: row.id }),
+        (row) => ({
           id: row.id,
           name: row.name,
           prefix: row.key_prefix,
           created_at: row.created_at.toISOString(),
           last_used_at: row.last_used_at?.toISOString() ?? null,
-        })),
-        next_cursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null,
-      };
+        }),
+      );
     },
   );
 

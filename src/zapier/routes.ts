@@ -5,7 +5,7 @@ import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
 import { errorResponses, IdParams } from '../http/schemas.ts';
 import type { IntegrationService } from '../integrations/index.ts';
-import type { ResponseService } from '../responses/index.ts';
+import { presentResponse, type ResponseService } from '../responses/index.ts';
 import { JsonObject } from '../responses/schemas.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
 
@@ -105,17 +105,7 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
     },
     async (request) => {
       const rows = await responses.list(workspaceOf(request), request.params.id, { limit: 10, completed: true });
-      return rows.map((row) =>
-        flattenResponse({
-          id: row.id,
-          form_id: row.form_id,
-          data: row.data,
-          completed: row.completed,
-          submitted_at: row.submitted_at.toISOString(),
-          updated_at: row.updated_at.toISOString(),
-          metadata: row.metadata,
-        }),
-      );
+      return rows.map((row) => flattenResponse(presentResponse(row)));
     },
   );
 };
