@@ -1,14 +1,13 @@
 /**
  * The submit benchmark's baseline: the least a server must do to accept a submission.
- * A bare `node:http` server that parses the JSON body and runs the hub's own single
- * INSERT (src/responses/queries.ts `insertResponse`, same SQL and parameters) into an
- * identical `responses` table through a `pg.Pool`, then answers 201 with the row as JSON.
- * No validation, no form lookup, no transaction, no outbox event.
+ * A bare `node:http` server that parses the JSON body and runs one plain INSERT of the
+ * response into an identical `responses` table through a `pg.Pool`, then answers 201 with
+ * the row as JSON. No validation, no form lookup, no outbox event.
  *
- * With BARE_MODE=hub-sql it runs, still without fastify or validation, the same five
- * statements as the hub's submission: the form lookup (`findFormById`), then BEGIN, the
- * INSERT, the outbox INSERT (`writeEvent`) and COMMIT. That splits the hub's extra cost
- * into "more SQL" and "the framework and validation".
+ * With BARE_MODE=hub-sql it runs, still without fastify or validation, the same statements
+ * as the hub's submission: the form lookup (`findFormById`), then the one statement that
+ * writes the response and its outbox event (`insertResponseWithEvent`). That splits the
+ * hub's extra cost into "more SQL" and "the framework and validation".
  *
  *   DATABASE_URL=... WORKSPACE_ID=... PORT=... POOL_SIZE=50 node --import tsx bench/baseline/bare-insert-server.ts
  *
@@ -19,9 +18,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import pg from 'pg';
 import { uuidv7 } from '../../src/common/ids.ts';
 import type { Queryable, QueryResult } from '../../src/db/index.ts';
-import { writeEvent } from '../../src/events/index.ts';
 import { findFormById } from '../../src/forms/queries.ts';
-import { insertResponse, type NewResponse, type ResponseRow } from '../../src/responses/queries.ts';
+import { asRow, insertResponseWithEvent, type NewResponse, type ResponseRow } from '../../src/responses/queries.ts';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 const ROUTE = /^\/api\/v2\/forms\/([0-9a-f-]{36})\/responses$/;
@@ -68,43 +66,41 @@ function present(row: ResponseRow) {
   };
 }
 
+const INSERT = `INSERT INTO responses (id, workspace_id, form_id, form_version, data, completed, metadata,
+    submitted_at, updated_at, resume_token_hash, idempotency_key, idempotency_hash)
+  VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $8, $9, $10, $11)
+  RETURNING id, workspace_id, form_id, data, completed, metadata, submitted_at, updated_at,
+    resume_token_hash, idempotency_hash`;
+
 /** The single INSERT. */
-async function insertOnly(response: NewResponse): Promise<Presented | undefined> {
-  const row = await insertResponse(db, response);
-  return row && present(row);
+async function insertOnly(r: NewResponse): Promise<Presented | undefined> {
+  const { rows } = await db.query<ResponseRow>(INSERT, [
+    r.id,
+    r.workspaceId,
+    r.formId,
+    r.formVersion,
+    JSON.stringify(r.data),
+    r.completed,
+    JSON.stringify(r.metadata),
+    r.now,
+    r.resumeTokenHash,
+    r.idempotencyKey,
+    r.idempotencyHash,
+  ]);
+  return rows[0] && present(rows[0]);
 }
 
-/** The hub's five statements: form lookup, then BEGIN, INSERT, outbox INSERT, COMMIT. */
+/** The hub's statements: the form lookup, then the response and its event in one statement. */
 async function hubStatements(response: NewResponse): Promise<Presented | undefined> {
   const form = await findFormById(db, response.formId);
   if (!form || form.status !== 'published') return undefined;
-  const client = await pool.connect();
-  try {
-    const tx = queryable(client);
-    await client.query('BEGIN');
-    const row = await insertResponse(tx, {
-      ...response,
-      workspaceId: form.workspace_id,
-      formVersion: form.version,
-    });
-    if (!row) throw new Error('insert returned no row');
-    const presented = present(row);
-    await writeEvent(tx, {
-      id: uuidv7(response.now.getTime()),
-      workspaceId: row.workspace_id,
-      formId: row.form_id,
-      type: 'response.submitted',
-      payload: { response: presented },
-      createdAt: response.now,
-    });
-    await client.query('COMMIT');
-    return presented;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  const fresh = { ...response, workspaceId: form.workspace_id, formVersion: form.version };
+  const row = await insertResponseWithEvent(db, fresh, {
+    id: uuidv7(),
+    type: 'response.submitted',
+    payload: { response: present(asRow(fresh)) },
+  });
+  return row && present(row);
 }
 
 const store = mode === 'hub-sql' ? hubStatements : insertOnly;

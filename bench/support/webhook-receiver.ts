@@ -18,12 +18,15 @@ interface Log {
   status: number[];
   webhookId: string[];
   responseId: string[];
+  bytes: number[];
 }
 
 export interface ReceiverSummary {
   path: string;
   requests: number;
   ok: number;
+  /** Mean body size, bytes. */
+  meanBytes: number;
   first: number | null;
   last: number | null;
 }
@@ -55,7 +58,7 @@ const now = () => performance.timeOrigin + performance.now();
 
 function logOf(path: string): Log {
   let log = logs.get(path);
-  if (!log) logs.set(path, (log = { at: [], status: [], webhookId: [], responseId: [] }));
+  if (!log) logs.set(path, (log = { at: [], status: [], webhookId: [], responseId: [], bytes: [] }));
   return log;
 }
 
@@ -70,6 +73,7 @@ const server = createServer((req, res) => {
     res.end(status === 200 ? 'ok' : 'fail');
     const body = Buffer.concat(chunks).toString('utf8');
     const log = logOf(path);
+    log.bytes.push(Buffer.byteLength(body));
     log.at.push(at);
     log.status.push(status);
     log.webhookId.push(String(req.headers['x-webhook-id'] ?? ''));
@@ -92,6 +96,7 @@ function summary(path: string): ReceiverSummary {
     path,
     requests: log.at.length,
     ok,
+    meanBytes: log.bytes.length > 0 ? Math.round(log.bytes.reduce((a, b) => a + b, 0) / log.bytes.length) : 0,
     first: log.at.length > 0 ? first : null,
     last: log.at.length > 0 ? last : null,
   };
