@@ -59,6 +59,11 @@ export interface PluginContext<Config = Record<string, unknown>> {
   logger: PluginLogger;
   http: HttpClient;
   credentials: Credentials;
+  /**
+   * Fetches fresh credentials (a Nango connection is refreshed; config tokens cannot be) and
+   * updates `ctx.credentials`. Call it once when the service answers 401, then retry once.
+   */
+  refreshCredentials(): Promise<Credentials>;
   /** Mustache over `{event, form, response, data}`, without HTML escaping. */
   render(template: string): string;
   /** Renders every string of a JSON template; a string that is one tag keeps the value's type. */

@@ -38,6 +38,8 @@ export interface HarnessOptions<C> {
   config: C;
   event?: FormEvent;
   credentials?: Credentials;
+  /** What `ctx.refreshCredentials()` answers (default: the same credentials). */
+  refreshCredentials?: () => Promise<Credentials>;
   settings?: Record<string, string | undefined>;
   signingSecrets?: string[];
   /** Per-attempt timeout, as the hub applies it (default 10 s). */
@@ -64,6 +66,10 @@ export async function runPlugin<C>(plugin: FormPlugin<C>, options: HarnessOption
     logger: harnessLogger(result),
     http: harnessHttp(options.fetch ?? fetch, controller.signal, result),
     credentials: options.credentials ?? {},
+    async refreshCredentials() {
+      ctx.credentials = (await options.refreshCredentials?.()) ?? ctx.credentials;
+      return ctx.credentials;
+    },
     render: (template) => String(compileTemplate(template).render(view) ?? ''),
     renderValue: (template) => compileTemplate(template).render(view),
     idempotencyKey: '01a2b3c4-0000-7000-8000-0000000000d1',

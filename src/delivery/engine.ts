@@ -111,6 +111,7 @@ export class DeliveryEngine {
         event,
         config,
         credentials: await this.deps.credentials(integration, config),
+        refresh: () => this.deps.credentials(integration, config, { forceRefresh: true }),
         deliveryId: delivery.id,
         integrationId: integration.id,
         attempt,

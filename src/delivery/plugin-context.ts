@@ -8,6 +8,8 @@ export interface ContextInput {
   event: FormEvent;
   config: Record<string, unknown>;
   credentials: Credentials;
+  /** Fetches fresh credentials (forcing a Nango refresh). */
+  refresh: () => Promise<Credentials>;
   deliveryId: string;
   integrationId: string;
   attempt: number;
@@ -37,11 +39,15 @@ export function createPluginContext(input: ContextInput): {
     warn: (message, fields) => child.warn(fields ?? {}, message),
     error: (message, fields) => child.error(fields ?? {}, message),
   };
-  const ctx = {
+  const ctx: PluginContext = {
     config: input.config,
     logger,
     http: client,
     credentials: input.credentials,
+    async refreshCredentials() {
+      ctx.credentials = await input.refresh();
+      return ctx.credentials;
+    },
     render: (template: string) => String(compileTemplate(template).render(view) ?? ''),
     renderValue: (template: unknown) => compileTemplate(template).render(view),
     idempotencyKey: input.deliveryId,

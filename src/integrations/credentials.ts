@@ -4,7 +4,11 @@ import type { Config } from '../config/index.ts';
 import type { IntegrationRow } from './queries.ts';
 
 /** Resolves an integration's credentials for one attempt. */
-export type CredentialsResolver = (integration: IntegrationRow, config: Record<string, unknown>) => Promise<Credentials>;
+export type CredentialsResolver = (
+  integration: IntegrationRow,
+  config: Record<string, unknown>,
+  options?: { forceRefresh?: boolean },
+) => Promise<Credentials>;
 
 /**
  * Credentials come from a Nango connection when the integration names one
@@ -17,7 +21,7 @@ export function createCredentialsResolver(config: Config): CredentialsResolver {
     config.nango.host && config.nango.secretKey
       ? new Nango({ host: config.nango.host, secretKey: config.nango.secretKey })
       : undefined;
-  return async (integration, integrationConfig) => {
+  return async (integration, integrationConfig, options = {}) => {
     if (!integration.connection_id) {
       return {
         accessToken: stringOr(integrationConfig.token),
@@ -27,7 +31,7 @@ export function createCredentialsResolver(config: Config): CredentialsResolver {
     if (!nango) throw new PermanentError('connection_id needs NANGO_HOST and NANGO_SECRET_KEY');
     const key = integration.provider_config_key ?? integration.connector;
     try {
-      const connection = (await nango.getConnection(key, integration.connection_id)) as unknown as {
+      const connection = (await nango.getConnection(key, integration.connection_id, options.forceRefresh)) as unknown as {
         credentials?: { access_token?: string };
         connection_config?: { instance_url?: string };
       };
