@@ -10,17 +10,35 @@ const LIVE = 'r.form_id = $1 AND NOT r.deleted';
  * The aggregates computed by SQL over PostgreSQL, counted exactly as the incremental
  * contributions count them. Used to rebuild Redis and while Redis is unavailable.
  */
-export async function aggregatesFromSql(db: Queryable, formId: string, fields: readonly Field[], now: Date): Promise<RawAggregates> {
-  const [totals, hours, days, months, counts] = await Promise.all([
-    db.query<{ total: number; completed: number }>(
-      `SELECT count(*)::int AS total, count(*) FILTER (WHERE r.completed)::int AS completed FROM responses r WHERE ${LIVE}`,
-      [formId],
-    ),
-    buckets(db, formId, `to_char(date_trunc('hour', r.submitted_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`, seriesStart('hour', now)),
-    buckets(db, formId, `to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, seriesStart('day', now)),
-    buckets(db, formId, `to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')`, seriesStart('month', now)),
-    fieldCounts(db, formId, fields),
-  ]);
+export async function aggregatesFromSql(
+  db: Queryable,
+  formId: string,
+  fields: readonly Field[],
+  now: Date,
+  options: { sequential?: boolean } = {},
+): Promise<RawAggregates> {
+  const parts: (() => Promise<unknown>)[] = [
+    () =>
+      db.query<{ total: number; completed: number }>(
+        `SELECT count(*)::int AS total, count(*) FILTER (WHERE r.completed)::int AS completed FROM responses r WHERE ${LIVE}`,
+        [formId],
+      ),
+    () => buckets(db, formId, `to_char(date_trunc('hour', r.submitted_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`, seriesStart('hour', now)),
+    () => buckets(db, formId, `to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, seriesStart('day', now)),
+    () => buckets(db, formId, `to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')`, seriesStart('month', now)),
+    () => fieldCounts(db, formId, fields),
+  ];
+  // One connection (a transaction) runs one query at a time; a pool may run them in parallel.
+  const results: unknown[] = [];
+  if (options.sequential) for (const part of parts) results.push(await part());
+  else results.push(...(await Promise.all(parts.map((part) => part()))));
+  const [totals, hours, days, months, counts] = results as [
+    { rows: { total: number; completed: number }[] },
+    Record<string, number>,
+    Record<string, number>,
+    Record<string, number>,
+    Record<string, number>,
+  ];
   const t = totals.rows[0] ?? { total: 0, completed: 0 };
   return {
     counts: { total: t.total, completed: t.completed, partial: t.total - t.completed, ...counts },

@@ -115,7 +115,7 @@ export class MetricsService {
       const { raw, pending } = await this.db.transaction(async (tx) => {
         await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
         const pending = await unaggregatedIds(tx, form.id);
-        return { raw: await aggregatesFromSql(tx, form.id, form.fields, now), pending };
+        return { raw: await aggregatesFromSql(tx, form.id, form.fields, now, { sequential: true }), pending };
       });
       if (locked) await this.store.write(form.id, form.version, raw, pending);
       return buildDocument(form.id, form.fields, raw, now);
