@@ -18,7 +18,9 @@
  *
  * Environment: DELIVERY_PARTS (throughput,latency,flaky), DELIVERY_COUNT (20000),
  * DELIVERY_CONCURRENCY (50), DELIVERY_POOL_MAX (50, the hub's default DATABASE_POOL_MAX),
- * DELIVERY_WARMUP (2000), DELIVERY_PROFILE (1), DELIVERY_LATENCY_SUBMISSIONS (500),
+ * DELIVERY_WARMUP (2000), DELIVERY_PROFILE (1: count and time the engine's SQL),
+ * DELIVERY_CPU_PROFILE (0: 1 adds a sampling CPU profile of the engine phase), DELIVERY_BATCHED (1: also
+ * run bench/support/batched-engine.ts, a prototype of the proposed fix), DELIVERY_LATENCY_SUBMISSIONS (500),
  * DELIVERY_LATENCY_RATE (20 per second), DELIVERY_FLAKY_SUBMISSIONS (10000),
  * DELIVERY_FLAKY_CONCURRENCY (20), DELIVERY_FAIL_RATE (0.3), DELIVERY_RETRY_SCHEDULE
  * (100ms,200ms,500ms,1s,2s,5s), DELIVERY_SETTLE_TIMEOUT_S (900), DELIVERY_REPLAY_ROUNDS (10),
@@ -27,7 +29,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { runServeParts, type FlakyResult, type LatencyResult } from './support/delivery-serve.ts';
-import { runThroughput, type ThroughputResult } from './support/delivery-throughput.ts';
+import { runThroughput, type EngineProfile, type ThroughputResult } from './support/delivery-throughput.ts';
 import { machineBusyPercent } from './support/cpu.ts';
 import { startReceiverProcess } from './support/receiver-process.ts';
 import { envFlag, envInt, printTable, round } from './support/stats.ts';
@@ -38,6 +40,8 @@ const CONCURRENCY = envInt('DELIVERY_CONCURRENCY', 50);
 const POOL_MAX = envInt('DELIVERY_POOL_MAX', 50);
 const WARMUP = envInt('DELIVERY_WARMUP', 2_000);
 const PROFILE = envFlag('DELIVERY_PROFILE', true);
+const CPU_PROFILE = envFlag('DELIVERY_CPU_PROFILE', false);
+const BATCHED = envFlag('DELIVERY_BATCHED', true);
 const LATENCY_SUBMISSIONS = envInt('DELIVERY_LATENCY_SUBMISSIONS', 500);
 const LATENCY_RATE = envInt('DELIVERY_LATENCY_RATE', 20);
 const FLAKY_SUBMISSIONS = envInt('DELIVERY_FLAKY_SUBMISSIONS', 10_000);
@@ -91,42 +95,67 @@ function reportThroughput(t: ThroughputResult) {
     ]),
   );
   const engine = t.phases.find((p) => p.name === 'engine')!;
+  const batched = t.phases.find((p) => p.name === 'engine-batched');
   const bullmq = t.phases.find((p) => p.name === 'bullmq')!;
   const bare = median(t.phases.filter((p) => p.name === 'bare').map((p) => p.perSecond));
-  console.log(
-    `\nrelay pre-fill: ${t.relay.events.toLocaleString('en-US')} events in ${round(t.relay.ms / 1000, 2)} s ` +
-      `(${rate(t.relay.perSecond)} events/s)`,
-  );
-  console.log(
-    `engine check: ${t.engineCheck.succeeded} succeeded, ${t.engineCheck.distinctWebhookIds} distinct X-Webhook-Id, ` +
-      `${t.engineCheck.duplicateRequests} duplicate requests`,
-  );
+  console.log('');
+  for (const [name, run] of Object.entries(t.engines)) {
+    console.log(
+      `${name}: relay pre-fill ${run.relay.events.toLocaleString('en-US')} events in ${round(run.relay.ms / 1000, 2)} s ` +
+        `(${rate(run.relay.perSecond)} events/s); afterwards ${run.check.succeeded} succeeded, ` +
+        `${run.check.distinctWebhookIds} distinct X-Webhook-Id, ${run.check.duplicateRequests} duplicate requests`,
+    );
+  }
   console.log(`ratio engine / bare (median of the two bare runs): ${(engine.perSecond / bare).toFixed(3)} (target >= ${RATIO_TARGET})`);
   console.log(`ratio BullMQ alone / bare: ${(bullmq.perSecond / bare).toFixed(3)}`);
   console.log(`ratio engine / BullMQ alone: ${(engine.perSecond / bullmq.perSecond).toFixed(3)}`);
-  const prof = t.engineProfile;
-  if (prof) {
+  if (batched) console.log(`ratio batched prototype / bare: ${(batched.perSecond / bare).toFixed(3)}`);
+  for (const [name, run] of Object.entries(t.engines)) if (run.profile) reportProfile(name, run.profile);
+}
+
+function reportProfile(name: string, prof: EngineProfile) {
+  printTable(
+    `${name}: SQL during the phase (${prof.queriesPerDelivery} statements per delivery; time from call to answer, pool wait included)`,
+    ['statement', 'calls', 'per delivery', 'mean ms', 'max ms', 'total s'],
+    prof.statements.map((s) => [s.label, s.calls, s.perDelivery, s.meanMs.toFixed(2), s.maxMs, round(s.totalMs / 1000, 1)]),
+  );
+  if (prof.batches) {
+    console.log(`batches: ${JSON.stringify(prof.batches)}`);
+    console.log(`attempt(): mean ${prof.attempt.meanMs} ms, p50 ${prof.attempt.p50}, p95 ${prof.attempt.p95} (batched SQL is not attributable to one attempt)`);
+  } else {
+    console.log(
+      `attempt(): mean ${prof.attempt.meanMs} ms, p50 ${prof.attempt.p50}, p95 ${prof.attempt.p95}; ` +
+        `of the mean, SQL ${prof.attempt.dbMeanMs} ms, the rest (plugin, signing, HTTP, JS, event-loop waits) ${prof.attempt.otherMeanMs} ms`,
+    );
+  }
+  console.log(
+    `per job outside attempt() (concurrency / rate - mean attempt: BullMQ fetch + complete, event-loop queueing): ${prof.outsideAttemptMs} ms`,
+  );
+  console.log(
+    `pg pool: mean ${prof.pool.meanInUse} connections in use, mean ${prof.pool.meanWaiting} callers waiting (max ${prof.pool.maxWaiting})`,
+  );
+  console.log(
+    `PostgreSQL backends (pg_stat_activity, ${prof.waits.samples} samples): mean ${round(prof.waits.meanBusy, 1)} busy; ` +
+      prof.waits.shares
+        .slice(0, 6)
+        .map((s) => `${s.what} ${Math.round(s.share * 100)}%`)
+        .join(', '),
+  );
+  if (prof.cpu) {
     printTable(
-      `Engine SQL during the engine phase (${prof.queriesPerDelivery} statements per delivery; time from call to answer, pool wait included)`,
-      ['statement', 'calls', 'per delivery', 'mean ms', 'max ms', 'total s'],
-      prof.statements.map((s) => [s.label, s.calls, s.perDelivery, s.meanMs.toFixed(2), s.maxMs, round(s.totalMs / 1000, 1)]),
+      `Sender CPU profile during the ${name} phase (${prof.cpu.busySamples} busy samples every ${prof.cpu.intervalUs} us), by place`,
+      ['place', 'share of busy samples'],
+      prof.cpu.byPlace.map((p) => [p.place, `${(p.share * 100).toFixed(1)}%`]),
     );
-    console.log(
-      `attempt (DeliveryEngine.attempt): mean ${prof.attempt.meanMs} ms, p50 ${prof.attempt.p50}, p95 ${prof.attempt.p95}; ` +
-        `of the mean, SQL ${prof.attempt.dbMeanMs} ms, the rest (plugin, signing, HTTP, JS) ${prof.attempt.otherMeanMs} ms`,
+    printTable(
+      'Native frames by JavaScript caller',
+      ['native frame <- caller', 'share'],
+      prof.cpu.nativeByCaller.map((f) => [f.what, `${(f.share * 100).toFixed(1)}%`]),
     );
-    console.log(
-      `per job outside attempt() (concurrency / rate - mean attempt: BullMQ fetch + complete, event-loop queueing): ${prof.outsideAttemptMs} ms`,
-    );
-    console.log(
-      `pg pool: mean ${prof.pool.meanInUse} connections in use, mean ${prof.pool.meanWaiting} callers waiting (max ${prof.pool.maxWaiting})`,
-    );
-    console.log(
-      `PostgreSQL backends (pg_stat_activity, ${prof.waits.samples} samples): mean ${round(prof.waits.meanBusy, 1)} busy; ` +
-        prof.waits.shares
-          .slice(0, 6)
-          .map((s) => `${s.what} ${Math.round(s.share * 100)}%`)
-          .join(', '),
+    printTable(
+      'Top functions (self time)',
+      ['function', 'share'],
+      prof.cpu.byFunction.map((f) => [f.fn, `${(f.share * 100).toFixed(1)}%`]),
     );
   }
 }
@@ -202,7 +231,7 @@ async function main(): Promise<void> {
     console.log(`machine busy before: ${busyBefore}% of one core (2 cores = 200%); ${JSON.stringify(versions())}`);
     const throughput = PARTS.has('throughput')
       ? await runThroughput(
-          { deliveries: COUNT, concurrency: CONCURRENCY, poolMax: POOL_MAX, warmup: WARMUP, phaseTimeoutMs: SETTLE_TIMEOUT_MS, profile: PROFILE },
+          { deliveries: COUNT, concurrency: CONCURRENCY, poolMax: POOL_MAX, warmup: WARMUP, phaseTimeoutMs: SETTLE_TIMEOUT_MS, profile: PROFILE, cpuProfile: CPU_PROFILE, batched: BATCHED },
           receiver,
         )
       : undefined;
@@ -233,6 +262,7 @@ async function main(): Promise<void> {
     if (serve?.flaky) reportFlaky(serve.flaky);
     const bare = throughput ? median(throughput.phases.filter((p) => p.name === 'bare').map((p) => p.perSecond)) : null;
     const engine = throughput?.phases.find((p) => p.name === 'engine');
+    const batched = throughput?.phases.find((p) => p.name === 'engine-batched');
     const bullmq = throughput?.phases.find((p) => p.name === 'bullmq');
     console.log(
       JSON.stringify({
@@ -247,9 +277,8 @@ async function main(): Promise<void> {
               phases: throughput.phases,
               ratio_engine_vs_bare: engine && bare ? round(engine.perSecond / bare, 3) : null,
               ratio_bullmq_vs_bare: bullmq && bare ? round(bullmq.perSecond / bare, 3) : null,
-              relay: throughput.relay,
-              engine_check: throughput.engineCheck,
-              engine_profile: throughput.engineProfile,
+              ratio_batched_prototype_vs_bare: batched && bare ? round(batched.perSecond / bare, 3) : null,
+              engines: throughput.engines,
             }
           : null,
         latency: serve?.latency ?? null,
@@ -261,4 +290,12 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+}
+// startWorker's close() leaves one Redis connection open (the analytics Worker's duplicated
+// connection in src/analytics/jobs.ts is shared, so BullMQ does not close it): exit explicitly.
+process.exit(process.exitCode ?? 0);

@@ -21,16 +21,19 @@ import pino from 'pino';
 import { request, type Dispatcher } from 'undici';
 import { uuidv7 } from '../../src/common/ids.ts';
 import type { Database } from '../../src/db/index.ts';
-import { BullDeliveryQueue, DeliveryEngine, OutboxRelay } from '../../src/delivery/index.ts';
+import { BullDeliveryQueue, DeliveryEngine, OutboxRelay, startDeliveryWorker } from '../../src/delivery/index.ts';
+import { createCredentialsResolver } from '../../src/integrations/index.ts';
 import { createGuardedAgent } from '../../src/net/index.ts';
 import { loadAllPlugins } from '../../src/plugins/index.ts';
 import { SecretBox } from '../../src/secrets/index.ts';
 import { startWorker } from '../../src/worker/index.ts';
 import { startHub, type TestHub } from '../../test/support/hub.ts';
 import { cpuOf, cpuSince, cpuSnapshot, machineCpuMs } from './cpu.ts';
+import { startCpuProfile, type CpuProfileSummary, type CpuProfiler } from './cpu-profile.ts';
 import { commandStatsDelta, parseCommandStats, startPgSampler, type WaitProfile } from './pg-sampler.ts';
 import { installQueryProfile, type QueryProfile, type StatementStats } from './query-profile.ts';
 import type { ReceiverProcess } from './receiver-process.ts';
+import { BatchedEngine } from './batched-engine.ts';
 import { backendPids } from './servers.ts';
 import { percentiles, round } from './stats.ts';
 import { BENCH_FORM, makeAnswers, seededRandom } from './workload.ts';
@@ -44,6 +47,10 @@ export interface ThroughputOptions {
   phaseTimeoutMs: number;
   /** Count and time the engine's SQL statements (cheap wrappers, on by default). */
   profile: boolean;
+  /** Also take a sampling CPU profile of this process during the engine phase (slows it a little). */
+  cpuProfile: boolean;
+  /** Also run the batched prototype (bench/support/batched-engine.ts). */
+  batched: boolean;
 }
 
 /** What one phase cost: its rate and who used the CPU meanwhile. */
@@ -74,14 +81,22 @@ export interface EngineProfile {
   outsideAttemptMs: number;
   pool: { meanWaiting: number; maxWaiting: number; meanInUse: number };
   waits: WaitProfile;
+  cpu: CpuProfileSummary | undefined;
+  /** The batched prototype's statement counts. */
+  batches: BatchedEngine['counts'] | undefined;
+}
+
+export interface EngineRun {
+  relay: { events: number; ms: number; perSecond: number };
+  profile: EngineProfile | undefined;
+  /** The deliveries, checked after the run. */
+  check: { succeeded: number; distinctWebhookIds: number; duplicateRequests: number };
 }
 
 export interface ThroughputResult {
   phases: PhaseResult[];
-  relay: { events: number; ms: number; perSecond: number };
-  engineProfile: EngineProfile | undefined;
-  /** The engine's deliveries, checked after the run. */
-  engineCheck: { succeeded: number; distinctWebhookIds: number; duplicateRequests: number };
+  /** By phase name: `engine`, and `engine-batched` (the prototype) when run. */
+  engines: Record<string, EngineRun>;
 }
 
 const logger = pino({ level: 'silent' });
@@ -213,6 +228,8 @@ async function measurePhase(
 function deliveryLabel(sql: string): string {
   const s = sql.replace(/\s+/g, ' ').trim();
   if (s.startsWith('UPDATE deliveries SET locked_until')) return 'claimDelivery: UPDATE deliveries ... RETURNING';
+  if (s.startsWith('UPDATE deliveries d SET locked_until')) return 'batched claim: UPDATE deliveries FROM unnest';
+  if (s.startsWith('WITH u AS')) return 'batched recordAttempt: INSERT + UPDATE FROM unnest';
   if (s.startsWith('WITH logged AS')) return 'recordAttempt: INSERT delivery_attempts + UPDATE deliveries';
   if (/FROM integrations WHERE id = \$1/.test(s)) return 'findIntegrationById: SELECT integrations';
   if (s.startsWith('UPDATE integrations SET failing_since = NULL')) return 'markHealthy: UPDATE integrations (no-op)';
@@ -273,16 +290,20 @@ function poolOf(db: Database): { waitingCount: number; totalCount: number; idleC
   return Reflect.get(db, 'pool') as { waitingCount: number; totalCount: number; idleCount: number } | undefined;
 }
 
+type EngineVariant = 'engine' | 'engine-batched';
+
 async function runEngine(
   hub: TestHub,
   options: ThroughputOptions,
   receiver: ReceiverProcess,
   measureCtx: Parameters<typeof measurePhase>[1],
+  variant: EngineVariant,
 ) {
-  const ws = await hub.workspace('bench deliveries');
+  const path = `/${variant}`;
+  const ws = await hub.workspace(`bench ${variant}`);
   const form = await api(hub, ws.key, 'POST', '/api/v2/forms', BENCH_FORM);
   const formId = String(form.id);
-  await api(hub, ws.key, 'POST', `/api/v2/forms/${formId}/webhooks`, { url: `${receiver.base}/engine` });
+  const webhook = await api(hub, ws.key, 'POST', `/api/v2/forms/${formId}/webhooks`, { url: `${receiver.base}${path}` });
   await insertSubmitted(hub.db, { id: formId, workspace_id: ws.id, version: Number(form.version ?? 1) }, options.deliveries);
 
   const plugins = await loadAllPlugins(hub.config, logger);
@@ -306,11 +327,16 @@ async function runEngine(
   let profile: QueryProfile | undefined;
   const attempts: { ms: number; dbMs: number }[] = [];
   const originalAttempt = DeliveryEngine.prototype.attempt;
+  const originalBatched = BatchedEngine.prototype.attempt;
   if (options.profile) {
     const installed = installQueryProfile(hub.db, deliveryLabel);
     profile = installed;
     DeliveryEngine.prototype.attempt = async function (this: DeliveryEngine, job) {
       const r = await installed.scoped(() => originalAttempt.call(this, job));
+      attempts.push({ ms: r.ms, dbMs: r.dbMs });
+    };
+    BatchedEngine.prototype.attempt = async function (this: BatchedEngine, job) {
+      const r = await installed.scoped(() => originalBatched.call(this, job));
       attempts.push({ ms: r.ms, dbMs: r.dbMs });
     };
   }
@@ -320,38 +346,65 @@ async function runEngine(
     if (pool) poolSamples.push({ waiting: pool.waitingCount, inUse: pool.totalCount - pool.idleCount });
   }, 20);
   const sampler = await startPgSampler(hub.config.database.url!);
-  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  const dispatcher = createGuardedAgent({ allowPrivate: true, timeoutMs: hub.config.webhooks.timeoutMs });
+  let running: { close(): Promise<void> } | undefined;
+  let batched: BatchedEngine | undefined;
+  let cpuProfiler: CpuProfiler | undefined;
+  let cpu: CpuProfileSummary | undefined;
+  const restore = () => {
+    clearInterval(poolTimer);
+    DeliveryEngine.prototype.attempt = originalAttempt;
+    BatchedEngine.prototype.attempt = originalBatched;
+    profile?.uninstall();
+  };
   try {
-    const phase = await measurePhase('engine', measureCtx, '/engine', options.deliveries, async () => {
-      worker = await startWorker({
-        config: hub.config,
-        db: hub.db,
-        redis: hub.redis,
-        logger,
-        plugins,
-        secrets,
-        queue,
-        concurrency: options.concurrency,
-      });
-      const s = await receiver.waitFor('/engine', options.deliveries, options.phaseTimeoutMs);
+    const phase = await measurePhase(variant, measureCtx, path, options.deliveries, async () => {
+      if (options.cpuProfile && variant === 'engine') cpuProfiler = await startCpuProfile();
+      if (variant === 'engine') {
+        running = await startWorker({
+          config: hub.config,
+          db: hub.db,
+          redis: hub.redis,
+          logger,
+          plugins,
+          secrets,
+          queue,
+          concurrency: options.concurrency,
+        });
+      } else {
+        const real = new DeliveryEngine({
+          db: hub.db,
+          plugins,
+          secrets,
+          queue,
+          config: hub.config,
+          logger,
+          dispatcher,
+          credentials: createCredentialsResolver(hub.config),
+        });
+        batched = new BatchedEngine(hub.db, real, queue, hub.config, logger);
+        running = startDeliveryWorker(hub.config, batched as unknown as DeliveryEngine, logger, options.concurrency);
+      }
+      const s = await receiver.waitFor(path, options.deliveries, options.phaseTimeoutMs);
+      cpu = await cpuProfiler?.stop();
+      cpuProfiler = undefined;
       return s.requests - s.ok;
     });
     const waits = await sampler.stop();
-    clearInterval(poolTimer);
-    DeliveryEngine.prototype.attempt = originalAttempt;
-    profile?.uninstall();
+    restore();
     // Every delivery must be logged as succeeded before the worker stops.
     const deadline = Date.now() + 60_000;
     let succeeded = 0;
     while (Date.now() < deadline) {
       const { rows } = await hub.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM deliveries WHERE status = 'succeeded'`,
+        `SELECT count(*)::int AS n FROM deliveries WHERE integration_id = $1 AND status = 'succeeded'`,
+        [String(webhook.id)],
       );
       succeeded = rows[0]?.n ?? 0;
       if (succeeded >= options.deliveries) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const dump = await receiver.dump('/engine');
+    const dump = await receiver.dump(path);
     const distinct = new Set(dump.webhookId).size;
     const engineCheck = { succeeded, distinctWebhookIds: distinct, duplicateRequests: dump.webhookId.length - distinct };
     let engineProfile: EngineProfile | undefined;
@@ -390,6 +443,8 @@ async function runEngine(
           meanInUse: round(mean(poolSamples.map((s) => s.inUse)), 1),
         },
         waits,
+        cpu,
+        batches: batched ? { ...batched.counts } : undefined,
       };
     }
     return {
@@ -399,11 +454,11 @@ async function runEngine(
       engineCheck,
     };
   } finally {
-    clearInterval(poolTimer);
-    DeliveryEngine.prototype.attempt = originalAttempt;
-    profile?.uninstall();
+    restore();
     await sampler.stop().catch(() => undefined);
-    await worker?.close();
+    await cpuProfiler?.stop().catch(() => undefined);
+    await running?.close();
+    await dispatcher.close();
     await queue.close();
   }
 }
@@ -485,17 +540,17 @@ export async function runThroughput(options: ThroughputOptions, receiver: Receiv
       );
     await bare('warm-up', '/warm', options.warmup);
     const phases: PhaseResult[] = [];
+    const engines: Record<string, EngineRun> = {};
     phases.push(await bare('bare', '/bare-1', options.deliveries));
     phases.push(await runBullmqAlone(hub, options, receiver, dispatcher, bodies, measureCtx));
-    const engine = await runEngine(hub, options, receiver, measureCtx);
-    phases.push(engine.phase);
+    const variants: EngineVariant[] = options.batched ? ['engine', 'engine-batched'] : ['engine'];
+    for (const variant of variants) {
+      const run = await runEngine(hub, options, receiver, measureCtx, variant);
+      phases.push(run.phase);
+      engines[variant] = { relay: run.relay, profile: run.engineProfile, check: run.engineCheck };
+    }
     phases.push(await bare('bare', '/bare-2', options.deliveries));
-    return {
-      phases,
-      relay: engine.relay,
-      engineProfile: engine.engineProfile,
-      engineCheck: engine.engineCheck,
-    };
+    return { phases, engines };
   } finally {
     await dispatcher.close();
     await hub.close();

@@ -72,7 +72,9 @@ export function installQueryProfile(db: Database, label: Labeller = firstWords):
   const originalReaderQuery = reader.query;
   const boundTransaction = originalTransaction.bind(db);
   db.query = timed(db);
-  if (reader !== db) reader.query = timed(reader);
+  // `reader` is wrapped only when db.query does not already go through it (a replica pool).
+  const wrapReader = reader !== db && Reflect.get(db, 'primary') !== reader;
+  if (wrapReader) reader.query = timed(reader);
   db.transaction = (async <T>(fn: (tx: Queryable) => Promise<T>) => {
     const started = performance.now();
     try {
@@ -99,7 +101,7 @@ export function installQueryProfile(db: Database, label: Labeller = firstWords):
     uninstall() {
       db.query = originalQuery;
       db.transaction = originalTransaction;
-      if (reader !== db) reader.query = originalReaderQuery;
+      if (wrapReader) reader.query = originalReaderQuery;
     },
   };
 }

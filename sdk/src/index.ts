@@ -30,3 +30,25 @@ export {
 } from './template.ts';
 export { parseRetryAfter } from './retry-after.ts';
 export { runPlugin, sampleEvent, type HarnessResult, type HarnessOptions } from './harness.ts';
+export {
+  connectorContract,
+  type ConnectorFixture,
+  type ContractCase,
+  type FakeAnswer,
+  type ServiceFake,
+} from './contract.ts';
+export {
+  startFakeService,
+  type FakeReply,
+  type FakeRequest,
+  type FakeService,
+  type FakeServiceOptions,
+} from './fake-service.ts';
+export {
+  configSchemaProblems,
+  hasWriteOnly,
+  metadataProblems,
+  writeOnlySecrets,
+  CONNECTOR_ID,
+  type ConfigSecret,
+} from './metadata-problems.ts';

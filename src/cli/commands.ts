@@ -29,11 +29,16 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
   if (mode !== 'api') worker = await startWorker({ ...runtime, ...shared, metrics });
   logger.info({ mode, port: app ? config.port : undefined, database: runtime.db.kind }, 'formhub is running');
   onShutdown(async () => {
+    const started = Date.now();
+    const step = async (name: string, work: () => Promise<unknown>) => {
+      await work();
+      logger.info({ step: name, ms: Date.now() - started }, 'shutdown step done');
+    };
     logger.info('shutting down: no new requests, finishing in-flight work');
-    await app?.close();
-    await worker?.close();
-    await shared.queue.close();
-    await closeRuntime(runtime);
+    await step('http', async () => app?.close());
+    await step('worker', async () => worker?.close());
+    await step('queue', () => shared.queue.close());
+    await step('connections', () => closeRuntime(runtime));
   });
 }
 
@@ -81,7 +86,10 @@ function onShutdown(stop: () => Promise<void>): void {
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    const force = setTimeout(() => process.exit(1), 30_000);
+    const force = setTimeout(() => {
+      console.error(`formhub: shutdown after ${signal} took over 30 s; exiting`);
+      process.exit(1);
+    }, 30_000);
     force.unref();
     stop().then(
       () => process.exit(0),

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { run, runKeysCreate, runMigrate } from './commands.ts';
+import { runConnectorNew } from './scaffold.ts';
 import { StartupError } from './startup.ts';
 
 const USAGE = `usage: formhub <command>
@@ -11,27 +11,42 @@ const USAGE = `usage: formhub <command>
   keys create --new-workspace <name>
   keys create --workspace <id> [--name <name>]
                         create an API key (printed once, as JSON)
+  connector new <name>  scaffold a connector plugin, with a passing test,
+                        in PLUGINS_DIR/<name>/ (docs/plugins.md)
 
 Configuration comes from the environment; see README.md.`;
 
-async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      workspace: { type: 'string' },
-      'new-workspace': { type: 'string' },
-      name: { type: 'string', default: 'cli' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [command, sub] = positionals;
-  if (values.help || !command) return void console.log(USAGE);
-  if (command === 'serve' || command === 'api' || command === 'worker') return run(command);
-  if (command === 'migrate') return runMigrate();
-  if (command === 'keys' && sub === 'create') {
-    return runKeysCreate({ workspace: values.workspace, newWorkspace: values['new-workspace'], name: values.name });
+/** The command line's options and words; a malformed one is a one-line StartupError, not a stack. */
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        workspace: { type: 'string' },
+        'new-workspace': { type: 'string' },
+        name: { type: 'string', default: 'cli' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    if (!String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) throw error;
+    throw new StartupError(`${(error as Error).message} (formhub --help lists the commands)`);
   }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parse(argv);
+  const [command, sub] = positionals;
+  // The server commands load the whole hub; `--help` and `connector new` need none of it.
+  const commands = () => import('./commands.ts');
+  if (values.help || !command) return void console.log(USAGE);
+  if (command === 'serve' || command === 'api' || command === 'worker') return (await commands()).run(command);
+  if (command === 'migrate') return (await commands()).runMigrate();
+  if (command === 'keys' && sub === 'create') {
+    return (await commands()).runKeysCreate({ workspace: values.workspace, newWorkspace: values['new-workspace'], name: values.name });
+  }
+  if (command === 'connector' && sub === 'new' && positionals.length <= 3) return runConnectorNew(positionals[2]);
   throw new StartupError(`unknown command "${positionals.join(' ')}"\n${USAGE}`);
 }
 

@@ -1,5 +1,5 @@
 import { isUuid, uuidv7 } from '../common/ids.ts';
-import type { Database } from '../db/index.ts';
+import type { Database, Queryable } from '../db/index.ts';
 import { notFound, validationFailed } from '../errors/index.ts';
 import { checkLogic } from './calculated-fields.ts';
 import type { CalculatedField, Field, FieldIssue } from './field.ts';
@@ -29,9 +29,9 @@ export class FormService {
     });
   }
 
-  /** A live form of the workspace, or 404. */
-  async get(workspaceId: string, id: string): Promise<q.FormRow> {
-    const form = isUuid(id) ? await q.findForm(this.db, workspaceId, id) : undefined;
+  /** A live form of the workspace, or 404. Pass `db` to read inside a transaction. */
+  async get(workspaceId: string, id: string, db: Queryable = this.db): Promise<q.FormRow> {
+    const form = isUuid(id) ? await q.findForm(db, workspaceId, id) : undefined;
     if (!form) throw notFound('form');
     return form;
   }

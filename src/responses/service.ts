@@ -97,7 +97,7 @@ export class ResponseService {
       if (row.completed && input.completed === false) {
         throw new AppError('conflict', 'a completed response cannot be made partial again');
       }
-      const form = await this.forms.get(row.workspace_id, row.form_id);
+      const form = await this.forms.get(row.workspace_id, row.form_id, tx);
       const completing = !row.completed && input.completed === true;
       const completed = row.completed || completing;
       const data = mergeAnswers(row.data, input.data ?? {}, form);

@@ -60,13 +60,15 @@ describe('formhub CLI', () => {
     ).json()) as { id: string };
     const submitted = await post(`/forms/${form.id}/responses`, { data: { name: 'Ada' } });
     expect(submitted.status).toBe(201);
-    expect(await server.stop()).toBe(0);
+    const code = await server.stop();
+    expect(code, server.output().slice(-3000)).toBe(0);
 
     const again = await startServer(['serve'], env, port);
     const list = await fetch(`${base}/forms/${form.id}/responses`, { headers: { authorization: `Bearer ${ws.api_key}` } });
     const body = (await list.json()) as { data: { data: { name: string } }[] };
     expect(body.data.map((r) => r.data.name)).toEqual(['Ada']);
-    expect(await again.stop()).toBe(0);
+    const againCode = await again.stop();
+    expect(againCode, again.output().slice(-3000)).toBe(0);
   }, 180_000);
 
   describe('with PostgreSQL', () => {

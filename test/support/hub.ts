@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { migrate, openDatabase, type Database } from '../../src/db/index.ts';
@@ -33,11 +36,14 @@ export interface TestHub {
  */
 export async function startHub(
   env: Record<string, string> = {},
-  options: { worker?: boolean } = {},
+  options: { worker?: boolean; embedded?: boolean } = {},
 ): Promise<TestHub> {
-  const database: TestDatabase = await createTestDatabase();
+  // Embedded: PGlite in a temporary folder (no DATABASE_URL), as `npm start` runs.
+  const database: TestDatabase | undefined = options.embedded ? undefined : await createTestDatabase();
+  const dataDir = options.embedded ? mkdtempSync(join(tmpdir(), 'formhub-embedded-')) : './data';
   const config = loadConfig({
-    DATABASE_URL: database.url,
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    DATA_DIR: dataDir,
     DATABASE_POOL_MIN: '0',
     DATABASE_POOL_MAX: '10',
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -86,7 +92,8 @@ export async function startHub(
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
       await db.close();
-      await database.drop();
+      await database?.drop();
+      if (options.embedded) rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return hub;

@@ -20,7 +20,7 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
   delete base.DATABASE_URL;
   delete base.DATABASE_REPLICA_URL;
-  return { ...base, LOG_LEVEL: 'warn', ...env };
+  return { ...base, LOG_LEVEL: process.env.FORMHUB_TEST_LOG_LEVEL ?? 'warn', ...env };
 }
 
 export interface Finished {

@@ -4,7 +4,7 @@ import type { FormRow, FormService } from '../../forms/index.ts';
 import { seriesKeys } from './buckets.ts';
 import { contribution, delta, type Contribution } from './contribution.ts';
 import { buildDocument, type MetricsDocument } from './document.ts';
-import { lockUnaggregated, markAggregated, unaggregatedIds, type AnalyticsEvent } from './event-queries.ts';
+import { markAggregated, pendingEvents, unaggregatedIds, type AnalyticsEvent } from './event-queries.ts';
 import { aggregatesFromSql } from './queries.ts';
 import type { MetricsStore } from './redis-store.ts';
 import type { MetricsChanges } from './changes.ts';
@@ -49,14 +49,15 @@ export class MetricsService {
 
   /** Counts a batch of pending events (the analytics relay's tick); answers how many it took. */
   async applyPending(limit = 500, formId?: string): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      const events = await lockUnaggregated(tx, limit, formId);
-      if (events.length === 0) return 0;
-      const done = await this.applyEvents(events);
-      await markAggregated(tx, done);
-      await this.changes?.publish(new Set(events.map((e) => e.form_id)));
-      return events.length;
-    });
+    // No lock is held while applying: several appliers may read the same events, and the
+    // per-event dedupe key in Redis makes each count once. (It also keeps the embedded
+    // database, which has one connection, free for the form lookups below.)
+    const events = await pendingEvents(this.db, limit, formId);
+    if (events.length === 0) return 0;
+    const done = await this.applyEvents(events);
+    await markAggregated(this.db, done);
+    await this.changes?.publish(new Set(events.map((e) => e.form_id)));
+    return events.length;
   }
 
   /** Forgets a form's aggregates (after a bulk import): the next read rebuilds them. */
