@@ -19,7 +19,8 @@
  * Environment: ANALYTICS_RESPONSES (100000), ANALYTICS_SEQUENTIAL (500 GETs), ANALYTICS_SQL_RUNS
  * (500, the same number of on-demand SQL computations), ANALYTICS_CONCURRENCY (20),
  * ANALYTICS_CONCURRENT_SECONDS (10), ANALYTICS_SQL_CONCURRENT_RUNS (100), ANALYTICS_DSL_RUNS (100
- * per query), ANALYTICS_FORECAST_SEEDS (10), ANALYTICS_PARTS (metrics,dsl,forecast).
+ * per query), ANALYTICS_FORECAST_SEEDS (10), ANALYTICS_PARTS (metrics,dsl,forecast), ANALYTICS_CPU_PROFILE
+ * (0: 1 adds a sampling CPU profile of this process during the concurrent GETs).
  */
 
 import type { AddressInfo } from 'node:net';
@@ -31,10 +32,12 @@ import { aggregatesFromSql, buildDocument } from '../src/analytics/metrics/index
 import { FormService, type FormRow } from '../src/forms/index.ts';
 import { startHub, type TestHub } from '../test/support/hub.ts';
 import { ANALYTICS_FORM, insertResponses } from './support/analytics-data.ts';
-import { machineBusyPercent } from './support/cpu.ts';
+import { cpuSince, cpuSnapshot, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
+import { startCpuProfile, type CpuProfileSummary } from './support/cpu-profile.ts';
+import { backendPids } from './support/servers.ts';
 import { runSyntheticBacktests, searchDailySeries, SCENARIOS, TODAY, type BacktestRow } from './support/forecast-backtest.ts';
 import { installQueryProfile } from './support/query-profile.ts';
-import { envInt, percentiles, printTable, round } from './support/stats.ts';
+import { envFlag, envInt, percentiles, printTable, round } from './support/stats.ts';
 
 const RESPONSES = envInt('ANALYTICS_RESPONSES', 100_000);
 const SEQUENTIAL = envInt('ANALYTICS_SEQUENTIAL', 500);
@@ -44,6 +47,7 @@ const CONCURRENT_SECONDS = envInt('ANALYTICS_CONCURRENT_SECONDS', 10);
 const SQL_CONCURRENT_RUNS = envInt('ANALYTICS_SQL_CONCURRENT_RUNS', 100);
 const DSL_RUNS = envInt('ANALYTICS_DSL_RUNS', 100);
 const FORECAST_SEEDS = envInt('ANALYTICS_FORECAST_SEEDS', 10);
+const CPU_PROFILE = envFlag('ANALYTICS_CPU_PROFILE', false);
 const PARTS = new Set((process.env.ANALYTICS_PARTS ?? 'metrics,dsl,forecast').split(',').map((p) => p.trim()));
 const METRICS_TARGET_MS = 20;
 const DSL_TARGET_MS = 200;
@@ -109,6 +113,17 @@ async function timeConcurrent(concurrency: number, seconds: number, maxRuns: num
   return { latencies: out, perSecond: out.length / (ms / 1000) };
 }
 
+/** The statements of a metrics GET, by what they are for. */
+function metricsLabel(sql: string): string {
+  const s = sql.replace(/\s+/g, ' ').trim();
+  if (s.includes('FROM api_keys') && s.startsWith('SELECT')) return 'auth: SELECT api_keys';
+  if (s.startsWith('UPDATE api_keys SET last_used_at')) return 'auth: UPDATE api_keys (at most once a minute)';
+  if (/^SELECT .* FROM forms/.test(s)) return 'forms.get: SELECT forms';
+  if (s.includes('FROM outbox WHERE aggregated_at IS NULL')) return 'drain: SELECT outbox FOR UPDATE SKIP LOCKED';
+  if (s.startsWith('UPDATE outbox SET aggregated_at')) return 'drain: UPDATE outbox';
+  return s.slice(0, 60);
+}
+
 interface MetricsResult {
   coldMs: number;
   coldSource: string;
@@ -117,6 +132,9 @@ interface MetricsResult {
   statementsPerGetDetail: { label: string; perGet: number }[];
   endpointSequential: Pcts;
   endpointConcurrent: Pcts & { perSecond: number };
+  /** CPU ms per concurrent GET: this process (hub and HTTP client), PostgreSQL backends, everything else. */
+  concurrentCpu: { process: number; postgres: number; others: number; machineBusyPercent: number };
+  concurrentProfile: CpuProfileSummary | undefined;
   sqlSequential: Pcts;
   sqlConcurrent: Pcts & { perSecond: number };
   equal: boolean;
@@ -132,7 +150,7 @@ async function metricsPart(ctx: Ctx): Promise<MetricsResult> {
   await timeEach(50, () => http(ctx, 'GET', path));
 
   // What one GET asks of PostgreSQL (measured apart, so the timed runs carry no wrapper).
-  const profile = installQueryProfile(ctx.hub.db);
+  const profile = installQueryProfile(ctx.hub.db, metricsLabel);
   const PROFILED = 50;
   await timeEach(PROFILED, () => http(ctx, 'GET', path));
   const stats = profile.stats();
@@ -144,7 +162,25 @@ async function metricsPart(ctx: Ctx): Promise<MetricsResult> {
   );
 
   const endpointSequential = pcts(await timeEach(SEQUENTIAL, () => http(ctx, 'GET', path)));
+  const databaseUrl = ctx.hub.config.database.url!;
+  const pgBefore = cpuSnapshot(await backendPids(databaseUrl));
+  const selfBefore = process.cpuUsage();
+  const machineBefore = machineCpuMs().busy;
+  const wallBefore = performance.now();
+  const profiler = CPU_PROFILE ? await startCpuProfile() : undefined;
   const concurrent = await timeConcurrent(CONCURRENCY, CONCURRENT_SECONDS, 1_000_000, () => http(ctx, 'GET', path));
+  const concurrentProfile = await profiler?.stop();
+  const self = process.cpuUsage(selfBefore);
+  const selfMs = (self.user + self.system) / 1000;
+  const pgMs = cpuSince(pgBefore, await backendPids(databaseUrl));
+  const machineMs = machineCpuMs().busy - machineBefore;
+  const gets = concurrent.latencies.length;
+  const concurrentCpu = {
+    process: round(selfMs / gets, 3),
+    postgres: round(pgMs / gets, 3),
+    others: round((machineMs - selfMs - pgMs) / gets, 3),
+    machineBusyPercent: round((100 * machineMs) / (performance.now() - wallBefore), 0),
+  };
 
   const onDemand = async () => {
     const now = new Date();
@@ -169,6 +205,8 @@ async function metricsPart(ctx: Ctx): Promise<MetricsResult> {
     statementsPerGetDetail,
     endpointSequential,
     endpointConcurrent: { ...pcts(concurrent.latencies), perSecond: round(concurrent.perSecond, 0) },
+    concurrentCpu,
+    concurrentProfile,
     sqlSequential,
     sqlConcurrent: { ...pcts(sqlConcurrent.latencies), perSecond: round(sqlConcurrent.perSecond, 1) },
     equal,
@@ -288,6 +326,23 @@ function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined
         `endpoint document equals the SQL one: ${metrics.equal}`,
     );
     console.log(
+      `CPU per concurrent GET: this process (hub + client) ${metrics.concurrentCpu.process} ms, ` +
+        `PostgreSQL ${metrics.concurrentCpu.postgres} ms, everything else on the machine ${metrics.concurrentCpu.others} ms ` +
+        `(machine ${metrics.concurrentCpu.machineBusyPercent}% busy of 200%)`,
+    );
+    if (metrics.concurrentProfile) {
+      printTable(
+        `CPU profile of this process during the concurrent GETs (${metrics.concurrentProfile.busySamples} busy samples)`,
+        ['place', 'share'],
+        metrics.concurrentProfile.byPlace.map((p) => [p.place, `${(p.share * 100).toFixed(1)}%`]),
+      );
+      printTable(
+        'Native frames by JavaScript caller',
+        ['native frame <- caller', 'share'],
+        metrics.concurrentProfile.nativeByCaller.map((f) => [f.what, `${(f.share * 100).toFixed(1)}%`]),
+      );
+    }
+    console.log(
       `statements per GET: ${metrics.statementsPerGet} (${metrics.statementsPerGetDetail.map((d) => `${d.label} x${d.perGet}`).join('; ')})`,
     );
     console.log(
@@ -362,7 +417,7 @@ async function main(): Promise<void> {
     const agent = new Agent({ connections: CONCURRENCY + 4 });
     try {
       await admin.connect();
-      const version = await admin.query<{ v: string }>('SHOW server_version');
+      const version = await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
       console.log(`PostgreSQL ${version.rows[0]?.v}`);
       await hub.app.listen({ port: 0, host: '127.0.0.1' });
       const port = (hub.app.server.address() as AddressInfo).port;

@@ -1,6 +1,7 @@
 import { statements as initial } from './0001-initial.ts';
 import { statements as delivery } from './0002-delivery.ts';
 import { statements as analytics } from './0003-analytics.ts';
+import { statements as exportsReports } from './0004-exports-reports.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: 'initial', statements: initial },
   { version: 2, name: 'delivery', statements: delivery },
   { version: 3, name: 'analytics', statements: analytics },
+  { version: 4, name: 'exports-reports', statements: exportsReports },
 ];

@@ -1,0 +1,51 @@
+/** Export jobs, scheduled reports and their runs. */
+export const statements = [
+  `CREATE TABLE export_jobs (
+    id uuid PRIMARY KEY,
+    workspace_id uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    form_id uuid NOT NULL REFERENCES forms (id) ON DELETE CASCADE,
+    format text NOT NULL,
+    params jsonb NOT NULL DEFAULT '{}',
+    status text NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+    progress integer NOT NULL DEFAULT 0,
+    total integer,
+    file_path text,
+    file_name text,
+    size bigint,
+    error text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz
+  )`,
+  `CREATE INDEX export_jobs_workspace_idx ON export_jobs (workspace_id, id DESC)`,
+  `CREATE TABLE scheduled_reports (
+    id uuid PRIMARY KEY,
+    workspace_id uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    form_id uuid NOT NULL REFERENCES forms (id) ON DELETE CASCADE,
+    cron text,
+    frequency text CHECK (frequency IN ('daily', 'weekly', 'monthly')),
+    timezone text NOT NULL,
+    recipients text[] NOT NULL,
+    format text NOT NULL CHECK (format IN ('pdf', 'csv', 'xlsx')),
+    filter jsonb,
+    last_run_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz
+  )`,
+  `CREATE INDEX scheduled_reports_workspace_idx ON scheduled_reports (workspace_id, id DESC) WHERE deleted_at IS NULL`,
+  `CREATE TABLE report_runs (
+    id uuid PRIMARY KEY,
+    report_id uuid NOT NULL REFERENCES scheduled_reports (id) ON DELETE CASCADE,
+    status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+    manual boolean NOT NULL DEFAULT false,
+    period_start timestamptz NOT NULL,
+    period_end timestamptz NOT NULL,
+    recipients text[] NOT NULL,
+    size bigint,
+    attempts integer NOT NULL DEFAULT 0,
+    error text,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz
+  )`,
+  `CREATE INDEX report_runs_report_idx ON report_runs (report_id, started_at DESC)`,
+];
