@@ -7,6 +7,8 @@ import { IntegrationService, integrationRoutes } from '../integrations/index.ts'
 import { loadAllPlugins, type PluginRegistry } from '../plugins/index.ts';
 import { SecretBox } from '../secrets/index.ts';
 import { zapierRoutes } from '../zapier/index.ts';
+import { BullReportScheduler, createPdfRenderer, ScheduledReportService, reportRoutes } from '../reports/index.ts';
+import { exportRoutes } from '../exports/index.ts';
 import { analyticsRoutes, InsightsService, MetricsChanges, MetricsService, MetricsStore, QueryService } from '../analytics/index.ts';
 import type { Database } from '../db/index.ts';
 import { uuidv7 } from '../common/ids.ts';
@@ -72,6 +74,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const integrations = new IntegrationService(db, forms, plugins, secrets, config);
   const deliveries = new DeliveryService(db, queue);
   const connectors = config.features.connectors;
+  const reportScheduler = config.features.reports ? new BullReportScheduler(config) : undefined;
+  if (reportScheduler) app.addHook('onClose', () => reportScheduler.close());
   const changes = new MetricsChanges(redis, config.redis.prefix);
   app.addHook('onClose', () => changes.close());
   const metrics = new MetricsService(db, new MetricsStore(redis, config.redis.prefix), forms, app.log as never, changes);
@@ -95,6 +99,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         importBodyLimitBytes: config.importBodyLimitBytes,
         afterImport: (formId) => metrics.invalidate(formId),
       });
+      await api.register(exportRoutes, {
+        db,
+        forms,
+        auth,
+        dataDir: config.dataDir,
+        renderPdf: createPdfRenderer(db.reader, workspaces),
+      });
+      if (reportScheduler) {
+        await api.register(reportRoutes, { service: new ScheduledReportService(db, forms, reportScheduler), auth });
+      }
       if (config.features.analytics) await api.register(analyticsRoutes, {
           metrics,
           changes,

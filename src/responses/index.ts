@@ -2,3 +2,4 @@ export { ResponseService } from './service.ts';
 export { responseRoutes } from './routes.ts';
 export { importResponses } from './import.ts';
 export { presentResponse, type PresentedResponse } from './present.ts';
+export { parseBound, parseFilter, parseProjection } from './list-params.ts';

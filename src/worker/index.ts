@@ -18,6 +18,8 @@ import type { SecretBox } from '../secrets/index.ts';
 import { InsightsService, MetricsChanges, MetricsService, MetricsStore, startAnalyticsJobs } from '../analytics/index.ts';
 import { startLoop } from '../common/loop.ts';
 import { FormService } from '../forms/index.ts';
+import { createPdfRenderer, ExportReportRenderer, startReportJobs } from '../reports/index.ts';
+import { WorkspaceService } from '../workspaces/index.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -72,6 +74,13 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const aggregator = config.features.analytics
     ? startLoop('analytics aggregation', () => metrics.applyPending(), logger)
     : undefined;
+  const reportJobs = config.features.reports
+    ? await startReportJobs(
+        config,
+        { db, renderer: new ExportReportRenderer(db.reader, createPdfRenderer(db.reader, new WorkspaceService(db, undefined))) },
+        logger,
+      )
+    : undefined;
   const analyticsJobs = config.features.analytics
     ? await startAnalyticsJobs(config, new InsightsService(db, new FormService(db)), logger)
     : undefined;
@@ -84,6 +93,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       await relay.stop();
       await aggregator?.stop();
       await analyticsJobs?.close();
+      await reportJobs?.close();
       await sweeper.stop();
       await workers.close();
       await dispatcher.close();

@@ -1,0 +1,146 @@
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Database } from '../db/index.ts';
+import { AppError, notFound } from '../errors/index.ts';
+import type { FormService } from '../forms/index.ts';
+import { type AuthHooks, workspaceOf } from '../http/auth.ts';
+import { errorResponses, IdParams } from '../http/schemas.ts';
+import { exportBody, type RenderPdf } from './export-body.ts';
+import { ExportJobs } from './export-jobs.ts';
+import { parseExportRequest } from './export-params.ts';
+import { contentDisposition, exportFileName } from './file-name.ts';
+import { FORMAT_INFO } from './formats.ts';
+import type { ExportJobRow } from './queries.ts';
+import * as s from './schemas.ts';
+
+export interface ExportRoutesOptions {
+  db: Database;
+  forms: FormService;
+  auth: AuthHooks;
+  /** Export job files go to `<dataDir>/exports/` on the API host's disk. */
+  dataDir: string;
+  /**
+   * HOOK for src/reports: renders `format=pdf`. Until it is passed in, pdf exports (direct
+   * and as jobs) answer 422 "pdf export not available".
+   */
+  renderPdf?: RenderPdf | undefined;
+}
+
+const secured = { security: [{ bearerAuth: [] }], tags: ['exports'] };
+const FILE_DESCRIPTION = 'The file, streamed (CSV, XLSX, JSON array, NDJSON or PDF).';
+
+/** Streamed exports of a form's responses, and export jobs with progress for large ones. */
+export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, opts) => {
+  const { db, forms, auth, renderPdf } = opts;
+  const jobs = new ExportJobs({
+    db,
+    forms,
+    dataDir: opts.dataDir,
+    renderPdf,
+    onError: (error, jobId) => app.log.warn({ err: error, jobId }, 'export job failed'),
+  });
+  app.addHook('onClose', () => jobs.close());
+
+  app.get(
+    '/forms/:id/export',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'Export live responses as a file, streamed (newest first)',
+        params: IdParams,
+        querystring: s.ExportQuery,
+        response: { 200: { description: FILE_DESCRIPTION }, ...errorResponses(400, 401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const form = await forms.get(workspaceOf(request), request.params.id);
+      const exportRequest = parseExportRequest(form, request.query);
+      // Everything that can be refused has been checked: from here on the body streams.
+      const body = await exportBody(db.reader, exportRequest, { renderPdf });
+      const info = FORMAT_INFO[exportRequest.format];
+      return reply
+        .header('content-type', info.contentType)
+        .header('content-disposition', contentDisposition(exportFileName(form.title, new Date(), info.extension)))
+        .header('cache-control', 'no-store')
+        .send(body);
+    },
+  );
+
+  app.post(
+    '/forms/:id/exports',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'Start an export job (for exports too large for one request)',
+        params: IdParams,
+        body: s.ExportJobBody,
+        response: { 202: s.ExportJobSchema, ...errorResponses(400, 401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const job = await jobs.start(workspaceOf(request), request.params.id, request.body);
+      return reply.code(202).header('location', `/api/v2/exports/${job.id}`).send(presentJob(job));
+    },
+  );
+
+  app.get(
+    '/exports/:id',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: 'An export job: status, progress (0..100), download_url once succeeded',
+        params: IdParams,
+        response: { 200: s.ExportJobSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => presentJob(await jobs.get(workspaceOf(request), request.params.id)),
+  );
+
+  app.get(
+    '/exports/:id/download',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...secured,
+        summary: "Download a finished export job's file",
+        params: IdParams,
+        response: { 200: { description: FILE_DESCRIPTION }, ...errorResponses(401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const job = await jobs.get(workspaceOf(request), request.params.id);
+      if (job.status !== 'succeeded') throw new AppError('conflict', `the export is ${job.status}, not ready to download`);
+      const path = job.file_path!;
+      // The file is on the disk of the API host that ran the job.
+      if (!(await access(path).then(() => true, () => false))) throw notFound('export file');
+      const info = FORMAT_INFO[job.format as keyof typeof FORMAT_INFO];
+      return reply
+        .header('content-type', info.contentType)
+        .header('content-disposition', contentDisposition(job.file_name ?? `export.${info.extension}`))
+        .header('content-length', String(job.size))
+        .send(createReadStream(path));
+    },
+  );
+};
+
+/** A job as the API shows it. */
+export function presentJob(job: ExportJobRow) {
+  return {
+    id: job.id,
+    form_id: job.form_id,
+    format: job.format,
+    status: job.status,
+    progress: job.progress,
+    total: job.total,
+    size: job.size === null ? null : Number(job.size),
+    file_name: job.file_name,
+    error: job.error,
+    download_url: job.status === 'succeeded' ? `/api/v2/exports/${job.id}/download` : null,
+    created_at: job.created_at.toISOString(),
+    finished_at: job.finished_at ? job.finished_at.toISOString() : null,
+  };
+}

@@ -1,0 +1,37 @@
+import { compileFilter } from '../analytics/dsl/index.ts';
+import type { Queryable } from '../db/index.ts';
+import { exportBody, exportFileName, FORMAT_INFO, type RenderPdf } from '../exports/index.ts';
+import type { ReportFormat, ReportRenderer, ReportRenderInput, RenderedReport } from './schedule/renderer.ts';
+
+/**
+ * Scheduled reports rendered by the export machinery: CSV and XLSX as streamed exports, PDF
+ * as the branded report; the report's filter and period select the responses.
+ */
+export class ExportReportRenderer implements ReportRenderer {
+  constructor(
+    private readonly db: Queryable,
+    private readonly renderPdf: RenderPdf,
+  ) {}
+
+  async render(format: ReportFormat, input: ReportRenderInput): Promise<RenderedReport> {
+    const { form, filter, period } = input;
+    const ctx = { fields: form.fields, calculatedKeys: form.calculated_fields.map((c) => c.key) };
+    const content = await exportBody(
+      this.db,
+      {
+        form,
+        format,
+        selection: {
+          workspaceId: input.workspaceId,
+          formId: form.id,
+          since: period.start,
+          until: new Date(period.end.getTime() - 1),
+          where: filter ? (params) => compileFilter(filter, ctx, params) : undefined,
+        },
+      },
+      { renderPdf: this.renderPdf },
+    );
+    const info = FORMAT_INFO[format];
+    return { filename: exportFileName(form.title, period.end, info.extension), contentType: info.contentType, content };
+  }
+}

@@ -1,0 +1,134 @@
+import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import PDFDocument from 'pdfkit';
+import { drawCover } from './cover.ts';
+import { resolveFonts } from './fonts.ts';
+import { ReportDoc } from './report-doc.ts';
+import { drawResponseBlock } from './response-block.ts';
+import { drawSummary, heading } from './summary.ts';
+import { DEFAULT_TEMPLATE, fillPlaceholders } from './template.ts';
+import type { ReportInput, ReportStats } from './types.ts';
+
+/**
+ * Renders the report as a PDF stream. Pages are written out as soon as they are complete and
+ * `input.responses` is pulled only as fast as the stream is read, so memory stays flat at any
+ * size — unless the template's footer uses `{pages}` ("Page n of m"), which holds every page in
+ * memory until the end (see docs/reports.md). A failure destroys the stream with the error.
+ * @example
+ *   await pipeline(renderReportPdf(input), createWriteStream('report.pdf'));
+ */
+export function renderReportPdf(input: ReportInput): Readable {
+  const out = new PassThrough({ highWaterMark: 256 * 1024 });
+  render(input, out).catch((err: unknown) =>
+    out.destroy(err instanceof Error ? err : new Error(String(err))),
+  );
+  return out;
+}
+
+/**
+ * Renders the report into `out` (a file, an HTTP response, a buffer collector) and resolves,
+ * once `out` has finished, with the number of pages, responses and bytes written.
+ */
+export async function writeReportPdf(input: ReportInput, out: Writable): Promise<ReportStats> {
+  const stream = new PassThrough({ highWaterMark: 256 * 1024 });
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const rendering = render(input, stream).catch((err: unknown) => {
+    stream.destroy(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  });
+  const [counts] = await Promise.all([rendering, pipeline(stream, counter, out)]);
+  return { ...counts, bytes };
+}
+
+async function render(input: ReportInput, out: PassThrough): Promise<Omit<ReportStats, 'bytes'>> {
+  const template = input.template ?? DEFAULT_TEMPLATE;
+  const fonts = resolveFonts(template.fonts.regular, template.fonts.bold);
+  const needsTotal = template.footer.includes('{pages}');
+  const doc = new PDFDocument({
+    size: template.page.size,
+    margins: template.page.margins,
+    autoFirstPage: false,
+    bufferPages: needsTotal,
+    compress: true,
+    info: {
+      Title: input.form.title,
+      Author: input.branding.name,
+      Creator: 'formhub',
+      Subject: template.labels.report_title,
+    },
+  });
+  doc.pipe(out);
+  const accent = /^#[0-9a-fA-F]{6}$/.test(input.branding.color ?? '')
+    ? (input.branding.color as string)
+    : template.colors.accent;
+  const header = fillPlaceholders(template.header, {
+    form_title: input.form.title,
+    workspace: input.branding.name,
+  });
+  const footer = (page: number, pages?: number) =>
+    page === 1
+      ? undefined
+      : fillPlaceholders(template.footer, pages === undefined ? { page } : { page, pages });
+  const rd = new ReportDoc(
+    doc,
+    template,
+    fonts,
+    accent,
+    header,
+    needsTotal ? () => undefined : (p) => footer(p),
+  );
+  if (!fonts.builtin) {
+    doc.registerFont(fonts.regular, fonts.regular);
+    doc.registerFont(fonts.bold, fonts.bold);
+  }
+
+  drawCover(rd, input);
+  drawSummary(rd, input);
+  rd.addPage();
+  heading(rd, template.labels.responses_heading);
+  let n = 0;
+  for await (const response of input.responses) {
+    if (out.destroyed) break;
+    n += 1;
+    drawResponseBlock(rd, input.form, response, n);
+    if (out.writableNeedDrain) await drained(out);
+  }
+  if (n === 0) {
+    rd.use('regular', template.fonts.sizes.body);
+    doc
+      .fillColor(template.colors.muted)
+      .text(rd.t(template.labels.no_data), rd.left, doc.y, { width: rd.width });
+  }
+  if (needsTotal) {
+    const range = doc.bufferedPageRange();
+    rd.footer = (p) => footer(p, range.count);
+    for (let i = range.start; i < range.start + range.count; i++) {
+      doc.switchToPage(i);
+      rd.drawFooter(i + 1);
+    }
+  }
+  const pages = rd.page;
+  const ended = new Promise<void>((resolve) => out.once('finish', resolve).once('close', resolve));
+  doc.end();
+  await ended;
+  return { pages, responses: n };
+}
+
+/** Resolves when `stream` can take more data, or has been closed (the reader went away). */
+function drained(stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
+}
