@@ -22,13 +22,24 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
     secrets: new SecretBox(loadEncryptionKey(config)),
     queue: new BullDeliveryQueue(config),
   };
-  if (mode !== 'worker') {
-    app = await buildApp({ ...runtime, ...shared, metrics, logger: { level: config.logLevel } });
-    await app.listen({ port: config.port, host: config.host });
-  }
-  if (mode !== 'api') worker = await startWorker({ ...runtime, ...shared, metrics });
-  logger.info({ mode, port: app ? config.port : undefined, database: runtime.db.kind }, 'formhub is running');
+  // Signals are handled from here on: one that arrives during start-up waits for it to
+  // finish, then shuts everything down, so nothing is left half-started.
+  let startup: Promise<void> = Promise.resolve();
   onShutdown(async () => {
+    await startup.catch(() => undefined);
+    await shutdown();
+  });
+  startup = (async () => {
+    if (mode !== 'api') worker = await startWorker({ ...runtime, ...shared, metrics });
+    if (mode !== 'worker') {
+      app = await buildApp({ ...runtime, ...shared, metrics, logger: { level: config.logLevel } });
+      await app.listen({ port: config.port, host: config.host });
+    }
+  })();
+  await startup;
+  logger.info({ mode, port: app ? config.port : undefined, database: runtime.db.kind }, 'formhub is running');
+
+  async function shutdown(): Promise<void> {
     const started = Date.now();
     const step = async (name: string, work: () => Promise<unknown>) => {
       await work();
@@ -39,7 +50,7 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
     await step('worker', async () => worker?.close());
     await step('queue', () => shared.queue.close());
     await step('connections', () => closeRuntime(runtime));
-  });
+  }
 }
 
 /** `formhub migrate`: applies pending migrations and exits. */
