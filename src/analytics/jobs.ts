@@ -25,6 +25,8 @@ export async function startAnalyticsJobs(
   queue.on('error', () => undefined);
   await queue.upsertJobScheduler('retrain-forecasts', { every: WEEK_MS }, { name: 'retrain-forecasts' });
   await queue.upsertJobScheduler('scan-anomalies', { every: DAY_MS }, { name: 'scan-anomalies' });
+  const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
+  workerConnection.on('error', () => undefined);
   const worker = new Worker(
     QUEUE,
     async (job) => {
@@ -32,7 +34,7 @@ export async function startAnalyticsJobs(
       if (job.name === 'scan-anomalies') return { anomalies: await insights.scanAnomalies() };
       return undefined;
     },
-    { connection: connection.duplicate({ maxRetriesPerRequest: null }), prefix, concurrency: 1 },
+    { connection: workerConnection, prefix, concurrency: 1 },
   );
   worker.on('error', () => undefined);
   worker.on('completed', (job, result) => logger.info({ job: job.name, result }, 'analytics job done'));
@@ -41,6 +43,7 @@ export async function startAnalyticsJobs(
     async close() {
       await worker.close();
       await queue.close();
+      workerConnection.disconnect(); // BullMQ does not close a connection it was given
       connection.disconnect();
     },
   };

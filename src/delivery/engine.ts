@@ -51,8 +51,12 @@ export class DeliveryEngine {
     const at = new Date();
     const outcome = await this.run(delivery, integration, job.attempt);
     const now = new Date();
+    // The failure clock is written only when it changes: it starts at the first failure and
+    // is cleared by a success (the row read above says which), not on every attempt.
     const failingSince =
-      outcome.kind === 'success' || !integration ? null : await markFailing(db, integration.id, now);
+      outcome.kind === 'success' || !integration
+        ? null
+        : (integration.failing_since ?? (await markFailing(db, integration.id, now)));
     const next = nextState(outcome, {
       schedule: config.webhooks.retryScheduleMs,
       attemptNumber: job.attempt,
@@ -60,7 +64,7 @@ export class DeliveryEngine {
       failingSince,
     });
     // The integration's state first, so that whoever sees the delivery's new state sees it too.
-    if (integration && outcome.kind === 'success') await markHealthy(db, integration.id);
+    if (integration?.failing_since && outcome.kind === 'success') await markHealthy(db, integration.id);
     if (integration && next.disable) {
       await disableIntegration(db, integration.id, next.disable, integration.connector === 'zapier');
     }

@@ -21,6 +21,7 @@ export interface CreatedKey {
 /** Workspaces and their API keys. Keys are returned once, on creation, and stored as SHA-256. */
 export class WorkspaceService {
   private readonly adminKeyHash: string | undefined;
+  private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -62,8 +63,17 @@ export class WorkspaceService {
     if (!key.startsWith(API_KEY_PREFIX)) return undefined;
     const row = await q.findApiKeyByHash(this.db, hash);
     if (!row) return undefined;
-    q.touchApiKey(this.db, row.id).catch(() => undefined);
+    this.touch(row.id);
     return { kind: 'workspace', workspaceId: row.workspace_id, keyId: row.id };
+  }
+
+  /** Records a key's use at most once a minute per process (the query also guards it). */
+  private touch(keyId: string): void {
+    const now = Date.now();
+    if ((this.touched.get(keyId) ?? 0) > now - 60_000) return;
+    if (this.touched.size > 10_000) this.touched.clear();
+    this.touched.set(keyId, now);
+    q.touchApiKey(this.db, keyId).catch(() => undefined);
   }
 
   private async insertKey(
