@@ -3,19 +3,23 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { InsightsService } from './insights/index.ts';
+import type { MetricsService } from './metrics/index.ts';
 
 const QUEUE = 'analytics';
 const WEEK_MS = 7 * 24 * 3_600_000;
 const DAY_MS = 24 * 3_600_000;
+const HOUR_MS = 3_600_000;
 
 /**
  * The analytics job schedulers (BullMQ): forecasts retrained weekly, anomalies scanned
- * daily (a new one raises an `analytics.anomaly` event). Upserting the schedulers is
+ * daily (a new one raises an `analytics.anomaly` event), metrics reconciled hourly with
+ * PostgreSQL (repaired when they differ). Upserting the schedulers is
  * idempotent, so every worker process may do it.
  */
 export async function startAnalyticsJobs(
   config: Config,
   insights: InsightsService,
+  metrics: MetricsService,
   logger: Logger,
 ): Promise<{ close(): Promise<void> }> {
   const prefix = `${config.redis.prefix}bull`;
@@ -25,6 +29,7 @@ export async function startAnalyticsJobs(
   queue.on('error', () => undefined);
   await queue.upsertJobScheduler('retrain-forecasts', { every: WEEK_MS }, { name: 'retrain-forecasts' });
   await queue.upsertJobScheduler('scan-anomalies', { every: DAY_MS }, { name: 'scan-anomalies' });
+  await queue.upsertJobScheduler('reconcile-metrics', { every: HOUR_MS }, { name: 'reconcile-metrics' });
   const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
   workerConnection.on('error', () => undefined);
   const worker = new Worker(
@@ -32,6 +37,7 @@ export async function startAnalyticsJobs(
     async (job) => {
       if (job.name === 'retrain-forecasts') return { retrained: await insights.retrainAll() };
       if (job.name === 'scan-anomalies') return { anomalies: await insights.scanAnomalies() };
+      if (job.name === 'reconcile-metrics') return { repaired: await metrics.reconcileAll() };
       return undefined;
     },
     { connection: workerConnection, prefix, concurrency: 1 },

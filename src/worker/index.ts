@@ -82,7 +82,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       )
     : undefined;
   const analyticsJobs = config.features.analytics
-    ? await startAnalyticsJobs(config, new InsightsService(db, new FormService(db)), logger)
+    ? await startAnalyticsJobs(config, new InsightsService(db, new FormService(db)), metrics, logger)
     : undefined;
   logger.info({ plugins: deps.plugins.list().map((p) => p.metadata.id) }, 'worker started');
   return {

@@ -133,4 +133,20 @@ describe('live metrics', () => {
     }
     expect((await metrics('any')).total).toBe(expected.total);
   });
+
+  it('the reconcile job finds aggregates that drifted from PostgreSQL and repairs them', async () => {
+    const { MetricsService, MetricsStore } = await import('../../src/analytics/index.ts');
+    const { FormService } = await import('../../src/forms/index.ts');
+    const pino = (await import('pino')).default;
+    const forms = new FormService(hub.db);
+    const service = new MetricsService(hub.db, new MetricsStore(hub.redis, hub.config.redis.prefix), forms, pino({ level: 'silent' }));
+    const form = (await forms.getAny(formId))!;
+    await metrics('any');
+    expect(await service.reconcile(form)).toBe(false);
+    await hub.redis.hincrby(`${hub.config.redis.prefix}an:${formId}:counts`, 'total', 5);
+    expect((await metrics('redis')).total).not.toEqual((await fromSql()).total);
+    expect(await service.reconcile(form)).toBe(true);
+    expect(await metrics('redis')).toEqual(await fromSql());
+    expect(await service.reconcileAll()).toBe(0);
+  });
 });

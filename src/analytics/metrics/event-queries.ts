@@ -37,3 +37,12 @@ export async function unaggregatedIds(tx: Queryable, formId: string): Promise<st
   );
   return rows.map((r) => r.id);
 }
+
+/** Forms with responses written in the last `days` days (for the reconcile job). */
+export async function recentlyActiveForms(db: Queryable, days: number): Promise<{ id: string }[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT DISTINCT form_id AS id FROM outbox WHERE created_at > now() - $1 * interval '1 day'`,
+    [days],
+  );
+  return rows;
+}

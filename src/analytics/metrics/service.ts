@@ -4,7 +4,7 @@ import type { FormRow, FormService } from '../../forms/index.ts';
 import { seriesKeys } from './buckets.ts';
 import { contribution, delta, type Contribution } from './contribution.ts';
 import { buildDocument, type MetricsDocument } from './document.ts';
-import { markAggregated, pendingEvents, unaggregatedIds, type AnalyticsEvent } from './event-queries.ts';
+import { markAggregated, pendingEvents, recentlyActiveForms, unaggregatedIds, type AnalyticsEvent } from './event-queries.ts';
 import { aggregatesFromSql } from './queries.ts';
 import type { MetricsStore } from './redis-store.ts';
 import type { MetricsChanges } from './changes.ts';
@@ -58,6 +58,36 @@ export class MetricsService {
     await markAggregated(this.db, done);
     await this.changes?.publish(new Set(events.map((e) => e.form_id)));
     return events.length;
+  }
+
+  /**
+   * Compares a form's Redis aggregates with what PostgreSQL says and rebuilds them when they
+   * differ (the reconcile job). Answers true when a repair was needed.
+   */
+  async reconcile(form: FormRow, now = new Date()): Promise<boolean> {
+    await this.drain(form.id);
+    const series = { hours: seriesKeys('hour', now), days: seriesKeys('day', now), months: seriesKeys('month', now) };
+    const cached = await this.store.read(form.id, form.version, series);
+    if (!cached) return false; // not built: the next read builds it
+    const truth = await aggregatesFromSql(this.db.reader, form.id, form.fields, now);
+    const same =
+      JSON.stringify(buildDocument(form.id, form.fields, cached, now)) ===
+      JSON.stringify(buildDocument(form.id, form.fields, truth, now));
+    if (same) return false;
+    this.logger.warn({ form: form.id }, 'metrics aggregates differed from PostgreSQL; rebuilt');
+    await this.rebuild(form, now);
+    await this.changes?.publish([form.id]);
+    return true;
+  }
+
+  /** Reconciles every form active in the last 60 days; answers how many needed a repair. */
+  async reconcileAll(now = new Date()): Promise<number> {
+    let repaired = 0;
+    for (const { id } of await recentlyActiveForms(this.db.reader, 60)) {
+      const form = await this.forms.getAny(id);
+      if (form && (await this.reconcile(form, now))) repaired += 1;
+    }
+    return repaired;
   }
 
   /** Forgets a form's aggregates (after a bulk import): the next read rebuilds them. */
