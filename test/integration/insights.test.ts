@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type TestHub } from '../support/hub.ts';
 import { eventually, startReceiver, type Receiver } from '../support/receiver.ts';
-
-/** A seeded PRNG, so the synthetic history is the same on every run. */
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/random.ts';
 
 const DAY = 86_400_000;
 const utcDay = (offset: number) => new Date(Date.UTC(...ymd(), 0, 0, 0) + offset * DAY).toISOString().slice(0, 10);

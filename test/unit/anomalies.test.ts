@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { gaussian, mulberry32 } from '../support/random.ts';
 import {
   addDays,
   detectAnomalies,
@@ -6,21 +7,6 @@ import {
   type DailyCount,
 } from '../../src/analytics/forecast/index.ts';
 
-/** mulberry32: a tiny seeded PRNG returning [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-}
 
 /** Monday..Sunday; weekends at 40%. */
 const WEEKLY = [1.0, 1.05, 1.05, 1.0, 0.9, 0.4, 0.4];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { gaussian, mulberry32 } from '../support/random.ts';
 import {
   CANDIDATE_MODELS,
   addDays,
@@ -15,21 +16,6 @@ import {
 
 // --- synthetic series --------------------------------------------------------------------------
 
-/** mulberry32: a tiny seeded PRNG returning [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-}
 
 /** Poisson: Knuth's method for small means, the normal approximation above 30. */
 function poisson(rand: () => number, lambda: number): number {
