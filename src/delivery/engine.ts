@@ -14,9 +14,18 @@ import {
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import type { DeliveryMetrics } from './metrics.ts';
-import { nextState, outcomeOfError, type AttemptOutcome } from './outcome.ts';
+import { IntegrationCache, type CachedIntegration, type OpenedIntegration } from './integration-cache.ts';
+import { MicroBatcher } from './micro-batcher.ts';
+import { nextState, outcomeOfError, type AttemptOutcome, type NextState } from './outcome.ts';
 import { createPluginContext } from './plugin-context.ts';
-import { claimDelivery, recordAttempt, type DeliveryRow } from './queries.ts';
+import {
+  claimDeliveries,
+  failureClock,
+  recordAttempts,
+  type AttemptRecord,
+  type ClaimRequest,
+  type DeliveryRow,
+} from './queries.ts';
 import type { DeliveryJob, DeliveryQueue } from './queue.ts';
 
 export interface EngineDeps {
@@ -29,6 +38,10 @@ export interface EngineDeps {
   dispatcher: Dispatcher;
   credentials: CredentialsResolver;
   metrics?: DeliveryMetrics;
+  /** How claims and attempt-log writes are grouped (defaults: 64 items or 2 ms). */
+  batch?: { maxSize?: number; maxWaitMs?: number };
+  /** How long an integration row read from the database is used (default 1 s). */
+  integrationTtlMs?: number;
 }
 
 /**
@@ -36,39 +49,49 @@ export interface EngineDeps {
  * runs the integration's plugin hook under the attempt timeout, logs the attempt and moves
  * the delivery on (succeeded, failed with the next attempt queued, or dead). A plugin that
  * throws or hangs costs one failed attempt, never the worker.
+ *
+ * The PostgreSQL work of concurrent attempts is shared: claims that arrive within a few
+ * milliseconds are one statement, and so are the attempt-log writes (MicroBatcher). Each
+ * attempt still resolves only once its own log row is committed, so the queue marks a job
+ * done only after its attempt is in the log of record. Integration rows are read at most
+ * once a second per integration (IntegrationCache).
  */
 export class DeliveryEngine {
-  constructor(private readonly deps: EngineDeps) {}
+  private readonly claims: MicroBatcher<ClaimRequest, DeliveryRow | undefined>;
+  private readonly records: MicroBatcher<AttemptRecord, undefined>;
+  private readonly integrations: IntegrationCache;
+  private readonly failing = new Map<string, Promise<Date>>();
 
-  async attempt(job: DeliveryJob): Promise<void> {
-    const { db, config } = this.deps;
+  constructor(private readonly deps: EngineDeps) {
+    const { db, config } = deps;
+    const batch = { maxSize: deps.batch?.maxSize ?? 64, maxWaitMs: deps.batch?.maxWaitMs ?? 2 };
     // The attempt is bounded by the timeout; the margin covers the log write. A worker
     // that dies holding the lock delays the retry by at most this long.
     const lockMs = config.webhooks.timeoutMs + 10_000;
-    const delivery = await claimDelivery(db, job.deliveryId, job.attempt, lockMs);
+    this.claims = new MicroBatcher((requests) => claimDeliveries(db, requests, lockMs), batch);
+    this.records = new MicroBatcher(async (records) => {
+      await recordAttempts(db, records);
+      return records.map(() => undefined);
+    }, batch);
+    this.integrations = new IntegrationCache(
+      async (id) => {
+        const row = await findIntegrationById(db, id);
+        return row ? { row } : undefined;
+      },
+      { ttlMs: deps.integrationTtlMs },
+    );
+  }
+
+  async attempt(job: DeliveryJob): Promise<void> {
+    const delivery = await this.claims.add({ id: job.deliveryId, attempt: job.attempt });
     if (!delivery) return;
-    const integration = await findIntegrationById(db, delivery.integration_id);
+    const integration = await this.integration(delivery.integration_id);
     const at = new Date();
     const outcome = await this.run(delivery, integration, job.attempt);
     const now = new Date();
-    // The failure clock is written only when it changes: it starts at the first failure and
-    // is cleared by a success (the row read above says which), not on every attempt.
-    const failingSince =
-      outcome.kind === 'success' || !integration
-        ? null
-        : (integration.failing_since ?? (await markFailing(db, integration.id, now)));
-    const next = nextState(outcome, {
-      schedule: config.webhooks.retryScheduleMs,
-      attemptNumber: job.attempt,
-      now,
-      failingSince,
-    });
     // The integration's state first, so that whoever sees the delivery's new state sees it too.
-    if (integration?.failing_since && outcome.kind === 'success') await markHealthy(db, integration.id);
-    if (integration && next.disable) {
-      await disableIntegration(db, integration.id, next.disable, integration.connector === 'zapier');
-    }
-    await recordAttempt(db, {
+    const next = await this.settleIntegration(integration?.row, outcome, job.attempt, now);
+    await this.records.add({
       deliveryId: delivery.id,
       number: job.attempt,
       at,
@@ -80,7 +103,7 @@ export class DeliveryEngine {
       status: next.status,
       nextAttemptAt: next.nextAttemptAt,
     });
-    this.deps.metrics?.recordAttempt(integration?.connector ?? 'unknown', outcome, next.status);
+    this.deps.metrics?.recordAttempt(integration?.row.connector ?? 'unknown', outcome, next.status);
     if (next.nextAttemptAt) {
       const delayMs = next.nextAttemptAt.getTime() - Date.now();
       await this.deps.queue
@@ -89,20 +112,89 @@ export class DeliveryEngine {
     }
   }
 
-  private async run(
-    delivery: DeliveryRow,
+  /** Waits for the claims and log writes already asked for (after the worker has stopped). */
+  async drain(): Promise<void> {
+    await this.claims.drain();
+    await this.records.drain();
+  }
+
+  /**
+   * The integration, from the cache when it may be delivered to. A row that says not to
+   * deliver (disabled, deleted, gone) is read again, so that turning a webhook back on
+   * takes effect at once; turning it off takes effect within the cache's second.
+   */
+  private async integration(id: string): Promise<CachedIntegration | undefined> {
+    const cached = await this.integrations.get(id);
+    if (cached?.row.active && !cached.row.deleted) return cached;
+    return this.integrations.fresh(id);
+  }
+
+  /**
+   * Moves the failure clock and decides the delivery's next state. The clock is written only
+   * when it changes: it starts at the first failure and is cleared by a success. Disabling
+   * after 5 days is checked against the database first, since the cached clock may be a
+   * second old.
+   */
+  private async settleIntegration(
     integration: (IntegrationRow & { deleted: boolean }) | undefined,
-    attempt: number,
-  ): Promise<AttemptOutcome> {
+    outcome: AttemptOutcome,
+    attemptNumber: number,
+    now: Date,
+  ): Promise<NextState> {
+    const { db, config } = this.deps;
+    const decide = (failingSince: Date | null) =>
+      nextState(outcome, { schedule: config.webhooks.retryScheduleMs, attemptNumber, now, failingSince });
+    if (!integration) return decide(null);
+    const id = integration.id;
+    if (outcome.kind === 'success') {
+      if (integration.failing_since) {
+        await markHealthy(db, id);
+        this.integrations.patch(id, { failing_since: null });
+      }
+      return decide(null);
+    }
+    let next = decide(integration.failing_since ?? (await this.startFailureClock(id, now)));
+    if (next.disable && outcome.kind !== 'gone') next = decide(await this.confirmFailingSince(id, now));
+    if (next.disable) {
+      await disableIntegration(db, id, next.disable, integration.connector === 'zapier');
+      this.integrations.forget(id);
+    }
+    return next;
+  }
+
+  /** Starts the failure clock (once for concurrent failures of one integration). */
+  private startFailureClock(id: string, now: Date): Promise<Date> {
+    let started = this.failing.get(id);
+    if (!started) {
+      started = markFailing(this.deps.db, id, now).finally(() => this.failing.delete(id));
+      this.failing.set(id, started);
+      void started.then((since) => this.integrations.patch(id, { failing_since: since }), () => undefined);
+    }
+    return started;
+  }
+
+  /**
+   * The failure clock as the database has it; restarted now when a delivery succeeded
+   * since it started (a success that raced with the failure that started it).
+   */
+  private async confirmFailingSince(id: string, now: Date): Promise<Date> {
+    const clock = await failureClock(this.deps.db, id);
+    if (clock.failingSince && !clock.succeededSince) return clock.failingSince;
+    await markHealthy(this.deps.db, id);
+    return this.startFailureClock(id, now);
+  }
+
+  private async run(delivery: DeliveryRow, integration: CachedIntegration | undefined, attempt: number): Promise<AttemptOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    if (!integration || integration.deleted || !integration.active) {
-      const reason = !integration || integration.deleted ? 'the integration was deleted' : 'the integration is disabled';
+    const row = integration?.row;
+    if (!integration || !row || row.deleted || !row.active) {
+      const reason = !row || row.deleted ? 'the integration was deleted' : 'the integration is disabled';
       return { kind: 'permanent', statusCode: 0, latencyMs: 0, error: reason, excerpt: null };
     }
-    const loaded = this.deps.plugins.get(integration.connector);
+    const loaded = this.deps.plugins.get(row.connector);
     if (!loaded) {
-      return outcomeOfError(new Error(`connector "${integration.connector}" is not loaded`), undefined, 0);
+      return outcomeOfError(new Error(`connector "${row.connector}" is not loaded`), undefined, 0);
     }
     const event = delivery.payload as unknown as FormEvent;
     const hook = hookFor(loaded.plugin, event.type);
@@ -110,16 +202,18 @@ export class DeliveryEngine {
     const controller = new AbortController();
     let exchanges: { statusCode: number; excerpt: string }[] = [];
     try {
-      const config = this.deps.secrets.openJson<Record<string, unknown>>(integration.config_sealed);
+      const opened = this.open(integration);
+      // Each attempt gets its own copy: a plugin that changes its config changes no other attempt.
+      const config = structuredClone(opened.config);
       const { ctx, exchanges: recorded } = createPluginContext({
         event,
         config,
-        credentials: await this.deps.credentials(integration, config),
-        refresh: () => this.deps.credentials(integration, config, { forceRefresh: true }),
+        credentials: await this.deps.credentials(row, config),
+        refresh: () => this.deps.credentials(row, config, { forceRefresh: true }),
         deliveryId: delivery.id,
-        integrationId: integration.id,
+        integrationId: row.id,
         attempt,
-        signingSecrets: this.signingSecrets(integration),
+        signingSecrets: signingSecrets(opened),
         settings: this.settings(),
         dispatcher: this.deps.dispatcher,
         signal: controller.signal,
@@ -137,13 +231,21 @@ export class DeliveryEngine {
     }
   }
 
-  private signingSecrets(integration: IntegrationRow): string[] {
+  /** The integration's config and secrets, decrypted once per cached row (a failure is an attempt's error). */
+  private open(integration: CachedIntegration): OpenedIntegration {
+    if (integration.opened) return integration.opened;
     const { secrets } = this.deps;
-    const list: string[] = [];
-    if (integration.secret_sealed) list.push(secrets.open(integration.secret_sealed));
-    const graceOpen = integration.previous_secret_expires_at && integration.previous_secret_expires_at > new Date();
-    if (integration.previous_secret_sealed && graceOpen) list.push(secrets.open(integration.previous_secret_sealed));
-    return list;
+    const { row } = integration;
+    const previous =
+      row.previous_secret_sealed && row.previous_secret_expires_at
+        ? { secret: secrets.open(row.previous_secret_sealed), expiresAt: row.previous_secret_expires_at }
+        : null;
+    integration.opened = {
+      config: secrets.openJson<Record<string, unknown>>(row.config_sealed),
+      secret: row.secret_sealed ? secrets.open(row.secret_sealed) : null,
+      previous,
+    };
+    return integration.opened;
   }
 
   private settings(): Record<string, string | undefined> {
@@ -154,6 +256,14 @@ export class DeliveryEngine {
       SALESFORCE_LOGIN_URL: connectors.salesforceLoginUrl,
     };
   }
+}
+
+/** The secrets that sign now: the current one, and the previous one during its grace period. */
+function signingSecrets(opened: OpenedIntegration): string[] {
+  const list: string[] = [];
+  if (opened.secret) list.push(opened.secret);
+  if (opened.previous && opened.previous.expiresAt > new Date()) list.push(opened.previous.secret);
+  return list;
 }
 
 /** Rejects when `work` takes longer than `ms`, aborting the attempt's signal. */

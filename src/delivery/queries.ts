@@ -27,6 +27,7 @@ export interface AttemptRow {
 }
 
 const COLUMNS = 'id, workspace_id, integration_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at';
+const D_COLUMNS = COLUMNS.split(', ').map((c) => `d.${c}`).join(', ');
 
 export interface NewDelivery {
   id: string;
@@ -61,24 +62,37 @@ export async function insertDeliveries(db: Queryable, deliveries: NewDelivery[])
   return rows;
 }
 
+export interface ClaimRequest {
+  id: string;
+  attempt: number;
+}
+
 /**
- * Claims a delivery for one attempt: only if it still waits for exactly this attempt and no
- * other worker holds it. A stale or duplicate job claims nothing and is dropped.
+ * Claims deliveries for one attempt each, in one statement: a delivery is claimed only if it
+ * still waits for exactly that attempt and no other worker holds it. A stale or duplicate
+ * job claims nothing (undefined in its place) and is dropped; a delivery asked for twice in
+ * one batch goes to the first asker. Answers one entry per request, in order.
  */
-export async function claimDelivery(
+export async function claimDeliveries(
   db: Queryable,
-  id: string,
-  attemptNumber: number,
+  requests: readonly ClaimRequest[],
   lockMs: number,
-): Promise<DeliveryRow | undefined> {
-  const { rows } = await db.query<DeliveryRow>(
-    `UPDATE deliveries SET locked_until = now() + $3 * interval '1 millisecond'
-     WHERE id = $1 AND attempts = $2 - 1 AND status IN ('pending', 'failed')
-       AND (locked_until IS NULL OR locked_until < now())
-     RETURNING ${COLUMNS}`,
-    [id, attemptNumber, lockMs],
+): Promise<(DeliveryRow | undefined)[]> {
+  const { rows } = await db.query<DeliveryRow & { claimed_attempt: number }>(
+    `UPDATE deliveries d SET locked_until = now() + $3 * interval '1 millisecond'
+     FROM unnest($1::uuid[], $2::integer[]) AS u(id, attempt)
+     WHERE d.id = u.id AND d.attempts = u.attempt - 1 AND d.status IN ('pending', 'failed')
+       AND (d.locked_until IS NULL OR d.locked_until < now())
+     RETURNING ${D_COLUMNS}, u.attempt AS claimed_attempt`,
+    [requests.map((r) => r.id), requests.map((r) => r.attempt), lockMs],
   );
-  return rows[0];
+  const won = new Map(rows.map(({ claimed_attempt, ...row }) => [`${row.id}/${claimed_attempt}`, row as DeliveryRow]));
+  return requests.map((r) => {
+    const key = `${r.id}/${r.attempt}`;
+    const row = won.get(key);
+    won.delete(key);
+    return row;
+  });
 }
 
 export interface AttemptRecord {
@@ -94,29 +108,76 @@ export interface AttemptRecord {
   nextAttemptAt: Date | null;
 }
 
-/** Logs an attempt and moves the delivery to its next state, in one statement. */
-export async function recordAttempt(db: Queryable, a: AttemptRecord): Promise<void> {
+/**
+ * Logs attempts and moves their deliveries to their next states, in one statement (one
+ * commit): when it returns, every attempt of the batch is in the log of record.
+ */
+export async function recordAttempts(db: Queryable, records: readonly AttemptRecord[]): Promise<void> {
   await db.query(
-    `WITH logged AS (
+    `WITH u AS (
+       SELECT * FROM unnest($1::uuid[], $2::integer[], $3::timestamptz[], $4::integer[], $5::integer[], $6::text[],
+         $7::text[], $8::boolean[], $9::text[], $10::timestamptz[])
+         AS u(delivery_id, number, at, status_code, latency_ms, error, excerpt, manual, status, next_attempt_at)
+     ), logged AS (
        INSERT INTO delivery_attempts (delivery_id, number, at, status_code, latency_ms, error, response_excerpt, manual)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (delivery_id, number) DO NOTHING
+       SELECT delivery_id, number, at, status_code, latency_ms, error, excerpt, manual FROM u
+       ON CONFLICT (delivery_id, number) DO NOTHING
      )
-     UPDATE deliveries SET status = $9, attempts = $2, next_attempt_at = $10, locked_until = NULL, updated_at = $3
-     WHERE id = $1`,
-    [a.deliveryId, a.number, a.at, a.statusCode, a.latencyMs, a.error, a.excerpt, a.manual, a.status, a.nextAttemptAt],
+     UPDATE deliveries d SET status = u.status, attempts = u.number, next_attempt_at = u.next_attempt_at,
+       locked_until = NULL, updated_at = u.at
+     FROM u WHERE d.id = u.delivery_id`,
+    [
+      records.map((a) => a.deliveryId),
+      records.map((a) => a.number),
+      records.map((a) => a.at.toISOString()),
+      records.map((a) => a.statusCode),
+      records.map((a) => a.latencyMs),
+      records.map((a) => a.error),
+      records.map((a) => a.excerpt),
+      records.map((a) => a.manual),
+      records.map((a) => a.status),
+      records.map((a) => a.nextAttemptAt?.toISOString() ?? null),
+    ],
   );
 }
 
-/** Deliveries that should be queued but may not be: overdue, or held by a worker that died. */
-export async function overdueDeliveries(db: Queryable, graceMs: number, limit: number): Promise<DeliveryRow[]> {
-  const { rows } = await db.query<DeliveryRow>(
-    `SELECT ${COLUMNS} FROM deliveries
+/**
+ * Deliveries that should be queued but may not be: overdue, or held by a worker that died.
+ * Ids and attempt counts only: the sweeper queues them, the claim reads the rest.
+ */
+export async function overdueDeliveries(
+  db: Queryable,
+  graceMs: number,
+  limit: number,
+): Promise<{ id: string; attempts: number }[]> {
+  const { rows } = await db.query<{ id: string; attempts: number }>(
+    `SELECT id, attempts FROM deliveries
      WHERE status IN ('pending', 'failed') AND next_attempt_at < now() - $1 * interval '1 millisecond'
        AND (locked_until IS NULL OR locked_until < now())
      ORDER BY next_attempt_at LIMIT $2`,
     [graceMs, limit],
   );
   return rows;
+}
+
+/**
+ * An integration's failure clock as the database has it now, and whether one of its
+ * deliveries succeeded since the clock started (then the clock is stale: another attempt's
+ * success raced with the failure that started it). Read only before disabling.
+ */
+export async function failureClock(
+  db: Queryable,
+  integrationId: string,
+): Promise<{ failingSince: Date | null; succeededSince: boolean }> {
+  const { rows } = await db.query<{ failing_since: Date | null; succeeded_since: boolean }>(
+    `SELECT i.failing_since, i.failing_since IS NOT NULL AND EXISTS (
+       SELECT 1 FROM deliveries d
+       WHERE d.integration_id = i.id AND d.status = 'succeeded' AND d.updated_at >= i.failing_since
+     ) AS succeeded_since
+     FROM integrations i WHERE i.id = $1`,
+    [integrationId],
+  );
+  return { failingSince: rows[0]?.failing_since ?? null, succeededSince: rows[0]?.succeeded_since ?? false };
 }
 
 /** Makes a delivery due again now (replay); answers it, or undefined when unknown. */

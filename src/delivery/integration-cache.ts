@@ -1,0 +1,85 @@
+import type { IntegrationRow } from '../integrations/index.ts';
+
+/** An integration row as the worker reads it; its secrets are opened at first use, then kept. */
+export interface CachedIntegration {
+  row: IntegrationRow & { deleted: boolean };
+  opened?: OpenedIntegration;
+}
+
+/** What decrypting an integration's sealed columns gives. */
+export interface OpenedIntegration {
+  /** The decrypted config. Shared: hand each attempt its own copy. */
+  config: Record<string, unknown>;
+  /** The current signing secret. */
+  secret: string | null;
+  /** The previous secret, with the end of its grace period. */
+  previous: { secret: string; expiresAt: Date } | null;
+}
+
+export interface IntegrationCacheOptions {
+  /** How long a row read from the database is used (default 1 s). */
+  ttlMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The worker's short-lived copy of integration rows and their opened secrets, so that a
+ * burst of deliveries to one integration reads and decrypts it once a second instead of
+ * once per attempt. Concurrent misses share one read; a failed read is not kept. A change
+ * made through the API (URL, template, secret rotation, deactivation) reaches the worker
+ * within `ttlMs`.
+ */
+export class IntegrationCache {
+  private readonly entries = new Map<string, { at: number; value: Promise<CachedIntegration | undefined> }>();
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly load: (id: string) => Promise<CachedIntegration | undefined>,
+    options: IntegrationCacheOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 1_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The integration, from the cache when read less than `ttlMs` ago. */
+  get(id: string): Promise<CachedIntegration | undefined> {
+    const now = this.now();
+    const entry = this.entries.get(id);
+    if (entry && now - entry.at < this.ttlMs) return entry.value;
+    return this.refresh(id, now);
+  }
+
+  /** Reads the integration again now, whatever the cache holds. */
+  fresh(id: string): Promise<CachedIntegration | undefined> {
+    return this.refresh(id, this.now());
+  }
+
+  /** Changes the cached row in place after this worker wrote it (the failure clock). */
+  patch(id: string, change: Partial<IntegrationRow>): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    entry.value = entry.value.then((cached) => (cached ? { ...cached, row: { ...cached.row, ...change } } : cached));
+    entry.value.catch(() => undefined);
+  }
+
+  /** Forgets an integration: its next attempt reads it again. */
+  forget(id: string): void {
+    this.entries.delete(id);
+  }
+
+  private refresh(id: string, now: number): Promise<CachedIntegration | undefined> {
+    if (this.entries.size >= 1_000) this.evictExpired(now);
+    const value = this.load(id);
+    const entry = { at: now, value };
+    this.entries.set(id, entry);
+    value.catch(() => {
+      if (this.entries.get(id) === entry) this.entries.delete(id);
+    });
+    return value;
+  }
+
+  private evictExpired(now: number): void {
+    for (const [id, entry] of this.entries) if (now - entry.at >= this.ttlMs) this.entries.delete(id);
+  }
+}
