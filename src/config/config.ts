@@ -21,7 +21,14 @@ export interface Config {
     readonly timeoutMs: number;
     readonly allowPrivateTargets: boolean;
   };
-  readonly cache: { readonly l1TtlMs: number; readonly l2TtlMs: number };
+  readonly cache: {
+    /** False: every cache layer is off and reads go to PostgreSQL (for comparisons). */
+    readonly enabled: boolean;
+    readonly l1TtlMs: number;
+    readonly l2TtlMs: number;
+    /** Entries per process in L1, least recently used dropped first. */
+    readonly l1MaxItems: number;
+  };
   readonly features: { readonly analytics: boolean; readonly reports: boolean; readonly connectors: boolean };
   readonly smtp: { readonly url: string | undefined; readonly from: string | undefined };
   readonly nango: { readonly host: string | undefined; readonly secretKey: string | undefined };
@@ -86,7 +93,12 @@ function toConfig(e: Env): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     },
-    cache: { l1TtlMs: e.CACHE_L1_TTL, l2TtlMs: e.CACHE_L2_TTL },
+    cache: {
+      enabled: e.CACHE_ENABLED,
+      l1TtlMs: e.CACHE_L1_TTL,
+      l2TtlMs: e.CACHE_L2_TTL,
+      l1MaxItems: e.CACHE_L1_MAX_ITEMS,
+    },
     features: {
       analytics: e.FEATURE_ANALYTICS,
       reports: e.FEATURE_REPORTS,

@@ -1,3 +1,4 @@
+export { etagMatches } from '../common/etag.ts';
 import type { FormRow } from './queries.ts';
 
 /** A form as the API shows it to its workspace. */
@@ -20,16 +21,19 @@ export function presentPublicForm(row: FormRow) {
   return { id: row.id, title: row.title, description: row.description, version: row.version, fields: row.fields };
 }
 
+const publicJson = new WeakMap<FormRow, string>();
+
+/** The public view as JSON text, made once per (cached) row: the schema route's hot path. */
+export function publicFormJson(row: FormRow): string {
+  let json = publicJson.get(row);
+  if (json === undefined) {
+    json = JSON.stringify(presentPublicForm(row));
+    publicJson.set(row, json);
+  }
+  return json;
+}
+
 /** A strong ETag for the public schema: it changes exactly when `version` does. */
 export function schemaEtag(row: FormRow): string {
   return `"${row.id}.v${row.version}"`;
-}
-
-/** True when an `If-None-Match` header names this ETag (weak comparison, `*` matches). */
-export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((candidate) => {
-    const tag = candidate.trim().replace(/^W\//, '');
-    return tag === '*' || tag === etag;
-  });
 }

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
 import { decodeIdCursor, pageOf } from '../http/cursor.ts';
 import { errorResponses, IdParams, Page, PageQuery } from '../http/schemas.ts';
-import { etagMatches, presentForm, presentPublicForm, schemaEtag } from './present.ts';
+import { cached } from '../cache/index.ts';
+import { etagMatches, presentForm, publicFormJson, schemaEtag } from './present.ts';
 import { CreateFormBody, FormSchema, PublicFormSchema, UpdateFormBody } from './schemas.ts';
 import type { FormService } from './service.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
@@ -13,6 +14,9 @@ export interface FormRoutesOptions {
   auth: AuthHooks;
   rateLimit: RateLimiter;
 }
+
+/** Forms change only through this workspace's own writes, which start a new cache generation. */
+const FORM_ROUTE_TTL_MS = 60_000;
 
 const secured = { security: [{ bearerAuth: [] }], tags: ['forms'] };
 
@@ -36,6 +40,7 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
     '/forms',
     {
       preHandler: auth.workspace,
+      config: cached({ ttl: FORM_ROUTE_TTL_MS }),
       schema: {
         ...secured,
         summary: "List the workspace's forms, newest first",
@@ -55,6 +60,7 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
     '/forms/:id',
     {
       preHandler: auth.workspace,
+      config: cached({ ttl: FORM_ROUTE_TTL_MS }),
       schema: {
         ...secured,
         summary: 'Get a form',
@@ -113,7 +119,8 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
       const etag = schemaEtag(form);
       reply.header('etag', etag).header('cache-control', 'public, max-age=60, must-revalidate');
       if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
-      return presentPublicForm(form);
+      // Already JSON (made once per cached row): fastify sends a string as it is.
+      return reply.type('application/json; charset=utf-8').send(publicFormJson(form) as never);
     },
   );
 };

@@ -1,3 +1,4 @@
+import { DisabledCaches, type Caches, type NamedCache } from '../cache/index.ts';
 import { isUuid, uuidv7 } from '../common/ids.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { notFound, validationFailed } from '../errors/index.ts';
@@ -9,9 +10,20 @@ import { validateFormDefinition } from './validate-definition.ts';
 
 export type { FormRow } from './queries.ts';
 
-/** Forms: definitions validated once here, so every response is validated against a sound form. */
+/**
+ * Forms: definitions validated once here, so every response is validated against a sound form.
+ * Reads by id go through the `forms` cache (L1, L2, PostgreSQL); every write drops the form
+ * from every layer in every process. Cached rows are shared: callers must not change them.
+ */
 export class FormService {
-  constructor(private readonly db: Database) {}
+  private readonly cache: NamedCache<q.FormRow>;
+
+  constructor(
+    private readonly db: Database,
+    caches: Caches = new DisabledCaches(),
+  ) {
+    this.cache = caches.named<q.FormRow>('forms', { revive: reviveForm });
+  }
 
   async create(workspaceId: string, input: CreateFormInput): Promise<q.FormRow> {
     const fields = input.fields as Field[];
@@ -31,19 +43,21 @@ export class FormService {
 
   /** A live form of the workspace, or 404. Pass `db` to read inside a transaction. */
   async get(workspaceId: string, id: string, db: Queryable = this.db): Promise<q.FormRow> {
-    const form = isUuid(id) ? await q.findForm(db, workspaceId, id) : undefined;
-    if (!form) throw notFound('form');
+    if (!isUuid(id)) throw notFound('form');
+    // Inside a transaction the caller needs the row as that transaction sees it.
+    const form = db === this.db ? await this.byId(id) : await q.findForm(db, workspaceId, id);
+    if (!form || form.workspace_id !== workspaceId) throw notFound('form');
     return form;
   }
 
   /** A live form by id, whatever its workspace or status (for background work). */
   async getAny(id: string): Promise<q.FormRow | undefined> {
-    return isUuid(id) ? q.findFormById(this.db, id) : undefined;
+    return isUuid(id) ? this.byId(id) : undefined;
   }
 
   /** A published form for the public routes, or 404 (drafts and deleted forms are invisible). */
   async getPublished(id: string): Promise<q.FormRow> {
-    const form = isUuid(id) ? await q.findFormById(this.db, id) : undefined;
+    const form = isUuid(id) ? await this.byId(id) : undefined;
     if (!form || form.status !== 'published') throw notFound('form');
     return form;
   }
@@ -74,12 +88,24 @@ export class FormService {
       now: new Date(),
     });
     if (!updated) throw notFound('form');
+    await this.cache.invalidate(id);
     return updated;
   }
 
   async delete(workspaceId: string, id: string): Promise<void> {
     if (!isUuid(id) || !(await q.softDeleteForm(this.db, workspaceId, id))) throw notFound('form');
+    await this.cache.invalidate(id);
   }
+
+  private byId(id: string): Promise<q.FormRow | undefined> {
+    return this.cache.get(id, () => q.findFormById(this.db, id));
+  }
+}
+
+/** A form read back from L2 has its timestamps as ISO strings. */
+function reviveForm(row: q.FormRow): q.FormRow {
+  if (row.created_at instanceof Date && row.updated_at instanceof Date) return row;
+  return { ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at) };
 }
 
 function assertSoundDefinition(fields: Field[], calculatedFields: CalculatedField[]): void {

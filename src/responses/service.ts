@@ -31,9 +31,16 @@ export interface SubmitResult {
 
 const RESUME_PREFIX = 'rt_';
 
+/** Compiled validators per form row: a cached row is validated without compiling again. */
+const validators = new WeakMap<FormRow, ReturnType<typeof compileValidator>>();
+
 /** Validates a submission against its form; null when it is sound. */
 export function dataIssues(form: FormRow, data: Record<string, unknown>, completed: boolean) {
-  const validate = compileValidator(form.fields, form.calculated_fields.map((c) => c.key));
+  let validate = validators.get(form);
+  if (!validate) {
+    validate = compileValidator(form.fields, form.calculated_fields.map((c) => c.key));
+    validators.set(form, validate);
+  }
   const issues = validate(data, { completed });
   return issues.length > 0 ? issues : null;
 }

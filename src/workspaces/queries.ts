@@ -67,12 +67,14 @@ export async function listApiKeys(
 }
 
 /** Revokes a key; false when the workspace has no such live key. */
-export async function revokeApiKey(db: Queryable, workspaceId: string, id: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND workspace_id = $2 AND revoked_at IS NULL',
+/** Revokes a key; returns its hash (to drop it from caches), or undefined when there was none. */
+export async function revokeApiKey(db: Queryable, workspaceId: string, id: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ key_hash: string }>(
+    `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND workspace_id = $2 AND revoked_at IS NULL
+     RETURNING key_hash`,
     [id, workspaceId],
   );
-  return rowCount > 0;
+  return rows[0]?.key_hash;
 }
 
 /** Records use at most once a minute per key, so that auth stays a read on the hot path. */

@@ -1,3 +1,4 @@
+import { DisabledCaches, type Caches, type NamedCache } from '../cache/index.ts';
 import { uuidv7, isUuid } from '../common/ids.ts';
 import { hashToken, randomToken } from '../common/secrets.ts';
 import type { Database } from '../db/index.ts';
@@ -22,12 +23,16 @@ export interface CreatedKey {
 export class WorkspaceService {
   private readonly adminKeyHash: string | undefined;
   private readonly touched = new Map<string, number>();
+  /** Live keys by hash; unknown hashes are not cached (random keys must not fill it). */
+  private readonly keys: NamedCache<{ id: string; workspace_id: string }>;
 
   constructor(
     private readonly db: Database,
     adminKey: string | undefined,
+    caches: Caches = new DisabledCaches(),
   ) {
     this.adminKeyHash = adminKey ? hashToken(adminKey) : undefined;
+    this.keys = caches.named('api_keys');
   }
 
   async createWorkspace(name: string): Promise<{ id: string; name: string; api_key: string }> {
@@ -53,7 +58,9 @@ export class WorkspaceService {
   }
 
   async revokeKey(workspaceId: string, id: string): Promise<void> {
-    if (!isUuid(id) || !(await q.revokeApiKey(this.db, workspaceId, id))) throw notFound('API key');
+    const hash = isUuid(id) ? await q.revokeApiKey(this.db, workspaceId, id) : undefined;
+    if (!hash) throw notFound('API key');
+    await this.keys.invalidate(hash);
   }
 
   /** Resolves a bearer key to its principal, or undefined when it is unknown or revoked. */
@@ -61,7 +68,10 @@ export class WorkspaceService {
     const hash = hashToken(key);
     if (this.adminKeyHash && hash === this.adminKeyHash) return { kind: 'admin' };
     if (!key.startsWith(API_KEY_PREFIX)) return undefined;
-    const row = await q.findApiKeyByHash(this.db, hash);
+    const row = await this.keys.get(hash, async () => {
+      const found = await q.findApiKeyByHash(this.db, hash);
+      return found && { id: found.id, workspace_id: found.workspace_id };
+    });
     if (!row) return undefined;
     this.touch(row.id);
     return { kind: 'workspace', workspaceId: row.workspace_id, keyId: row.id };

@@ -1,0 +1,143 @@
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
+import { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { Caches, NamedCache, NamedCacheOptions } from './cache.ts';
+import { CacheMetrics } from './cache-metrics.ts';
+
+export interface TieredCachesOptions {
+  /** The hub's shared client: commands fail fast while Redis is down, so reads fall back. */
+  redis: Redis;
+  redisUrl: string;
+  /** Redis key prefix of this hub (REDIS_PREFIX); also names the invalidation channel. */
+  prefix: string;
+  l1TtlMs: number;
+  l2TtlMs: number;
+  l1MaxItems: number;
+  registry?: Registry;
+}
+
+/** A write can race a reader that loaded the old row just before it; a second drop fixes that. */
+const SECOND_INVALIDATION_MS = 500;
+
+/**
+ * L1 (an LRU in this process) in front of L2 (Redis) in front of the loader (PostgreSQL),
+ * built from two bentocache instances because the two layers keep entries for different
+ * times (CACHE_L1_TTL, CACHE_L2_TTL): the L1 instance's factory reads through the L2
+ * instance. bentocache gives the single flight (a lock per key), the Redis bus that drops
+ * a key from every process's L1, and L2 errors that fall back to the loader.
+ */
+export class TieredCaches implements Caches {
+  private readonly l1: BentoCache<Record<string, ReturnType<typeof bentostore>>>;
+  private readonly l2: BentoCache<Record<string, ReturnType<typeof bentostore>>>;
+  /** An L2 drop failed (Redis down): L2 may hold stale entries until it is cleared. */
+  private l2Stale = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly onRedisReady = () => void this.clearStaleL2();
+
+  constructor(private readonly opts: TieredCachesOptions) {
+    const metrics = new CacheMetrics(opts.registry);
+    const store = `${opts.prefix}cache`;
+    const busConnection = new Redis(opts.redisUrl, {
+      lazyConnect: true,
+      maxRetriesPerRequest: null,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    });
+    busConnection.on('error', () => undefined);
+    this.l1 = new BentoCache({
+      default: store,
+      ttl: opts.l1TtlMs,
+      emitter: metrics.emitterFor('l1'),
+      stores: {
+        [store]: bentostore()
+          .useL1Layer(memoryDriver({ maxItems: opts.l1MaxItems, serialize: false }))
+          .useBus(redisBusDriver({ connection: busConnection, retryQueue: { enabled: true, maxSize: 10_000 } })),
+      },
+    });
+    this.l2 = new BentoCache({
+      default: store,
+      ttl: opts.l2TtlMs,
+      emitter: metrics.emitterFor('l2'),
+      suppressL2Errors: true,
+      stores: { [store]: bentostore().useL2Layer(redisDriver({ connection: opts.redis, prefix: store })) },
+    });
+    opts.redis.on('ready', this.onRedisReady);
+  }
+
+  named<T>(name: string, options: NamedCacheOptions<T> = {}): NamedCache<T> {
+    const l1Ttl = options.l1TtlMs ?? this.opts.l1TtlMs;
+    const l2Ttl = options.l2TtlMs ?? this.opts.l2TtlMs;
+    const revive = options.revive ?? ((value: T) => value);
+    return {
+      name,
+      get: (key, load) =>
+        unwrapFactoryError(
+          this.l1.getOrSet<T | undefined>({
+            key: `${name}:${key}`,
+            ttl: l1Ttl,
+            skipBusNotify: true, // a fill is not a change: other processes keep their copies
+            factory: async (l1) => {
+              const value = await this.l2.getOrSet<T | undefined>({
+                key: `${name}:${key}`,
+                ttl: l2Ttl,
+                factory: async (l2) => (await load()) ?? l2.skip(),
+              });
+              return value === undefined ? l1.skip() : revive(value);
+            },
+          }),
+        ),
+      set: async (key, value, ttlMs) => {
+        await this.l2.set({ key: `${name}:${key}`, value, ttl: ttlMs ?? l2Ttl });
+        await this.l1.set({ key: `${name}:${key}`, value, ttl: ttlMs ?? l1Ttl, skipBusNotify: true });
+      },
+      invalidate: (key) => this.invalidate(`${name}:${key}`, true),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.opts.redis.off('ready', this.onRedisReady);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    // The L2 instance's connection is the hub's shared client, closed by its owner.
+    await this.l1.disconnect();
+  }
+
+  private async invalidate(key: string, again: boolean): Promise<void> {
+    try {
+      await this.l2.delete({ key, suppressL2Errors: false });
+    } catch {
+      this.l2Stale = true;
+    }
+    await this.l1.delete({ key });
+    if (!again) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.invalidate(key, false).catch(() => undefined);
+    }, SECOND_INVALIDATION_MS);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** After an outage, drop what L2 holds: some of it may predate writes it never heard of. */
+  private async clearStaleL2(): Promise<void> {
+    if (!this.l2Stale) return;
+    try {
+      await this.l2.clear({ suppressL2Errors: false });
+      await this.l1.clear();
+      this.l2Stale = false;
+    } catch {
+      // still down or failing: the next 'ready' tries again
+    }
+  }
+}
+
+async function unwrapFactoryError<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'E_FACTORY_ERROR' && (error as Error).cause) throw (error as Error).cause;
+    throw error;
+  }
+}
