@@ -20,6 +20,19 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
+    // The admin console runs in the browser. Its API key lives in sessionStorage and the
+    // Authorization header only: no localStorage, no EventSource (it cannot send the header), no logging.
+    files: ['console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-globals': [
+        'error',
+        { name: 'localStorage', message: 'The API key stays in sessionStorage (console/src/session.ts).' },
+        { name: 'EventSource', message: 'EventSource cannot send the Authorization header: read the stream with fetch.' },
+      ],
+    },
+  },
+  {
     // The Zapier app (zapier-platform-core) is CommonJS.
     files: ['connectors/zapier/app/**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'readonly', require: 'readonly' } },

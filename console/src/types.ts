@@ -1,0 +1,102 @@
+/** The API's shapes the console reads (DESIGN.md section 4). */
+export interface Field {
+  key: string;
+  type: string;
+  label?: string;
+  options?: string[];
+}
+
+export interface Form {
+  id: string;
+  title: string;
+  description: string | null;
+  status: 'draft' | 'published';
+  version: number;
+  fields: Field[];
+  calculated_fields: { key: string }[];
+  updated_at: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export interface Point {
+  t: string;
+  count: number;
+}
+
+export interface Metrics {
+  form_id: string;
+  total: number;
+  completed: number;
+  partial: number;
+  today: number;
+  completion_rate: number;
+  timeseries: { hour: Point[]; day: Point[]; month: Point[] };
+  fields: Record<string, { answered: number; counts: Record<string, number> }>;
+}
+
+export interface Forecast {
+  forecast: { date: string; expected: number; low: number; high: number }[];
+  total: number;
+  model: { kind: string; trained_at: string; training_days: number; mape: number | null };
+}
+
+export interface Trends {
+  this_week: number;
+  last_week: number;
+  change: number | null;
+  anomalies: { date: string; count: number; expected: number }[];
+}
+
+export interface ResponseRow {
+  id: string;
+  data: Record<string, unknown>;
+  completed: boolean;
+  submitted_at: string;
+}
+
+export interface Attempt {
+  number: number;
+  at: string;
+  status_code: number;
+  latency_ms: number;
+  error: string | null;
+  manual: boolean;
+}
+
+export interface Delivery {
+  id: string;
+  event: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'dead';
+  created_at: string;
+  next_attempt_at: string | null;
+  attempts: Attempt[];
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  active: boolean;
+  disabled_reason: string | null;
+}
+
+export interface Integration {
+  id: string;
+  connector: string;
+  events: string[];
+  active: boolean;
+  disabled_reason: string | null;
+}
+
+export interface ExportJob {
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  progress: number;
+  total: number | null;
+  error: string | null;
+  download_url: string | null;
+}
