@@ -1,11 +1,16 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseWorkerCount } from './cluster-backoff.ts';
 import { runConnectorNew } from './scaffold.ts';
 import { StartupError } from './startup.ts';
 
 const USAGE = `usage: formhub <command>
 
   serve                 API and worker in one process (what npm start runs)
-  api                   the HTTP API only
+  api [--workers N|auto]
+                        the HTTP API only; --workers runs N processes on one
+                        port (auto: one per core; docs/operations.md)
   worker                the background worker only
   migrate               apply database migrations and exit
   keys create --new-workspace <name>
@@ -26,6 +31,7 @@ function parse(argv: string[]) {
         workspace: { type: 'string' },
         'new-workspace': { type: 'string' },
         name: { type: 'string', default: 'cli' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -41,6 +47,12 @@ async function main(argv: string[]): Promise<void> {
   // The server commands load the whole hub; `--help` and `connector new` need none of it.
   const commands = () => import('./commands.ts');
   if (values.help || !command) return void console.log(USAGE);
+  if (values.workers !== undefined && command !== 'api') throw new StartupError('--workers applies to formhub api only');
+  if (command === 'api' && cluster.isPrimary) {
+    const workers = parseWorkerCount(values.workers, availableParallelism());
+    if (workers === undefined) throw new StartupError(`--workers must be a number from 1 to 64 or auto (got "${values.workers}")`);
+    if (workers > 1) return (await import('./cluster.ts')).runCluster(workers);
+  }
   if (command === 'serve' || command === 'api' || command === 'worker') return (await commands()).run(command);
   if (command === 'migrate') return (await commands()).runMigrate();
   if (command === 'keys' && sub === 'create') {

@@ -1,2 +1,7 @@
 export { buildApp, BODY_LIMIT_BYTES, type AppDeps } from './app.ts';
-export { createMetricsRegistry } from './metrics.ts';
+export {
+  createMetricsRegistry,
+  CLUSTER_METRICS_REPLY,
+  CLUSTER_METRICS_REQUEST,
+  type ClusterMetricsReply,
+} from './metrics.ts';
