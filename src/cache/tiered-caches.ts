@@ -20,6 +20,9 @@ export interface TieredCachesOptions {
 
 /** A write can race a reader that loaded the old row just before it; a second drop fixes that. */
 const SECOND_INVALIDATION_MS = 500;
+const CLOSE_TIMEOUT_MS = 2_000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * L1 (an LRU in this process) in front of L2 (Redis) in front of the loader (PostgreSQL),
@@ -39,12 +42,14 @@ export class TieredCaches implements Caches {
   constructor(private readonly opts: TieredCachesOptions) {
     const metrics = new CacheMetrics(opts.registry);
     const store = `${opts.prefix}cache`;
-    const busConnection = new Redis(opts.redisUrl, {
+    // The bus duplicates this connection for publishing and subscribing. While Redis is down
+    // a publish fails after one reconnection attempt (instead of waiting for Redis) and the
+    // bus's retry queue sends it again later, so a write never hangs on the cache.
+    const busConnection = new QuietRedis(opts.redisUrl, {
       lazyConnect: true,
-      maxRetriesPerRequest: null,
+      maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     });
-    busConnection.on('error', () => undefined);
     this.l1 = new BentoCache({
       default: store,
       ttl: opts.l1TtlMs,
@@ -99,8 +104,9 @@ export class TieredCaches implements Caches {
     this.opts.redis.off('ready', this.onRedisReady);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    // The L2 instance's connection is the hub's shared client, closed by its owner.
-    await this.l1.disconnect();
+    // The L2 instance's connection is the hub's shared client, closed by its owner. The bus
+    // closes its own; if Redis is down that could wait, so it gets a bounded time.
+    await Promise.race([this.l1.disconnect().catch(() => undefined), delay(CLOSE_TIMEOUT_MS)]);
   }
 
   private async invalidate(key: string, again: boolean): Promise<void> {
@@ -129,6 +135,15 @@ export class TieredCaches implements Caches {
     } catch {
       // still down or failing: the next 'ready' tries again
     }
+  }
+}
+
+/** The bus's copies of its connection report outages through the hub's own checks, not stderr. */
+class QuietRedis extends Redis {
+  override duplicate(...args: Parameters<Redis['duplicate']>): Redis {
+    const copy = super.duplicate(...args);
+    copy.on('error', () => undefined);
+    return copy;
   }
 }
 

@@ -1,0 +1,186 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { TieredCaches, type TieredCachesOptions } from '../../src/cache/index.ts';
+import { sleep } from '../support/api.ts';
+import { freePort } from '../support/process.ts';
+import { redisAnswers, type Child, adopt, waitUntil } from '../support/resilience.ts';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const opened: Array<{ caches: TieredCaches; redis: Redis }> = [];
+
+async function layers(overrides: Partial<TieredCachesOptions> & { prefix: string; redisUrl?: string }) {
+  const redisUrl = overrides.redisUrl ?? REDIS_URL;
+  const redis = new Redis(redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 500),
+  });
+  redis.on('error', () => undefined);
+  await redis.connect();
+  const registry = new Registry();
+  const caches = new TieredCaches({
+    redis,
+    redisUrl,
+    l1TtlMs: 60_000,
+    l2TtlMs: 60_000,
+    l1MaxItems: 1_000,
+    registry,
+    ...overrides,
+  });
+  opened.push({ caches, redis });
+  return { caches, redis, registry };
+}
+
+const prefix = () => `formhub-test:${randomBytes(4).toString('hex')}:`;
+
+/** A value source that counts its loads, like a table read. */
+function source<T>(initial: T, delayMs = 0) {
+  const state = { value: initial, loads: 0 };
+  const load = async () => {
+    state.loads++;
+    if (delayMs) await sleep(delayMs);
+    return state.value;
+  };
+  return { state, load };
+}
+
+async function counter(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = await registry.getSingleMetric(name)?.get();
+  const match = metric?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
+  return match?.value ?? 0;
+}
+
+afterEach(async () => {
+  for (const { caches, redis } of opened.splice(0)) {
+    await caches.close();
+    redis.disconnect();
+  }
+});
+
+describe('tiered caches (bentocache over real Redis)', () => {
+  it('makes one load for 100 concurrent misses of one key', async () => {
+    const { caches } = await layers({ prefix: prefix() });
+    const forms = caches.named<{ v: number }>('forms');
+    const { state, load } = source({ v: 1 }, 50);
+    const values = await Promise.all(Array.from({ length: 100 }, () => forms.get('k', load)));
+    expect(state.loads).toBe(1);
+    expect(values.every((v) => v?.v === 1)).toBe(true);
+  });
+
+  it('serves L1, then L2 once L1 expires, then the loader once L2 expires', async () => {
+    const { caches, registry } = await layers({ prefix: prefix(), l1TtlMs: 300, l2TtlMs: 900 });
+    const forms = caches.named<{ v: number }>('forms');
+    const { state, load } = source({ v: 1 });
+    expect(await forms.get('k', load)).toEqual({ v: 1 });
+    state.value = { v: 2 }; // changed behind the cache's back: only the TTLs can show it
+    expect(await forms.get('k', load)).toEqual({ v: 1 });
+    expect(await counter(registry, 'formhub_cache_hits_total', { cache: 'forms', layer: 'l1' })).toBe(1);
+    await sleep(450);
+    expect(await forms.get('k', load)).toEqual({ v: 1 }); // L1 gone, L2 still holds v1
+    expect(await counter(registry, 'formhub_cache_hits_total', { cache: 'forms', layer: 'l2' })).toBe(1);
+    expect(state.loads).toBe(1);
+    await sleep(700);
+    expect(await forms.get('k', load)).toEqual({ v: 2 });
+    expect(state.loads).toBe(2);
+    expect(await counter(registry, 'formhub_cache_misses_total', { cache: 'forms', layer: 'l2' })).toBe(2);
+  });
+
+  it('does not store what the loader did not find', async () => {
+    const { caches } = await layers({ prefix: prefix() });
+    const keys = caches.named<{ id: string }>('api_keys');
+    const { state, load } = source<{ id: string } | undefined>(undefined);
+    expect(await keys.get('h', load)).toBeUndefined();
+    state.value = { id: 'now-there' };
+    expect(await keys.get('h', load)).toEqual({ id: 'now-there' });
+  });
+
+  it("drops a key from another process's L1 within a second of invalidate", async () => {
+    const shared = prefix();
+    const a = await layers({ prefix: shared });
+    const b = await layers({ prefix: shared });
+    await sleep(300); // both buses subscribed
+    const { state, load } = source({ v: 1 });
+    const formsA = a.caches.named<{ v: number }>('forms');
+    const formsB = b.caches.named<{ v: number }>('forms');
+    expect(await formsA.get('k', load)).toEqual({ v: 1 });
+    expect(await formsB.get('k', load)).toEqual({ v: 1 }); // from L2, now in B's L1
+    expect(await formsB.get('k', load)).toEqual({ v: 1 });
+    state.value = { v: 2 };
+    const started = Date.now();
+    await formsA.invalidate('k');
+    await waitUntil(async () => (await formsB.get('k', load))?.v === 2, 1_000, "B's L1 to drop the key");
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('revives values read back from L2 as JSON', async () => {
+    const shared = prefix();
+    const revive = (row: { at: Date }) => ({ at: new Date(row.at) });
+    const a = await layers({ prefix: shared });
+    const b = await layers({ prefix: shared });
+    const at = new Date('2026-11-28T10:00:00.000Z');
+    await a.caches.named('rows', { revive }).get('k', async () => ({ at }));
+    const fromL2 = await b.caches.named('rows', { revive }).get('k', async () => undefined);
+    expect(fromL2?.at).toBeInstanceOf(Date);
+    expect(fromL2?.at.toISOString()).toBe(at.toISOString());
+  });
+});
+
+describe('tiered caches while Redis is down', () => {
+  let redisChild: Child | undefined;
+  let dir: string | undefined;
+  afterAll(async () => {
+    await redisChild?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A private redis-server that keeps its data across a restart (append-only file). */
+  async function startPersistentRedis(port: number): Promise<Child> {
+    dir ??= mkdtempSync(join(tmpdir(), 'formhub-redis-'));
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir];
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    const tracked = adopt(`redis-server:${port}`, child, () => output);
+    await waitUntil(() => redisAnswers(`redis://127.0.0.1:${port}`), 10_000, 'private redis-server');
+    return tracked;
+  }
+
+  it('reads L1 and the loader while Redis is down, and clears L2 of stale entries after', async () => {
+    const port = await freePort();
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    redisChild = await startPersistentRedis(port);
+    const shared = prefix();
+    const { caches } = await layers({ prefix: shared, redisUrl });
+    const forms = caches.named<{ v: number }>('forms');
+    const { state, load } = source({ v: 1 });
+    expect(await forms.get('k', load)).toEqual({ v: 1 });
+    const probe = new Redis(redisUrl);
+    expect(await probe.exists(`${shared}cache:forms:k`)).toBe(1);
+    probe.disconnect();
+
+    await redisChild.stop();
+    expect(await forms.get('k', load)).toEqual({ v: 1 }); // L1
+    expect(await forms.get('other', async () => ({ v: 9 }))).toEqual({ v: 9 }); // loader, no error
+    state.value = { v: 2 };
+    await forms.invalidate('k'); // L2 cannot hear of it
+    expect(await forms.get('k', load)).toEqual({ v: 2 });
+    await sleep(800); // the second drop (after 500 ms) fails too: only the clear can help
+
+    redisChild = await startPersistentRedis(port); // L2 comes back holding the stale v1
+    const check = new Redis(redisUrl);
+    try {
+      await waitUntil(async () => (await check.exists(`${shared}cache:forms:k`)) === 0, 10_000, 'stale L2 entry cleared');
+      const fresh = await layers({ prefix: shared, redisUrl });
+      expect(await fresh.caches.named<{ v: number }>('forms').get('k', load)).toEqual({ v: 2 });
+    } finally {
+      check.disconnect();
+    }
+  });
+});
