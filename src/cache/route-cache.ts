@@ -49,10 +49,12 @@ export function cachedRoutes(app: FastifyInstance, caches: Caches): void {
     route.preHandler = [...hooks(route.preHandler), lookup(answers, generationOf)];
     route.onSend = [...hooks(route.onSend), store(answers, options)];
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return;
+  // Before the answer leaves, so that a client that saw its write succeed reads it back.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return payload;
     const scope = scopeOf(request);
     if (scope !== 'public') await generations.invalidate(scope);
+    return payload;
   });
 }
 
