@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
 import { errorResponses, IdParams } from '../http/schemas.ts';
 import type { MetricsChanges, MetricsService } from './metrics/index.ts';
-import { streamMetrics } from './stream.ts';
+import { MetricsStreams, streamMetrics } from './stream.ts';
 import { MetricsSchema, PredictionSchema, PredictQuery, TrendsSchema } from './schemas.ts';
 import type { InsightsService } from './insights/index.ts';
 import type { QueryService } from './query-service.ts';
@@ -23,6 +23,9 @@ const tags = { security: [{ bearerAuth: [] }], tags: ['analytics'] };
 /** Live metrics, the query DSL, forecasts, trends and the live stream. */
 export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, opts) => {
   const { metrics, auth } = opts;
+  // Open streams end when the app closes, before the server waits for its connections.
+  const streams = new MetricsStreams();
+  app.addHook('preClose', async () => streams.closeAll());
 
   app.get(
     '/analytics/forms/:id/metrics',
@@ -114,6 +117,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
           return document;
         },
         (onChange) => opts.changes.subscribe(first.document.form_id, onChange),
+        {},
+        streams,
       );
     },
   );
