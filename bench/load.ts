@@ -1,0 +1,223 @@
+/**
+ * Load test: 1,000 concurrent virtual users with think time (a Locust-like scenario,
+ * bench/support/load-scenario.ts) against a hub this script starts itself as child
+ * processes, `formhub api --workers 2` and `formhub worker`, on a fresh PostgreSQL database
+ * and a private Redis key prefix. It runs once with the cache off (`CACHE_ENABLED=false`)
+ * and once with it on, a fresh hub and database each time, and reports per request kind
+ * p50/p95/p99, throughput and errors by status, the cache hit rate per cache and layer
+ * (the delta of `formhub_cache_hits_total` / `formhub_cache_misses_total` over the run),
+ * Redis `INFO stats` keyspace hits and misses, and the CPU of every process involved,
+ * this load generator included (it shares the machine's cores with the hub).
+ *
+ *   npm run bench:load          # node --import tsx bench/load.ts
+ *
+ * Environment: LOAD_USERS (1000), LOAD_DURATION_S (60), LOAD_RAMP_S (10), LOAD_THINK_MS
+ * (1000-3000), LOAD_READ_SHARE_PCT (10), LOAD_FORMS (50), LOAD_ZIPF (1.0), LOAD_SEED (1),
+ * LOAD_CONNECTIONS (1000), LOAD_WORKERS (2), LOAD_PHASES (off,on), LOAD_API_POOL (16 per
+ * cluster worker), LOAD_WORKER_POOL (8), BENCH_REDIS_URL (redis://127.0.0.1:6379).
+ */
+
+import { machineBusyPercent } from './support/cpu.ts';
+import { createForms, startLoadHub, type LoadHub } from './support/load-hub.ts';
+import {
+  cacheDelta,
+  cpuUsedSince,
+  overallHitRates,
+  pidsNamed,
+  readCpu,
+  redisKeyspace,
+  scrapeCacheCounters,
+  type CacheRow,
+  type ProcessGroups,
+} from './support/load-probes.ts';
+import { REQUEST_KINDS, runScenario, type ScenarioResult } from './support/load-scenario.ts';
+import { envInt, percentiles, printTable, round } from './support/stats.ts';
+import { submissionBodies } from './support/workload.ts';
+
+const USERS = envInt('LOAD_USERS', 1000);
+const DURATION_MS = envInt('LOAD_DURATION_S', 60) * 1000;
+const RAMP_MS = envInt('LOAD_RAMP_S', 10) * 1000;
+const [THINK_MIN, THINK_MAX] = (process.env.LOAD_THINK_MS ?? '1000-3000').split('-').map(Number) as [number, number];
+const READ_SHARE = envInt('LOAD_READ_SHARE_PCT', 10) / 100;
+const FORMS = envInt('LOAD_FORMS', 50);
+const ZIPF = Number(process.env.LOAD_ZIPF ?? '1.0');
+const SEED = envInt('LOAD_SEED', 1);
+const CONNECTIONS = envInt('LOAD_CONNECTIONS', 1000);
+const WORKERS = envInt('LOAD_WORKERS', 2);
+const API_POOL = envInt('LOAD_API_POOL', 16);
+const WORKER_POOL = envInt('LOAD_WORKER_POOL', 8);
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PHASES = (process.env.LOAD_PHASES ?? 'off,on').split(',').map((p) => p.trim());
+
+interface PhaseResult {
+  phase: string;
+  scenario: ScenarioResult;
+  cache: CacheRow[];
+  redis: { hits: number; misses: number };
+  cpu: Record<string, number>;
+  busyBefore: number;
+}
+
+async function groupsOf(hub: LoadHub): Promise<ProcessGroups> {
+  const pids = await hub.pids();
+  return {
+    primary: [pids.primary],
+    apiWorkers: pids.workers,
+    background: pids.background ? [pids.background] : [],
+    redis: pidsNamed('redis-server'),
+  };
+}
+
+async function runPhase(phase: string): Promise<PhaseResult> {
+  if (phase !== 'on' && phase !== 'off') throw new Error(`LOAD_PHASES: unknown phase "${phase}" (use on, off)`);
+  const hub = await startLoadHub({
+    workers: WORKERS,
+    backgroundWorker: true,
+    env: { CACHE_ENABLED: phase === 'on' ? 'true' : 'false' },
+    apiPoolMax: API_POOL,
+    workerPoolMax: WORKER_POOL,
+    redisUrl: REDIS_URL,
+  });
+  try {
+    const { key, formIds } = await createForms(hub, FORMS);
+    const busyBefore = await machineBusyPercent();
+    const groups = await groupsOf(hub);
+    const cacheBefore = await scrapeCacheCounters(hub.base);
+    const redisBefore = await redisKeyspace(REDIS_URL);
+    const cpuStart = await readCpu(groups, hub.database.url);
+    console.log(`phase cache ${phase}: ${USERS} users for ${DURATION_MS / 1000} s (ramp ${RAMP_MS / 1000} s)...`);
+    const scenario = await runScenario({
+      base: hub.base,
+      key,
+      formIds,
+      bodies: submissionBodies(1000),
+      users: USERS,
+      durationMs: DURATION_MS,
+      rampMs: RAMP_MS,
+      thinkMinMs: THINK_MIN,
+      thinkMaxMs: THINK_MAX,
+      readShare: READ_SHARE,
+      conditionalShare: 0.5,
+      zipf: ZIPF,
+      seed: SEED,
+      connections: CONNECTIONS,
+      timeoutMs: 30_000,
+    });
+    const cpu = await cpuUsedSince(cpuStart, { ...groups, apiWorkers: (await groupsOf(hub)).apiWorkers }, hub.database.url);
+    const redisAfter = await redisKeyspace(REDIS_URL);
+    const cache = cacheDelta(cacheBefore, await scrapeCacheCounters(hub.base));
+    return {
+      phase,
+      scenario,
+      cache,
+      redis: { hits: redisAfter.hits - redisBefore.hits, misses: redisAfter.misses - redisBefore.misses },
+      cpu,
+      busyBefore,
+    };
+  } finally {
+    await hub.stop();
+  }
+}
+
+const pct = (value: number | null) => (value === null ? '-' : `${(100 * value).toFixed(1)}%`);
+
+function kindRows(result: PhaseResult) {
+  const seconds = result.scenario.elapsedMs / 1000;
+  return REQUEST_KINDS.map((kind) => {
+    const k = result.scenario.kinds.get(kind)!;
+    const lat = percentiles(Float64Array.from(k.latencies));
+    const statuses = [...k.statuses.entries()].sort().map(([s, n]) => `${s}:${n}`).join(' ');
+    return { kind, count: k.latencies.length, perSecond: k.latencies.length / seconds, ...lat, errors: k.errors, statuses };
+  });
+}
+
+function report(results: PhaseResult[]): void {
+  const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+  printTable(
+    `Load: ${USERS} users, think ${THINK_MIN}-${THINK_MAX} ms, ${DURATION_MS / 1000} s (ramp ${RAMP_MS / 1000} s), ` +
+      `${FORMS} forms (Zipf ${ZIPF}), reads ${Math.round(READ_SHARE * 100)}%, formhub api --workers ${WORKERS} + formhub worker`,
+    ['cache', 'request', 'count', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'statuses'],
+    results.flatMap((r) =>
+      kindRows(r).map((k) => [r.phase, k.kind, k.count, k.perSecond.toFixed(1), ms(k.p50), ms(k.p95), ms(k.p99), ms(k.max), k.errors, k.statuses]),
+    ),
+  );
+  printTable(
+    'Throughput and the load generator',
+    ['cache', 'req/s', 'peak in flight', 'loadgen loop delay p99 ms', 'max ms'],
+    results.map((r) => {
+      const total = [...r.scenario.kinds.values()].reduce((n, k) => n + k.latencies.length, 0);
+      return [r.phase, (total / (r.scenario.elapsedMs / 1000)).toFixed(1), r.scenario.peakInFlight, r.scenario.loopDelayMs.p99.toFixed(1), r.scenario.loopDelayMs.max.toFixed(1)];
+    }),
+  );
+  printTable(
+    'Cache counters over the run (cluster-wide /metrics), per cache and layer',
+    ['cache', 'name', 'layer', 'hits', 'misses', 'hit rate', 'any layer'],
+    results.flatMap((r) => {
+      const overall = overallHitRates(r.cache);
+      return r.cache.map((c) => [r.phase, c.cache, c.layer, c.hits, c.misses, pct(c.hitRate), c.layer === 'l1' ? pct(overall.get(c.cache) ?? null) : '']);
+    }),
+  );
+  printTable(
+    'Redis INFO stats over the run (the whole server: other clients count too)',
+    ['cache', 'keyspace_hits', 'keyspace_misses', 'hit rate'],
+    results.map((r) => [r.phase, r.redis.hits, r.redis.misses, pct(r.redis.hits / Math.max(1, r.redis.hits + r.redis.misses))]),
+  );
+  printTable(
+    'CPU during the run, % of one core (2 cores = 200%)',
+    ['cache', 'api primary', 'api workers', 'formhub worker', 'postgres', 'redis', 'loadgen', 'rest', 'machine', 'busy before'],
+    results.map((r) => [
+      r.phase,
+      `${r.cpu.primary}%`,
+      `${r.cpu.apiWorkers}%`,
+      `${r.cpu.background}%`,
+      `${r.cpu.postgres}%`,
+      `${r.cpu.redis}%`,
+      `${r.cpu.loadgen}%`,
+      `${r.cpu.rest}%`,
+      `${r.cpu.machine}%`,
+      `${r.busyBefore}%`,
+    ]),
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'load',
+      users: USERS,
+      duration_s: DURATION_MS / 1000,
+      ramp_s: RAMP_MS / 1000,
+      think_ms: [THINK_MIN, THINK_MAX],
+      forms: FORMS,
+      zipf: ZIPF,
+      read_share: READ_SHARE,
+      workers: WORKERS,
+      phases: results.map((r) => ({
+        cache: r.phase,
+        seconds: round(r.scenario.elapsedMs / 1000, 1),
+        kinds: kindRows(r).map((k) => ({
+          kind: k.kind,
+          count: k.count,
+          req_per_s: round(k.perSecond, 1),
+          p50_ms: round(k.p50),
+          p95_ms: round(k.p95),
+          p99_ms: round(k.p99),
+          max_ms: round(k.max),
+          errors: k.errors,
+          statuses: Object.fromEntries(r.scenario.kinds.get(k.kind)!.statuses),
+        })),
+        peak_in_flight: r.scenario.peakInFlight,
+        loadgen_loop_delay_ms: { p99: round(r.scenario.loopDelayMs.p99), max: round(r.scenario.loopDelayMs.max) },
+        cache_counters: r.cache,
+        redis_keyspace: r.redis,
+        cpu_percent_of_core: r.cpu,
+        machine_busy_before_percent: r.busyBefore,
+      })),
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const results: PhaseResult[] = [];
+  for (const phase of PHASES) results.push(await runPhase(phase));
+  report(results);
+}
+
+await main();
