@@ -1,0 +1,234 @@
+/**
+ * Schema ceiling: throughput of the cached `GET /api/v2/forms/:id/schema` at saturation on
+ * `formhub api --workers 2` (cache on, started here as a child process on a fresh database),
+ * next to a bare node:http server in 2 cluster workers returning the same bytes and headers
+ * (bench/support/load-bare-schema.ts). The load is closed-loop: `SCHEMA_CONNECTIONS`
+ * keep-alive connections (undici Pool), each sending its next GET when the previous answer
+ * has been read, for `SCHEMA_DURATION_S` after `SCHEMA_WARMUP_S` of warm-up. The two servers
+ * run in turn, interleaved (`SCHEMA_ORDER`, default hub,bare,hub,bare), and the ratio uses
+ * each one's median, since this machine is shared.
+ *
+ *   npm run bench:schema        # node --import tsx bench/schema-ceiling.ts
+ *
+ * Environment: SCHEMA_CONNECTIONS (100), SCHEMA_DURATION_S (20), SCHEMA_WARMUP_S (3),
+ * SCHEMA_ORDER (hub,bare,hub,bare), BENCH_REDIS_URL.
+ */
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { freePort } from '../test/support/process.ts';
+import { cpuSince, cpuSnapshot, machineCpuMs } from './support/cpu.ts';
+import { clusterWorkerPids, createForms, startLoadHub } from './support/load-hub.ts';
+import { envInt, percentiles, printTable, round } from './support/stats.ts';
+
+const CONNECTIONS = envInt('SCHEMA_CONNECTIONS', 100);
+const DURATION_MS = envInt('SCHEMA_DURATION_S', 20) * 1000;
+const WARMUP_MS = envInt('SCHEMA_WARMUP_S', 3) * 1000;
+const ORDER = (process.env.SCHEMA_ORDER ?? 'hub,bare,hub,bare').split(',').map((s) => s.trim());
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BARE_SERVER = fileURLToPath(new URL('./support/load-bare-schema.ts', import.meta.url));
+/** Headers node:http writes itself (or that describe one connection), not copied to the bare server. */
+const OWN_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+
+interface Target {
+  name: 'hub' | 'bare';
+  base: string;
+  path: string;
+  pids: () => Promise<number[]>;
+}
+
+interface Run {
+  name: string;
+  reqPerSec: number;
+  requests: number;
+  errors: number;
+  latency: ReturnType<typeof percentiles>;
+  cpu: { server: number; loadgen: number; rest: number };
+}
+
+/** Closed-loop GETs on `CONNECTIONS` connections for `ms`; latencies only when `record`. */
+async function hammer(pool: Pool, path: string, ms: number, record: boolean) {
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const deadline = performance.now() + ms;
+  const loop = async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        const res = await pool.request({ method: 'GET', path });
+        await res.body.dump({ limit: 1 << 20 });
+        if (res.statusCode !== 200) {
+          errors++;
+          firstError ??= String(res.statusCode);
+        }
+      } catch (error) {
+        errors++;
+        firstError ??= String((error as Error).message);
+      }
+      if (record) latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, loop));
+  return { latencies, errors, firstError };
+}
+
+async function measure(target: Target): Promise<Run> {
+  const pool = new Pool(target.base, { connections: CONNECTIONS, keepAliveTimeout: 60_000 });
+  try {
+    await hammer(pool, target.path, WARMUP_MS, false);
+    const pids = await target.pids();
+    const before = { server: cpuSnapshot(pids), machine: machineCpuMs().busy, self: process.cpuUsage() };
+    const t0 = performance.now();
+    const run = await hammer(pool, target.path, DURATION_MS, true);
+    const wall = performance.now() - t0;
+    const self = process.cpuUsage(before.self);
+    const loadgenMs = (self.user + self.system) / 1000;
+    const serverMs = cpuSince(before.server, pids);
+    const machineMs = machineCpuMs().busy - before.machine;
+    if (run.firstError) console.log(`${target.name}: ${run.errors} errors, first: ${run.firstError}`);
+    const pct = (cpuMs: number) => Math.round((100 * cpuMs) / wall);
+    return {
+      name: target.name,
+      reqPerSec: (run.latencies.length - run.errors) / (wall / 1000),
+      requests: run.latencies.length,
+      errors: run.errors,
+      latency: percentiles(Float64Array.from(run.latencies)),
+      cpu: { server: pct(serverMs), loadgen: pct(loadgenMs), rest: pct(Math.max(0, machineMs - serverMs - loadgenMs)) },
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The hub's answer to the schema GET: body bytes and the headers worth copying. */
+async function captureSchema(url: string): Promise<{ body: string; headers: Record<string, string> }> {
+  const res = await fetch(url);
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
+  const headers: Record<string, string> = {};
+  res.headers.forEach((value, name) => {
+    if (!OWN_HEADERS.has(name)) headers[name] = value;
+  });
+  return { body: Buffer.from(await res.arrayBuffer()).toString('base64'), headers };
+}
+
+async function startBare(payload: { body: string; headers: Record<string, string> }) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', BARE_SERVER], {
+    env: { ...process.env, PORT: String(port), BARE_WORKERS: '2', BARE_PAYLOAD: JSON.stringify(payload) },
+    stdio: 'inherit',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (!(await fetch(base).then((r) => r.ok, () => false))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the bare server did not start');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { child, base };
+}
+
+/** A process's children, from /proc (the bare server's cluster workers). */
+function childrenOf(pid: number): number[] {
+  try {
+    const tasks = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return tasks ? tasks.split(/\s+/).map(Number) : [];
+  } catch {
+    return [];
+  }
+}
+
+async function main(): Promise<void> {
+  const hub = await startLoadHub({
+    workers: 2,
+    backgroundWorker: false,
+    env: { CACHE_ENABLED: 'true' },
+    apiPoolMax: 10,
+    workerPoolMax: 4,
+    redisUrl: REDIS_URL,
+  });
+  let bare: Awaited<ReturnType<typeof startBare>> | undefined;
+  try {
+    const { formIds } = await createForms(hub, 1);
+    const path = `/api/v2/forms/${formIds[0]}/schema`;
+    const payload = await captureSchema(hub.base + path);
+    bare = await startBare(payload);
+    const bareChild = bare.child;
+    const targets: Record<string, Target> = {
+      hub: {
+        name: 'hub',
+        base: hub.base,
+        path,
+        pids: async () => [(await hub.pids()).primary, ...(await clusterWorkerPids(hub.base))],
+      },
+      bare: { name: 'bare', base: bare.base, path, pids: async () => [bareChild.pid!, ...childrenOf(bareChild.pid!)] },
+    };
+    const runs: Run[] = [];
+    for (const name of ORDER) {
+      const target = targets[name];
+      if (!target) throw new Error(`SCHEMA_ORDER: unknown server "${name}" (use hub, bare)`);
+      console.log(`${name}: ${CONNECTIONS} connections, ${DURATION_MS / 1000} s...`);
+      runs.push(await measure(target));
+    }
+    report(runs, Buffer.from(payload.body, 'base64').length, Object.keys(payload.headers));
+  } finally {
+    if (bare && bare.child.exitCode === null) {
+      const exited = new Promise((resolve) => bare!.child.once('exit', resolve));
+      bare.child.kill('SIGTERM');
+      await exited;
+    }
+    await hub.stop();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function report(runs: Run[], bodyBytes: number, headers: string[]): void {
+  const ms = (v: number) => v.toFixed(1);
+  printTable(
+    `Schema ceiling: GET /api/v2/forms/:id/schema (${bodyBytes} bytes), ${CONNECTIONS} connections, ` +
+      `${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up, 2 server processes each`,
+    ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'server CPU', 'loadgen CPU', 'rest'],
+    runs.map((r) => [
+      r.name === 'hub' ? 'formhub api --workers 2' : 'bare node:http, 2 workers',
+      Math.round(r.reqPerSec).toLocaleString('en-US'),
+      ms(r.latency.p50),
+      ms(r.latency.p95),
+      ms(r.latency.p99),
+      r.errors,
+      `${r.cpu.server}%`,
+      `${r.cpu.loadgen}%`,
+      `${r.cpu.rest}%`,
+    ]),
+  );
+  const of = (name: string) => runs.filter((r) => r.name === name).map((r) => r.reqPerSec);
+  const ratio = of('hub').length && of('bare').length ? median(of('hub')) / median(of('bare')) : null;
+  console.log(`\ncopied headers: ${headers.join(', ')}`);
+  if (ratio !== null) console.log(`ratio formhub / bare (req/s, medians): ${ratio.toFixed(2)} (target >= 0.5)`);
+  console.log(
+    JSON.stringify({
+      bench: 'schema-ceiling',
+      connections: CONNECTIONS,
+      duration_s: DURATION_MS / 1000,
+      body_bytes: bodyBytes,
+      runs: runs.map((r) => ({
+        server: r.name,
+        req_per_s: round(r.reqPerSec, 1),
+        requests: r.requests,
+        errors: r.errors,
+        p50_ms: round(r.latency.p50),
+        p95_ms: round(r.latency.p95),
+        p99_ms: round(r.latency.p99),
+        cpu_percent_of_core: r.cpu,
+      })),
+      ratio: ratio === null ? null : round(ratio, 3),
+    }),
+  );
+}
+
+await main();
