@@ -21,8 +21,7 @@ import pino from 'pino';
 import { request, type Dispatcher } from 'undici';
 import { uuidv7 } from '../../src/common/ids.ts';
 import type { Database } from '../../src/db/index.ts';
-import { BullDeliveryQueue, DeliveryEngine, OutboxRelay, startDeliveryWorker } from '../../src/delivery/index.ts';
-import { createCredentialsResolver } from '../../src/integrations/index.ts';
+import { BullDeliveryQueue, DeliveryEngine, OutboxRelay } from '../../src/delivery/index.ts';
 import { createGuardedAgent } from '../../src/net/index.ts';
 import { loadAllPlugins } from '../../src/plugins/index.ts';
 import { SecretBox } from '../../src/secrets/index.ts';
@@ -33,7 +32,6 @@ import { startCpuProfile, type CpuProfileSummary, type CpuProfiler } from './cpu
 import { commandStatsDelta, parseCommandStats, startPgSampler, type WaitProfile } from './pg-sampler.ts';
 import { installQueryProfile, type QueryProfile, type StatementStats } from './query-profile.ts';
 import type { ReceiverProcess } from './receiver-process.ts';
-import { BatchedEngine } from './batched-engine.ts';
 import { backendPids } from './servers.ts';
 import { percentiles, round } from './stats.ts';
 import { BENCH_FORM, makeAnswers, seededRandom } from './workload.ts';
@@ -49,8 +47,6 @@ export interface ThroughputOptions {
   profile: boolean;
   /** Also take a sampling CPU profile of this process during the engine phase (slows it a little). */
   cpuProfile: boolean;
-  /** Also run the batched prototype (bench/support/batched-engine.ts). */
-  batched: boolean;
 }
 
 /** What one phase cost: its rate and who used the CPU meanwhile. */
@@ -82,8 +78,6 @@ export interface EngineProfile {
   pool: { meanWaiting: number; maxWaiting: number; meanInUse: number };
   waits: WaitProfile;
   cpu: CpuProfileSummary | undefined;
-  /** The batched prototype's statement counts. */
-  batches: BatchedEngine['counts'] | undefined;
 }
 
 export interface EngineRun {
@@ -95,7 +89,7 @@ export interface EngineRun {
 
 export interface ThroughputResult {
   phases: PhaseResult[];
-  /** By phase name: `engine`, and `engine-batched` (the prototype) when run. */
+  /** By phase name: `engine`. */
   engines: Record<string, EngineRun>;
 }
 
@@ -228,8 +222,8 @@ async function measurePhase(
 function deliveryLabel(sql: string): string {
   const s = sql.replace(/\s+/g, ' ').trim();
   if (s.startsWith('UPDATE deliveries SET locked_until')) return 'claimDelivery: UPDATE deliveries ... RETURNING';
-  if (s.startsWith('UPDATE deliveries d SET locked_until')) return 'batched claim: UPDATE deliveries FROM unnest';
-  if (s.startsWith('WITH u AS')) return 'batched recordAttempt: INSERT + UPDATE FROM unnest';
+  if (s.startsWith('UPDATE deliveries d SET locked_until')) return 'claimDeliveries (batch): UPDATE deliveries FROM unnest';
+  if (s.startsWith('WITH u AS')) return 'recordAttempts (batch): INSERT delivery_attempts + UPDATE deliveries FROM unnest';
   if (s.startsWith('WITH logged AS')) return 'recordAttempt: INSERT delivery_attempts + UPDATE deliveries';
   if (/FROM integrations WHERE id = \$1/.test(s)) return 'findIntegrationById: SELECT integrations';
   if (s.startsWith('UPDATE integrations SET failing_since = NULL')) return 'markHealthy: UPDATE integrations (no-op)';
@@ -290,7 +284,7 @@ function poolOf(db: Database): { waitingCount: number; totalCount: number; idleC
   return Reflect.get(db, 'pool') as { waitingCount: number; totalCount: number; idleCount: number } | undefined;
 }
 
-type EngineVariant = 'engine' | 'engine-batched';
+type EngineVariant = 'engine';
 
 async function runEngine(
   hub: TestHub,
@@ -327,16 +321,11 @@ async function runEngine(
   let profile: QueryProfile | undefined;
   const attempts: { ms: number; dbMs: number }[] = [];
   const originalAttempt = DeliveryEngine.prototype.attempt;
-  const originalBatched = BatchedEngine.prototype.attempt;
   if (options.profile) {
     const installed = installQueryProfile(hub.db, deliveryLabel);
     profile = installed;
     DeliveryEngine.prototype.attempt = async function (this: DeliveryEngine, job) {
       const r = await installed.scoped(() => originalAttempt.call(this, job));
-      attempts.push({ ms: r.ms, dbMs: r.dbMs });
-    };
-    BatchedEngine.prototype.attempt = async function (this: BatchedEngine, job) {
-      const r = await installed.scoped(() => originalBatched.call(this, job));
       attempts.push({ ms: r.ms, dbMs: r.dbMs });
     };
   }
@@ -346,45 +335,27 @@ async function runEngine(
     if (pool) poolSamples.push({ waiting: pool.waitingCount, inUse: pool.totalCount - pool.idleCount });
   }, 20);
   const sampler = await startPgSampler(hub.config.database.url!);
-  const dispatcher = createGuardedAgent({ allowPrivate: true, timeoutMs: hub.config.webhooks.timeoutMs });
   let running: { close(): Promise<void> } | undefined;
-  let batched: BatchedEngine | undefined;
   let cpuProfiler: CpuProfiler | undefined;
   let cpu: CpuProfileSummary | undefined;
   const restore = () => {
     clearInterval(poolTimer);
     DeliveryEngine.prototype.attempt = originalAttempt;
-    BatchedEngine.prototype.attempt = originalBatched;
     profile?.uninstall();
   };
   try {
     const phase = await measurePhase(variant, measureCtx, path, options.deliveries, async () => {
       if (options.cpuProfile && variant === 'engine') cpuProfiler = await startCpuProfile();
-      if (variant === 'engine') {
-        running = await startWorker({
-          config: hub.config,
-          db: hub.db,
-          redis: hub.redis,
-          logger,
-          plugins,
-          secrets,
-          queue,
-          concurrency: options.concurrency,
-        });
-      } else {
-        const real = new DeliveryEngine({
-          db: hub.db,
-          plugins,
-          secrets,
-          queue,
-          config: hub.config,
-          logger,
-          dispatcher,
-          credentials: createCredentialsResolver(hub.config),
-        });
-        batched = new BatchedEngine(hub.db, real, queue, hub.config, logger);
-        running = startDeliveryWorker(hub.config, batched as unknown as DeliveryEngine, logger, options.concurrency);
-      }
+      running = await startWorker({
+        config: hub.config,
+        db: hub.db,
+        redis: hub.redis,
+        logger,
+        plugins,
+        secrets,
+        queue,
+        concurrency: options.concurrency,
+      });
       const s = await receiver.waitFor(path, options.deliveries, options.phaseTimeoutMs);
       cpu = await cpuProfiler?.stop();
       cpuProfiler = undefined;
@@ -444,7 +415,6 @@ async function runEngine(
         },
         waits,
         cpu,
-        batches: batched ? { ...batched.counts } : undefined,
       };
     }
     return {
@@ -458,7 +428,6 @@ async function runEngine(
     await sampler.stop().catch(() => undefined);
     await cpuProfiler?.stop().catch(() => undefined);
     await running?.close();
-    await dispatcher.close();
     await queue.close();
   }
 }
@@ -543,7 +512,7 @@ export async function runThroughput(options: ThroughputOptions, receiver: Receiv
     const engines: Record<string, EngineRun> = {};
     phases.push(await bare('bare', '/bare-1', options.deliveries));
     phases.push(await runBullmqAlone(hub, options, receiver, dispatcher, bodies, measureCtx));
-    const variants: EngineVariant[] = options.batched ? ['engine', 'engine-batched'] : ['engine'];
+    const variants: EngineVariant[] = ['engine'];
     for (const variant of variants) {
       const run = await runEngine(hub, options, receiver, measureCtx, variant);
       phases.push(run.phase);

@@ -72,6 +72,13 @@ export interface ClaimRequest {
  * still waits for exactly that attempt and no other worker holds it. A stale or duplicate
  * job claims nothing (undefined in its place) and is dropped; a delivery asked for twice in
  * one batch goes to the first asker. Answers one entry per request, in order.
+ *
+ * The claim commits without waiting for its WAL flush (`synchronous_commit` off for this
+ * statement only): it writes nothing but a lease. If PostgreSQL itself crashed within the
+ * WAL writer's delay (well under a second), the lease could be lost and the attempt made a
+ * second time, which at-least-once delivery allows (a killed worker does the same), and
+ * the log's (delivery_id, number) key keeps one row. The attempt log is written with a
+ * synchronous commit, and WAL is flushed in order, so a logged attempt's claim is durable too.
  */
 export async function claimDeliveries(
   db: Queryable,
@@ -80,7 +87,7 @@ export async function claimDeliveries(
 ): Promise<(DeliveryRow | undefined)[]> {
   const { rows } = await db.query<DeliveryRow & { claimed_attempt: number }>(
     `UPDATE deliveries d SET locked_until = now() + $3 * interval '1 millisecond'
-     FROM unnest($1::uuid[], $2::integer[]) AS u(id, attempt)
+     FROM unnest($1::uuid[], $2::integer[]) AS u(id, attempt), (SELECT set_config('synchronous_commit', 'off', true)) AS lease
      WHERE d.id = u.id AND d.attempts = u.attempt - 1 AND d.status IN ('pending', 'failed')
        AND (d.locked_until IS NULL OR d.locked_until < now())
      RETURNING ${D_COLUMNS}, u.attempt AS claimed_attempt`,
