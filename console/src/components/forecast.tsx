@@ -13,7 +13,7 @@ const OPTIONS: ChartOptions = {
   ],
   // The 80% interval: the area between High and Low.
   bands: [{ series: [3, 1], fill: 'rgba(31,95,191,0.12)' }],
-  axes: [{ values: '{D} {MMM}' }, {}],
+  axes: [{ values: '{D} {MMM}', incrs: [86_400] }, {}],
   cursor: { drag: { x: false, y: false } },
 };
 
