@@ -1,4 +1,6 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -19,7 +21,10 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
-const IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url));
+// Screenshots go to docs/images only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
+const IMAGES = process.env.UPDATE_SCREENSHOTS
+  ? fileURLToPath(new URL('../../docs/images/', import.meta.url))
+  : join(tmpdir(), `formhub-console-${process.pid}/`);
 const DEPTS = ['IT', 'HR', 'Finance', 'Sales'];
 
 // The few browser globals the functions given to page.evaluate use (this file is compiled for Node).
@@ -119,6 +124,7 @@ describe('admin console in headless Chromium', () => {
     await browser?.close();
     await hub?.close();
     await receiver?.close();
+    if (!process.env.UPDATE_SCREENSHOTS) rmSync(IMAGES, { recursive: true, force: true });
   });
 
   it('serves the built console: immutable hashed assets, a no-cache page for every client route, under 200 KB compressed', async () => {
