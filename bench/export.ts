@@ -3,28 +3,34 @@
  * RSS (target: RSS growth under 100 MB whatever the row count); CSV next to COPY ... TO
  * STDOUT WITH CSV of the same rows").
  *
- * Starts a hub on a fresh PostgreSQL database, loads EXPORT_ROWS responses of the
- * eight-field benchmark form (through the import code path), serves the export routes on a
- * free 127.0.0.1 port and downloads `GET /api/v2/forms/:id/export?format=csv|xlsx` over
- * HTTP with fetch, discarding the bytes. RSS is sampled every 20 ms; growth is the peak
- * minus the RSS just before the download (client and server share this process, so the
- * figure covers both). Baselines: psql's `\copy (SELECT ...) TO '<file>' csv` (that is
+ * Starts a hub on a fresh PostgreSQL database, loads responses of the eight-field benchmark
+ * form (through the import code path) up to each size of EXPORT_ROWS (a comma-separated list,
+ * loaded incrementally), serves the export routes on a free 127.0.0.1 port and downloads
+ * `GET /api/v2/forms/:id/export?format=csv|xlsx` over HTTP with fetch, discarding the bytes.
+ * Memory is sampled every 20 ms; growth is the peak minus the value just before the download
+ * (client and server share this process, so the figure covers both), for RSS, the V8 heap in
+ * use and Buffers (`arrayBuffers`). With EXPORT_XLSX_AB=1 each size also writes the XLSX
+ * straight from `exportBody` to a discarding stream twice, in 1,000-row pages (before the
+ * fix) and in the default XLSX pages, so the two are compared in the same run. Baselines: psql's `\copy (SELECT ...) TO '<file>' csv` (that is
  * `COPY ... TO STDOUT`, streamed to the psql client; pg-copy-streams is not installed) and,
  * when the role may write server files, a server-side `COPY (SELECT ...) TO '<file>'`.
  *
  *   npm run bench:export                       (EXPORT_ROWS=100000)
+ *   EXPORT_ROWS=100000,200000,500000 EXPORT_XLSX_AB=1 npm run bench:export
  */
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { exportRoutes } from '../src/exports/index.ts';
+import { exportBody, exportRoutes, XLSX_PAGE_SIZE } from '../src/exports/index.ts';
 import { FormService, type FormRow } from '../src/forms/index.ts';
 import { createAuthHooks } from '../src/http/auth.ts';
 import { registerErrorHandler } from '../src/http/error-handler.ts';
@@ -33,19 +39,54 @@ import { createValidatorCompiler } from '../src/http/validators.ts';
 import { importResponses } from '../src/responses/index.ts';
 import { WorkspaceService } from '../src/workspaces/index.ts';
 import { startHub, type TestHub } from '../test/support/hub.ts';
-import { envInt, printTable, round } from './support/stats.ts';
+import { envFlag, printTable, round } from './support/stats.ts';
 import { BENCH_FORM, importRows } from './support/workload.ts';
 
-const ROWS = envInt('EXPORT_ROWS', 100_000);
+const SIZES = (process.env.EXPORT_ROWS || '100000').split(',').map((text) => {
+  const n = Number(text.trim());
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`EXPORT_ROWS must list positive integers (got "${text}")`);
+  return n;
+});
+const XLSX_AB = envFlag('EXPORT_XLSX_AB', false);
 const TARGET_RSS_MB = 100;
 const MB = 1024 * 1024;
+
+interface Growth {
+  rss: number;
+  heap: number;
+  buffers: number;
+}
 
 interface Result {
   name: string;
   ms: number;
   bytes: number;
-  rssGrowthMb: number | null;
+  growth: Growth | null;
   note: string;
+}
+
+/** Samples memory every 20 ms; `stop()` answers the peak growth over the first sample, in MiB. */
+function memorySampler(): { stop(): Growth } {
+  const at = () => {
+    const m = process.memoryUsage();
+    return { rss: m.rss, heap: m.heapUsed, buffers: m.arrayBuffers };
+  };
+  const before = at();
+  const peak = { ...before };
+  const take = () => {
+    const now = at();
+    peak.rss = Math.max(peak.rss, now.rss);
+    peak.heap = Math.max(peak.heap, now.heap);
+    peak.buffers = Math.max(peak.buffers, now.buffers);
+  };
+  const timer = setInterval(take, 20);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return { rss: (peak.rss - before.rss) / MB, heap: (peak.heap - before.heap) / MB, buffers: (peak.buffers - before.buffers) / MB };
+    },
+  };
 }
 
 async function exportServer(hub: TestHub, dataDir: string): Promise<{ app: FastifyInstance; port: number }> {
@@ -60,16 +101,15 @@ async function exportServer(hub: TestHub, dataDir: string): Promise<{ app: Fasti
   return { app, port: (app.server.address() as AddressInfo).port };
 }
 
-async function* rowsToImport(count: number, now: number) {
+/** `count` import rows; `seedOffset` makes each increment's rows differ from the last's. */
+async function* rowsToImport(count: number, now: number, seedOffset: number) {
   let index = 0;
-  for (const row of importRows(count, now)) yield { index: index++, value: row };
+  for (const row of importRows(count, now, 42 + seedOffset)) yield { index: index++, value: row };
 }
 
-/** Downloads one export over HTTP, counting bytes, sampling RSS. */
+/** Downloads one export over HTTP, counting bytes, sampling memory. */
 async function httpExport(port: number, key: string, form: FormRow, format: 'csv' | 'xlsx'): Promise<Result> {
-  const before = process.memoryUsage.rss();
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  const memory = memorySampler();
   const started = performance.now();
   const res = await fetch(`http://127.0.0.1:${port}/api/v2/forms/${form.id}/export?format=${format}`, {
     headers: { authorization: `Bearer ${key}` },
@@ -78,9 +118,27 @@ async function httpExport(port: number, key: string, form: FormRow, format: 'csv
   let bytes = 0;
   for await (const chunk of res.body!) bytes += (chunk as Uint8Array).byteLength;
   const ms = performance.now() - started;
-  clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage.rss());
-  return { name: `formhub HTTP export, ${format.toUpperCase()}`, ms, bytes, rssGrowthMb: (peak - before) / MB, note: 'streamed, 1,000-row pages' };
+  const note = `streamed, ${format === 'xlsx' ? XLSX_PAGE_SIZE : '1,000'}-row pages`;
+  return { name: `formhub HTTP export, ${format.toUpperCase()}`, ms, bytes, growth: memory.stop(), note };
+}
+
+/** The XLSX written by `exportBody` straight to a discarding stream, in pages of `pageSize` (default: the XLSX pages). */
+async function directXlsx(hub: TestHub, workspaceId: string, form: FormRow, pageSize?: number): Promise<Result> {
+  const memory = memorySampler();
+  const started = performance.now();
+  const request = { form, format: 'xlsx' as const, selection: { workspaceId, formId: form.id } };
+  const body = await exportBody(hub.db.reader, request, pageSize ? { pageSize } : {});
+  let bytes = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      bytes += chunk.byteLength;
+      setImmediate(done);
+    },
+  });
+  await pipeline(body, sink);
+  const ms = performance.now() - started;
+  const pages = pageSize ? `${pageSize.toLocaleString('en-US')}-row pages` : `default pages (${XLSX_PAGE_SIZE})`;
+  return { name: `exportBody XLSX, ${pages}`, ms, bytes, growth: memory.stop(), note: 'no HTTP, same run' };
 }
 
 /** The export's columns as plain SQL, newest first, for the COPY baselines. */
@@ -100,7 +158,7 @@ async function psqlCopyOut(url: string, form: FormRow, path: string): Promise<Re
   });
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`psql \\copy exited with ${code}`);
-  return { name: 'baseline: psql \\copy (COPY ... TO STDOUT) CSV', ms, bytes: statSync(path).size, rssGrowthMb: null, note: 'includes starting psql' };
+  return { name: 'baseline: psql \\copy (COPY ... TO STDOUT) CSV', ms, bytes: statSync(path).size, growth: null, note: 'includes starting psql' };
 }
 
 async function serverCopyOut(admin: pg.Client, form: FormRow, path: string): Promise<Result | undefined> {
@@ -112,33 +170,44 @@ async function serverCopyOut(admin: pg.Client, form: FormRow, path: string): Pro
     return undefined;
   }
   const ms = performance.now() - started;
-  return { name: 'reference: server-side COPY ... TO file CSV', ms, bytes: statSync(path).size, rssGrowthMb: null, note: 'written by the server, no client' };
+  return { name: 'reference: server-side COPY ... TO file CSV', ms, bytes: statSync(path).size, growth: null, note: 'written by the server, no client' };
 }
 
-function report(results: Result[]): void {
+function report(rows: number, results: Result[]): void {
   const copy = results.find((r) => r.name.startsWith('baseline'));
-  const rate = (r: Result) => ROWS / (r.ms / 1000);
+  const rate = (r: Result) => rows / (r.ms / 1000);
+  const mib = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(1));
   printTable(
-    `Export of ${ROWS.toLocaleString('en-US')} responses`,
-    ['export', 's', 'rows/s', 'x COPY', 'MiB', 'RSS growth MiB', 'note'],
+    `Export of ${rows.toLocaleString('en-US')} responses`,
+    ['export', 's', 'rows/s', 'x COPY', 'MiB', 'RSS growth MiB', 'heap MiB', 'Buffers MiB', 'note'],
     results.map((r) => [
       r.name,
       round(r.ms / 1000, 2).toFixed(2),
       Math.round(rate(r)).toLocaleString('en-US'),
       copy ? (rate(r) / rate(copy)).toFixed(2) : '-',
       (r.bytes / MB).toFixed(1),
-      r.rssGrowthMb === null ? '-' : r.rssGrowthMb.toFixed(1),
+      mib(r.growth?.rss),
+      mib(r.growth?.heap),
+      mib(r.growth?.buffers),
       r.note,
     ]),
   );
-  const http = results.filter((r) => r.rssGrowthMb !== null);
+  const measured = results.filter((r) => r.growth !== null && r.name.startsWith('formhub'));
   console.log(
     JSON.stringify({
       bench: 'export',
-      rows: ROWS,
+      rows,
       target_rss_growth_mb: TARGET_RSS_MB,
-      target_met: http.every((r) => r.rssGrowthMb! < TARGET_RSS_MB),
-      results: results.map((r) => ({ name: r.name, seconds: round(r.ms / 1000, 3), rows_per_s: Math.round(rate(r)), bytes: r.bytes, rss_growth_mb: r.rssGrowthMb === null ? null : round(r.rssGrowthMb, 1) })),
+      target_met: measured.every((r) => r.growth!.rss < TARGET_RSS_MB),
+      results: results.map((r) => ({
+        name: r.name,
+        seconds: round(r.ms / 1000, 3),
+        rows_per_s: Math.round(rate(r)),
+        bytes: r.bytes,
+        rss_growth_mb: r.growth ? round(r.growth.rss, 1) : null,
+        heap_growth_mb: r.growth ? round(r.growth.heap, 1) : null,
+        buffers_growth_mb: r.growth ? round(r.growth.buffers, 1) : null,
+      })),
       csv_vs_copy: copy ? round(rate(results[0]!) / rate(copy), 3) : null,
     }),
   );
@@ -156,22 +225,34 @@ async function main(): Promise<void> {
     const ws = await hub.workspace('bench');
     const created = await hub.request({ method: 'POST', url: '/api/v2/forms', key: ws.key, payload: BENCH_FORM });
     const form = await new FormService(hub.db).get(ws.id, (created.json() as { id: string }).id);
-    console.log(`loading ${ROWS.toLocaleString('en-US')} responses...`);
-    await importResponses(hub.db, form, rowsToImport(ROWS, Date.now()));
-    await admin.query('VACUUM ANALYZE responses');
     const started = await exportServer(hub, dataDir);
     server = started.app;
-    // Warm-up: load exceljs and JIT the paths on a small export, so RSS growth is the export's own.
+    // Warm-up: load exceljs and JIT the paths on a small export, so memory growth is the export's own.
     for (const format of ['csv', 'xlsx'] as const) {
       await (await fetch(`http://127.0.0.1:${started.port}/api/v2/forms/${form.id}/export?format=${format}&fields=name&until=2000-01-01`, { headers: { authorization: `Bearer ${ws.key}` } })).arrayBuffer();
     }
-    const results: Result[] = [];
-    results.push(await httpExport(started.port, ws.key, form, 'csv'));
-    results.push(await httpExport(started.port, ws.key, form, 'xlsx'));
-    results.push(await psqlCopyOut(hub.config.database.url!, form, psqlPath));
-    const serverCopy = await serverCopyOut(admin, form, serverPath);
-    if (serverCopy) results.push(serverCopy);
-    report(results);
+    let loaded = 0;
+    const now = Date.now();
+    for (const rows of SIZES) {
+      if (rows > loaded) {
+        console.log(`loading ${(rows - loaded).toLocaleString('en-US')} more responses (to ${rows.toLocaleString('en-US')})...`);
+        await importResponses(hub.db, form, rowsToImport(rows - loaded, now, loaded));
+        loaded = rows;
+        await admin.query('VACUUM ANALYZE responses');
+      }
+      const results: Result[] = [];
+      results.push(await httpExport(started.port, ws.key, form, 'csv'));
+      results.push(await httpExport(started.port, ws.key, form, 'xlsx'));
+      if (XLSX_AB) {
+        // The fix first: any heap the first run leaves expanded favours the second (the old pages).
+        results.push(await directXlsx(hub, ws.id, form));
+        results.push(await directXlsx(hub, ws.id, form, 1000));
+      }
+      results.push(await psqlCopyOut(hub.config.database.url!, form, psqlPath));
+      const serverCopy = await serverCopyOut(admin, form, serverPath);
+      if (serverCopy) results.push(serverCopy);
+      report(rows, results);
+    }
   } finally {
     rmSync(psqlPath, { force: true });
     // The server's file belongs to the postgres user: empty it (this process may not delete it).

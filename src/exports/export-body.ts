@@ -9,7 +9,7 @@ import type { ExportFormat } from './formats.ts';
 import type { ExportSelection } from './queries.ts';
 import { responsePages, type RowSourceOptions } from './row-source.ts';
 import { csvChunks, jsonChunks, ndjsonChunks } from './text-formats.ts';
-import { writeXlsx } from './xlsx-writer.ts';
+import { writeXlsx, XLSX_PAGE_SIZE } from './xlsx-writer.ts';
 
 /** What the PDF renderer (src/reports) is given: the form, the columns and the responses, streamed. */
 export interface PdfExportInput {
@@ -50,13 +50,14 @@ export function assertFormatAvailable(format: ExportFormat, renderPdf: RenderPdf
 
 /**
  * The export as a byte stream that reads the database as it is consumed: it pulls one page
- * (1,000 rows) at a time, only when the reader wants more (backpressure all the way down).
+ * (1,000 rows; 250 for XLSX, see `XLSX_PAGE_SIZE`) at a time, only when the reader wants more (backpressure all the way down).
  */
 export async function exportBody(db: Queryable, request: ExportRequest, options: ExportBodyOptions = {}): Promise<Readable> {
   const { format, form, projection } = request;
   assertFormatAvailable(format, options.renderPdf);
   const columns = exportColumns(form, projection);
-  const pages = responsePages(db, request.selection, options);
+  const pageSize = options.pageSize ?? (format === 'xlsx' ? XLSX_PAGE_SIZE : undefined);
+  const pages = responsePages(db, request.selection, { ...options, pageSize });
   if (format === 'pdf') {
     return options.renderPdf!({
       form,

@@ -7,5 +7,6 @@ export { responsePages, EXPORT_PAGE_SIZE } from './row-source.ts';
 export { countExportRows, type ExportSelection } from './queries.ts';
 export { csvHeader, csvLine, csvRow, csvText, neutraliseFormula, quoteCsv, UTF8_BOM } from './csv-format.ts';
 export { xlsxValue, xlsxRow, type XlsxValue } from './xlsx-cells.ts';
+export { XLSX_PAGE_SIZE } from './xlsx-writer.ts';
 export { contentDisposition, exportFileName, slugify } from './file-name.ts';
 export { EXPORT_FORMATS, FORMAT_INFO, type ExportFormat } from './formats.ts';

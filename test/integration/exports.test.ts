@@ -8,7 +8,7 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportRoutes, type PdfExportInput, type RenderPdf } from '../../src/exports/index.ts';
+import { exportRoutes, XLSX_PAGE_SIZE, type PdfExportInput, type RenderPdf } from '../../src/exports/index.ts';
 import { FormService } from '../../src/forms/index.ts';
 import { createAuthHooks } from '../../src/http/auth.ts';
 import { registerErrorHandler } from '../../src/http/error-handler.ts';
@@ -318,6 +318,48 @@ describe('exports', () => {
         expect(records.at(-1)!.n).toBe('1');
         expect(new Set(records.map((r) => r.id)).size).toBe(ROWS);
         expect(counter.pages).toBe(ROWS / 1000 + 1);
+      } finally {
+        await streaming.close();
+      }
+    });
+
+    it('streams XLSX in small pages with backpressure through the zip: a paused reader stops the queries', async () => {
+      const counter = { pages: 0 };
+      const streaming = await exportApp(hub, countingDb(hub.db, counter), dataDir);
+      await streaming.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const port = (streaming.server.address() as AddressInfo).port;
+        const res = await fetch(`http://127.0.0.1:${port}/api/v2/forms/${bigForm}/export?format=xlsx`, {
+          headers: { authorization: `Bearer ${ws.key}` },
+        });
+        expect(res.status).toBe(200);
+        const reader = res.body!.getReader();
+        const first = await reader.read();
+        expect(first.done).toBe(false);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        // exceljs's zip, then the socket, fill up and the writer stops asking for pages.
+        expect(counter.pages).toBeLessThan(ROWS / XLSX_PAGE_SIZE / 2);
+        const chunks: Buffer[] = [Buffer.from(first.value!)];
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(Buffer.from(value));
+        }
+        expect(counter.pages).toBe(ROWS / XLSX_PAGE_SIZE + 1);
+        const workbook = new ExcelJS.Workbook();
+        await workbook.xlsx.load(Buffer.concat(chunks) as unknown as ArrayBuffer);
+        const sheet = workbook.getWorksheet('Responses')!;
+        expect(sheet.rowCount).toBe(ROWS + 1);
+        const ns: unknown[] = [];
+        const ids = new Set<unknown>();
+        sheet.eachRow((row, number) => {
+          if (number === 1) return;
+          ns.push(row.getCell(5).value);
+          ids.add(row.getCell(1).value);
+        });
+        expect(ns).toEqual(Array.from({ length: ROWS }, (_, i) => ROWS - i));
+        expect(ids.size).toBe(ROWS);
+        expect(sheet.getRow(2).getCell(2).value).toEqual(new Date(Date.UTC(2025, 0, 1) + ROWS * 1000));
       } finally {
         await streaming.close();
       }
