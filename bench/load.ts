@@ -17,6 +17,7 @@
  * cluster worker), LOAD_WORKER_POOL (8), BENCH_REDIS_URL (redis://127.0.0.1:6379).
  */
 
+import { readFileSync } from 'node:fs';
 import { machineBusyPercent } from './support/cpu.ts';
 import { createForms, startLoadHub, type LoadHub } from './support/load-hub.ts';
 import {
@@ -56,6 +57,8 @@ interface PhaseResult {
   redis: { hits: number; misses: number };
   cpu: Record<string, number>;
   busyBefore: number;
+  /** /proc/loadavg's 1-minute load at the end of the run: runnable processes on 2 cores. */
+  loadAverage: number;
 }
 
 async function groupsOf(hub: LoadHub): Promise<ProcessGroups> {
@@ -104,6 +107,7 @@ async function runPhase(phase: string): Promise<PhaseResult> {
       timeoutMs: 30_000,
     });
     const cpu = await cpuUsedSince(cpuStart, { ...groups, apiWorkers: (await groupsOf(hub)).apiWorkers }, hub.database.url);
+    const loadAverage = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
     const redisAfter = await redisKeyspace(REDIS_URL);
     const cache = cacheDelta(cacheBefore, await scrapeCacheCounters(hub.base));
     return {
@@ -113,6 +117,7 @@ async function runPhase(phase: string): Promise<PhaseResult> {
       redis: { hits: redisAfter.hits - redisBefore.hits, misses: redisAfter.misses - redisBefore.misses },
       cpu,
       busyBefore,
+      loadAverage,
     };
   } finally {
     await hub.stop();
@@ -129,6 +134,17 @@ function kindRows(result: PhaseResult) {
     const statuses = [...k.statuses.entries()].sort().map(([s, n]) => `${s}:${n}`).join(' ');
     return { kind, count: k.latencies.length, perSecond: k.latencies.length / seconds, ...lat, errors: k.errors, statuses };
   });
+}
+
+/** CPU ms per answered request, per process group; `total` is the hub's (API, worker, PostgreSQL, Redis). */
+function cpuPerRequest(r: PhaseResult): Record<string, string> {
+  const requests = [...r.scenario.kinds.values()].reduce((n, k) => n + k.latencies.length, 0);
+  const ms = (percent: number) => (percent / 100) * r.scenario.elapsedMs / Math.max(1, requests);
+  const groups = ['apiWorkers', 'background', 'postgres', 'redis', 'loadgen'] as const;
+  const out: Record<string, string> = {};
+  for (const g of groups) out[g] = ms(r.cpu[g] ?? 0).toFixed(2);
+  out.total = ms((r.cpu.primary ?? 0) + (r.cpu.apiWorkers ?? 0) + (r.cpu.background ?? 0) + (r.cpu.postgres ?? 0) + (r.cpu.redis ?? 0)).toFixed(2);
+  return out;
 }
 
 function report(results: PhaseResult[]): void {
@@ -178,6 +194,14 @@ function report(results: PhaseResult[]): void {
       `${r.busyBefore}%`,
     ]),
   );
+  printTable(
+    'CPU ms per answered request (all kinds), the steadiest figure on a shared machine',
+    ['cache', 'api workers', 'formhub worker', 'postgres', 'redis', 'loadgen', 'hub total', 'load avg 1m'],
+    results.map((r) => {
+      const per = cpuPerRequest(r);
+      return [r.phase, per.apiWorkers!, per.background!, per.postgres!, per.redis!, per.loadgen!, per.total!, r.loadAverage.toFixed(1)];
+    }),
+  );
   console.log(
     JSON.stringify({
       bench: 'load',
@@ -209,6 +233,8 @@ function report(results: PhaseResult[]): void {
         redis_keyspace: r.redis,
         cpu_percent_of_core: r.cpu,
         machine_busy_before_percent: r.busyBefore,
+        cpu_ms_per_request: cpuPerRequest(r),
+        load_average_1m: r.loadAverage,
       })),
     }),
   );
