@@ -23,7 +23,6 @@ import { registerHealthRoutes } from './health.ts';
 import { createMetricsRegistry, registerHttpMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerConsole } from './console.ts';
-import { registerConsole } from './console.ts';
 import { createRateLimiter, MemoryCounterStore, RedisCounterStore } from './rate-limit.ts';
 import { ErrorBody } from './schemas.ts';
 import { createValidatorCompiler } from './validators.ts';
@@ -67,7 +66,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHttpMetrics(app, registry);
   registerHealthRoutes(app, { database: () => db.ping(), redis: async () => void (await redis.ping()) });
   await registerOpenApi(app, VERSION);
-  await registerConsole(app);
   await registerConsole(app);
 
   const plugins = deps.plugins ?? (await loadAllPlugins(config, app.log as never));
