@@ -7,6 +7,12 @@ export interface SweeperOptions {
   intervalMs?: number;
   /** How late a due delivery may be before it counts as lost from the queue. */
   graceMs?: number;
+  /**
+   * Added to the grace for each job waiting in the queue (default 5 ms, i.e. a worker
+   * draining 200 jobs a second): behind a backlog, a due delivery is late because it waits
+   * its turn, not because Redis lost it, and re-queueing it would only cost Redis work.
+   */
+  graceMsPerWaitingJob?: number;
 }
 
 /**
@@ -42,10 +48,21 @@ export class DeliverySweeper {
 
   /** Queues overdue deliveries; answers how many. */
   async sweep(): Promise<number> {
-    const overdue = await overdueDeliveries(this.db, this.options.graceMs ?? 10_000, 1_000);
+    const grace = (this.options.graceMs ?? 10_000) + (await this.waitingJobs()) * (this.options.graceMsPerWaitingJob ?? 5);
+    const overdue = await overdueDeliveries(this.db, grace, 1_000);
     if (overdue.length === 0) return 0;
     await this.queue.enqueue(overdue.map((d) => ({ deliveryId: d.id, attempt: d.attempts + 1 })));
     this.logger.info({ count: overdue.length }, 'queued overdue deliveries again');
     return overdue.length;
+  }
+
+  /** Jobs waiting in the queue; 0 when Redis does not answer (then the queue may have lost them). */
+  private async waitingJobs(): Promise<number> {
+    try {
+      const counts = await this.queue.counts();
+      return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    } catch {
+      return 0;
+    }
   }
 }
