@@ -270,4 +270,33 @@ describe('admin console in headless Chromium', () => {
       expect(overflow, path).toBeLessThanOrEqual(0);
     }
   }, 60_000);
+
+  it('says politely when analytics and connectors are turned off, and the rest still works', async () => {
+    const off = await startHub({ FEATURE_ANALYTICS: 'false', FEATURE_CONNECTORS: 'false' });
+    const context = await browser.newContext({ viewport: { width: 1024, height: 800 } });
+    try {
+      await off.app.listen({ port: 0, host: '127.0.0.1' });
+      const address = off.app.server.address();
+      const offBase = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      const offKey = (await off.workspace()).key;
+      const created = await off.request({ method: 'POST', url: '/api/v2/forms', key: offKey, payload: { title: 'Quiet form', fields: [{ key: 'name', type: 'text' }] } });
+      const quiet = created.json() as { id: string };
+      await off.request({ method: 'POST', url: `/api/v2/forms/${quiet.id}/responses`, payload: { data: { name: 'Still listed' } } });
+
+      const tab = await context.newPage();
+      await tab.goto(`${offBase}/console/`);
+      await tab.getByLabel('Workspace API key').fill(offKey);
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.getByRole('link', { name: 'Quiet form', exact: true }).click();
+      await tab.getByText('Analytics: not available on this hub (it may be turned off with FEATURE_ANALYTICS)').waitFor();
+      await tab.getByRole('cell', { name: /name: Still listed/ }).waitFor();
+      expect(await tab.getByRole('alert').count()).toBe(0);
+      await tab.getByRole('link', { name: 'Integrations' }).click();
+      await tab.getByText('Connector integrations: not available on this hub (it may be turned off with FEATURE_CONNECTORS)').waitFor();
+      await tab.getByText('No webhooks on this form.').waitFor();
+    } finally {
+      await context.close();
+      await off.close();
+    }
+  }, 60_000);
 });

@@ -18,8 +18,8 @@ export function ErrorNote({ error }: { error: unknown }) {
 export function Unavailable({ what, flag }: { what: string; flag?: string }) {
   return (
     <p class="note muted" role="status">
-      {what} is not available on this hub{flag ? ` (it may be turned off with ${flag})` : ''}. The rest of the console works
-      as usual.
+      {what}: not available on this hub{flag ? ` (it may be turned off with ${flag})` : ''}. The rest of the console works as
+      usual.
     </p>
   );
 }
