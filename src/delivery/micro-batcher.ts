@@ -1,7 +1,11 @@
 export interface MicroBatcherOptions {
   /** A batch is flushed as soon as it holds this many items. */
   maxSize: number;
-  /** ...or this long after its first item arrived, whichever comes first. */
+  /**
+   * While a batch is in flight, the next one waits for it to finish, or at most this long
+   * after its first item arrived. With nothing in flight, items are sent at the end of the
+   * event-loop turn in which they arrived (setImmediate).
+   */
   maxWaitMs: number;
   /**
    * When a batch of several items fails, run each item again on its own, so that one bad
@@ -18,7 +22,10 @@ interface Pending<I, O> {
 
 /**
  * Groups calls that arrive close together into one call of `run` (one SQL statement, one
- * commit), while each caller still awaits its own result. `run` gets the items in arrival
+ * commit), while each caller still awaits its own result. Like a database's group commit:
+ * what arrives while a batch is in flight goes in the next one, which starts when the
+ * first finishes (or after `maxWaitMs`, or when full), so a busy caller gets large batches
+ * and an idle one waits no more than an event-loop turn. `run` gets the items in arrival
  * order and must answer one result per item, in the same order. A failed batch rejects
  * every caller with its error, unless `retrySingly`, which gives each caller the outcome of
  * its own item run alone.
@@ -26,6 +33,7 @@ interface Pending<I, O> {
 export class MicroBatcher<I, O> {
   private pending: Pending<I, O>[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -40,6 +48,7 @@ export class MicroBatcher<I, O> {
     return new Promise<O>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
       if (this.pending.length >= this.options.maxSize) this.flush();
+      else if (this.inFlight.size === 0) this.immediate ??= setImmediate(() => this.flush());
       else this.timer ??= setTimeout(() => this.flush(), this.options.maxWaitMs);
     });
   }
@@ -57,11 +66,17 @@ export class MicroBatcher<I, O> {
 
   private flush(): void {
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const done = this.execute(batch).finally(() => this.inFlight.delete(done));
+    const done = this.execute(batch).finally(() => {
+      this.inFlight.delete(done);
+      // What gathered meanwhile goes now (the next batch waited for this one).
+      if (this.inFlight.size === 0 && this.pending.length > 0) this.flush();
+    });
     this.inFlight.add(done);
   }
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MicroBatcher } from '../../src/delivery/micro-batcher.ts';
 import { IntegrationCache } from '../../src/delivery/integration-cache.ts';
 
@@ -15,9 +15,18 @@ function recorder(options: { failOdd?: boolean; failBatches?: boolean } = {}) {
   return { batches, run };
 }
 
-afterEach(() => {
-  vi.useRealTimers();
-});
+/** A batch runner that answers its items unchanged once `release` is called. */
+function gated() {
+  const batches: number[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const run = async (items: number[]) => {
+    batches.push(items);
+    await gate;
+    return items;
+  };
+  return { batches, run, release: () => release() };
+}
 
 describe('MicroBatcher', () => {
   it('runs calls made together as one batch, in arrival order, each caller getting its own result', async () => {
@@ -28,37 +37,56 @@ describe('MicroBatcher', () => {
     expect(r.batches).toEqual([[3, 1, 4, 1, 5]]);
   });
 
-  it('flushes as soon as a batch is full, without waiting for the timer', async () => {
-    vi.useFakeTimers();
-    const r = recorder();
-    const batcher = new MicroBatcher(r.run, { maxSize: 3, maxWaitMs: 60_000 });
+  it('flushes as soon as a batch is full, without waiting for the batch in flight', async () => {
+    const g = gated();
+    const batcher = new MicroBatcher(g.run, { maxSize: 3, maxWaitMs: 60_000 });
     const first = [1, 2, 3].map((n) => batcher.add(n));
-    const rest = batcher.add(4);
-    // No timer has fired: the full batch went at once, the fourth item waits.
-    expect(await Promise.all(first)).toEqual([2, 4, 6]);
-    expect(r.batches).toEqual([[1, 2, 3]]);
+    expect(g.batches).toEqual([[1, 2, 3]]); // sent synchronously, on the third add
+    const second = [4, 5, 6].map((n) => batcher.add(n));
+    expect(g.batches).toEqual([[1, 2, 3], [4, 5, 6]]); // full again: sent although the first is in flight
+    const last = batcher.add(7);
     expect(batcher.waiting).toBe(1);
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(await rest).toBe(8);
-    expect(r.batches).toEqual([[1, 2, 3], [4]]);
+    g.release();
+    expect(await Promise.all([...first, ...second, last])).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(g.batches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
   });
 
-  it('flushes a partial batch after maxWaitMs, not before', async () => {
-    vi.useFakeTimers();
+  it('with nothing in flight, sends a lone item at the end of the event-loop turn, not after maxWaitMs', async () => {
     const r = recorder();
-    const batcher = new MicroBatcher(r.run, { maxSize: 10, maxWaitMs: 5 });
+    const batcher = new MicroBatcher(r.run, { maxSize: 100, maxWaitMs: 60_000 });
+    const started = performance.now();
+    expect(await batcher.add(21)).toBe(42);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(r.batches).toEqual([[21]]);
+  });
+
+  it('gathers what arrives while a batch is in flight into the next one, sent when the first finishes', async () => {
+    const g = gated();
+    const batcher = new MicroBatcher(g.run, { maxSize: 100, maxWaitMs: 60_000 });
     const a = batcher.add(1);
-    await vi.advanceTimersByTimeAsync(3);
-    const b = batcher.add(2); // joins the batch the first item opened: the clock is not restarted
-    await vi.advanceTimersByTimeAsync(1);
-    expect(r.batches).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(r.batches).toEqual([[1, 2]]);
-    expect(await Promise.all([a, b])).toEqual([2, 4]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(g.batches).toEqual([[1]]);
+    const rest = [2, 3, 4].map((n) => batcher.add(n));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(g.batches).toEqual([[1]]); // waits for the batch in flight (maxWaitMs is far off)
+    g.release();
+    expect(await Promise.all([a, ...rest])).toEqual([1, 2, 3, 4]);
+    expect(g.batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('sends the next batch after maxWaitMs when the one in flight takes longer', async () => {
+    const g = gated();
+    const batcher = new MicroBatcher(g.run, { maxSize: 100, maxWaitMs: 10 });
+    const a = batcher.add(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const b = batcher.add(2);
     const c = batcher.add(3);
-    await vi.advanceTimersByTimeAsync(5);
-    expect(await c).toBe(6);
-    expect(r.batches).toEqual([[1, 2], [3]]);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(g.batches).toEqual([[1]]);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(g.batches).toEqual([[1], [2, 3]]); // the first is still in flight
+    g.release();
+    expect(await Promise.all([a, b, c])).toEqual([1, 2, 3]);
   });
 
   it('retries a failed batch item by item: only the bad item\'s caller gets an error', async () => {
@@ -104,7 +132,7 @@ describe('MicroBatcher', () => {
     let drained = false;
     const draining = batcher.drain().then(() => (drained = true));
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(seen).toEqual([[0], [7]]); // drain flushed at once, not after 50 ms
+    expect(seen).toEqual([[0], [7]]);
     expect(drained).toBe(false);
     release();
     await draining;
