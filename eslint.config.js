@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts'],
+    files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts', 'console/build.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -3,6 +3,7 @@
  * `npm start` runs it first (prestart), the end-to-end test before it opens the browser:
  * `npm ci && npm start` needs no second step. `--force` builds regardless.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,26 +34,47 @@ export function consoleIsStale(): boolean {
   return !existsSync(stamp) || !existsSync(join(outDir, 'index.html')) || statSync(stamp).mtimeMs < newestSource();
 }
 
-/** Builds when stale (or always with `force`); answers whether it built. */
-export async function ensureConsoleBuilt(options: { force?: boolean } = {}): Promise<boolean> {
-  if (!options.force && !consoleIsStale()) return false;
+/** Builds in this process (the command line below); NODE_ENV must already be `production`. */
+async function build(): Promise<void> {
   let vite: typeof Vite;
   try {
     vite = await import('vite');
   } catch {
     // Production installs (--omit=dev) have no Vite: they must ship a built console.
-    if (existsSync(join(outDir, 'index.html'))) return false;
+    if (existsSync(join(outDir, 'index.html'))) return;
     throw new Error('the admin console is not built and Vite is not installed (npm ci installs it)');
   }
   const { default: config } = await import('./vite.config.ts');
   await vite.build({ ...config, configFile: false });
   writeFileSync(stamp, new Date().toISOString());
+}
+
+/**
+ * Builds when stale (or always with `force`), in a child process with NODE_ENV=production
+ * (under vitest NODE_ENV is `test`, and Vite would then build a larger, non-production
+ * bundle); answers whether it built.
+ */
+export async function ensureConsoleBuilt(options: { force?: boolean } = {}): Promise<boolean> {
+  if (!options.force && !consoleIsStale()) return false;
+  const script = fileURLToPath(import.meta.url);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, '--force'], {
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(stderr.trim() || `the console build exited with ${code}`))));
+  });
   return true;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();
-  ensureConsoleBuilt({ force: process.argv.includes('--force') }).then(
+  const force = process.argv.includes('--force');
+  process.env.NODE_ENV = 'production';
+  (force || consoleIsStale() ? build().then(() => true) : Promise.resolve(false)).then(
     (built) => {
       if (built) console.log(`formhub: admin console built into dist/console in ${Date.now() - started} ms`);
     },
