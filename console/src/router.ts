@@ -15,8 +15,9 @@ export function parseRoute(pathname: string): Route {
   const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
   const parts = rest.split('/').filter(Boolean);
   if (parts.length === 0) return { name: 'forms' };
-  if (parts[0] === 'forms' && parts[1]) {
-    const formId = decodeURIComponent(parts[1]);
+  // Form ids are UUIDs: anything else in that place (e.g. `..%2F`) must not reach an API path.
+  if (parts[0] === 'forms' && parts[1] && /^[0-9a-f-]{36}$/i.test(parts[1])) {
+    const formId = parts[1];
     if (parts.length === 2) return { name: 'dashboard', formId };
     if (parts[2] === 'export' && parts.length === 3) return { name: 'export', formId };
     if (parts[2] === 'integrations' && parts.length === 3) return { name: 'integrations', formId };

@@ -51,15 +51,17 @@ describe('export wizard filter', () => {
 
 describe('console routes', () => {
   it('parses every client route and writes it back', () => {
+    const formId = '01a22476-4ba1-753e-a3e5-317be5b302db';
     const routes: Route[] = [
       { name: 'forms' },
-      { name: 'dashboard', formId: 'f1' },
-      { name: 'export', formId: 'f1' },
-      { name: 'integrations', formId: 'f1' },
+      { name: 'dashboard', formId },
+      { name: 'export', formId },
+      { name: 'integrations', formId },
     ];
     for (const route of routes) expect(parseRoute(pathOf(route))).toEqual(route);
     expect(parseRoute('/console')).toEqual({ name: 'forms' });
-    expect(parseRoute('/console/forms/f1/nope')).toEqual({ name: 'missing' });
+    expect(parseRoute(`/console/forms/${formId}/nope`)).toEqual({ name: 'missing' });
+    expect(parseRoute('/console/forms/..%2Fapi-keys')).toEqual({ name: 'missing' });
     expect(parseRoute('/console/elsewhere')).toEqual({ name: 'missing' });
   });
 });
