@@ -269,6 +269,7 @@ describe('admin console in headless Chromium', () => {
       await page.waitForTimeout(500);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, path).toBeLessThanOrEqual(0);
+      if (path.endsWith(formId)) await page.screenshot({ path: `${IMAGES}console-dashboard-360.png` });
     }
   }, 60_000);
 
