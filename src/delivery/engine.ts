@@ -6,21 +6,19 @@ import type { Database } from '../db/index.ts';
 import {
   disableIntegration,
   findIntegrationById,
-  markFailing,
-  markHealthy,
   type CredentialsResolver,
   type IntegrationRow,
 } from '../integrations/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import type { DeliveryMetrics } from './metrics.ts';
+import { FailureClocks } from './failure-clock.ts';
 import { IntegrationCache, type CachedIntegration, type OpenedIntegration } from './integration-cache.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import { nextState, outcomeOfError, type AttemptOutcome, type NextState } from './outcome.ts';
 import { createPluginContext } from './plugin-context.ts';
 import {
   claimDeliveries,
-  failureClock,
   recordAttempts,
   type AttemptRecord,
   type ClaimRequest,
@@ -60,7 +58,7 @@ export class DeliveryEngine {
   private readonly claims: MicroBatcher<ClaimRequest, DeliveryRow | undefined>;
   private readonly records: MicroBatcher<AttemptRecord, undefined>;
   private readonly integrations: IntegrationCache;
-  private readonly failing = new Map<string, Promise<Date>>();
+  private readonly clocks: FailureClocks;
 
   constructor(private readonly deps: EngineDeps) {
     const { db, config } = deps;
@@ -80,6 +78,7 @@ export class DeliveryEngine {
       },
       { ttlMs: deps.integrationTtlMs },
     );
+    this.clocks = new FailureClocks(db, (id, since) => this.integrations.patch(id, { failing_since: since }));
   }
 
   async attempt(job: DeliveryJob): Promise<void> {
@@ -147,41 +146,16 @@ export class DeliveryEngine {
     if (!integration) return decide(null);
     const id = integration.id;
     if (outcome.kind === 'success') {
-      if (integration.failing_since) {
-        await markHealthy(db, id);
-        this.integrations.patch(id, { failing_since: null });
-      }
+      if (integration.failing_since) await this.clocks.stop(id);
       return decide(null);
     }
-    let next = decide(integration.failing_since ?? (await this.startFailureClock(id, now)));
-    if (next.disable && outcome.kind !== 'gone') next = decide(await this.confirmFailingSince(id, now));
+    let next = decide(integration.failing_since ?? (await this.clocks.start(id, now)));
+    if (next.disable && outcome.kind !== 'gone') next = decide(await this.clocks.confirm(id, now));
     if (next.disable) {
       await disableIntegration(db, id, next.disable, integration.connector === 'zapier');
       this.integrations.forget(id);
     }
     return next;
-  }
-
-  /** Starts the failure clock (once for concurrent failures of one integration). */
-  private startFailureClock(id: string, now: Date): Promise<Date> {
-    let started = this.failing.get(id);
-    if (!started) {
-      started = markFailing(this.deps.db, id, now).finally(() => this.failing.delete(id));
-      this.failing.set(id, started);
-      void started.then((since) => this.integrations.patch(id, { failing_since: since }), () => undefined);
-    }
-    return started;
-  }
-
-  /**
-   * The failure clock as the database has it; restarted now when a delivery succeeded
-   * since it started (a success that raced with the failure that started it).
-   */
-  private async confirmFailingSince(id: string, now: Date): Promise<Date> {
-    const clock = await failureClock(this.deps.db, id);
-    if (clock.failingSince && !clock.succeededSince) return clock.failingSince;
-    await markHealthy(this.deps.db, id);
-    return this.startFailureClock(id, now);
   }
 
   private async run(delivery: DeliveryRow, integration: CachedIntegration | undefined, attempt: number): Promise<AttemptOutcome> {

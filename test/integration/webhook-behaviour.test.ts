@@ -225,6 +225,25 @@ describe('webhook behaviour against misbehaving receivers', () => {
       expect(await getHook(hook.id)).toMatchObject({ active: true, disabled_reason: null });
     });
 
+    it('a 5-day failure clock that a later success outdates is restarted, not obeyed', async () => {
+      const r = await receiver((n) => (n === 1 ? { status: 200, body: 'fine' } : { status: 500, body: 'down' }));
+      const formId = await newForm();
+      const hook = await createHook(formId, { url: r.url });
+      await submit(formId, { name: 'Fine' });
+      await settledDeliveries(hub, key, hook.id);
+      // As if a failure elsewhere had started the clock 5 days ago and the success above had
+      // raced with it (the worker's cached row may say the clock is not running).
+      await hub.db.query(`UPDATE integrations SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`, [hook.id]);
+      await submit(formId, { name: 'Unlucky' });
+      const deliveries = await settledDeliveries(hub, key, hook.id, 2);
+      const failed = deliveries.find((d) => d.status !== 'succeeded');
+      expect(failed?.status).toBe('dead');
+      expect(failed!.attempts).toHaveLength(4); // the whole schedule: not disabled at the first failure
+      expect(await getHook(hook.id)).toMatchObject({ active: true, disabled_reason: null });
+      const { rows } = await hub.db.query<{ failing_since: Date }>('SELECT failing_since FROM integrations WHERE id = $1', [hook.id]);
+      expect(Date.now() - rows[0]!.failing_since.getTime()).toBeLessThan(60_000);
+    });
+
     it('(e) a 429 with Retry-After: 1 is retried no sooner than a second later', async () => {
       const r = await receiver((n) =>
         n === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: 'slow down' } : { status: 200, body: 'thanks' },
