@@ -32,6 +32,8 @@ export function startDeliveryWorker(
   return {
     async close() {
       await worker.close();
+      // Jobs in flight have finished; nothing should be left in the engine's batches.
+      await engine.drain();
       connection.disconnect();
     },
   };
