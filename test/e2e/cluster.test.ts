@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort, startServer } from '../support/process.ts';
@@ -67,6 +68,7 @@ describe('formhub api --workers 2', () => {
   let database: TestDatabase;
   let port: number;
   let server: Awaited<ReturnType<typeof startServer>>;
+  const redisPrefix = `e2e-cluster-${randomBytes(4).toString('hex')}:`;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -76,7 +78,7 @@ describe('formhub api --workers 2', () => {
       DATABASE_POOL_MIN: '1',
       DATABASE_POOL_MAX: '5',
       HOST: '127.0.0.1',
-      REDIS_PREFIX: `e2e-cluster-${randomBytes(4).toString('hex')}:`,
+      REDIS_PREFIX: redisPrefix,
       FORMHUB_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     };
     server = await startServer(['api', '--workers', '2'], env, port, 150_000);
@@ -87,6 +89,10 @@ describe('formhub api --workers 2', () => {
   afterAll(async () => {
     if (server?.child.exitCode === null) server.child.kill('SIGKILL');
     await database?.drop();
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    const keys = await redis.keys(`${redisPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
   });
 
   it('serves from two worker processes, neither of them the primary', async () => {
