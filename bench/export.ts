@@ -25,6 +25,7 @@
  *   EXPORT_ROWS=100000,200000,500000 EXPORT_XLSX_AB=1 npm run bench:export
  */
 
+import { hubRuntimeFlags } from './support/hub-runtime.ts'; // first: the hub's V8 flags
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
@@ -241,6 +242,7 @@ function report(rows: number, results: Result[]): void {
 
 async function main(): Promise<void> {
   if (!collect) console.log('no global.gc (run with node --expose-gc): growth includes garbage left by earlier steps');
+  console.log(`V8 flags as the hub: ${hubRuntimeFlags.join(' ') || 'none (BENCH_V8_DEFAULTS=1)'}`);
   const hub = await startHub({ LOG_LEVEL: 'silent' });
   const dataDir = join(tmpdir(), `formhub-bench-exports-${randomBytes(6).toString('hex')}`);
   const psqlPath = join(tmpdir(), `formhub-bench-export-${randomBytes(6).toString('hex')}.csv`);

@@ -3,4 +3,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
+const { applyRuntimeFlags } = await import('../src/cli/runtime-flags.ts');
+applyRuntimeFlags(); // before the hub's code loads (see the file for why)
 await import('../src/cli/main.ts');
