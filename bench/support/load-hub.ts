@@ -17,6 +17,7 @@ export interface HubOptions {
   backgroundWorker: boolean;
   /** Extra environment for every hub process, e.g. `CACHE_ENABLED=false`. */
   env: Record<string, string>;
+  /** Database connections per API worker. */
   apiPoolMax: number;
   workerPoolMax: number;
   redisUrl: string;
@@ -40,8 +41,9 @@ export async function startLoadHub(options: HubOptions): Promise<LoadHub> {
   const port = await freePort();
   const env = {
     DATABASE_URL: database.url,
-    DATABASE_POOL_MIN: '2',
-    DATABASE_POOL_MAX: String(options.apiPoolMax),
+    // The primary splits the pool among its workers: these give each worker 2..apiPoolMax.
+    DATABASE_POOL_MIN: String(2 * options.workers),
+    DATABASE_POOL_MAX: String(options.apiPoolMax * options.workers),
     HOST: '127.0.0.1',
     REDIS_URL: options.redisUrl,
     REDIS_PREFIX: redisPrefix,

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { decideRestart, DEFAULT_RESTART_POLICY, type RestartPolicy } from './cluster-backoff.ts';
 import { ClusterMetrics } from './cluster-metrics.ts';
+import { splitPool } from './cluster-pool.ts';
 import { configure, connect } from './startup.ts';
 
 /** How long the primary waits for its workers' graceful shutdown (each allows itself 30 s). */
@@ -39,6 +40,7 @@ export async function runCluster(count: number, policy: RestartPolicy = DEFAULT_
 
   const log = runtime.logger;
   const port = runtime.config.port;
+  const poolEnv = splitPool(runtime.config.database, count);
   const metrics = new ClusterMetrics();
   slots = Array.from({ length: count }, (_, index) => ({ index, startedAt: 0, streak: 0 }));
   logger = log;
@@ -46,7 +48,7 @@ export async function runCluster(count: number, policy: RestartPolicy = DEFAULT_
   function fork(slot: Slot): void {
     slot.timer = undefined;
     slot.startedAt = Date.now();
-    const worker = cluster.fork();
+    const worker = cluster.fork(poolEnv);
     slot.worker = worker;
     metrics.serve(worker);
     metrics.setWorkers(live());
