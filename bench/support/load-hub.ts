@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import { BIN, childEnv, freePort, startServer } from '../../test/support/process.ts';
-import { clearRedis } from './servers.ts';
+import { clearRedis, postJson } from './servers.ts';
 import { BENCH_FORM } from './workload.ts';
 
 export interface HubOptions {
@@ -120,17 +120,6 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
     if (Date.now() > deadline) throw new Error(`the hub was not fully up within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-}
-
-async function postJson(url: string, key: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status !== 201) throw new Error(`POST ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
 }
 
 /** A workspace, its key, and `count` published forms (BENCH_FORM, numbered titles). */

@@ -131,7 +131,8 @@ export async function startBareProcess(
   };
 }
 
-async function postJson(url: string, key: string, body: unknown): Promise<Record<string, unknown>> {
+/** POSTs JSON with a bearer key; throws unless the answer is 201. */
+export async function postJson(url: string, key: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

@@ -289,80 +289,68 @@ describe('exports', () => {
       );
     });
 
-    it('streams every row with backpressure: a paused reader stops the queries', async () => {
+    /**
+     * Starts an export over real HTTP, reads its first chunk, pauses 500 ms, then reads the rest;
+     * answers the pages read while paused, the body and the final page count.
+     */
+    async function pausedExport(format: 'csv' | 'xlsx') {
       const counter = { pages: 0 };
       const streaming = await exportApp(hub, countingDb(hub.db, counter), dataDir);
       await streaming.listen({ port: 0, host: '127.0.0.1' });
       try {
         const port = (streaming.server.address() as AddressInfo).port;
-        const res = await fetch(`http://127.0.0.1:${port}/api/v2/forms/${bigForm}/export?format=csv`, {
+        const res = await fetch(`http://127.0.0.1:${port}/api/v2/forms/${bigForm}/export?format=${format}`, {
           headers: { authorization: `Bearer ${ws.key}` },
         });
         expect(res.status).toBe(200);
         const reader = res.body!.getReader();
         const first = await reader.read();
         expect(first.done).toBe(false);
-        // The reader pauses: only as many pages as fill the socket buffers may be read.
         await new Promise((resolve) => setTimeout(resolve, 500));
         const pagesWhilePaused = counter.pages;
-        expect(pagesWhilePaused).toBeLessThan(ROWS / 1000);
         const chunks: Buffer[] = [Buffer.from(first.value!)];
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
           chunks.push(Buffer.from(value));
         }
-        const records = parse(Buffer.concat(chunks), { columns: true }) as Record<string, string>[];
-        expect(records).toHaveLength(ROWS);
-        expect(records[0]!.n).toBe(String(ROWS));
-        expect(records.at(-1)!.n).toBe('1');
-        expect(new Set(records.map((r) => r.id)).size).toBe(ROWS);
-        expect(counter.pages).toBe(ROWS / 1000 + 1);
+        return { pagesWhilePaused, body: Buffer.concat(chunks), pages: counter.pages };
       } finally {
         await streaming.close();
       }
+    }
+
+    it('streams every row with backpressure: a paused reader stops the queries', async () => {
+      const { pagesWhilePaused, body, pages } = await pausedExport('csv');
+      // While the reader pauses, only as many pages as fill the socket buffers may be read.
+      expect(pagesWhilePaused).toBeLessThan(ROWS / 1000);
+      const records = parse(body, { columns: true }) as Record<string, string>[];
+      expect(records).toHaveLength(ROWS);
+      expect(records[0]!.n).toBe(String(ROWS));
+      expect(records.at(-1)!.n).toBe('1');
+      expect(new Set(records.map((r) => r.id)).size).toBe(ROWS);
+      expect(pages).toBe(ROWS / 1000 + 1);
     });
 
     it('streams XLSX in small pages with backpressure through the zip: a paused reader stops the queries', async () => {
-      const counter = { pages: 0 };
-      const streaming = await exportApp(hub, countingDb(hub.db, counter), dataDir);
-      await streaming.listen({ port: 0, host: '127.0.0.1' });
-      try {
-        const port = (streaming.server.address() as AddressInfo).port;
-        const res = await fetch(`http://127.0.0.1:${port}/api/v2/forms/${bigForm}/export?format=xlsx`, {
-          headers: { authorization: `Bearer ${ws.key}` },
-        });
-        expect(res.status).toBe(200);
-        const reader = res.body!.getReader();
-        const first = await reader.read();
-        expect(first.done).toBe(false);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        // exceljs's zip, then the socket, fill up and the writer stops asking for pages.
-        expect(counter.pages).toBeLessThan(ROWS / XLSX_PAGE_SIZE / 2);
-        const chunks: Buffer[] = [Buffer.from(first.value!)];
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          chunks.push(Buffer.from(value));
-        }
-        expect(counter.pages).toBe(ROWS / XLSX_PAGE_SIZE + 1);
-        const workbook = new ExcelJS.Workbook();
-        await workbook.xlsx.load(Buffer.concat(chunks) as unknown as ArrayBuffer);
-        const sheet = workbook.getWorksheet('Responses')!;
-        expect(sheet.rowCount).toBe(ROWS + 1);
-        const ns: unknown[] = [];
-        const ids = new Set<unknown>();
-        sheet.eachRow((row, number) => {
-          if (number === 1) return;
-          ns.push(row.getCell(5).value);
-          ids.add(row.getCell(1).value);
-        });
-        expect(ns).toEqual(Array.from({ length: ROWS }, (_, i) => ROWS - i));
-        expect(ids.size).toBe(ROWS);
-        expect(sheet.getRow(2).getCell(2).value).toEqual(new Date(Date.UTC(2025, 0, 1) + ROWS * 1000));
-      } finally {
-        await streaming.close();
-      }
+      const { pagesWhilePaused, body, pages } = await pausedExport('xlsx');
+      // exceljs's zip, then the socket, fill up and the writer stops asking for pages.
+      expect(pagesWhilePaused).toBeLessThan(ROWS / XLSX_PAGE_SIZE / 2);
+      expect(pages).toBe(ROWS / XLSX_PAGE_SIZE + 1);
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(body as unknown as ArrayBuffer);
+      const sheet = workbook.getWorksheet('Responses')!;
+      expect(sheet.rowCount).toBe(ROWS + 1);
+      const ns: unknown[] = [];
+      const ids = new Set<unknown>();
+      sheet.eachRow((row, number) => {
+        if (number === 1) return;
+        ns.push(row.getCell(5).value);
+        ids.add(row.getCell(1).value);
+      });
+      expect(ns).toEqual(Array.from({ length: ROWS }, (_, i) => ROWS - i));
+      expect(ids.size).toBe(ROWS);
+      expect(sheet.getRow(2).getCell(2).value).toEqual(new Date(Date.UTC(2025, 0, 1) + ROWS * 1000));
     });
 
     it('reports progress as a job and keeps every row', async () => {
