@@ -17,6 +17,7 @@ import { IntegrationCache, type CachedIntegration, type OpenedIntegration } from
 import { MicroBatcher } from './micro-batcher.ts';
 import { nextState, outcomeOfError, type AttemptOutcome, type NextState } from './outcome.ts';
 import { createPluginContext } from './plugin-context.ts';
+import { SendSlots } from './send-slots.ts';
 import {
   claimDeliveries,
   recordAttempts,
@@ -40,6 +41,8 @@ export interface EngineDeps {
   batch?: { maxSize?: number; maxWaitMs?: number };
   /** How long an integration row read from the database is used (default 1 s). */
   integrationTtlMs?: number;
+  /** Plugin runs (outbound requests) at once, however many jobs are in flight (default 50). */
+  maxSending?: number;
 }
 
 /**
@@ -59,6 +62,7 @@ export class DeliveryEngine {
   private readonly records: MicroBatcher<AttemptRecord, undefined>;
   private readonly integrations: IntegrationCache;
   private readonly clocks: FailureClocks;
+  private readonly sending: SendSlots;
 
   constructor(private readonly deps: EngineDeps) {
     const { db, config } = deps;
@@ -79,14 +83,17 @@ export class DeliveryEngine {
       { ttlMs: deps.integrationTtlMs },
     );
     this.clocks = new FailureClocks(db, (id, since) => this.integrations.patch(id, { failing_since: since }));
+    this.sending = new SendSlots(deps.maxSending ?? 50);
   }
 
   async attempt(job: DeliveryJob): Promise<void> {
     const delivery = await this.claims.add({ id: job.deliveryId, attempt: job.attempt });
     if (!delivery) return;
     const integration = await this.integration(delivery.integration_id);
-    const at = new Date();
-    const outcome = await this.run(delivery, integration, job.attempt);
+    const { at, outcome } = await this.sending.use(async () => {
+      const started = new Date();
+      return { at: started, outcome: await this.run(delivery, integration, job.attempt) };
+    });
     const now = new Date();
     // The integration's state first, so that whoever sees the delivery's new state sees it too.
     const next = await this.settleIntegration(integration?.row, outcome, job.attempt, now);

@@ -30,9 +30,12 @@ export interface WorkerDeps {
   secrets: SecretBox;
   queue: DeliveryQueue;
   metrics?: Registry;
-  /** Attempts in flight at once (default 50). */
+  /** Outbound requests (plugin runs) at once (default 50); jobs in flight are 4 times that. */
   concurrency?: number;
 }
+
+/** Delivery jobs in flight per outbound request slot. */
+const JOBS_PER_SEND_SLOT = 4;
 
 /** A running worker; `close` lets in-flight jobs finish, then stops. */
 export interface RunningWorker {
@@ -52,6 +55,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     allowPrivate: config.webhooks.allowPrivateTargets,
     timeoutMs: config.webhooks.timeoutMs,
   });
+  const sending = deps.concurrency ?? 50;
   const engine = new DeliveryEngine({
     db,
     plugins: deps.plugins,
@@ -62,10 +66,13 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     dispatcher,
     credentials: createCredentialsResolver(config),
     metrics: deps.metrics ? new DeliveryMetrics(deps.metrics, queue) : undefined,
+    maxSending: sending,
   });
   const relay = new OutboxRelay(db, queue, logger);
   const sweeper = new DeliverySweeper(db, queue, logger);
-  const workers = startDeliveryWorker(config, engine, logger, deps.concurrency);
+  // More jobs than sends: a job waits on batched claims and commits most of its time, and
+  // holds one of the `sending` slots only while its request is out.
+  const workers = startDeliveryWorker(config, engine, logger, sending * JOBS_PER_SEND_SLOT);
   relay.start();
   sweeper.start();
   const changes = new MetricsChanges(deps.redis, config.redis.prefix);

@@ -1,0 +1,31 @@
+/**
+ * A counting semaphore for outbound sends: at most `size` plugin runs (HTTP requests) at
+ * once, whatever number of jobs the queue has in flight. Jobs spend most of their time
+ * waiting on batched claims and log commits; they hold a slot only while they send.
+ */
+export class SendSlots {
+  private used = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError('size must be a positive integer');
+  }
+
+  /** Runs `work` once a slot is free; the slot is given back however `work` ends. */
+  async use<T>(work: () => Promise<T>): Promise<T> {
+    if (this.used >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.used++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes straight to the next waiter
+      else this.used--;
+    }
+  }
+
+  /** Sends in progress. */
+  get inUse(): number {
+    return this.used;
+  }
+}
