@@ -43,9 +43,9 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
       config: cached({ ttl: FORM_ROUTE_TTL_MS }),
       schema: {
         ...secured,
-        summary: "List the workspace's forms, newest first",
+        summary: "List the workspace's forms, newest first (cached per workspace; ETag, 304 on If-None-Match)",
         querystring: Type.Object(PageQuery),
-        response: { 200: Page(FormSchema), ...errorResponses(400, 401, 403) },
+        response: { 200: Page(FormSchema), 304: Type.Null(), ...errorResponses(400, 401, 403) },
       },
     },
     async (request) => {
@@ -63,9 +63,9 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
       config: cached({ ttl: FORM_ROUTE_TTL_MS }),
       schema: {
         ...secured,
-        summary: 'Get a form',
+        summary: 'Get a form (cached per workspace; ETag, 304 on If-None-Match)',
         params: IdParams,
-        response: { 200: FormSchema, ...errorResponses(401, 403, 404) },
+        response: { 200: FormSchema, 304: Type.Null(), ...errorResponses(401, 403, 404) },
       },
     },
     async (request) => presentForm(await service.get(workspaceOf(request), request.params.id)),
