@@ -21,7 +21,7 @@ import pino from 'pino';
 import { request, type Dispatcher } from 'undici';
 import { uuidv7 } from '../../src/common/ids.ts';
 import type { Database } from '../../src/db/index.ts';
-import { BullDeliveryQueue, DeliveryEngine, OutboxRelay } from '../../src/delivery/index.ts';
+import { BullDeliveryQueue, DeliveryEngine, GROUP_SIZE, OutboxRelay } from '../../src/delivery/index.ts';
 import { createGuardedAgent } from '../../src/net/index.ts';
 import { loadAllPlugins } from '../../src/plugins/index.ts';
 import { SecretBox } from '../../src/secrets/index.ts';
@@ -314,8 +314,10 @@ async function runEngine(
   }
   const relayMs = performance.now() - relayStarted;
   const counts = await queue.counts();
-  if ((counts.waiting ?? 0) + (counts.prioritized ?? 0) < options.deliveries) {
-    throw new Error(`the relay queued ${JSON.stringify(counts)}, not ${options.deliveries} jobs`);
+  // The relay queues its new deliveries in groups of GROUP_SIZE attempts per job.
+  const jobs = Math.ceil(options.deliveries / GROUP_SIZE);
+  if ((counts.waiting ?? 0) + (counts.prioritized ?? 0) < jobs) {
+    throw new Error(`the relay queued ${JSON.stringify(counts)}, not ${jobs} jobs of ${options.deliveries} attempts`);
   }
 
   let profile: QueryProfile | undefined;

@@ -17,7 +17,7 @@ import { IntegrationCache, type CachedIntegration, type OpenedIntegration } from
 import { MicroBatcher } from './micro-batcher.ts';
 import { nextState, outcomeOfError, type AttemptOutcome, type NextState } from './outcome.ts';
 import { createPluginContext } from './plugin-context.ts';
-import { SendSlots } from './send-slots.ts';
+import { Slots } from './slots.ts';
 import {
   claimDeliveries,
   recordAttempts,
@@ -62,7 +62,7 @@ export class DeliveryEngine {
   private readonly records: MicroBatcher<AttemptRecord, undefined>;
   private readonly integrations: IntegrationCache;
   private readonly clocks: FailureClocks;
-  private readonly sending: SendSlots;
+  private readonly sending: Slots;
 
   constructor(private readonly deps: EngineDeps) {
     const { db, config } = deps;
@@ -83,7 +83,7 @@ export class DeliveryEngine {
       { ttlMs: deps.integrationTtlMs },
     );
     this.clocks = new FailureClocks(db, (id, since) => this.integrations.patch(id, { failing_since: since }));
-    this.sending = new SendSlots(deps.maxSending ?? 50);
+    this.sending = new Slots(deps.maxSending ?? 50);
   }
 
   async attempt(job: DeliveryJob): Promise<void> {

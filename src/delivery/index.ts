@@ -1,4 +1,4 @@
-export { BullDeliveryQueue, bullPrefix, DELIVERY_QUEUE, type DeliveryQueue, type DeliveryJob } from './queue.ts';
+export { BullDeliveryQueue, bullPrefix, DELIVERY_QUEUE, GROUP_SIZE, attemptsOf, type DeliveryQueue, type DeliveryJob, type DeliveryJobData } from './queue.ts';
 export { OutboxRelay, toFormEvent, type EventSubscriber } from './relay.ts';
 export { DeliveryEngine, type EngineDeps } from './engine.ts';
 export { DeliverySweeper } from './sweeper.ts';

@@ -63,7 +63,7 @@ export class OutboxRelay {
       return { events, deliveries };
     });
     if (deliveries.length > 0) {
-      await this.queue.enqueue(deliveries.map((d) => ({ deliveryId: d.id, attempt: 1 }))).catch((error: Error) => {
+      await this.queue.enqueue(deliveries.map((d) => ({ deliveryId: d.id, attempt: 1 })), { grouped: true }).catch((error: Error) => {
         this.logger.warn({ err: error.message, count: deliveries.length }, 'queue unavailable; the sweeper will retry');
       });
     }

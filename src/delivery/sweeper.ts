@@ -8,9 +8,10 @@ export interface SweeperOptions {
   /** How late a due delivery may be before it counts as lost from the queue. */
   graceMs?: number;
   /**
-   * Added to the grace for each job waiting in the queue (default 5 ms, i.e. a worker
-   * draining 200 jobs a second): behind a backlog, a due delivery is late because it waits
-   * its turn, not because Redis lost it, and re-queueing it would only cost Redis work.
+   * Added to the grace for each job waiting in the queue (default 100 ms: a job holds up to
+   * GROUP_SIZE (20) attempts, and a worker makes at least 200 attempts a second): behind a
+   * backlog, a due delivery is late because it waits its turn, not because Redis lost it,
+   * and re-queueing it would only cost Redis work.
    */
   graceMsPerWaitingJob?: number;
 }
@@ -48,7 +49,7 @@ export class DeliverySweeper {
 
   /** Queues overdue deliveries; answers how many. */
   async sweep(): Promise<number> {
-    const grace = (this.options.graceMs ?? 10_000) + (await this.waitingJobs()) * (this.options.graceMsPerWaitingJob ?? 5);
+    const grace = (this.options.graceMs ?? 10_000) + (await this.waitingJobs()) * (this.options.graceMsPerWaitingJob ?? 100);
     const overdue = await overdueDeliveries(this.db, grace, 1_000);
     if (overdue.length === 0) return 0;
     await this.queue.enqueue(overdue.map((d) => ({ deliveryId: d.id, attempt: d.attempts + 1 })));

@@ -3,28 +3,49 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { DeliveryEngine } from './engine.ts';
-import { bullPrefix, DELIVERY_QUEUE, type DeliveryJob } from './queue.ts';
+import { attemptsOf, bullPrefix, DELIVERY_QUEUE, type DeliveryJob, type DeliveryJobData } from './queue.ts';
+import { Slots } from './slots.ts';
 
 /**
- * The BullMQ worker that runs delivery attempts, `concurrency` at a time. A job whose
- * worker dies is found stalled and run again; the engine's claim keeps that at-least-once
- * without double attempts while the first one is still in flight.
+ * The BullMQ worker that runs delivery attempts: up to `inFlight` attempts at once, whether
+ * they come one per job (retries, replays, the sweeper) or in groups (the relay's new
+ * deliveries). A job whose worker dies is found stalled and run again; the engine's claim
+ * keeps that at-least-once without double attempts while the first one is still in flight,
+ * and makes the attempts of a group that were already made do nothing.
+ *
+ * The worker takes up to `inFlight` jobs from Redis, so with groups it may hold more
+ * attempts than it runs: they wait for an attempt slot, in order, before they claim.
  */
 export function startDeliveryWorker(
   config: Config,
   engine: DeliveryEngine,
   logger: Logger,
-  concurrency = 50,
+  inFlight = 200,
 ): { close(): Promise<void> } {
   const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
-  const worker = new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => engine.attempt(job.data), {
-    connection,
-    prefix: bullPrefix(config),
-    concurrency,
-    stalledInterval: 15_000,
-    lockDuration: config.webhooks.timeoutMs + 20_000,
-  });
+  const slots = new Slots(inFlight);
+  const run = (attempt: DeliveryJob) => slots.use(() => engine.attempt(attempt));
+  const worker = new Worker<DeliveryJobData>(
+    DELIVERY_QUEUE,
+    async (job) => {
+      const attempts = attemptsOf(job.data);
+      if (attempts.length === 1) return run(attempts[0]!);
+      // Every attempt of a group runs; if one could not be logged, the job fails and BullMQ
+      // runs it again, where the attempts already made claim nothing.
+      const failed = (await Promise.allSettled(attempts.map(run))).filter((r) => r.status === 'rejected');
+      if (failed.length > 0) {
+        throw new Error(`${failed.length} of ${attempts.length} attempts failed: ${String(failed[0]!.reason)}`);
+      }
+    },
+    {
+      connection,
+      prefix: bullPrefix(config),
+      concurrency: inFlight,
+      stalledInterval: 15_000,
+      lockDuration: config.webhooks.timeoutMs + 20_000,
+    },
+  );
   worker.on('error', (error) => logger.debug({ err: error.message }, 'delivery worker connection error'));
   worker.on('failed', (job, error) =>
     logger.warn({ job: job?.id, err: error.message }, 'delivery job failed; BullMQ will retry it'),

@@ -30,12 +30,12 @@ export interface WorkerDeps {
   secrets: SecretBox;
   queue: DeliveryQueue;
   metrics?: Registry;
-  /** Outbound requests (plugin runs) at once (default 50); jobs in flight are 4 times that. */
+  /** Outbound requests (plugin runs) at once (default 50); attempts in flight are 4 times that. */
   concurrency?: number;
 }
 
-/** Delivery jobs in flight per outbound request slot. */
-const JOBS_PER_SEND_SLOT = 4;
+/** Delivery attempts in flight per outbound request slot. */
+const ATTEMPTS_PER_SEND_SLOT = 4;
 
 /** A running worker; `close` lets in-flight jobs finish, then stops. */
 export interface RunningWorker {
@@ -70,9 +70,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   });
   const relay = new OutboxRelay(db, queue, logger);
   const sweeper = new DeliverySweeper(db, queue, logger);
-  // More jobs than sends: a job waits on batched claims and commits most of its time, and
-  // holds one of the `sending` slots only while its request is out.
-  const workers = startDeliveryWorker(config, engine, logger, sending * JOBS_PER_SEND_SLOT);
+  // More attempts than sends: an attempt waits on batched claims and commits most of its
+  // time, and holds one of the `sending` slots only while its request is out.
+  const workers = startDeliveryWorker(config, engine, logger, sending * ATTEMPTS_PER_SEND_SLOT);
   relay.start();
   sweeper.start();
   const changes = new MetricsChanges(deps.redis, config.redis.prefix);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SendSlots } from '../../src/delivery/send-slots.ts';
+import { Slots } from '../../src/delivery/slots.ts';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-describe('SendSlots', () => {
+describe('Slots', () => {
   it('never runs more than its size at once and runs every piece of work', async () => {
-    const slots = new SendSlots(3);
+    const slots = new Slots(3);
     let running = 0;
     let peak = 0;
     const results = await Promise.all(
@@ -25,14 +25,14 @@ describe('SendSlots', () => {
   });
 
   it('gives the slot back when the work throws', async () => {
-    const slots = new SendSlots(1);
+    const slots = new Slots(1);
     await expect(slots.use(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await slots.use(async () => 'next')).toBe('next');
     expect(slots.inUse).toBe(0);
   });
 
   it('refuses a size that is not a positive integer', () => {
-    expect(() => new SendSlots(0)).toThrow(RangeError);
-    expect(() => new SendSlots(1.5)).toThrow(RangeError);
+    expect(() => new Slots(0)).toThrow(RangeError);
+    expect(() => new Slots(1.5)).toThrow(RangeError);
   });
 });

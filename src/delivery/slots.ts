@@ -1,9 +1,10 @@
 /**
- * A counting semaphore for outbound sends: at most `size` plugin runs (HTTP requests) at
- * once, whatever number of jobs the queue has in flight. Jobs spend most of their time
- * waiting on batched claims and log commits; they hold a slot only while they send.
+ * A counting semaphore, first come first served. The engine uses one for outbound sends (at
+ * most `size` plugin runs, i.e. HTTP requests, at once, whatever number of attempts are in
+ * flight: attempts spend most of their time waiting on batched claims and log commits, and
+ * hold a send slot only while they send) and the delivery worker one for attempts in flight.
  */
-export class SendSlots {
+export class Slots {
   private used = 0;
   private readonly waiting: Array<() => void> = [];
 
