@@ -3,6 +3,7 @@
  * lives (a package of node_modules, a folder of src/, node's internals, GC) and by function.
  */
 
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 
 interface ProfileNode {
@@ -50,6 +51,8 @@ export async function startCpuProfile(intervalUs = 500): Promise<CpuProfiler> {
     async stop() {
       const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: { nodes: ProfileNode[] } };
       session.disconnect();
+      // CPU_PROFILE_OUT=file.cpuprofile keeps the raw profile (for Chrome DevTools or speedscope).
+      if (process.env.CPU_PROFILE_OUT) writeFileSync(process.env.CPU_PROFILE_OUT, JSON.stringify(profile));
       const places = new Map<string, number>();
       const functions = new Map<string, number>();
       const natives = new Map<string, number>();

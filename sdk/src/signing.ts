@@ -44,6 +44,21 @@ export interface SignatureInput {
   secrets: readonly string[];
 }
 
+/** Keys of the secrets that signed lately (a sender signs with the same few secrets again and again). */
+const recentKeys = new Map<string, Buffer>();
+const RECENT_KEYS = 256;
+
+/** `secretKey`, remembered for the last RECENT_KEYS secrets. */
+function signingKey(secret: string): Buffer {
+  let key = recentKeys.get(secret);
+  if (!key) {
+    key = secretKey(secret);
+    if (recentKeys.size >= RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value!);
+    recentKeys.set(secret, key);
+  }
+  return key;
+}
+
 /** HMAC-SHA256(key, `${id}.${timestamp}.${body}`). */
 function hmac(key: Buffer, id: string, timestamp: number | string, body: string | Buffer): Buffer {
   return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
@@ -66,7 +81,7 @@ export function signatureHeaders(input: SignatureInput): Record<string, string> 
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
     throw new TypeError('timestamp must be a non-negative integer of unix seconds');
   }
-  const digests = secrets.map((secret) => hmac(secretKey(secret), id, timestamp, body));
+  const digests = secrets.map((secret) => hmac(signingKey(secret), id, timestamp, body));
   const stamp = String(timestamp);
   return {
     'x-webhook-id': id,

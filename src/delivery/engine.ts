@@ -16,6 +16,7 @@ import { FailureClocks } from './failure-clock.ts';
 import { IntegrationCache, type CachedIntegration, type OpenedIntegration } from './integration-cache.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import { nextState, outcomeOfError, type AttemptOutcome, type NextState } from './outcome.ts';
+import { AttemptAbort } from './attempt-abort.ts';
 import { createPluginContext } from './plugin-context.ts';
 import { Slots } from './slots.ts';
 import {
@@ -23,7 +24,7 @@ import {
   recordAttempts,
   type AttemptRecord,
   type ClaimRequest,
-  type DeliveryRow,
+  type ClaimedDelivery,
 } from './queries.ts';
 import type { DeliveryJob, DeliveryQueue } from './queue.ts';
 
@@ -58,11 +59,13 @@ export interface EngineDeps {
  * once a second per integration (IntegrationCache).
  */
 export class DeliveryEngine {
-  private readonly claims: MicroBatcher<ClaimRequest, DeliveryRow | undefined>;
+  private readonly claims: MicroBatcher<ClaimRequest, ClaimedDelivery | undefined>;
   private readonly records: MicroBatcher<AttemptRecord, undefined>;
   private readonly integrations: IntegrationCache;
   private readonly clocks: FailureClocks;
   private readonly sending: Slots;
+  /** Hub settings connectors may read (the same object for every attempt, frozen). */
+  private readonly settings: Readonly<Record<string, string | undefined>>;
 
   constructor(private readonly deps: EngineDeps) {
     const { db, config } = deps;
@@ -84,6 +87,12 @@ export class DeliveryEngine {
     );
     this.clocks = new FailureClocks(db, (id, since) => this.integrations.patch(id, { failing_since: since }));
     this.sending = new Slots(deps.maxSending ?? 50);
+    const { connectors } = config;
+    this.settings = Object.freeze({
+      SLACK_API_URL: connectors.slackApiUrl,
+      GOOGLE_API_ROOT_URL: connectors.googleApiRootUrl,
+      SALESFORCE_LOGIN_URL: connectors.salesforceLoginUrl,
+    });
   }
 
   async attempt(job: DeliveryJob): Promise<void> {
@@ -165,7 +174,7 @@ export class DeliveryEngine {
     return next;
   }
 
-  private async run(delivery: DeliveryRow, integration: CachedIntegration | undefined, attempt: number): Promise<AttemptOutcome> {
+  private async run(delivery: ClaimedDelivery, integration: CachedIntegration | undefined, attempt: number): Promise<AttemptOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const row = integration?.row;
@@ -180,7 +189,7 @@ export class DeliveryEngine {
     const event = delivery.payload as unknown as FormEvent;
     const hook = hookFor(loaded.plugin, event.type);
     if (!hook) return { kind: 'success', statusCode: 0, latencyMs: 0, error: null, excerpt: null };
-    const controller = new AbortController();
+    const abort = new AttemptAbort();
     let exchanges: { statusCode: number; excerpt: string }[] = [];
     try {
       const opened = this.open(integration);
@@ -195,16 +204,16 @@ export class DeliveryEngine {
         integrationId: row.id,
         attempt,
         signingSecrets: signingSecrets(opened),
-        settings: this.settings(),
+        settings: this.settings,
         dispatcher: this.deps.dispatcher,
-        signal: controller.signal,
+        abort,
         logger: this.deps.logger,
       });
       exchanges = recorded;
       // Promise.resolve().then: a hook that throws synchronously or returns no promise
       // is handled like any other.
       const work = Promise.resolve().then(() => hook(event, ctx));
-      await withTimeout(work, this.deps.config.webhooks.timeoutMs, controller);
+      await withTimeout(work, this.deps.config.webhooks.timeoutMs, abort);
       const last = exchanges[exchanges.length - 1];
       return { kind: 'success', statusCode: last?.statusCode ?? 0, latencyMs: elapsed(), error: null, excerpt: last?.excerpt ?? null };
     } catch (error) {
@@ -229,14 +238,7 @@ export class DeliveryEngine {
     return integration.opened;
   }
 
-  private settings(): Record<string, string | undefined> {
-    const { connectors } = this.deps.config;
-    return {
-      SLACK_API_URL: connectors.slackApiUrl,
-      GOOGLE_API_ROOT_URL: connectors.googleApiRootUrl,
-      SALESFORCE_LOGIN_URL: connectors.salesforceLoginUrl,
-    };
-  }
+
 }
 
 /** The secrets that sign now: the current one, and the previous one during its grace period. */
@@ -247,13 +249,14 @@ function signingSecrets(opened: OpenedIntegration): string[] {
   return list;
 }
 
-/** Rejects when `work` takes longer than `ms`, aborting the attempt's signal. */
-async function withTimeout(work: Promise<void>, ms: number, controller: AbortController): Promise<void> {
+/** Rejects when `work` takes longer than `ms`, aborting the attempt. */
+async function withTimeout(work: Promise<void>, ms: number, abort: AttemptAbort): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort();
-      reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' }));
+      const error = Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' });
+      abort.abort(error);
+      reject(error);
     }, ms);
   });
   work.catch(() => undefined); // a hook that finishes after its timeout must not crash the process

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import type { HttpClient, HttpRequest, HttpResponse } from '@formhub/sdk';
+import type { AttemptAbort } from './attempt-abort.ts';
 import { excerpt } from './response-excerpt.ts';
 
 /** What the attempt log keeps of one HTTP exchange. */
@@ -14,37 +15,47 @@ const MAX_BODY_BYTES = 256 * 1024;
 
 /**
  * The HTTP client plugins get: undici through the SSRF-guarded agent (the address that
- * was checked is the one connected to), the attempt's abort signal, no redirects, and
+ * was checked is the one connected to), the attempt's abort switch, no redirects, and
  * every exchange recorded for the attempt log.
  */
-export function createRecordingClient(
-  dispatcher: Dispatcher,
-  signal: AbortSignal,
-): { client: HttpClient; exchanges: Exchange[] } {
-  const exchanges: Exchange[] = [];
-  const client: HttpClient = {
-    async request(req: HttpRequest): Promise<HttpResponse> {
-      const started = performance.now();
-      const res = await request(req.url, {
-        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-        headers: req.headers,
-        body: req.body,
-        dispatcher,
-        signal,
-      });
-      const body = await readCapped(res.body);
-      const latencyMs = Math.round(performance.now() - started);
-      exchanges.push({ statusCode: res.statusCode, latencyMs, excerpt: excerpt(body) });
-      return { status: res.statusCode, headers: flatten(res.headers), body: body.toString('utf8') };
-    },
-  };
-  return { client, exchanges };
+export class RecordingClient implements HttpClient {
+  readonly exchanges: Exchange[] = [];
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly abort: AttemptAbort,
+  ) {}
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    const res = await request(req.url, {
+      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers: req.headers,
+      body: req.body,
+      dispatcher: this.dispatcher,
+      signal: this.abort,
+    });
+    const body = await readCapped(res.body, res.headers['content-length']);
+    const latencyMs = Math.round(performance.now() - started);
+    this.exchanges.push({ statusCode: res.statusCode, latencyMs, excerpt: excerpt(body) });
+    return { status: res.statusCode, headers: flatten(res.headers), body: body.toString('utf8') };
+  }
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<Buffer> {
+type Body = Dispatcher.ResponseData['body'];
+
+/**
+ * The body, at most MAX_BODY_BYTES of it (the rest is read and dropped). A body whose
+ * declared length fits is read in one go, without an async iterator.
+ */
+async function readCapped(body: Body, contentLength: string | string[] | undefined): Promise<Buffer> {
+  const declared = typeof contentLength === 'string' ? Number(contentLength) : NaN;
+  if (declared >= 0 && declared <= MAX_BODY_BYTES) {
+    return Buffer.from(await body.arrayBuffer()).subarray(0, MAX_BODY_BYTES);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
+  for await (const chunk of body as AsyncIterable<Buffer>) {
     if (size < MAX_BODY_BYTES) chunks.push(chunk);
     size += chunk.length;
   }

@@ -1,8 +1,9 @@
 import type { Dispatcher } from 'undici';
-import type { Credentials, FormEvent, PluginContext, PluginLogger } from '@formhub/sdk';
+import type { Credentials, FormEvent, HttpClient, PluginContext, PluginLogger } from '@formhub/sdk';
 import type { Logger } from 'pino';
-import { createRecordingClient, type Exchange } from './http-client.ts';
 import { compileTemplate } from '@formhub/sdk';
+import type { AttemptAbort } from './attempt-abort.ts';
+import { RecordingClient, type Exchange } from './http-client.ts';
 
 export interface ContextInput {
   event: FormEvent;
@@ -16,8 +17,93 @@ export interface ContextInput {
   signingSecrets: string[];
   settings: Readonly<Record<string, string | undefined>>;
   dispatcher: Dispatcher;
-  signal: AbortSignal;
+  abort: AttemptAbort;
   logger: Logger;
+}
+
+/** The logger of one attempt: a pino child bound to the delivery, made when first used. */
+class AttemptLogger implements PluginLogger {
+  private child: Logger | undefined;
+
+  constructor(private readonly input: ContextInput) {}
+
+  debug(message: string, fields?: Record<string, unknown>): void {
+    this.logger().debug(fields ?? {}, message);
+  }
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.logger().info(fields ?? {}, message);
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.logger().warn(fields ?? {}, message);
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.logger().error(fields ?? {}, message);
+  }
+
+  private logger(): Logger {
+    this.child ??= this.input.logger.child({ delivery: this.input.deliveryId, integration: this.input.integrationId });
+    return this.child;
+  }
+}
+
+/**
+ * The context of one attempt. Made for every attempt, so it is a plain class whose parts
+ * that most plugins never touch (the logger, the AbortSignal, the template view) are made
+ * on first use.
+ */
+class AttemptContext implements PluginContext {
+  readonly config: Record<string, unknown>;
+  readonly http: HttpClient;
+  credentials: Credentials;
+  readonly idempotencyKey: string;
+  readonly attempt: number;
+  readonly settings: Readonly<Record<string, string | undefined>>;
+  readonly event: FormEvent;
+  readonly signingSecrets: readonly string[];
+  private attemptLogger: AttemptLogger | undefined;
+  private view: Record<string, unknown> | undefined;
+
+  constructor(
+    private readonly input: ContextInput,
+    client: RecordingClient,
+  ) {
+    this.config = input.config;
+    this.http = client;
+    this.credentials = input.credentials;
+    this.idempotencyKey = input.deliveryId;
+    this.attempt = input.attempt;
+    this.settings = input.settings;
+    this.event = input.event;
+    this.signingSecrets = input.signingSecrets;
+  }
+
+  get logger(): PluginLogger {
+    this.attemptLogger ??= new AttemptLogger(this.input);
+    return this.attemptLogger;
+  }
+
+  get signal(): AbortSignal {
+    return this.input.abort.signal;
+  }
+
+  async refreshCredentials(): Promise<Credentials> {
+    this.credentials = await this.input.refresh();
+    return this.credentials;
+  }
+
+  render(template: string): string {
+    return String(compileTemplate(template).render(this.templateView()) ?? '');
+  }
+
+  renderValue(template: unknown): unknown {
+    return compileTemplate(template).render(this.templateView());
+  }
+
+  private templateView(): Record<string, unknown> {
+    const { event } = this.input;
+    this.view ??= { event: event.type, form: event.form, response: event.response, data: event.data };
+    return this.view;
+  }
 }
 
 /** The context of one attempt, and the exchanges its HTTP client recorded. */
@@ -25,37 +111,6 @@ export function createPluginContext(input: ContextInput): {
   ctx: PluginContext;
   exchanges: Exchange[];
 } {
-  const { client, exchanges } = createRecordingClient(input.dispatcher, input.signal);
-  const view = {
-    event: input.event.type,
-    form: input.event.form,
-    response: input.event.response,
-    data: input.event.data,
-  };
-  const child = input.logger.child({ delivery: input.deliveryId, integration: input.integrationId });
-  const logger: PluginLogger = {
-    debug: (message, fields) => child.debug(fields ?? {}, message),
-    info: (message, fields) => child.info(fields ?? {}, message),
-    warn: (message, fields) => child.warn(fields ?? {}, message),
-    error: (message, fields) => child.error(fields ?? {}, message),
-  };
-  const ctx: PluginContext = {
-    config: input.config,
-    logger,
-    http: client,
-    credentials: input.credentials,
-    async refreshCredentials() {
-      ctx.credentials = await input.refresh();
-      return ctx.credentials;
-    },
-    render: (template: string) => String(compileTemplate(template).render(view) ?? ''),
-    renderValue: (template: unknown) => compileTemplate(template).render(view),
-    idempotencyKey: input.deliveryId,
-    attempt: input.attempt,
-    signal: input.signal,
-    settings: input.settings,
-    event: input.event,
-    signingSecrets: input.signingSecrets,
-  };
-  return { ctx, exchanges };
+  const client = new RecordingClient(input.dispatcher, input.abort);
+  return { ctx: new AttemptContext(input, client), exchanges: client.exchanges };
 }

@@ -27,7 +27,6 @@ export interface AttemptRow {
 }
 
 const COLUMNS = 'id, workspace_id, integration_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at';
-const D_COLUMNS = COLUMNS.split(', ').map((c) => `d.${c}`).join(', ');
 
 export interface NewDelivery {
   id: string;
@@ -62,6 +61,9 @@ export async function insertDeliveries(db: Queryable, deliveries: NewDelivery[])
   return rows;
 }
 
+/** What an attempt needs of its delivery (the claim returns only this). */
+export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'integration_id' | 'payload'>;
+
 export interface ClaimRequest {
   id: string;
   attempt: number;
@@ -84,16 +86,16 @@ export async function claimDeliveries(
   db: Queryable,
   requests: readonly ClaimRequest[],
   lockMs: number,
-): Promise<(DeliveryRow | undefined)[]> {
-  const { rows } = await db.query<DeliveryRow & { claimed_attempt: number }>(
+): Promise<(ClaimedDelivery | undefined)[]> {
+  const { rows } = await db.query<ClaimedDelivery & { claimed_attempt: number }>(
     `UPDATE deliveries d SET locked_until = now() + $3 * interval '1 millisecond'
      FROM unnest($1::uuid[], $2::integer[]) AS u(id, attempt), (SELECT set_config('synchronous_commit', 'off', true)) AS lease
      WHERE d.id = u.id AND d.attempts = u.attempt - 1 AND d.status IN ('pending', 'failed')
        AND (d.locked_until IS NULL OR d.locked_until < now())
-     RETURNING ${D_COLUMNS}, u.attempt AS claimed_attempt`,
+     RETURNING d.id, d.integration_id, d.payload, u.attempt AS claimed_attempt`,
     [requests.map((r) => r.id), requests.map((r) => r.attempt), lockMs],
   );
-  const won = new Map(rows.map(({ claimed_attempt, ...row }) => [`${row.id}/${claimed_attempt}`, row as DeliveryRow]));
+  const won = new Map(rows.map((row) => [`${row.id}/${row.claimed_attempt}`, row]));
   return requests.map((r) => {
     const key = `${r.id}/${r.attempt}`;
     const row = won.get(key);
