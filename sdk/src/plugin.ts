@@ -50,14 +50,19 @@ export function hookFor<C>(
   plugin: FormPlugin<C>,
   type: FormEvent['type'],
 ): ((event: FormEvent, ctx: PluginContext<C>) => Promise<void>) | undefined {
-  const hooks = {
-    'response.submitted': plugin.onResponseSubmitted,
-    'response.updated': plugin.onResponseUpdated,
-    'response.deleted': plugin.onResponseDeleted,
-    ping: plugin.onTest,
-    'analytics.anomaly': plugin.onAnomaly,
-  };
-  return hooks[type]?.bind(plugin);
+  const hook =
+    type === 'response.submitted'
+      ? plugin.onResponseSubmitted
+      : type === 'response.updated'
+        ? plugin.onResponseUpdated
+        : type === 'response.deleted'
+          ? plugin.onResponseDeleted
+          : type === 'ping'
+            ? plugin.onTest
+            : type === 'analytics.anomaly'
+              ? plugin.onAnomaly
+              : undefined;
+  return hook?.bind(plugin);
 }
 
 /** True for a value that looks like a plugin (an instance of any copy of FormPlugin). */

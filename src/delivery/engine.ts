@@ -99,13 +99,21 @@ export class DeliveryEngine {
     const delivery = await this.claims.add({ id: job.deliveryId, attempt: job.attempt });
     if (!delivery) return;
     const integration = await this.integration(delivery.integration_id);
-    const { at, outcome } = await this.sending.use(async () => {
-      const started = new Date();
-      return { at: started, outcome: await this.run(delivery, integration, job.attempt) };
-    });
+    await this.sending.acquire();
+    const at = new Date();
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await this.run(delivery, integration, job.attempt);
+    } finally {
+      this.sending.release();
+    }
     const now = new Date();
-    // The integration's state first, so that whoever sees the delivery's new state sees it too.
-    const next = await this.settleIntegration(integration?.row, outcome, job.attempt, now);
+    // The integration's state first, so that whoever sees the delivery's new state sees it
+    // too. A success to a healthy integration changes nothing there (the common case).
+    const next =
+      outcome.kind === 'success' && !integration?.row.failing_since
+        ? this.decide(outcome, job.attempt, now, null)
+        : await this.settleIntegration(integration?.row, outcome, job.attempt, now);
     await this.records.add({
       deliveryId: delivery.id,
       number: job.attempt,
@@ -144,6 +152,11 @@ export class DeliveryEngine {
     return this.integrations.fresh(id);
   }
 
+  private decide(outcome: AttemptOutcome, attemptNumber: number, now: Date, failingSince: Date | null): NextState {
+    const schedule = this.deps.config.webhooks.retryScheduleMs;
+    return nextState(outcome, { schedule, attemptNumber, now, failingSince });
+  }
+
   /**
    * Moves the failure clock and decides the delivery's next state. The clock is written only
    * when it changes: it starts at the first failure and is cleared by a success. Disabling
@@ -156,17 +169,17 @@ export class DeliveryEngine {
     attemptNumber: number,
     now: Date,
   ): Promise<NextState> {
-    const { db, config } = this.deps;
-    const decide = (failingSince: Date | null) =>
-      nextState(outcome, { schedule: config.webhooks.retryScheduleMs, attemptNumber, now, failingSince });
-    if (!integration) return decide(null);
+    const { db } = this.deps;
+    if (!integration) return this.decide(outcome, attemptNumber, now, null);
     const id = integration.id;
     if (outcome.kind === 'success') {
       if (integration.failing_since) await this.clocks.stop(id);
-      return decide(null);
+      return this.decide(outcome, attemptNumber, now, null);
     }
-    let next = decide(integration.failing_since ?? (await this.clocks.start(id, now)));
-    if (next.disable && outcome.kind !== 'gone') next = decide(await this.clocks.confirm(id, now));
+    let next = this.decide(outcome, attemptNumber, now, integration.failing_since ?? (await this.clocks.start(id, now)));
+    if (next.disable && outcome.kind !== 'gone') {
+      next = this.decide(outcome, attemptNumber, now, await this.clocks.confirm(id, now));
+    }
     if (next.disable) {
       await disableIntegration(db, id, next.disable, integration.connector === 'zapier');
       this.integrations.forget(id);
@@ -176,7 +189,6 @@ export class DeliveryEngine {
 
   private async run(delivery: ClaimedDelivery, integration: CachedIntegration | undefined, attempt: number): Promise<AttemptOutcome> {
     const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
     const row = integration?.row;
     if (!integration || !row || row.deleted || !row.active) {
       const reason = !row || row.deleted ? 'the integration was deleted' : 'the integration is disabled';
@@ -199,7 +211,8 @@ export class DeliveryEngine {
         event,
         config,
         credentials: await this.deps.credentials(row, config),
-        refresh: () => this.deps.credentials(row, config, { forceRefresh: true }),
+        integration: row,
+        resolveCredentials: this.deps.credentials,
         deliveryId: delivery.id,
         integrationId: row.id,
         attempt,
@@ -215,9 +228,10 @@ export class DeliveryEngine {
       const work = Promise.resolve().then(() => hook(event, ctx));
       await withTimeout(work, this.deps.config.webhooks.timeoutMs, abort);
       const last = exchanges[exchanges.length - 1];
-      return { kind: 'success', statusCode: last?.statusCode ?? 0, latencyMs: elapsed(), error: null, excerpt: last?.excerpt ?? null };
+      const latencyMs = Math.round(performance.now() - started);
+      return { kind: 'success', statusCode: last?.statusCode ?? 0, latencyMs, error: null, excerpt: last?.excerpt ?? null };
     } catch (error) {
-      return outcomeOfError(error, exchanges[exchanges.length - 1], elapsed());
+      return outcomeOfError(error, exchanges[exchanges.length - 1], Math.round(performance.now() - started));
     }
   }
 
@@ -249,20 +263,28 @@ function signingSecrets(opened: OpenedIntegration): string[] {
   return list;
 }
 
-/** Rejects when `work` takes longer than `ms`, aborting the attempt. */
-async function withTimeout(work: Promise<void>, ms: number, abort: AttemptAbort): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' });
-      abort.abort(error);
-      reject(error);
-    }, ms);
+/**
+ * Settles as `work` does, or rejects when it takes longer than `ms`, aborting the attempt.
+ * A hook that finishes after its timeout changes nothing and cannot crash the process.
+ */
+function withTimeout(work: Promise<void>, ms: number, abort: AttemptAbort): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(timedOut, ms, ms, abort, reject);
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  work.catch(() => undefined); // a hook that finishes after its timeout must not crash the process
-  try {
-    await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+}
+
+function timedOut(ms: number, abort: AttemptAbort, reject: (error: Error) => void): void {
+  const error = Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' });
+  abort.abort(error);
+  reject(error);
 }

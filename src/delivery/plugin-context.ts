@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { Credentials, FormEvent, HttpClient, PluginContext, PluginLogger } from '@formhub/sdk';
 import type { Logger } from 'pino';
 import { compileTemplate } from '@formhub/sdk';
+import type { CredentialsResolver, IntegrationRow } from '../integrations/index.ts';
 import type { AttemptAbort } from './attempt-abort.ts';
 import { RecordingClient, type Exchange } from './http-client.ts';
 
@@ -9,8 +10,9 @@ export interface ContextInput {
   event: FormEvent;
   config: Record<string, unknown>;
   credentials: Credentials;
-  /** Fetches fresh credentials (forcing a Nango refresh). */
-  refresh: () => Promise<Credentials>;
+  /** The integration, and how to fetch fresh credentials for it (forcing a Nango refresh). */
+  integration: IntegrationRow;
+  resolveCredentials: CredentialsResolver;
   deliveryId: string;
   integrationId: string;
   attempt: number;
@@ -87,7 +89,8 @@ class AttemptContext implements PluginContext {
   }
 
   async refreshCredentials(): Promise<Credentials> {
-    this.credentials = await this.input.refresh();
+    const { integration, resolveCredentials } = this.input;
+    this.credentials = await resolveCredentials(integration, this.config, { forceRefresh: true });
     return this.credentials;
   }
 

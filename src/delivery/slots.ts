@@ -12,20 +12,33 @@ export class Slots {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('size must be a positive integer');
   }
 
+  /** Takes a slot, waiting for one if none is free; give it back with `release`. */
+  acquire(): Promise<void> {
+    if (this.used < this.size) {
+      this.used++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Gives a slot back: straight to the next waiter, if any. */
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.used--;
+  }
+
   /** Runs `work` once a slot is free; the slot is given back however `work` ends. */
   async use<T>(work: () => Promise<T>): Promise<T> {
-    if (this.used >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.used++;
+    await this.acquire();
     try {
       return await work();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next(); // the slot passes straight to the next waiter
-      else this.used--;
+      this.release();
     }
   }
 
-  /** Sends in progress. */
+  /** Slots taken. */
   get inUse(): number {
     return this.used;
   }
