@@ -38,7 +38,7 @@ export interface EngineDeps {
   dispatcher: Dispatcher;
   credentials: CredentialsResolver;
   metrics?: DeliveryMetrics;
-  /** How claims and attempt-log writes are grouped (defaults: 64 items or 2 ms). */
+  /** How claims and attempt-log writes are grouped (defaults: 128 items or 2 ms). */
   batch?: { maxSize?: number; maxWaitMs?: number };
   /** How long an integration row read from the database is used (default 1 s). */
   integrationTtlMs?: number;
@@ -69,7 +69,7 @@ export class DeliveryEngine {
 
   constructor(private readonly deps: EngineDeps) {
     const { db, config } = deps;
-    const batch = { maxSize: deps.batch?.maxSize ?? 64, maxWaitMs: deps.batch?.maxWaitMs ?? 2 };
+    const batch = { maxSize: deps.batch?.maxSize ?? 128, maxWaitMs: deps.batch?.maxWaitMs ?? 2 };
     // The attempt is bounded by the timeout; the margin covers the log write. A worker
     // that dies holding the lock delays the retry by at most this long.
     const lockMs = config.webhooks.timeoutMs + 10_000;

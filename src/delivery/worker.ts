@@ -20,7 +20,7 @@ export function startDeliveryWorker(
   config: Config,
   engine: DeliveryEngine,
   logger: Logger,
-  inFlight = 200,
+  inFlight = 400,
 ): { close(): Promise<void> } {
   const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);

@@ -30,12 +30,12 @@ export interface WorkerDeps {
   secrets: SecretBox;
   queue: DeliveryQueue;
   metrics?: Registry;
-  /** Outbound requests (plugin runs) at once (default 50); attempts in flight are 4 times that. */
+  /** Outbound requests (plugin runs) at once (default 50); attempts in flight are 8 times that. */
   concurrency?: number;
 }
 
 /** Delivery attempts in flight per outbound request slot. */
-const ATTEMPTS_PER_SEND_SLOT = 4;
+const ATTEMPTS_PER_SEND_SLOT = 8;
 
 /** A running worker; `close` lets in-flight jobs finish, then stops. */
 export interface RunningWorker {
