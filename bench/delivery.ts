@@ -26,6 +26,7 @@
  * BENCH_REDIS_URL (redis://127.0.0.1:6379).
  */
 
+import './support/hub-runtime.ts'; // first: the hub's V8 flags, as bin/formhub.js applies them
 import { execFileSync } from 'node:child_process';
 import { runServeParts, type FlakyResult, type LatencyResult } from './support/delivery-serve.ts';
 import { runThroughput, type EngineProfile, type ThroughputResult } from './support/delivery-throughput.ts';
