@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import { hookFor, type FormEvent } from '@formhub/sdk';
+import { hookFor, type FormEvent, type FormPlugin, type PluginContext } from '@formhub/sdk';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import {
@@ -64,6 +64,7 @@ export class DeliveryEngine {
   private readonly integrations: IntegrationCache;
   private readonly clocks: FailureClocks;
   private readonly sending: Slots;
+  private readonly hooks = new WeakMap<FormPlugin, Map<FormEvent['type'], PluginHook | undefined>>();
   /** Hub settings connectors may read (the same object for every attempt, frozen). */
   private readonly settings: Readonly<Record<string, string | undefined>>;
 
@@ -199,14 +200,14 @@ export class DeliveryEngine {
       return outcomeOfError(new Error(`connector "${row.connector}" is not loaded`), undefined, 0);
     }
     const event = delivery.payload as unknown as FormEvent;
-    const hook = hookFor(loaded.plugin, event.type);
+    const hook = this.hook(loaded.plugin, event.type);
     if (!hook) return { kind: 'success', statusCode: 0, latencyMs: 0, error: null, excerpt: null };
     const abort = new AttemptAbort();
     let exchanges: { statusCode: number; excerpt: string }[] = [];
     try {
       const opened = this.open(integration);
       // Each attempt gets its own copy: a plugin that changes its config changes no other attempt.
-      const config = structuredClone(opened.config);
+      const config = cloneJson(opened.config);
       const { ctx, exchanges: recorded } = createPluginContext({
         event,
         config,
@@ -235,6 +236,17 @@ export class DeliveryEngine {
     }
   }
 
+  /** The plugin's hook for an event type, bound once per plugin and type. */
+  private hook(plugin: FormPlugin, type: FormEvent['type']): PluginHook | undefined {
+    let hooks = this.hooks.get(plugin);
+    if (!hooks) {
+      hooks = new Map();
+      this.hooks.set(plugin, hooks);
+    }
+    if (!hooks.has(type)) hooks.set(type, hookFor<Record<string, unknown>>(plugin as FormPlugin<Record<string, unknown>>, type));
+    return hooks.get(type);
+  }
+
   /** The integration's config and secrets, decrypted once per cached row (a failure is an attempt's error). */
   private open(integration: CachedIntegration): OpenedIntegration {
     if (integration.opened) return integration.opened;
@@ -253,6 +265,17 @@ export class DeliveryEngine {
   }
 
 
+}
+
+type PluginHook = (event: FormEvent, ctx: PluginContext) => Promise<void>;
+
+/** A copy of a JSON value (configs are decrypted JSON), cheaper than structuredClone. */
+function cloneJson<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneJson) as T;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = cloneJson((value as Record<string, unknown>)[key]);
+  return copy as T;
 }
 
 /** The secrets that sign now: the current one, and the previous one during its grace period. */

@@ -38,8 +38,28 @@ export class RecordingClient implements HttpClient {
     const body = await readCapped(res.body, res.headers['content-length']);
     const latencyMs = Math.round(performance.now() - started);
     this.exchanges.push({ statusCode: res.statusCode, latencyMs, excerpt: excerpt(body) });
-    return { status: res.statusCode, headers: flatten(res.headers), body: body.toString('utf8') };
+    return received(res.statusCode, res.headers, body);
   }
+}
+
+/**
+ * A response as plugins see it. Headers are flattened and the body decoded when first read
+ * (most plugins read neither); both are enumerable, so a spread or JSON copy has them.
+ */
+function received(status: number, raw: Record<string, string | string[] | undefined>, bytes: Buffer): HttpResponse {
+  let headers: Record<string, string> | undefined;
+  let text: string | undefined;
+  return {
+    status,
+    get headers() {
+      headers ??= flatten(raw);
+      return headers;
+    },
+    get body() {
+      text ??= bytes.toString('utf8');
+      return text;
+    },
+  };
 }
 
 type Body = Dispatcher.ResponseData['body'];

@@ -6,7 +6,9 @@
  */
 export class Slots {
   private used = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** Waiters in arrival order from `head` on (a queue that never shifts the array). */
+  private waiting: Array<() => void> = [];
+  private head = 0;
 
   constructor(private readonly size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('size must be a positive integer');
@@ -23,9 +25,20 @@ export class Slots {
 
   /** Gives a slot back: straight to the next waiter, if any. */
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.used--;
+    if (this.head === this.waiting.length) {
+      this.used--;
+      return;
+    }
+    const next = this.waiting[this.head]!;
+    this.waiting[this.head++] = undefined as unknown as () => void;
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+    next();
   }
 
   /** Runs `work` once a slot is free; the slot is given back however `work` ends. */
@@ -41,5 +54,10 @@ export class Slots {
   /** Slots taken. */
   get inUse(): number {
     return this.used;
+  }
+
+  /** Callers waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length - this.head;
   }
 }

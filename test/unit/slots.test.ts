@@ -31,6 +31,27 @@ describe('Slots', () => {
     expect(slots.inUse).toBe(0);
   });
 
+  it('hands slots to waiters in arrival order, through thousands of them', async () => {
+    const slots = new Slots(2);
+    await slots.acquire();
+    await slots.acquire();
+    const order: number[] = [];
+    const waiters = Array.from({ length: 3000 }, (_, i) => slots.acquire().then(() => order.push(i)));
+    expect(slots.queued).toBe(3000);
+    // Release one slot at a time, each time letting the woken waiter run: a FIFO queue of 3000.
+    for (let i = 0; i < 3000; i++) {
+      slots.release();
+      await Promise.resolve();
+    }
+    await Promise.all(waiters);
+    expect(order).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(slots.queued).toBe(0);
+    expect(slots.inUse).toBe(2);
+    slots.release();
+    slots.release();
+    expect(slots.inUse).toBe(0);
+  });
+
   it('refuses a size that is not a positive integer', () => {
     expect(() => new Slots(0)).toThrow(RangeError);
     expect(() => new Slots(1.5)).toThrow(RangeError);
