@@ -228,7 +228,7 @@ function deliveryLabel(sql: string): string {
   if (/FROM integrations WHERE id = \$1/.test(s)) return 'findIntegrationById: SELECT integrations';
   if (s.startsWith('UPDATE integrations SET failing_since = NULL')) return 'markHealthy: UPDATE integrations (no-op)';
   if (s.startsWith('UPDATE integrations SET failing_since = COALESCE')) return 'markFailing: UPDATE integrations';
-  if (s.includes('FROM deliveries WHERE status IN')) return 'sweeper: overdue deliveries';
+  if (s.includes('FROM delivery_schedule s JOIN deliveries')) return 'sweeper: overdue deliveries';
   if (s.includes('FROM outbox WHERE dispatched_at IS NULL')) return 'relay: lock pending events';
   if (s.includes('FROM outbox WHERE aggregated_at IS NULL')) return 'analytics: lock unaggregated events';
   return s.slice(0, 60);

@@ -38,16 +38,24 @@ export interface NewDelivery {
   now: Date;
 }
 
-/** Creates deliveries; one per (integration, event) whatever happens (ON CONFLICT DO NOTHING). */
+/**
+ * Creates deliveries, due now; one per (integration, event) whatever happens (ON CONFLICT
+ * DO NOTHING). Each one new is also put in `delivery_schedule`, where waiting deliveries are.
+ */
 export async function insertDeliveries(db: Queryable, deliveries: NewDelivery[]): Promise<{ id: string }[]> {
   if (deliveries.length === 0) return [];
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO deliveries (id, workspace_id, integration_id, event_id, event_type, payload, status,
-       next_attempt_at, created_at, updated_at)
-     SELECT u.id, u.workspace_id, u.integration_id, u.event_id, u.event_type, u.payload, 'pending', u.at, u.at, u.at
-     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::timestamptz[])
-       AS u(id, workspace_id, integration_id, event_id, event_type, payload, at)
-     ON CONFLICT (integration_id, event_id) DO NOTHING RETURNING id`,
+    `WITH created AS (
+       INSERT INTO deliveries (id, workspace_id, integration_id, event_id, event_type, payload, status,
+         next_attempt_at, created_at, updated_at)
+       SELECT u.id, u.workspace_id, u.integration_id, u.event_id, u.event_type, u.payload, 'pending', u.at, u.at, u.at
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::timestamptz[])
+         AS u(id, workspace_id, integration_id, event_id, event_type, payload, at)
+       ON CONFLICT (integration_id, event_id) DO NOTHING RETURNING id, next_attempt_at
+     ), scheduled AS (
+       INSERT INTO delivery_schedule (delivery_id, due_at) SELECT id, next_attempt_at FROM created
+     )
+     SELECT id FROM created`,
     [
       deliveries.map((d) => d.id),
       deliveries.map((d) => d.workspaceId),
@@ -119,7 +127,9 @@ export interface AttemptRecord {
 
 /**
  * Logs attempts and moves their deliveries to their next states, in one statement (one
- * commit): when it returns, every attempt of the batch is in the log of record.
+ * commit): when it returns, every attempt of the batch is in the log of record. A delivery
+ * that will be tried again gets its new due time in `delivery_schedule`; one that
+ * succeeded or died leaves it. The delivery row itself changes no indexed column.
  */
 export async function recordAttempts(db: Queryable, records: readonly AttemptRecord[]): Promise<void> {
   await db.query(
@@ -131,6 +141,13 @@ export async function recordAttempts(db: Queryable, records: readonly AttemptRec
        INSERT INTO delivery_attempts (delivery_id, number, at, status_code, latency_ms, error, response_excerpt, manual)
        SELECT delivery_id, number, at, status_code, latency_ms, error, excerpt, manual FROM u
        ON CONFLICT (delivery_id, number) DO NOTHING
+     ), finished AS (
+       DELETE FROM delivery_schedule s USING u
+       WHERE s.delivery_id = u.delivery_id AND u.status NOT IN ('pending', 'failed')
+     ), rescheduled AS (
+       INSERT INTO delivery_schedule (delivery_id, due_at)
+       SELECT delivery_id, next_attempt_at FROM u WHERE u.status IN ('pending', 'failed')
+       ON CONFLICT (delivery_id) DO UPDATE SET due_at = EXCLUDED.due_at
      )
      UPDATE deliveries d SET status = u.status, attempts = u.number, next_attempt_at = u.next_attempt_at,
        locked_until = NULL, updated_at = u.at
@@ -160,10 +177,10 @@ export async function overdueDeliveries(
   limit: number,
 ): Promise<{ id: string; attempts: number }[]> {
   const { rows } = await db.query<{ id: string; attempts: number }>(
-    `SELECT id, attempts FROM deliveries
-     WHERE status IN ('pending', 'failed') AND next_attempt_at < now() - $1 * interval '1 millisecond'
-       AND (locked_until IS NULL OR locked_until < now())
-     ORDER BY next_attempt_at LIMIT $2`,
+    `SELECT d.id, d.attempts FROM delivery_schedule s JOIN deliveries d ON d.id = s.delivery_id
+     WHERE s.due_at < now() - $1 * interval '1 millisecond'
+       AND d.status IN ('pending', 'failed') AND (d.locked_until IS NULL OR d.locked_until < now())
+     ORDER BY s.due_at LIMIT $2`,
     [graceMs, limit],
   );
   return rows;
@@ -189,11 +206,20 @@ export async function failureClock(
   return { failingSince: rows[0]?.failing_since ?? null, succeededSince: rows[0]?.succeeded_since ?? false };
 }
 
+/** Puts re-armed deliveries back in the schedule, due now (a CTE over `rearmed`). */
+const SCHEDULE_REARMED = `scheduled AS (
+       INSERT INTO delivery_schedule (delivery_id, due_at) SELECT id, now() FROM rearmed
+       ON CONFLICT (delivery_id) DO UPDATE SET due_at = EXCLUDED.due_at
+     )`;
+
 /** Makes a delivery due again now (replay); answers it, or undefined when unknown. */
 export async function rearmDelivery(db: Queryable, id: string, workspaceId: string): Promise<DeliveryRow | undefined> {
   const { rows } = await db.query<DeliveryRow>(
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), locked_until = NULL, updated_at = now()
-     WHERE id = $1 AND workspace_id = $2 RETURNING ${COLUMNS}`,
+    `WITH rearmed AS (
+       UPDATE deliveries SET status = 'pending', next_attempt_at = now(), locked_until = NULL, updated_at = now()
+       WHERE id = $1 AND workspace_id = $2 RETURNING ${COLUMNS}
+     ), ${SCHEDULE_REARMED}
+     SELECT * FROM rearmed`,
     [id, workspaceId],
   );
   return rows[0];
@@ -208,9 +234,12 @@ export async function rearmDeliveries(
   status: DeliveryStatus | undefined,
 ): Promise<DeliveryRow[]> {
   const { rows } = await db.query<DeliveryRow>(
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), locked_until = NULL, updated_at = now()
-     WHERE integration_id = $1 AND created_at >= $2 AND created_at <= $3 AND ($4::text IS NULL OR status = $4)
-     RETURNING ${COLUMNS}`,
+    `WITH rearmed AS (
+       UPDATE deliveries SET status = 'pending', next_attempt_at = now(), locked_until = NULL, updated_at = now()
+       WHERE integration_id = $1 AND created_at >= $2 AND created_at <= $3 AND ($4::text IS NULL OR status = $4)
+       RETURNING ${COLUMNS}
+     ), ${SCHEDULE_REARMED}
+     SELECT * FROM rearmed`,
     [integrationId, since, until, status ?? null],
   );
   return rows;

@@ -105,11 +105,17 @@ describe('grouped delivery jobs', () => {
     const ids = requests.map((r) => r.headers['x-webhook-id']);
     expect(new Set(ids).size).toBe(count);
     expect(requests.every((r) => typeof r.headers['webhook-signature'] === 'string')).toBe(true);
-    const { rows } = await hub.db.query<{ status: string; n: number; logged: number }>(
-      `SELECT d.status, count(*)::int AS n, sum((SELECT count(*) FROM delivery_attempts a WHERE a.delivery_id = d.id))::int AS logged
-       FROM deliveries d GROUP BY d.status`,
-    );
+    // The receiver answers before the attempt is logged: wait for the log.
+    const rows = await eventually(async () => {
+      const { rows } = await hub.db.query<{ status: string; n: number; logged: number }>(
+        `SELECT d.status, count(*)::int AS n, sum((SELECT count(*) FROM delivery_attempts a WHERE a.delivery_id = d.id))::int AS logged
+         FROM deliveries d GROUP BY d.status`,
+      );
+      return rows.length === 1 && rows[0]!.status === 'succeeded' ? rows : undefined;
+    });
     expect(rows).toEqual([{ status: 'succeeded', n: count, logged: count }]);
+    const scheduled = await hub.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM delivery_schedule`);
+    expect(scheduled.rows[0]!.n).toBe(0); // nothing waits any more
     await settled();
   });
 
