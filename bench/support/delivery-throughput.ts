@@ -41,17 +41,23 @@ export interface ThroughputOptions {
   concurrency: number;
   poolMax: number;
   warmup: number;
+  /** Deliveries of the engine's unmeasured warm-up run. */
+  engineWarmup: number;
   /** Give up on a phase after this long. */
   phaseTimeoutMs: number;
   /** Count and time the engine's SQL statements (cheap wrappers, on by default). */
   profile: boolean;
-  /** Also take a sampling CPU profile of this process during the engine phase (slows it a little). */
+  /** Also take a sampling CPU profile of this process during the first engine phase (slows it). */
   cpuProfile: boolean;
+  /** Rounds of (engine phase, bare phase) after the first bare and BullMQ phases. */
+  rounds: number;
 }
 
 /** What one phase cost: its rate and who used the CPU meanwhile. */
 export interface PhaseResult {
   name: string;
+  /** Measured with the SQL or CPU profile on (slower; left out of ratios when others exist). */
+  profiled?: boolean;
   requests: number;
   errors: number;
   /** Mean request body size at the receiver. */
@@ -284,15 +290,19 @@ function poolOf(db: Database): { waitingCount: number; totalCount: number; idleC
   return Reflect.get(db, 'pool') as { waitingCount: number; totalCount: number; idleCount: number } | undefined;
 }
 
-type EngineVariant = 'engine' | 'engine-warm-up';
-
+/**
+ * One engine phase: `name` is the phase's name in the results, `run` tells phases of the
+ * same name apart (their workspace and receiver path).
+ */
 async function runEngine(
   hub: TestHub,
   options: ThroughputOptions,
   receiver: ReceiverProcess,
   measureCtx: Parameters<typeof measurePhase>[1],
-  variant: EngineVariant,
+  name: 'engine' | 'engine-warm-up',
+  run = 1,
 ) {
+  const variant = `${name}-${run}`;
   const path = `/${variant}`;
   const ws = await hub.workspace(`bench ${variant}`);
   const form = await api(hub, ws.key, 'POST', '/api/v2/forms', BENCH_FORM);
@@ -346,8 +356,8 @@ async function runEngine(
     profile?.uninstall();
   };
   try {
-    const phase = await measurePhase(variant, measureCtx, path, options.deliveries, async () => {
-      if (options.cpuProfile && variant === 'engine') cpuProfiler = await startCpuProfile();
+    const phase = await measurePhase(name, measureCtx, path, options.deliveries, async () => {
+      if (options.cpuProfile && name === 'engine' && run === 1) cpuProfiler = await startCpuProfile();
       running = await startWorker({
         config: hub.config,
         db: hub.db,
@@ -516,14 +526,17 @@ export async function runThroughput(options: ThroughputOptions, receiver: Receiv
     phases.push(await runBullmqAlone(hub, options, receiver, dispatcher, bodies, measureCtx));
     // The engine's code is compiled by a first, unmeasured run (the bare loop has its warm-up
     // too): a worker runs for days, so its steady state is what counts.
-    await runEngine(hub, { ...options, deliveries: options.warmup, profile: false, cpuProfile: false }, receiver, measureCtx, 'engine-warm-up');
-    const variants: EngineVariant[] = ['engine'];
-    for (const variant of variants) {
-      const run = await runEngine(hub, options, receiver, measureCtx, variant);
-      phases.push(run.phase);
-      engines[variant] = { relay: run.relay, profile: run.engineProfile, check: run.engineCheck };
+    const warmUp = { ...options, deliveries: options.engineWarmup, profile: false, cpuProfile: false };
+    await runEngine(hub, warmUp, receiver, measureCtx, 'engine-warm-up');
+    // Rounds of (engine, bare): the machine's speed drifts by tens of percent within a run,
+    // so the ratio is taken between medians of several phases measured in turn.
+    for (let round = 1; round <= options.rounds; round++) {
+      const profiled = round === 1 && (options.profile || options.cpuProfile);
+      const run = await runEngine(hub, { ...options, profile: options.profile && round === 1 }, receiver, measureCtx, 'engine', round);
+      phases.push({ ...run.phase, profiled });
+      engines[`engine-${round}`] = { relay: run.relay, profile: run.engineProfile, check: run.engineCheck };
+      phases.push(await bare('bare', `/bare-${round + 1}`, options.deliveries));
     }
-    phases.push(await bare('bare', '/bare-2', options.deliveries));
     return { phases, engines };
   } finally {
     await dispatcher.close();

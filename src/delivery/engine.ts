@@ -17,6 +17,7 @@ import { IntegrationCache, type CachedIntegration, type OpenedIntegration } from
 import { MicroBatcher } from './micro-batcher.ts';
 import { nextState, outcomeOfError, type AttemptOutcome, type NextState } from './outcome.ts';
 import { AttemptAbort } from './attempt-abort.ts';
+import { loadEvent } from './stored-event.ts';
 import { createPluginContext } from './plugin-context.ts';
 import { Slots } from './slots.ts';
 import {
@@ -99,7 +100,8 @@ export class DeliveryEngine {
   async attempt(job: DeliveryJob): Promise<void> {
     const delivery = await this.claims.add({ id: job.deliveryId, attempt: job.attempt });
     if (!delivery) return;
-    const integration = await this.integration(delivery.integration_id);
+    const cached = this.integrations.peek(delivery.integration_id);
+    const integration = cached?.row.active && !cached.row.deleted ? cached : await this.integration(delivery.integration_id);
     await this.sending.acquire();
     const at = new Date();
     let outcome: AttemptOutcome;
@@ -199,7 +201,7 @@ export class DeliveryEngine {
     if (!loaded) {
       return outcomeOfError(new Error(`connector "${row.connector}" is not loaded`), undefined, 0);
     }
-    const event = delivery.payload as unknown as FormEvent;
+    const event = loadEvent(delivery.payload);
     const hook = this.hook(loaded.plugin, event.type);
     if (!hook) return { kind: 'success', statusCode: 0, latencyMs: 0, error: null, excerpt: null };
     const abort = new AttemptAbort();
@@ -224,9 +226,13 @@ export class DeliveryEngine {
         logger: this.deps.logger,
       });
       exchanges = recorded;
-      // Promise.resolve().then: a hook that throws synchronously or returns no promise
-      // is handled like any other.
-      const work = Promise.resolve().then(() => hook(event, ctx));
+      // A hook that throws synchronously or returns no promise is handled like any other.
+      let work: Promise<void>;
+      try {
+        work = Promise.resolve(hook(event, ctx));
+      } catch (error) {
+        work = Promise.reject(error);
+      }
       await withTimeout(work, this.deps.config.webhooks.timeoutMs, abort);
       const last = exchanges[exchanges.length - 1];
       const latencyMs = Math.round(performance.now() - started);

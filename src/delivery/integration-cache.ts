@@ -22,6 +22,13 @@ export interface IntegrationCacheOptions {
   now?: () => number;
 }
 
+interface Entry {
+  at: number;
+  value: Promise<CachedIntegration | undefined>;
+  /** What `value` resolved to, once it has. */
+  settled?: { value: CachedIntegration | undefined };
+}
+
 /**
  * The worker's short-lived copy of integration rows and their opened secrets, so that a
  * burst of deliveries to one integration reads and decrypts it once a second instead of
@@ -30,7 +37,7 @@ export interface IntegrationCacheOptions {
  * within `ttlMs`.
  */
 export class IntegrationCache {
-  private readonly entries = new Map<string, { at: number; value: Promise<CachedIntegration | undefined> }>();
+  private readonly entries = new Map<string, Entry>();
   private readonly ttlMs: number;
   private readonly now: () => number;
 
@@ -50,6 +57,16 @@ export class IntegrationCache {
     return this.refresh(id, now);
   }
 
+  /**
+   * The integration without waiting, when the cache holds a fresh, settled read of it;
+   * otherwise undefined (then use `get`).
+   */
+  peek(id: string): CachedIntegration | undefined {
+    const entry = this.entries.get(id);
+    if (!entry?.settled || this.now() - entry.at >= this.ttlMs) return undefined;
+    return entry.settled.value;
+  }
+
   /** Reads the integration again now, whatever the cache holds. */
   fresh(id: string): Promise<CachedIntegration | undefined> {
     return this.refresh(id, this.now());
@@ -59,8 +76,11 @@ export class IntegrationCache {
   patch(id: string, change: Partial<IntegrationRow>): void {
     const entry = this.entries.get(id);
     if (!entry) return;
-    entry.value = entry.value.then((cached) => (cached ? { ...cached, row: { ...cached.row, ...change } } : cached));
-    entry.value.catch(() => undefined);
+    entry.settled = undefined;
+    this.settle(
+      entry,
+      entry.value.then((cached) => (cached ? { ...cached, row: { ...cached.row, ...change } } : cached)),
+    );
   }
 
   /** Forgets an integration: its next attempt reads it again. */
@@ -71,12 +91,24 @@ export class IntegrationCache {
   private refresh(id: string, now: number): Promise<CachedIntegration | undefined> {
     if (this.entries.size >= 1_000) this.evictExpired(now);
     const value = this.load(id);
-    const entry = { at: now, value };
+    const entry: Entry = { at: now, value };
     this.entries.set(id, entry);
+    this.settle(entry, value);
     value.catch(() => {
       if (this.entries.get(id) === entry) this.entries.delete(id);
     });
     return value;
+  }
+
+  /** Makes `value` the entry's, and remembers what it resolves to for `peek`. */
+  private settle(entry: Entry, value: Promise<CachedIntegration | undefined>): void {
+    entry.value = value;
+    value.then(
+      (resolved) => {
+        if (entry.value === value) entry.settled = { value: resolved };
+      },
+      () => undefined,
+    );
   }
 
   private evictExpired(now: number): void {

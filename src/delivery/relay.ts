@@ -4,6 +4,7 @@ import type { Database, Queryable } from '../db/index.ts';
 import { formTitles, lockPendingEvents, markDispatched, PUBLIC_EVENT_TYPES, type OutboxEvent } from '../events/index.ts';
 import { activeIntegrationsOf } from '../integrations/index.ts';
 import { insertDeliveries, type NewDelivery } from './queries.ts';
+import { storedEvent } from './stored-event.ts';
 import type { DeliveryQueue } from './queue.ts';
 
 /** Something else that consumes events in the relay's transaction (e.g. analytics). */
@@ -80,7 +81,7 @@ export class OutboxRelay {
     const now = new Date();
     const out: NewDelivery[] = [];
     for (const event of deliverable) {
-      const envelope = JSON.stringify(toFormEvent(event, titles.get(event.formId) ?? ''));
+      const envelope = storedEvent(toFormEvent(event, titles.get(event.formId) ?? ''));
       for (const integration of integrations) {
         if (integration.form_id !== event.formId || !integration.events.includes(event.type)) continue;
         out.push({

@@ -4,6 +4,7 @@ import { notFound } from '../errors/index.ts';
 import type { IntegrationRow } from '../integrations/index.ts';
 import { presentDelivery } from './present.ts';
 import * as q from './queries.ts';
+import { storedEvent } from './stored-event.ts';
 import type { DeliveryJob, DeliveryQueue } from './queue.ts';
 
 /** Reading the delivery log, replaying deliveries, and sending test events. */
@@ -72,7 +73,7 @@ export class DeliveryService {
         integrationId: integration.id,
         eventId,
         eventType: 'ping',
-        payload: JSON.stringify(event),
+        payload: storedEvent(event),
         now,
       },
     ]);

@@ -183,4 +183,29 @@ describe('IntegrationCache', () => {
     expect((await cache.get('x'))!.row.failing_since).toBeNull();
     expect(reads).toBe(3);
   });
+
+  it('peek answers without waiting only a fresh, settled read, and follows patches', async () => {
+    let now = 1_000;
+    let release: () => void = () => undefined;
+    const cache = new IntegrationCache(
+      (id) =>
+        new Promise((resolve) => {
+          release = () => resolve({ row: { id, failing_since: null } as never });
+        }),
+      { ttlMs: 1_000, now: () => now },
+    );
+    expect(cache.peek('x')).toBeUndefined(); // never read
+    const pending = cache.get('x');
+    expect(cache.peek('x')).toBeUndefined(); // read in flight
+    release();
+    const read = await pending;
+    expect(cache.peek('x')).toBe(read);
+    const since = new Date();
+    cache.patch('x', { failing_since: since });
+    expect(cache.peek('x')).toBeUndefined(); // the patch is not settled yet
+    expect((await cache.get('x'))!.row.failing_since).toBe(since);
+    expect(cache.peek('x')!.row.failing_since).toBe(since);
+    now += 1_000;
+    expect(cache.peek('x')).toBeUndefined(); // expired
+  });
 });
