@@ -229,7 +229,7 @@ function deliveryLabel(sql: string): string {
   const s = sql.replace(/\s+/g, ' ').trim();
   if (s.startsWith('UPDATE deliveries SET locked_until')) return 'claimDelivery: UPDATE deliveries ... RETURNING';
   if (s.startsWith('UPDATE deliveries d SET locked_until')) return 'claimDeliveries (batch): UPDATE deliveries FROM unnest';
-  if (s.startsWith('WITH u AS')) return 'recordAttempts (batch): INSERT delivery_attempts + UPDATE deliveries FROM unnest';
+  if (s.startsWith('WITH u AS')) return 'recordAttempts (batch): INSERT delivery_attempts + UPDATE deliveries FROM json_to_recordset';
   if (s.startsWith('WITH logged AS')) return 'recordAttempt: INSERT delivery_attempts + UPDATE deliveries';
   if (/FROM integrations WHERE id = \$1/.test(s)) return 'findIntegrationById: SELECT integrations';
   if (s.startsWith('UPDATE integrations SET failing_since = NULL')) return 'markHealthy: UPDATE integrations (no-op)';

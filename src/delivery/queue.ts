@@ -23,7 +23,7 @@ export function attemptsOf(data: DeliveryJobData): DeliveryJob[] {
 }
 
 /** Attempts per grouped job. */
-export const GROUP_SIZE = 50;
+export const GROUP_SIZE = 100;
 
 export interface EnqueueOptions {
   /**

@@ -13,10 +13,10 @@ import { Slots } from './slots.ts';
  * keeps that at-least-once without double attempts while the first one is still in flight,
  * and makes the attempts of a group that were already made do nothing.
  *
- * The worker takes up to a quarter as many jobs from Redis as it runs attempts: enough
- * single-attempt jobs to keep the sends busy while each waits on its batched claim and log
- * write, and with groups at most `inFlight / 4 * GROUP_SIZE` attempts held, which wait for an
- * attempt slot, in order, before they claim.
+ * The worker takes up to an eighth as many jobs from Redis as it runs attempts (50 by
+ * default, as many as it sends at once): enough single-attempt jobs (retries) to keep the
+ * sends busy, and with groups at most `inFlight / 8 * GROUP_SIZE` attempts held, which wait
+ * for an attempt slot, in order, before they claim.
  */
 export function startDeliveryWorker(
   config: Config,
@@ -43,7 +43,7 @@ export function startDeliveryWorker(
     {
       connection,
       prefix: bullPrefix(config),
-      concurrency: Math.max(1, Math.floor(inFlight / 4)),
+      concurrency: Math.max(1, Math.floor(inFlight / 8)),
       stalledInterval: 15_000,
       lockDuration: config.webhooks.timeoutMs + 20_000,
     },
