@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
+// The shebang's flag is STARTUP_V8_FLAGS (src/cli/runtime-flags.ts): V8 reads it only at start.
 // Runs the TypeScript sources directly through tsx's loader: no build step to forget.
 import { register } from 'tsx/esm/api';
 

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { STARTUP_V8_FLAGS } from '../../src/cli/runtime-flags.ts';
 import { BIN, childEnv, freePort, startServer } from '../../test/support/process.ts';
 import { clearRedis, postJson } from './servers.ts';
 import { BENCH_FORM } from './workload.ts';
@@ -71,7 +72,7 @@ export async function startLoadHub(options: HubOptions): Promise<LoadHub> {
   try {
     api = await startServer(['api', '--workers', String(options.workers)], env, port, 180_000);
     if (options.backgroundWorker) {
-      background = spawn(process.execPath, [BIN, 'worker'], {
+      background = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, 'worker'], {
         // Info logs only to see when it is up; its stdout is read and dropped.
         env: childEnv({ ...env, DATABASE_POOL_MAX: String(options.workerPoolMax), LOG_LEVEL: 'info' }),
         stdio: ['ignore', 'pipe', 'inherit'],

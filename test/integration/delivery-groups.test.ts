@@ -60,6 +60,18 @@ describe('grouped delivery jobs', () => {
     await hub.close();
   });
 
+  /** A worker of this hub, on the test's queue. */
+  const startTestWorker = async () =>
+    startWorker({
+      config: hub.config,
+      db: hub.db,
+      redis: hub.redis,
+      logger,
+      plugins: await loadAllPlugins(hub.config, logger),
+      secrets: new SecretBox(Buffer.from(hub.config.encryptionKey!, 'base64')),
+      queue,
+    });
+
   const submit = async (count: number) => {
     for (let n = 0; n < count; n++) {
       const res = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data: { n } } });
@@ -91,15 +103,7 @@ describe('grouped delivery jobs', () => {
   });
 
   it('a worker makes every attempt of every group once, signed and logged', async () => {
-    worker = await startWorker({
-      config: hub.config,
-      db: hub.db,
-      redis: hub.redis,
-      logger,
-      plugins: await loadAllPlugins(hub.config, logger),
-      secrets: new SecretBox(Buffer.from(hub.config.encryptionKey!, 'base64')),
-      queue,
-    });
+    worker = await startTestWorker();
     const count = 2 * GROUP_SIZE + 5;
     const requests = await receiver.waitFor(count);
     const ids = requests.map((r) => r.headers['x-webhook-id']);
@@ -149,15 +153,7 @@ describe('grouped delivery jobs', () => {
       [...done.rows, ...fresh.rows].map((r) => ({ deliveryId: r.id, attempt: 1 })),
       { grouped: true },
     );
-    worker = await startWorker({
-      config: hub.config,
-      db: hub.db,
-      redis: hub.redis,
-      logger,
-      plugins: await loadAllPlugins(hub.config, logger),
-      secrets: new SecretBox(Buffer.from(hub.config.encryptionKey!, 'base64')),
-      queue,
-    });
+    worker = await startTestWorker();
     await receiver.waitFor(before + 2);
     await settled();
     await new Promise((resolve) => setTimeout(resolve, 300));

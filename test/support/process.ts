@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { STARTUP_V8_FLAGS } from '../../src/cli/runtime-flags.ts';
 
+/** `formhub`; run it as `node ...STARTUP_V8_FLAGS BIN`, as its shebang does. */
 export const BIN = fileURLToPath(new URL('../../bin/formhub.js', import.meta.url));
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -32,7 +34,7 @@ export interface Finished {
 /** Runs `formhub <args>` to completion (bounded by `timeoutMs`). */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env) });
+    const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], { env: childEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -55,7 +57,7 @@ export async function startServer(
   port: number,
   timeoutMs = 60_000,
 ): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv({ ...env, PORT: String(port) }) });
+  const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], { env: childEnv({ ...env, PORT: String(port) }) });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

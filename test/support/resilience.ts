@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Redis } from 'ioredis';
+import { STARTUP_V8_FLAGS } from '../../src/cli/runtime-flags.ts';
 import { BIN, childEnv } from './process.ts';
 
 /** A child process the test started, with its output and a promise of its exit. */
@@ -80,7 +81,7 @@ export async function startRedisServer(port: number, timeoutMs = 10_000): Promis
 
 /** Starts `formhub <args>` in the background (no readiness wait). */
 export function spawnFormhub(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env) });
+  const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], { env: childEnv(env) });
   return track(`formhub ${args.join(' ')}`, child);
 }
 
