@@ -23,9 +23,9 @@ export function applyRuntimeFlags(): void {
  * (test/unit/runtime-flags.test.ts keeps those in step with this list).
  *
  * `--max-semi-space-size=64`: a delivery worker keeps hundreds of attempts in flight, and
- * with V8's default young generation (16 MB semi-spaces) it scavenged 13–15 times a second
- * for 65–80 ms of every second. With 64 MB semi-spaces it scavenges a quarter as often and
- * spends half the time (docs/benchmarks/delivery-analytics.md). It costs up to 96 MB more
- * young generation when the process is busy.
+ * with V8's default young generation (16 MB semi-spaces) it scavenged 12–18 times a second,
+ * 55–85 ms of every second. With 64 MB semi-spaces: 3–5 times a second, 25–40 ms
+ * (docs/benchmarks/delivery-analytics.md). It costs up to 96 MB more young generation when
+ * the process is busy.
  */
 export const STARTUP_V8_FLAGS = ['--max-semi-space-size=64'] as const;
