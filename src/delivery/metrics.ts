@@ -23,7 +23,7 @@ export class DeliveryMetrics {
     });
     new Gauge({
       name: 'formhub_delivery_queue_jobs',
-      help: 'Jobs in the delivery queue by state',
+      help: 'Jobs in the delivery queue by state (a job of new deliveries carries up to 100 attempts)',
       labelNames: ['state'],
       registers: [registry],
       async collect() {
