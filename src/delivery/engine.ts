@@ -269,8 +269,6 @@ export class DeliveryEngine {
     };
     return integration.opened;
   }
-
-
 }
 
 type PluginHook = (event: FormEvent, ctx: PluginContext) => Promise<void>;

@@ -24,7 +24,10 @@ export class RecordingClient implements HttpClient {
   constructor(
     private readonly dispatcher: Dispatcher,
     private readonly abort: AttemptAbort,
-  ) {}
+  ) {
+    // Plugins may take `ctx.http.request` on its own (as a fetch adapter, say).
+    this.request = this.request.bind(this);
+  }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now();
