@@ -27,7 +27,13 @@ export interface ContextInput {
 class AttemptLogger implements PluginLogger {
   private child: Logger | undefined;
 
-  constructor(private readonly input: ContextInput) {}
+  constructor(private readonly input: ContextInput) {
+    // A plugin may take them off the logger (`const { info } = ctx.logger`).
+    this.debug = this.debug.bind(this);
+    this.info = this.info.bind(this);
+    this.warn = this.warn.bind(this);
+    this.error = this.error.bind(this);
+  }
 
   debug(message: string, fields?: Record<string, unknown>): void {
     this.logger().debug(fields ?? {}, message);
@@ -48,6 +54,8 @@ class AttemptLogger implements PluginLogger {
   }
 }
 
+type ContextFunctions = Pick<PluginContext, 'refreshCredentials' | 'render' | 'renderValue'>;
+
 /**
  * The context of one attempt. Made for every attempt, so it is a plain class whose parts
  * that most plugins never touch (the logger, the AbortSignal, the template view) are made
@@ -64,6 +72,7 @@ class AttemptContext implements PluginContext {
   readonly signingSecrets: readonly string[];
   private attemptLogger: AttemptLogger | undefined;
   private view: Record<string, unknown> | undefined;
+  private bound: ContextFunctions | undefined;
 
   constructor(
     private readonly input: ContextInput,
@@ -88,18 +97,31 @@ class AttemptContext implements PluginContext {
     return this.input.abort.signal;
   }
 
-  async refreshCredentials(): Promise<Credentials> {
-    const { integration, resolveCredentials } = this.input;
-    this.credentials = await resolveCredentials(integration, this.config, { forceRefresh: true });
-    return this.credentials;
+  // The functions below work when taken off the context (`const { render } = ctx`); each is
+  // made, bound, the first time it is read.
+  get refreshCredentials(): () => Promise<Credentials> {
+    return this.functions().refreshCredentials;
   }
 
-  render(template: string): string {
-    return String(compileTemplate(template).render(this.templateView()) ?? '');
+  get render(): (template: string) => string {
+    return this.functions().render;
   }
 
-  renderValue(template: unknown): unknown {
-    return compileTemplate(template).render(this.templateView());
+  get renderValue(): (template: unknown) => unknown {
+    return this.functions().renderValue;
+  }
+
+  private functions(): ContextFunctions {
+    this.bound ??= {
+      refreshCredentials: async () => {
+        const { integration, resolveCredentials } = this.input;
+        this.credentials = await resolveCredentials(integration, this.config, { forceRefresh: true });
+        return this.credentials;
+      },
+      render: (template) => String(compileTemplate(template).render(this.templateView()) ?? ''),
+      renderValue: (template) => compileTemplate(template).render(this.templateView()),
+    };
+    return this.bound;
   }
 
   private templateView(): Record<string, unknown> {
