@@ -100,8 +100,8 @@ export class DeliveryEngine {
   async attempt(job: DeliveryJob): Promise<void> {
     const delivery = await this.claims.add({ id: job.deliveryId, attempt: job.attempt });
     if (!delivery) return;
-    const cached = this.integrations.peek(delivery.integration_id);
-    const integration = cached?.row.active && !cached.row.deleted ? cached : await this.integration(delivery.integration_id);
+    const integration =
+      deliverable(this.integrations.peek(delivery.integration_id)) ?? (await this.integration(delivery.integration_id));
     await this.sending.acquire();
     const at = new Date();
     let outcome: AttemptOutcome;
@@ -150,9 +150,7 @@ export class DeliveryEngine {
    * takes effect at once; turning it off takes effect within the cache's second.
    */
   private async integration(id: string): Promise<CachedIntegration | undefined> {
-    const cached = await this.integrations.get(id);
-    if (cached?.row.active && !cached.row.deleted) return cached;
-    return this.integrations.fresh(id);
+    return deliverable(await this.integrations.get(id)) ?? this.integrations.fresh(id);
   }
 
   private decide(outcome: AttemptOutcome, attemptNumber: number, now: Date, failingSince: Date | null): NextState {
@@ -272,6 +270,11 @@ export class DeliveryEngine {
 }
 
 type PluginHook = (event: FormEvent, ctx: PluginContext) => Promise<void>;
+
+/** The cached integration when it may be delivered to (active, not deleted). */
+function deliverable(cached: CachedIntegration | undefined): CachedIntegration | undefined {
+  return cached?.row.active && !cached.row.deleted ? cached : undefined;
+}
 
 /** A copy of a JSON value (configs are decrypted JSON), cheaper than structuredClone. */
 function cloneJson<T>(value: T): T {

@@ -1,17 +1,20 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.ts';
 import { overdueDeliveries } from './queries.ts';
-import type { DeliveryQueue } from './queue.ts';
+import { GROUP_SIZE, type DeliveryQueue } from './queue.ts';
+
+/** How long a worker takes per attempt at least (200 attempts a second), for the grace. */
+const MS_PER_WAITING_ATTEMPT = 5;
 
 export interface SweeperOptions {
   intervalMs?: number;
   /** How late a due delivery may be before it counts as lost from the queue. */
   graceMs?: number;
   /**
-   * Added to the grace for each job waiting in the queue (default 100 ms: a job holds up to
-   * GROUP_SIZE (20) attempts, and a worker makes at least 200 attempts a second): behind a
-   * backlog, a due delivery is late because it waits its turn, not because Redis lost it,
-   * and re-queueing it would only cost Redis work.
+   * Added to the grace for each job waiting in the queue (default GROUP_SIZE × 5 ms: a job
+   * holds up to GROUP_SIZE attempts, and a worker makes at least 200 attempts a second):
+   * behind a backlog, a due delivery is late because it waits its turn, not because Redis
+   * lost it, and re-queueing it would only cost Redis work.
    */
   graceMsPerWaitingJob?: number;
 }
@@ -49,7 +52,7 @@ export class DeliverySweeper {
 
   /** Queues overdue deliveries; answers how many. */
   async sweep(): Promise<number> {
-    const grace = (this.options.graceMs ?? 10_000) + (await this.waitingJobs()) * (this.options.graceMsPerWaitingJob ?? 100);
+    const grace = (this.options.graceMs ?? 10_000) + (await this.waitingJobs()) * (this.options.graceMsPerWaitingJob ?? GROUP_SIZE * MS_PER_WAITING_ATTEMPT);
     const overdue = await overdueDeliveries(this.db, grace, 1_000);
     if (overdue.length === 0) return 0;
     await this.queue.enqueue(overdue.map((d) => ({ deliveryId: d.id, attempt: d.attempts + 1 })));
