@@ -28,7 +28,10 @@ const duration = (fallback: string) =>
     .transform((v, ctx) => {
       const ms = parseDuration(v ?? fallback);
       if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 500ms, 30s, 5m or 1h' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a duration such as 500ms, 30s, 5m or 1h',
+        });
         return z.NEVER;
       }
       return ms;
@@ -42,6 +45,25 @@ const url = (protocols: string[]) =>
       message: `must be a URL (${protocols.join(' or ')})`,
     })
     .transform((v) => (v ? v : undefined));
+
+/**
+ * TRUST_PROXY as fastify's `trustProxy` takes it: unset or `false` -> false (the socket's
+ * address), `true`, a hop count, or a list of addresses/CIDRs. Null when it is none of these.
+ */
+export function parseTrustProxy(text: string | undefined): boolean | number | string[] | null {
+  const v = text?.trim() ?? '';
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  const list = v.split(',').map((part) => part.trim());
+  const address = /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/;
+  return list.every(
+    (part) =>
+      address.test(part) || part === 'loopback' || part === 'linklocal' || part === 'uniquelocal',
+  )
+    ? list
+    : null;
+}
 
 function isUrl(text: string, protocols: string[]): boolean {
   try {
@@ -79,7 +101,10 @@ export const envSchema = z.object({
     .transform((v, ctx) => {
       const list = parseDurationList(v ?? '1s,5s,30s,5m,30m');
       if (!list) {
-        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of durations (1s,5s,30s)' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a comma-separated list of durations (1s,5s,30s)',
+        });
         return z.NEVER;
       }
       return list;
@@ -99,12 +124,33 @@ export const envSchema = z.object({
   NANGO_SECRET_KEY: z.string().optional(),
   PLUGINS_DIR: z.string().optional().default('./plugins'),
   SLACK_API_URL: url(['http', 'https']).transform((v) => v ?? 'https://slack.com/api/'),
-  GOOGLE_API_ROOT_URL: url(['http', 'https']).transform((v) => v ?? 'https://sheets.googleapis.com/'),
-  SALESFORCE_LOGIN_URL: url(['http', 'https']).transform((v) => v ?? 'https://login.salesforce.com'),
+  GOOGLE_API_ROOT_URL: url(['http', 'https']).transform(
+    (v) => v ?? 'https://sheets.googleapis.com/',
+  ),
+  SALESFORCE_LOGIN_URL: url(['http', 'https']).transform(
+    (v) => v ?? 'https://login.salesforce.com',
+  ),
   RATE_LIMIT_PER_IP: int(3000, 0, 10_000_000),
   RATE_LIMIT_PER_FORM: int(30_000, 0, 100_000_000),
   RATE_LIMIT_WINDOW: duration('1m'),
   IMPORT_BODY_LIMIT_MB: int(1024, 1, 65_536),
+  QUERY_TIMEOUT: duration('10s'),
+  HTTP_REQUEST_TIMEOUT: duration('30s'),
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const parsed = parseTrustProxy(v);
+      if (parsed === null) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be true, false, a hop count or a comma-separated list of addresses/CIDRs',
+        });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  EXPORT_TTL: duration('24h'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',

@@ -29,7 +29,11 @@ export interface Config {
     /** Entries per process in L1, least recently used dropped first. */
     readonly l1MaxItems: number;
   };
-  readonly features: { readonly analytics: boolean; readonly reports: boolean; readonly connectors: boolean };
+  readonly features: {
+    readonly analytics: boolean;
+    readonly reports: boolean;
+    readonly connectors: boolean;
+  };
   readonly smtp: { readonly url: string | undefined; readonly from: string | undefined };
   readonly nango: { readonly host: string | undefined; readonly secretKey: string | undefined };
   readonly pluginsDir: string;
@@ -38,8 +42,27 @@ export interface Config {
     readonly googleApiRootUrl: string;
     readonly salesforceLoginUrl: string;
   };
-  readonly rateLimit: { readonly perIp: number; readonly perForm: number; readonly windowMs: number };
+  readonly rateLimit: {
+    readonly perIp: number;
+    readonly perForm: number;
+    readonly windowMs: number;
+  };
   readonly importBodyLimitBytes: number;
+  /** DESIGN.md section 3a: the bounds on hostile input. */
+  readonly limits: {
+    /** QUERY_TIMEOUT: the longest analytics, listing or export query, then cancelled. */
+    readonly queryTimeoutMs: number;
+  };
+  readonly http: {
+    /** HTTP_REQUEST_TIMEOUT: the longest wait for a whole request body. */
+    readonly requestTimeoutMs: number;
+    /** TRUST_PROXY, as fastify's `trustProxy` takes it (false: the socket's address). */
+    readonly trustProxy: boolean | number | readonly string[];
+  };
+  readonly exports: {
+    /** EXPORT_TTL: export files are deleted this long after they are made. */
+    readonly ttlMs: number;
+  };
   readonly logLevel: Env['LOG_LEVEL'];
 }
 
@@ -112,8 +135,15 @@ function toConfig(e: Env): Config {
       googleApiRootUrl: e.GOOGLE_API_ROOT_URL,
       salesforceLoginUrl: e.SALESFORCE_LOGIN_URL,
     },
-    rateLimit: { perIp: e.RATE_LIMIT_PER_IP, perForm: e.RATE_LIMIT_PER_FORM, windowMs: e.RATE_LIMIT_WINDOW },
+    rateLimit: {
+      perIp: e.RATE_LIMIT_PER_IP,
+      perForm: e.RATE_LIMIT_PER_FORM,
+      windowMs: e.RATE_LIMIT_WINDOW,
+    },
     importBodyLimitBytes: e.IMPORT_BODY_LIMIT_MB * 1024 * 1024,
+    limits: { queryTimeoutMs: e.QUERY_TIMEOUT },
+    http: { requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT, trustProxy: e.TRUST_PROXY },
+    exports: { ttlMs: e.EXPORT_TTL },
     logLevel: e.LOG_LEVEL,
   };
 }
