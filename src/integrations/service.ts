@@ -6,7 +6,9 @@ import type { FormService } from '../forms/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { generateWebhookSecret } from '@formhub/sdk';
+import { checkConnection, claimOwnership, type ConnectionClaim } from './connection-ownership.ts';
 import { maskHeaders, restoreMaskedHeaders } from './masked-headers.ts';
+import { NangoConnections } from './nango-connections.ts';
 import * as q from './queries.ts';
 import { checkEvents, checkHeaders, checkTemplate, checkUrl } from './webhook-input.ts';
 
@@ -39,13 +41,17 @@ const ROTATION_GRACE_MS = 24 * 3_600_000;
  * and sealed (AES-GCM) at rest; secrets are shown once and never returned again.
  */
 export class IntegrationService {
+  private readonly nango: NangoConnections;
+
   constructor(
     private readonly db: Database,
     private readonly forms: FormService,
     private readonly plugins: PluginRegistry,
     private readonly secrets: SecretBox,
     private readonly config: Config,
-  ) {}
+  ) {
+    this.nango = new NangoConnections(config);
+  }
 
   async createWebhook(workspaceId: string, formId: string, input: WebhookInput) {
     return this.createIntegration(workspaceId, formId, {
@@ -60,20 +66,33 @@ export class IntegrationService {
     const form = await this.forms.get(workspaceId, formId);
     const config = this.checkConfig(input.connector, input.config, input.events);
     const secret = SIGNING_CONNECTORS.has(input.connector) ? generateWebhookSecret() : undefined;
-    const row = await q.insertIntegration(this.db, {
-      id: uuidv7(),
-      workspaceId,
-      formId: form.id,
-      connector: input.connector,
-      events: input.events ? [...new Set(input.events)] : ['response.submitted'],
-      configSealed: this.secrets.sealJson(config),
-      secretSealed: secret ? this.secrets.seal(secret) : null,
-      connectionId: input.connection_id ?? null,
-      providerConfigKey: input.connection_id
-        ? (input.provider_config_key ?? input.connector)
-        : null,
-      active: input.active ?? true,
-      now: new Date(),
+    const connectionId = input.connection_id ?? null;
+    const providerConfigKey = connectionId ? (input.provider_config_key ?? input.connector) : null;
+    const claim: ConnectionClaim | undefined =
+      connectionId && providerConfigKey
+        ? {
+            workspaceId,
+            connector: input.connector,
+            ref: { providerConfigKey, connectionId },
+            askNango: true,
+          }
+        : undefined;
+    const namedByNango = claim ? await checkConnection(this.nango, claim) : false;
+    const row = await this.db.transaction(async (tx) => {
+      if (claim) await claimOwnership(tx, claim, namedByNango);
+      return q.insertIntegration(tx, {
+        id: uuidv7(),
+        workspaceId,
+        formId: form.id,
+        connector: input.connector,
+        events: input.events ? [...new Set(input.events)] : ['response.submitted'],
+        configSealed: this.secrets.sealJson(config),
+        secretSealed: secret ? this.secrets.seal(secret) : null,
+        connectionId,
+        providerConfigKey,
+        active: input.active ?? true,
+        now: new Date(),
+      });
     });
     return { row, secret };
   }
@@ -115,15 +134,33 @@ export class IntegrationService {
     const config = this.checkConfig(current.connector, merged, events);
     const connectionId =
       patch.connection_id === undefined ? current.connection_id : patch.connection_id;
-    return q.updateIntegration(this.db, current.id, {
-      events: [...new Set(events)],
-      configSealed: this.secrets.sealJson(config),
-      active: patch.active ?? current.active,
-      connectionId,
-      providerConfigKey: connectionId
-        ? (patch.provider_config_key ?? current.provider_config_key ?? current.connector)
-        : null,
-      now: new Date(),
+    const providerConfigKey = connectionId
+      ? (patch.provider_config_key ?? current.provider_config_key ?? current.connector)
+      : null;
+    // Checked on every update that leaves a connection named (turning a refused integration
+    // back on included); Nango is asked again only when the connection changes.
+    const claim: ConnectionClaim | undefined =
+      connectionId && providerConfigKey
+        ? {
+            workspaceId,
+            connector: current.connector,
+            ref: { providerConfigKey, connectionId },
+            askNango:
+              connectionId !== current.connection_id ||
+              providerConfigKey !== current.provider_config_key,
+          }
+        : undefined;
+    const namedByNango = claim ? await checkConnection(this.nango, claim) : false;
+    return this.db.transaction(async (tx) => {
+      if (claim) await claimOwnership(tx, claim, namedByNango);
+      return q.updateIntegration(tx, current.id, {
+        events: [...new Set(events)],
+        configSealed: this.secrets.sealJson(config),
+        active: patch.active ?? current.active,
+        connectionId,
+        providerConfigKey,
+        now: new Date(),
+      });
     });
   }
 
