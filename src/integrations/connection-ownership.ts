@@ -46,8 +46,6 @@ export interface ConnectionClaim {
   workspaceId: string;
   connector: string;
   ref: ConnectionRef;
-  /** False when the connection is unchanged (an update of other fields): the recorded owner decides. */
-  askNango: boolean;
 }
 
 /**
@@ -63,7 +61,7 @@ export async function checkConnection(
 ): Promise<boolean> {
   const problems = connectionProblems(claim.connector, claim.ref);
   if (problems.length > 0) throw validationFailed('the integration breaks the rules', problems);
-  if (!claim.askNango || !nango.configured) return false;
+  if (!nango.configured) return false;
   const endUserId = await endUserOf(nango, claim.ref);
   if (endUserId === undefined) return false;
   if (endUserId.toLowerCase() !== claim.workspaceId.toLowerCase()) {

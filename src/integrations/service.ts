@@ -74,7 +74,6 @@ export class IntegrationService {
             workspaceId,
             connector: input.connector,
             ref: { providerConfigKey, connectionId },
-            askNango: true,
           }
         : undefined;
     const namedByNango = claim ? await checkConnection(this.nango, claim) : false;
@@ -138,17 +137,10 @@ export class IntegrationService {
       ? (patch.provider_config_key ?? current.provider_config_key ?? current.connector)
       : null;
     // Checked on every update that leaves a connection named (turning a refused integration
-    // back on included); Nango is asked again only when the connection changes.
+    // back on included), Nango asked again: updates are rare, a stolen token is not.
     const claim: ConnectionClaim | undefined =
       connectionId && providerConfigKey
-        ? {
-            workspaceId,
-            connector: current.connector,
-            ref: { providerConfigKey, connectionId },
-            askNango:
-              connectionId !== current.connection_id ||
-              providerConfigKey !== current.provider_config_key,
-          }
+        ? { workspaceId, connector: current.connector, ref: { providerConfigKey, connectionId } }
         : undefined;
     const namedByNango = claim ? await checkConnection(this.nango, claim) : false;
     return this.db.transaction(async (tx) => {

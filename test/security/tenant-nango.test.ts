@@ -227,6 +227,14 @@ describe('Nango connections belong to one workspace', () => {
       expect(delivery!.status).toBe('dead');
       expect(delivery!.attempts[0]!.error).toMatch(/another workspace/);
       expect(salesforceOfA.requests).toHaveLength(0);
+      // Nor can B keep it by updating the row: Nango names A, so any update is a 422.
+      const kept = await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/integrations/${id}`,
+        key: b.key,
+        payload: { active: true },
+      });
+      expect(fieldsOf(expectError(kept, 422, 'validation_failed'))).toEqual(['connection_id']);
     } finally {
       await salesforceOfA.close();
     }
