@@ -151,10 +151,14 @@ export class DeliveryEngine {
    * webhook turned off or on, deleted) holds for this attempt.
    */
   private async integration(delivery: ClaimedDelivery): Promise<CachedIntegration | undefined> {
-    const cached = await this.integrations.get(delivery.integration_id);
-    return cached && cached.row.version === delivery.integration_version
-      ? cached
-      : this.integrations.fresh(delivery.integration_id);
+    const id = delivery.integration_id;
+    const seen = (cached: CachedIntegration | undefined) => (cached?.row.version ?? null) === delivery.integration_version;
+    const cached = await this.integrations.get(id);
+    if (seen(cached)) return cached;
+    // The attempts of a batch that find the same stale copy share one read (it started after
+    // their claims, so it is their version unless the row changed again).
+    const reread = await this.integrations.reload(id);
+    return seen(reread) ? reread : this.integrations.fresh(id);
   }
 
   private decide(outcome: AttemptOutcome, attemptNumber: number, now: Date, failingSince: Date | null): NextState {

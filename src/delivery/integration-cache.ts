@@ -68,6 +68,13 @@ export class IntegrationCache {
     return entry.settled.value;
   }
 
+  /** Reads the integration again, or joins a read of it already under way. */
+  reload(id: string): Promise<CachedIntegration | undefined> {
+    const entry = this.entries.get(id);
+    if (entry && !entry.settled) return entry.value;
+    return this.refresh(id, this.now());
+  }
+
   /** Reads the integration again now, whatever the cache holds. */
   fresh(id: string): Promise<CachedIntegration | undefined> {
     return this.refresh(id, this.now());

@@ -5,6 +5,7 @@ import {
 } from '../../src/integrations/connection-ownership.ts';
 import { maskHeaders, restoreMaskedHeaders } from '../../src/integrations/masked-headers.ts';
 import { readConnection } from '../../src/integrations/nango-connections.ts';
+import { IntegrationCache } from '../../src/delivery/integration-cache.ts';
 
 describe('masked webhook headers', () => {
   it('shows names only', () => {
@@ -75,5 +76,24 @@ describe('Nango connection input', () => {
       instanceUrl: undefined,
       endUserId: undefined,
     });
+  });
+});
+
+describe('IntegrationCache.reload', () => {
+  it('joins a read under way and starts one when none is', async () => {
+    let reads = 0;
+    const cache = new IntegrationCache(async (id) => {
+      reads++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { row: { id, version: String(reads) } as never };
+    });
+    await cache.get('x');
+    expect(reads).toBe(1);
+    // A batch of attempts that all found the cached copy stale: one read between them.
+    const rereads = await Promise.all([cache.reload('x'), cache.reload('x'), cache.reload('x')]);
+    expect(reads).toBe(2);
+    expect(new Set(rereads).size).toBe(1);
+    await cache.reload('x');
+    expect(reads).toBe(3);
   });
 });
