@@ -112,13 +112,22 @@ async function saveRecord(
   return result;
 }
 
-/** A jsforce connection for these credentials (the config's own when the context has none). */
+/**
+ * A jsforce connection for these credentials (the config's own when the context has none).
+ * A Nango token is sent only to the instance URL Nango gave with it: with the config's
+ * `instance_url`, whoever wrote the config could receive another org's token.
+ */
 function connect(credentials: Credentials, ctx: PluginContext<SalesforceConfig>): Connection {
-  const instanceUrl = credentials.instanceUrl ?? ctx.config.instance_url;
+  const fromConnection = credentials.source === 'connection';
+  const instanceUrl = fromConnection
+    ? credentials.instanceUrl
+    : (credentials.instanceUrl ?? ctx.config.instance_url);
   const accessToken = accessTokenOf(credentials, ctx.config);
   if (!instanceUrl) {
     throw new PermanentError(
-      'no Salesforce instance URL: set instance_url in the config, or use a Nango connection whose connection_config has one',
+      fromConnection
+        ? "the Nango connection gives no instance URL (connection_config.instance_url); the config's instance_url is never used with a Nango token"
+        : 'no Salesforce instance URL: set instance_url in the config, or use a Nango connection whose connection_config has one',
     );
   }
   if (!accessToken)
@@ -142,7 +151,9 @@ function connect(credentials: Credentials, ctx: PluginContext<SalesforceConfig>)
 }
 
 function accessTokenOf(credentials: Credentials, config: SalesforceConfig): string | undefined {
-  return credentials.accessToken ?? config.token;
+  return credentials.source === 'connection'
+    ? credentials.accessToken
+    : (credentials.accessToken ?? config.token);
 }
 
 /** A 401 from Salesforce, as `toDeliveryError` classifies it. */

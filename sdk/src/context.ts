@@ -41,6 +41,11 @@ export interface PluginLogger {
 export interface Credentials {
   accessToken?: string;
   instanceUrl?: string;
+  /**
+   * Where they came from. A token from a `connection` goes only to the `instanceUrl` given
+   * with it, never to a URL from the config (whoever wrote the config would receive it).
+   */
+  source?: 'connection' | 'config';
   /** Everything the credential source returned, for plugins that need more. */
   raw?: Record<string, unknown>;
 }

@@ -16,12 +16,17 @@ export interface AnalyticsRoutesOptions {
   insights: InsightsService;
   queries: QueryService;
   auth: AuthHooks;
+  /** How often an open stream checks that its API key is still valid (default 30 s). */
+  streamKeyCheckMs?: number;
 }
 
 const tags = { security: [{ bearerAuth: [] }], tags: ['analytics'] };
 
 /** Live metrics, the query DSL, forecasts, trends and the live stream. */
-export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, opts) => {
+export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (
+  app,
+  opts,
+) => {
   const { metrics, auth } = opts;
   // Open streams end when the app closes, before the server waits for its connections.
   const streams = new MetricsStreams();
@@ -51,11 +56,17 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       preHandler: auth.workspace,
       schema: {
         ...tags,
-        summary: 'Run a query DSL aggregate (count, count_distinct, sum, avg, min, max) with filter and group_by',
+        summary:
+          'Run a query DSL aggregate (count, count_distinct, sum, avg, min, max) with filter and group_by',
         description: 'See docs/analytics.md. A bad query answers 400 naming the offending part.',
         params: IdParams,
-        body: Type.Unknown({ description: '{"aggregate", "field"?, "group_by"?, "filter"?, "limit"?}' }),
-        response: { 200: Type.Object({ result: Type.Unknown() }), ...errorResponses(400, 401, 403, 404) },
+        body: Type.Unknown({
+          description: '{"aggregate", "field"?, "group_by"?, "filter"?, "limit"?}',
+        }),
+        response: {
+          200: Type.Object({ result: Type.Unknown() }),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
     async (request) => opts.queries.run(workspaceOf(request), request.params.id, request.body),
@@ -67,7 +78,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       preHandler: auth.workspace,
       schema: {
         ...tags,
-        summary: "The next 7 days' expected completed responses, with 80% intervals (a form, or the workspace)",
+        summary:
+          "The next 7 days' expected completed responses, with 80% intervals (a form, or the workspace)",
         querystring: PredictQuery,
         response: { 200: PredictionSchema, ...errorResponses(400, 401, 403, 404) },
       },
@@ -99,7 +111,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       preHandler: auth.workspace,
       schema: {
         ...tags,
-        summary: 'Server-Sent Events: a `metrics` event on connect and after each change (at most twice a second)',
+        summary:
+          'Server-Sent Events: a `metrics` event on connect and after each change (at most twice a second)',
         params: IdParams,
         produces: ['text/event-stream'],
         response: { ...errorResponses(401, 403, 404) },
@@ -112,12 +125,21 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       await streamMetrics(
         reply,
         async () => {
-          const document = initial ?? (await opts.metrics.get(workspaceId, request.params.id)).document;
+          const document =
+            initial ?? (await opts.metrics.get(workspaceId, request.params.id)).document;
           initial = undefined;
           return document;
         },
         (onChange) => opts.changes.subscribe(first.document.form_id, onChange),
-        {},
+        {
+          // The same check as the request's own: a revoked key fails it (DESIGN 3a: a
+          // stream ends within 60 s of its key being revoked).
+          stillAuthorized: async () => {
+            await auth.workspace(request, reply);
+            return workspaceOf(request) === workspaceId;
+          },
+          authCheckMs: opts.streamKeyCheckMs,
+        },
         streams,
       );
     },

@@ -8,10 +8,18 @@ export interface StreamOptions {
   keepAliveMs?: number;
   /** A client whose socket has not drained for this long is dropped. */
   drainTimeoutMs?: number;
+  /**
+   * Whether the stream's API key is still good; asked every `authCheckMs`. A stream whose
+   * key was revoked, or whose check fails, ends (the client reconnects and is asked for a
+   * key again), so it outlives a revocation by at most that long.
+   */
+  stillAuthorized?: () => Promise<boolean>;
+  /** How often `stillAuthorized` is asked (default 30 s, within DESIGN's 60 s bound). */
+  authCheckMs?: number;
 }
 
 /** Why a stream ended. */
-export type StreamEnd = 'client' | 'slow' | 'shutdown';
+export type StreamEnd = 'client' | 'slow' | 'shutdown' | 'revoked';
 
 /**
  * The open metrics streams of one app, so that closing the app ends them (an open SSE
@@ -48,8 +56,9 @@ export class MetricsStreams {
  * Back-pressure: once a write is not accepted whole by the socket, nothing more is queued
  * for that client; changes meanwhile only mark it stale, and on `drain` it gets one fresh
  * document. So at most one document waits per client, however slow it is, and a client
- * that does not drain within `drainTimeoutMs` is dropped. Ends when the client goes away or
- * when `streams.closeAll()` runs (app shutdown).
+ * that does not drain within `drainTimeoutMs` is dropped. Ends when the client goes away,
+ * when `streams.closeAll()` runs (app shutdown), or when `stillAuthorized` says the key
+ * was revoked.
  */
 export async function streamMetrics(
   reply: FastifyReply,
@@ -79,12 +88,14 @@ export async function streamMetrics(
     closed = true;
     if (why === 'slow') streams.dropped += 1;
     clearInterval(keepAlive);
+    clearInterval(authCheck);
     clearTimeout(pending);
     clearTimeout(congestedSince);
     unsubscribe();
     streams.remove(shutdown);
     if (why === 'slow') raw.destroy();
     else if (why === 'shutdown') raw.end();
+    else if (why === 'revoked') raw.end(': the API key is no longer valid\n\n');
   };
   const shutdown = () => end('shutdown');
 
@@ -116,6 +127,16 @@ export async function streamMetrics(
 
   const unsubscribe = subscribe(onChange);
   const keepAlive = setInterval(() => write(': keep-alive\n\n'), options.keepAliveMs ?? 15_000);
+  const { stillAuthorized } = options;
+  const authCheck = stillAuthorized
+    ? setInterval(() => {
+        // A check that throws ends the stream too: failing closed costs a reconnect.
+        stillAuthorized().then(
+          (ok) => ok || end('revoked'),
+          () => end('revoked'),
+        );
+      }, options.authCheckMs ?? 30_000)
+    : undefined;
   streams.add(shutdown);
   raw.on('drain', () => {
     clearTimeout(congestedSince);

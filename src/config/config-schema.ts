@@ -151,6 +151,10 @@ export const envSchema = z.object({
       return parsed;
     }),
   EXPORT_TTL: duration('24h'),
+  /** Internal: how often an open SSE stream re-checks its API key (tests shorten it). */
+  STREAM_KEY_CHECK: duration('30s').refine((ms) => ms >= 10 && ms <= 60_000, {
+    message: 'must be from 10ms to 60s (a stream ends within 60 s of its key being revoked)',
+  }),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',

@@ -52,6 +52,8 @@ export interface Config {
   readonly limits: {
     /** QUERY_TIMEOUT: the longest analytics, listing or export query, then cancelled. */
     readonly queryTimeoutMs: number;
+    /** STREAM_KEY_CHECK: how often an SSE stream re-checks its key (ends within 60 s of a revocation). */
+    readonly streamKeyCheckMs: number;
   };
   readonly http: {
     /** HTTP_REQUEST_TIMEOUT: the longest wait for a whole request body. */
@@ -141,7 +143,7 @@ function toConfig(e: Env): Config {
       windowMs: e.RATE_LIMIT_WINDOW,
     },
     importBodyLimitBytes: e.IMPORT_BODY_LIMIT_MB * 1024 * 1024,
-    limits: { queryTimeoutMs: e.QUERY_TIMEOUT },
+    limits: { queryTimeoutMs: e.QUERY_TIMEOUT, streamKeyCheckMs: e.STREAM_KEY_CHECK },
     http: { requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT, trustProxy: e.TRUST_PROXY },
     exports: { ttlMs: e.EXPORT_TTL },
     logLevel: e.LOG_LEVEL,

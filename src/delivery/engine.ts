@@ -7,7 +7,7 @@ import {
   disableIntegration,
   findIntegrationById,
   type CredentialsResolver,
-  type IntegrationRow,
+  type WorkerIntegrationRow,
 } from '../integrations/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
@@ -41,7 +41,7 @@ export interface EngineDeps {
   metrics?: DeliveryMetrics;
   /** How claims and attempt-log writes are grouped (defaults: 128 items or 2 ms). */
   batch?: { maxSize?: number; maxWaitMs?: number };
-  /** How long an integration row read from the database is used (default 1 s). */
+  /** How long an integration row read from the database is kept (default 1 s); a claim that sees a newer version reads it again. */
   integrationTtlMs?: number;
   /** Plugin runs (outbound requests) at once, however many jobs are in flight (default 50). */
   maxSending?: number;
@@ -57,7 +57,8 @@ export interface EngineDeps {
  * milliseconds are one statement, and so are the attempt-log writes (MicroBatcher). Each
  * attempt still resolves only once its own log row is committed, so the queue marks a job
  * done only after its attempt is in the log of record. Integration rows are read at most
- * once a second per integration (IntegrationCache).
+ * once a second per integration (IntegrationCache), and again whenever a claim shows the
+ * row changed.
  */
 export class DeliveryEngine {
   private readonly claims: MicroBatcher<ClaimRequest, ClaimedDelivery | undefined>;
@@ -101,7 +102,7 @@ export class DeliveryEngine {
     const delivery = await this.claims.add({ id: job.deliveryId, attempt: job.attempt });
     if (!delivery) return;
     const integration =
-      deliverable(this.integrations.peek(delivery.integration_id)) ?? (await this.integration(delivery.integration_id));
+      current(this.integrations.peek(delivery.integration_id), delivery) ?? (await this.integration(delivery));
     await this.sending.acquire();
     const at = new Date();
     let outcome: AttemptOutcome;
@@ -145,12 +146,19 @@ export class DeliveryEngine {
   }
 
   /**
-   * The integration, from the cache when it may be delivered to. A row that says not to
-   * deliver (disabled, deleted, gone) is read again, so that turning a webhook back on
-   * takes effect at once; turning it off takes effect within the cache's second.
+   * The integration as the claim saw it: the cached copy when it is the version the claim
+   * read, else read again. So any change committed before the claim (a rotated secret, a
+   * webhook turned off or on, deleted) holds for this attempt.
    */
-  private async integration(id: string): Promise<CachedIntegration | undefined> {
-    return deliverable(await this.integrations.get(id)) ?? this.integrations.fresh(id);
+  private async integration(delivery: ClaimedDelivery): Promise<CachedIntegration | undefined> {
+    const id = delivery.integration_id;
+    const seen = (cached: CachedIntegration | undefined) => (cached?.row.version ?? null) === delivery.integration_version;
+    const cached = await this.integrations.get(id);
+    if (seen(cached)) return cached;
+    // The attempts of a batch that find the same stale copy share one read (it started after
+    // their claims, so it is their version unless the row changed again).
+    const reread = await this.integrations.reload(id);
+    return seen(reread) ? reread : this.integrations.fresh(id);
   }
 
   private decide(outcome: AttemptOutcome, attemptNumber: number, now: Date, failingSince: Date | null): NextState {
@@ -165,7 +173,7 @@ export class DeliveryEngine {
    * second old.
    */
   private async settleIntegration(
-    integration: (IntegrationRow & { deleted: boolean }) | undefined,
+    integration: WorkerIntegrationRow | undefined,
     outcome: AttemptOutcome,
     attemptNumber: number,
     now: Date,
@@ -271,9 +279,11 @@ export class DeliveryEngine {
 
 type PluginHook = (event: FormEvent, ctx: PluginContext) => Promise<void>;
 
-/** The cached integration when it may be delivered to (active, not deleted). */
-function deliverable(cached: CachedIntegration | undefined): CachedIntegration | undefined {
-  return cached?.row.active && !cached.row.deleted ? cached : undefined;
+/** The cached integration when it may be delivered to (active, not deleted) and is the version the claim saw. */
+function current(cached: CachedIntegration | undefined, delivery: ClaimedDelivery): CachedIntegration | undefined {
+  return cached?.row.active && !cached.row.deleted && cached.row.version === delivery.integration_version
+    ? cached
+    : undefined;
 }
 
 /** A copy of a JSON value (configs are decrypted JSON), cheaper than structuredClone. */

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import type { HttpClient, HttpRequest, HttpResponse } from '@formhub/sdk';
+import { blockedAddressIn, type BlockedAddressError } from '../net/index.ts';
 import type { AttemptAbort } from './attempt-abort.ts';
 import { excerpt } from './response-excerpt.ts';
 
@@ -24,6 +25,8 @@ export class RecordingClient implements HttpClient {
   constructor(
     private readonly dispatcher: Dispatcher,
     private readonly abort: AttemptAbort,
+    /** Told of a target refused for its address (the attempt log only says "not allowed"). */
+    private readonly onRefused?: (error: BlockedAddressError, url: string) => void,
   ) {
     // Plugins may take `ctx.http.request` on its own (as a fetch adapter, say).
     this.request = this.request.bind(this);
@@ -31,13 +34,20 @@ export class RecordingClient implements HttpClient {
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now();
-    const res = await request(req.url, {
-      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-      headers: req.headers,
-      body: req.body,
-      dispatcher: this.dispatcher,
-      signal: this.abort,
-    });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(req.url, {
+        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+        headers: req.headers,
+        body: req.body,
+        dispatcher: this.dispatcher,
+        signal: this.abort,
+      });
+    } catch (error) {
+      const blocked = blockedAddressIn(error);
+      if (blocked) this.onRefused?.(blocked, req.url);
+      throw error;
+    }
     const body = await readCapped(res.body, res.headers['content-length']);
     const latencyMs = Math.round(performance.now() - started);
     this.exchanges.push({ statusCode: res.statusCode, latencyMs, excerpt: excerpt(body) });
@@ -49,7 +59,11 @@ export class RecordingClient implements HttpClient {
  * A response as plugins see it. Headers are flattened and the body decoded when first read
  * (most plugins read neither); both are enumerable, so a spread or JSON copy has them.
  */
-function received(status: number, raw: Record<string, string | string[] | undefined>, bytes: Buffer): HttpResponse {
+function received(
+  status: number,
+  raw: Record<string, string | string[] | undefined>,
+  bytes: Buffer,
+): HttpResponse {
   let headers: Record<string, string> | undefined;
   let text: string | undefined;
   return {
@@ -71,7 +85,10 @@ type Body = Dispatcher.ResponseData['body'];
  * The body, at most MAX_BODY_BYTES of it (the rest is read and dropped). A body whose
  * declared length fits is read in one go, without an async iterator.
  */
-async function readCapped(body: Body, contentLength: string | string[] | undefined): Promise<Buffer> {
+async function readCapped(
+  body: Body,
+  contentLength: string | string[] | undefined,
+): Promise<Buffer> {
   const declared = typeof contentLength === 'string' ? Number(contentLength) : NaN;
   if (declared >= 0 && declared <= MAX_BODY_BYTES) {
     return Buffer.from(await body.arrayBuffer()).subarray(0, MAX_BODY_BYTES);

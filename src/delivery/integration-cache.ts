@@ -1,8 +1,8 @@
-import type { IntegrationRow } from '../integrations/index.ts';
+import type { IntegrationRow, WorkerIntegrationRow } from '../integrations/index.ts';
 
 /** An integration row as the worker reads it; its secrets are opened at first use, then kept. */
 export interface CachedIntegration {
-  row: IntegrationRow & { deleted: boolean };
+  row: WorkerIntegrationRow;
   opened?: OpenedIntegration;
 }
 
@@ -32,9 +32,10 @@ interface Entry {
 /**
  * The worker's short-lived copy of integration rows and their opened secrets, so that a
  * burst of deliveries to one integration reads and decrypts it once a second instead of
- * once per attempt. Concurrent misses share one read; a failed read is not kept. A change
- * made through the API (URL, template, secret rotation, deactivation) reaches the worker
- * within `ttlMs`.
+ * once per attempt. Concurrent misses share one read; a failed read is not kept. It is
+ * not what keeps the worker current: each claim reads the row's version, and the engine
+ * reads a row again (`fresh`) when its copy is not that version, so a change made through
+ * the API (URL, template, secret rotation, deactivation) holds from the next claim on.
  */
 export class IntegrationCache {
   private readonly entries = new Map<string, Entry>();
@@ -67,6 +68,13 @@ export class IntegrationCache {
     return entry.settled.value;
   }
 
+  /** Reads the integration again, or joins a read of it already under way. */
+  reload(id: string): Promise<CachedIntegration | undefined> {
+    const entry = this.entries.get(id);
+    if (entry && !entry.settled) return entry.value;
+    return this.refresh(id, this.now());
+  }
+
   /** Reads the integration again now, whatever the cache holds. */
   fresh(id: string): Promise<CachedIntegration | undefined> {
     return this.refresh(id, this.now());
@@ -79,7 +87,9 @@ export class IntegrationCache {
     entry.settled = undefined;
     this.settle(
       entry,
-      entry.value.then((cached) => (cached ? { ...cached, row: { ...cached.row, ...change } } : cached)),
+      entry.value.then((cached) =>
+        cached ? { ...cached, row: { ...cached.row, ...change } } : cached,
+      ),
     );
   }
 
@@ -112,6 +122,7 @@ export class IntegrationCache {
   }
 
   private evictExpired(now: number): void {
-    for (const [id, entry] of this.entries) if (now - entry.at >= this.ttlMs) this.entries.delete(id);
+    for (const [id, entry] of this.entries)
+      if (now - entry.at >= this.ttlMs) this.entries.delete(id);
   }
 }

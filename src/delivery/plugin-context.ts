@@ -49,7 +49,10 @@ class AttemptLogger implements PluginLogger {
   }
 
   private logger(): Logger {
-    this.child ??= this.input.logger.child({ delivery: this.input.deliveryId, integration: this.input.integrationId });
+    this.child ??= this.input.logger.child({
+      delivery: this.input.deliveryId,
+      integration: this.input.integrationId,
+    });
     return this.child;
   }
 }
@@ -115,7 +118,9 @@ class AttemptContext implements PluginContext {
     this.bound ??= {
       refreshCredentials: async () => {
         const { integration, resolveCredentials } = this.input;
-        this.credentials = await resolveCredentials(integration, this.config, { forceRefresh: true });
+        this.credentials = await resolveCredentials(integration, this.config, {
+          forceRefresh: true,
+        });
         return this.credentials;
       },
       render: (template) => String(compileTemplate(template).render(this.templateView()) ?? ''),
@@ -126,7 +131,12 @@ class AttemptContext implements PluginContext {
 
   private templateView(): Record<string, unknown> {
     const { event } = this.input;
-    this.view ??= { event: event.type, form: event.form, response: event.response, data: event.data };
+    this.view ??= {
+      event: event.type,
+      form: event.form,
+      response: event.response,
+      data: event.data,
+    };
     return this.view;
   }
 }
@@ -136,6 +146,17 @@ export function createPluginContext(input: ContextInput): {
   ctx: PluginContext;
   exchanges: Exchange[];
 } {
-  const client = new RecordingClient(input.dispatcher, input.abort);
+  const client = new RecordingClient(input.dispatcher, input.abort, (blocked, url) =>
+    // The workspace sees "target address not allowed"; the operator sees where it pointed.
+    input.logger.warn(
+      {
+        delivery: input.deliveryId,
+        integration: input.integrationId,
+        host: new URL(url).host,
+        refused: blocked.describe(),
+      },
+      'delivery target refused: not a public address',
+    ),
+  );
   return { ctx: new AttemptContext(input, client), exchanges: client.exchanges };
 }

@@ -26,7 +26,8 @@ export interface AttemptRow {
   manual: boolean;
 }
 
-const COLUMNS = 'id, workspace_id, integration_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at';
+const COLUMNS =
+  'id, workspace_id, integration_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at';
 
 export interface NewDelivery {
   id: string;
@@ -42,7 +43,10 @@ export interface NewDelivery {
  * Creates deliveries, due now; one per (integration, event) whatever happens (ON CONFLICT
  * DO NOTHING). Each one new is also put in `delivery_schedule`, where waiting deliveries are.
  */
-export async function insertDeliveries(db: Queryable, deliveries: NewDelivery[]): Promise<{ id: string }[]> {
+export async function insertDeliveries(
+  db: Queryable,
+  deliveries: NewDelivery[],
+): Promise<{ id: string }[]> {
   if (deliveries.length === 0) return [];
   const { rows } = await db.query<{ id: string }>(
     `WITH created AS (
@@ -69,8 +73,14 @@ export async function insertDeliveries(db: Queryable, deliveries: NewDelivery[])
   return rows;
 }
 
-/** What an attempt needs of its delivery (the claim returns only this). */
-export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'integration_id' | 'payload'>;
+/**
+ * What an attempt needs of its delivery (the claim returns only this), and the version of
+ * its integration's row at the claim (null when the row is gone): the worker's cached copy
+ * is used only when it is that version.
+ */
+export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'integration_id' | 'payload'> & {
+  integration_version: string | null;
+};
 
 export interface ClaimRequest {
   id: string;
@@ -89,6 +99,11 @@ export interface ClaimRequest {
  * second time, which at-least-once delivery allows (a killed worker does the same), and
  * the log's (delivery_id, number) key keeps one row. The attempt log is written with a
  * synchronous commit, and WAL is flushed in order, so a logged attempt's claim is durable too.
+ *
+ * Each claim also reads its integration's row version (a primary-key probe in the same
+ * statement, no extra round trip): a change committed through the API before the claim
+ * (rotate-secret, deactivate, delete, a new URL) is seen by this attempt, whichever
+ * process made it, with no pub/sub to lose.
  */
 export async function claimDeliveries(
   db: Queryable,
@@ -100,7 +115,8 @@ export async function claimDeliveries(
      FROM unnest($1::uuid[], $2::integer[]) AS u(id, attempt), (SELECT set_config('synchronous_commit', 'off', true)) AS lease
      WHERE d.id = u.id AND d.attempts = u.attempt - 1 AND d.status IN ('pending', 'failed')
        AND (d.locked_until IS NULL OR d.locked_until < now())
-     RETURNING d.id, d.integration_id, d.payload, u.attempt AS claimed_attempt`,
+     RETURNING d.id, d.integration_id, d.payload, u.attempt AS claimed_attempt,
+       (SELECT i.xmin::text FROM integrations i WHERE i.id = d.integration_id) AS integration_version`,
     [requests.map((r) => r.id), requests.map((r) => r.attempt), lockMs],
   );
   const won = new Map(rows.map((row) => [`${row.id}/${row.claimed_attempt}`, row]));
@@ -131,7 +147,10 @@ export interface AttemptRecord {
  * that will be tried again gets its new due time in `delivery_schedule`; one that
  * succeeded or died leaves it. The delivery row itself changes no indexed column.
  */
-export async function recordAttempts(db: Queryable, records: readonly AttemptRecord[]): Promise<void> {
+export async function recordAttempts(
+  db: Queryable,
+  records: readonly AttemptRecord[],
+): Promise<void> {
   // One JSON parameter (the records as they are; dates become ISO strings) costs the worker
   // far less than ten arrays, which pg escapes element by element.
   await db.query(
@@ -195,7 +214,10 @@ export async function failureClock(
      FROM integrations i WHERE i.id = $1`,
     [integrationId],
   );
-  return { failingSince: rows[0]?.failing_since ?? null, succeededSince: rows[0]?.succeeded_since ?? false };
+  return {
+    failingSince: rows[0]?.failing_since ?? null,
+    succeededSince: rows[0]?.succeeded_since ?? false,
+  };
 }
 
 /** Puts re-armed deliveries back in the schedule, due now (a CTE over `rearmed`). */
@@ -205,7 +227,11 @@ const SCHEDULE_REARMED = `scheduled AS (
      )`;
 
 /** Makes a delivery due again now (replay); answers it, or undefined when unknown. */
-export async function rearmDelivery(db: Queryable, id: string, workspaceId: string): Promise<DeliveryRow | undefined> {
+export async function rearmDelivery(
+  db: Queryable,
+  id: string,
+  workspaceId: string,
+): Promise<DeliveryRow | undefined> {
   const { rows } = await db.query<DeliveryRow>(
     `WITH rearmed AS (
        UPDATE deliveries SET status = 'pending', next_attempt_at = now(), locked_until = NULL, updated_at = now()
@@ -237,7 +263,11 @@ export async function rearmDeliveries(
   return rows;
 }
 
-export async function findDelivery(db: Queryable, id: string, workspaceId: string): Promise<DeliveryRow | undefined> {
+export async function findDelivery(
+  db: Queryable,
+  id: string,
+  workspaceId: string,
+): Promise<DeliveryRow | undefined> {
   const { rows } = await db.query<DeliveryRow>(
     `SELECT ${COLUMNS} FROM deliveries WHERE id = $1 AND workspace_id = $2`,
     [id, workspaceId],

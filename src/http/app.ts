@@ -122,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           insights: new InsightsService(db, forms),
           queries: new QueryService(db, forms),
           auth,
+          streamKeyCheckMs: config.limits.streamKeyCheckMs,
         });
       await api.register(integrationRoutes, { service: integrations, plugins, auth, connectors });
       await api.register(deliveryRoutes, { deliveries, integrations, forms, auth, connectors });

@@ -6,6 +6,7 @@ export {
   markFailing,
   markHealthy,
   type IntegrationRow,
+  type WorkerIntegrationRow,
 } from './queries.ts';
 export { presentWebhook, presentIntegration } from './present.ts';
 export { createCredentialsResolver, type CredentialsResolver } from './credentials.ts';

@@ -1,6 +1,7 @@
+import { maskHeaders } from './masked-headers.ts';
 import type { IntegrationRow } from './queries.ts';
 
-/** A webhook as the API shows it: never its secret. */
+/** A webhook as the API shows it: never its secret, and its header values masked. */
 export function presentWebhook(row: IntegrationRow, config: Record<string, unknown>) {
   return {
     id: row.id,
@@ -8,7 +9,7 @@ export function presentWebhook(row: IntegrationRow, config: Record<string, unkno
     url: String(config.url ?? ''),
     events: row.events,
     template: config.template ?? null,
-    headers: (config.headers ?? {}) as Record<string, string>,
+    headers: maskHeaders(config.headers),
     active: row.active,
     disabled_reason: row.disabled_reason,
     created_at: row.created_at.toISOString(),

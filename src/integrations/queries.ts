@@ -22,7 +22,9 @@ export interface IntegrationRow {
 const COLUMNS = `id, workspace_id, form_id, connector, events, config_sealed, secret_sealed, previous_secret_sealed,
   previous_secret_expires_at, connection_id, provider_config_key, active, disabled_reason, failing_since,
   created_at, updated_at`;
-const I_COLUMNS = COLUMNS.split(',').map((c) => `i.${c.trim()}`).join(', ');
+const I_COLUMNS = COLUMNS.split(',')
+  .map((c) => `i.${c.trim()}`)
+  .join(', ');
 
 export interface NewIntegration {
   id: string;
@@ -43,8 +45,19 @@ export async function insertIntegration(db: Queryable, i: NewIntegration): Promi
     `INSERT INTO integrations (id, workspace_id, form_id, connector, events, config_sealed, secret_sealed,
        connection_id, provider_config_key, active, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING ${COLUMNS}`,
-    [i.id, i.workspaceId, i.formId, i.connector, i.events, i.configSealed, i.secretSealed, i.connectionId,
-      i.providerConfigKey, i.active, i.now],
+    [
+      i.id,
+      i.workspaceId,
+      i.formId,
+      i.connector,
+      i.events,
+      i.configSealed,
+      i.secretSealed,
+      i.connectionId,
+      i.providerConfigKey,
+      i.active,
+      i.now,
+    ],
   );
   return rows[0]!;
 }
@@ -65,10 +78,21 @@ export async function findIntegration(
   return rows[0];
 }
 
-/** An integration by id for the worker, deleted or not. */
-export async function findIntegrationById(db: Queryable, id: string): Promise<(IntegrationRow & { deleted: boolean }) | undefined> {
-  const { rows } = await db.query<IntegrationRow & { deleted: boolean }>(
-    `SELECT ${COLUMNS}, deleted_at IS NOT NULL AS deleted FROM integrations WHERE id = $1`,
+/** An integration row as the worker reads it: deleted or not, and which version of the row. */
+export type WorkerIntegrationRow = IntegrationRow & { deleted: boolean; version: string };
+
+/**
+ * An integration by id for the worker, deleted or not. `version` is the row version's
+ * `xmin` (the transaction that wrote it): every UPDATE, whoever makes it, gives a new one,
+ * so comparing it with the version a delivery's claim saw tells the worker its copy is
+ * stale without any writer having to remember to bump a counter.
+ */
+export async function findIntegrationById(
+  db: Queryable,
+  id: string,
+): Promise<WorkerIntegrationRow | undefined> {
+  const { rows } = await db.query<WorkerIntegrationRow>(
+    `SELECT ${COLUMNS}, deleted_at IS NOT NULL AS deleted, xmin::text AS version FROM integrations WHERE id = $1`,
     [id],
   );
   return rows[0];
@@ -100,7 +124,11 @@ export interface IntegrationChanges {
   now: Date;
 }
 
-export async function updateIntegration(db: Queryable, id: string, c: IntegrationChanges): Promise<IntegrationRow> {
+export async function updateIntegration(
+  db: Queryable,
+  id: string,
+  c: IntegrationChanges,
+): Promise<IntegrationRow> {
   const { rows } = await db.query<IntegrationRow>(
     `UPDATE integrations SET events = $2, config_sealed = $3, active = $4, connection_id = $5,
        provider_config_key = $6, updated_at = $7,
@@ -113,7 +141,12 @@ export async function updateIntegration(db: Queryable, id: string, c: Integratio
 }
 
 /** Makes `secretSealed` the signing secret; the old one keeps signing until `graceUntil`. */
-export async function rotateSecret(db: Queryable, id: string, secretSealed: string, graceUntil: Date): Promise<void> {
+export async function rotateSecret(
+  db: Queryable,
+  id: string,
+  secretSealed: string,
+  graceUntil: Date,
+): Promise<void> {
   await db.query(
     `UPDATE integrations SET previous_secret_sealed = secret_sealed, previous_secret_expires_at = $3,
        secret_sealed = $2, updated_at = now() WHERE id = $1`,
@@ -126,7 +159,12 @@ export async function softDeleteIntegration(db: Queryable, id: string): Promise<
 }
 
 /** Turns an integration off and says why (a 410, five days of failures). */
-export async function disableIntegration(db: Queryable, id: string, reason: string, remove = false): Promise<void> {
+export async function disableIntegration(
+  db: Queryable,
+  id: string,
+  reason: string,
+  remove = false,
+): Promise<void> {
   await db.query(
     `UPDATE integrations SET active = false, disabled_reason = $2, updated_at = now(),
        deleted_at = CASE WHEN $3 THEN now() ELSE deleted_at END
@@ -137,7 +175,10 @@ export async function disableIntegration(db: Queryable, id: string, reason: stri
 
 /** One success clears the failure clock. */
 export async function markHealthy(db: Queryable, id: string): Promise<void> {
-  await db.query('UPDATE integrations SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL', [id]);
+  await db.query(
+    'UPDATE integrations SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL',
+    [id],
+  );
 }
 
 /** Starts the failure clock if it is not running; answers when it started. */
@@ -154,7 +195,12 @@ export async function activeIntegrationsOf(
   db: Queryable,
   formIds: string[],
 ): Promise<{ id: string; workspace_id: string; form_id: string; events: string[] }[]> {
-  const { rows } = await db.query<{ id: string; workspace_id: string; form_id: string; events: string[] }>(
+  const { rows } = await db.query<{
+    id: string;
+    workspace_id: string;
+    form_id: string;
+    events: string[];
+  }>(
     `SELECT id, workspace_id, form_id, events FROM integrations
      WHERE form_id = ANY($1::uuid[]) AND active AND deleted_at IS NULL`,
     [formIds],

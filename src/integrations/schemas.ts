@@ -9,7 +9,9 @@ export const WebhookBody = Type.Object(
   {
     url: Type.String({ maxLength: 2048 }),
     events: Type.Optional(Events),
-    template: Type.Optional(Type.Unknown({ description: 'JSON whose strings are mustache templates' })),
+    template: Type.Optional(
+      Type.Unknown({ description: 'JSON whose strings are mustache templates' }),
+    ),
     headers: Type.Optional(Headers),
     active: Type.Optional(Type.Boolean()),
   },
@@ -33,7 +35,10 @@ export const WebhookSchema = Type.Object({
   url: Type.String(),
   events: Type.Array(Type.String()),
   template: Type.Unknown(),
-  headers: Headers,
+  headers: Type.Record(Type.String(), Type.String(), {
+    description:
+      'Header names; every value reads back as "***" (send "***" back to keep a stored value)',
+  }),
   active: Type.Boolean(),
   disabled_reason: Type.Union([Type.String(), Type.Null()]),
   created_at: Timestamp,
@@ -56,7 +61,9 @@ export const IntegrationBody = Type.Object(
 export const IntegrationPatch = Type.Object(
   {
     config: Type.Optional(JsonObject),
-    connection_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Null()])),
+    connection_id: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Null()]),
+    ),
     provider_config_key: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     events: Type.Optional(Events),
     active: Type.Optional(Type.Boolean()),
@@ -76,7 +83,9 @@ export const IntegrationSchema = Type.Object({
   disabled_reason: Type.Union([Type.String(), Type.Null()]),
   created_at: Timestamp,
   updated_at: Timestamp,
-  secret: Type.Optional(Type.String({ description: 'Signing secret of a webhook integration, shown once' })),
+  secret: Type.Optional(
+    Type.String({ description: 'Signing secret of a webhook integration, shown once' }),
+  ),
 });
 
 export const ConnectorSchema = Type.Object({

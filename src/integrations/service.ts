@@ -6,6 +6,9 @@ import type { FormService } from '../forms/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { generateWebhookSecret } from '@formhub/sdk';
+import { checkConnection, claimOwnership, type ConnectionClaim } from './connection-ownership.ts';
+import { maskHeaders, restoreMaskedHeaders } from './masked-headers.ts';
+import { NangoConnections } from './nango-connections.ts';
 import * as q from './queries.ts';
 import { checkEvents, checkHeaders, checkTemplate, checkUrl } from './webhook-input.ts';
 
@@ -38,13 +41,17 @@ const ROTATION_GRACE_MS = 24 * 3_600_000;
  * and sealed (AES-GCM) at rest; secrets are shown once and never returned again.
  */
 export class IntegrationService {
+  private readonly nango: NangoConnections;
+
   constructor(
     private readonly db: Database,
     private readonly forms: FormService,
     private readonly plugins: PluginRegistry,
     private readonly secrets: SecretBox,
     private readonly config: Config,
-  ) {}
+  ) {
+    this.nango = new NangoConnections(config);
+  }
 
   async createWebhook(workspaceId: string, formId: string, input: WebhookInput) {
     return this.createIntegration(workspaceId, formId, {
@@ -59,48 +66,93 @@ export class IntegrationService {
     const form = await this.forms.get(workspaceId, formId);
     const config = this.checkConfig(input.connector, input.config, input.events);
     const secret = SIGNING_CONNECTORS.has(input.connector) ? generateWebhookSecret() : undefined;
-    const row = await q.insertIntegration(this.db, {
-      id: uuidv7(),
-      workspaceId,
-      formId: form.id,
-      connector: input.connector,
-      events: input.events ? [...new Set(input.events)] : ['response.submitted'],
-      configSealed: this.secrets.sealJson(config),
-      secretSealed: secret ? this.secrets.seal(secret) : null,
-      connectionId: input.connection_id ?? null,
-      providerConfigKey: input.connection_id ? (input.provider_config_key ?? input.connector) : null,
-      active: input.active ?? true,
-      now: new Date(),
+    const connectionId = input.connection_id ?? null;
+    const providerConfigKey = connectionId ? (input.provider_config_key ?? input.connector) : null;
+    const claim: ConnectionClaim | undefined =
+      connectionId && providerConfigKey
+        ? {
+            workspaceId,
+            connector: input.connector,
+            ref: { providerConfigKey, connectionId },
+          }
+        : undefined;
+    const namedByNango = claim ? await checkConnection(this.nango, claim) : false;
+    const row = await this.db.transaction(async (tx) => {
+      if (claim) await claimOwnership(tx, claim, namedByNango);
+      return q.insertIntegration(tx, {
+        id: uuidv7(),
+        workspaceId,
+        formId: form.id,
+        connector: input.connector,
+        events: input.events ? [...new Set(input.events)] : ['response.submitted'],
+        configSealed: this.secrets.sealJson(config),
+        secretSealed: secret ? this.secrets.seal(secret) : null,
+        connectionId,
+        providerConfigKey,
+        active: input.active ?? true,
+        now: new Date(),
+      });
     });
     return { row, secret };
   }
 
   /** A live integration of the workspace; with `connector`, only of that kind (else 404). */
   async get(workspaceId: string, id: string, connector?: string): Promise<q.IntegrationRow> {
-    const row = isUuid(id) ? await q.findIntegration(this.db, workspaceId, id, connector) : undefined;
+    const row = isUuid(id)
+      ? await q.findIntegration(this.db, workspaceId, id, connector)
+      : undefined;
     if (!row) throw notFound(connector === 'webhook' ? 'webhook' : 'integration');
     return row;
   }
 
-  async list(workspaceId: string, formId: string, connector: string | undefined, limit: number, beforeId?: string) {
+  async list(
+    workspaceId: string,
+    formId: string,
+    connector: string | undefined,
+    limit: number,
+    beforeId?: string,
+  ) {
     const form = await this.forms.get(workspaceId, formId);
     return q.listIntegrations(this.db.reader, form.id, connector, limit, beforeId);
   }
 
-  async update(workspaceId: string, id: string, patch: Partial<IntegrationInput>, connector?: string) {
+  async update(
+    workspaceId: string,
+    id: string,
+    patch: Partial<IntegrationInput>,
+    connector?: string,
+  ) {
     const current = await this.get(workspaceId, id, connector);
     const stored = this.openConfig(current);
     const merged = patch.config ? { ...stored, ...patch.config } : stored;
+    // Header values read back masked; one sent back masked keeps what is stored.
+    if (current.connector === 'webhook' && patch.config?.headers !== undefined) {
+      merged.headers = restoreMaskedHeaders(patch.config.headers, stored.headers);
+    }
     const events = patch.events ?? current.events;
     const config = this.checkConfig(current.connector, merged, events);
-    const connectionId = patch.connection_id === undefined ? current.connection_id : patch.connection_id;
-    return q.updateIntegration(this.db, current.id, {
-      events: [...new Set(events)],
-      configSealed: this.secrets.sealJson(config),
-      active: patch.active ?? current.active,
-      connectionId,
-      providerConfigKey: connectionId ? (patch.provider_config_key ?? current.provider_config_key ?? current.connector) : null,
-      now: new Date(),
+    const connectionId =
+      patch.connection_id === undefined ? current.connection_id : patch.connection_id;
+    const providerConfigKey = connectionId
+      ? (patch.provider_config_key ?? current.provider_config_key ?? current.connector)
+      : null;
+    // Checked on every update that leaves a connection named (turning a refused integration
+    // back on included), Nango asked again: updates are rare, a stolen token is not.
+    const claim: ConnectionClaim | undefined =
+      connectionId && providerConfigKey
+        ? { workspaceId, connector: current.connector, ref: { providerConfigKey, connectionId } }
+        : undefined;
+    const namedByNango = claim ? await checkConnection(this.nango, claim) : false;
+    return this.db.transaction(async (tx) => {
+      if (claim) await claimOwnership(tx, claim, namedByNango);
+      return q.updateIntegration(tx, current.id, {
+        events: [...new Set(events)],
+        configSealed: this.secrets.sealJson(config),
+        active: patch.active ?? current.active,
+        connectionId,
+        providerConfigKey,
+        now: new Date(),
+      });
     });
   }
 
@@ -112,16 +164,24 @@ export class IntegrationService {
   /** A new signing secret; the old one keeps signing for 24 hours. Shown once. */
   async rotateSecret(workspaceId: string, id: string, connector?: string): Promise<string> {
     const row = await this.get(workspaceId, id, connector);
-    if (!SIGNING_CONNECTORS.has(row.connector)) throw new AppError('conflict', 'this integration does not sign');
+    if (!SIGNING_CONNECTORS.has(row.connector))
+      throw new AppError('conflict', 'this integration does not sign');
     const secret = generateWebhookSecret();
-    await q.rotateSecret(this.db, row.id, this.secrets.seal(secret), new Date(Date.now() + ROTATION_GRACE_MS));
+    await q.rotateSecret(
+      this.db,
+      row.id,
+      this.secrets.seal(secret),
+      new Date(Date.now() + ROTATION_GRACE_MS),
+    );
     return secret;
   }
 
-  /** The integration's config without its secret (writeOnly) properties. */
+  /** The integration's config without its secret (writeOnly) properties; a webhook's header values masked. */
   publicConfig(row: q.IntegrationRow): Record<string, unknown> {
     const config = this.openConfig(row);
     for (const key of this.plugins.get(row.connector)?.secretKeys ?? []) delete config[key];
+    if (row.connector === 'webhook' && config.headers !== undefined)
+      config.headers = maskHeaders(config.headers);
     return config;
   }
 
@@ -129,10 +189,16 @@ export class IntegrationService {
     return this.secrets.openJson<Record<string, unknown>>(row.config_sealed);
   }
 
-  private checkConfig(connector: string, config: Record<string, unknown>, events: unknown): Record<string, unknown> {
+  private checkConfig(
+    connector: string,
+    config: Record<string, unknown>,
+    events: unknown,
+  ): Record<string, unknown> {
     const plugin = this.plugins.get(connector);
     if (!plugin) {
-      throw validationFailed('unknown connector', [{ field: 'connector', message: `no connector "${connector}"` }]);
+      throw validationFailed('unknown connector', [
+        { field: 'connector', message: `no connector "${connector}"` },
+      ]);
     }
     const details: ErrorDetail[] = [];
     if (events !== undefined) checkEvents(events, 'events', details);
@@ -144,12 +210,17 @@ export class IntegrationService {
         details.push({ field: path, message: e.message ?? 'is not valid' });
       }
     }
-    if (connector === 'webhook' || connector === 'zapier') this.checkTarget(connector, cleaned, details);
+    if (connector === 'webhook' || connector === 'zapier')
+      this.checkTarget(connector, cleaned, details);
     if (details.length > 0) throw validationFailed('the integration breaks the rules', details);
     return cleaned;
   }
 
-  private checkTarget(connector: string, config: Record<string, unknown>, details: ErrorDetail[]): void {
+  private checkTarget(
+    connector: string,
+    config: Record<string, unknown>,
+    details: ErrorDetail[],
+  ): void {
     const allowPrivate = this.config.webhooks.allowPrivateTargets;
     if (connector === 'zapier') {
       config.target_url = checkUrl(config.target_url, 'target_url', allowPrivate, details);

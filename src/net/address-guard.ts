@@ -163,8 +163,19 @@ function unbracket(hostname: string): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
 }
 
-/** The result of {@link checkTargetUrl}. */
-export type TargetCheck = { ok: true; url: URL } | { ok: false; reason: string };
+/**
+ * What a workspace is told when its target is refused for where it points: never the
+ * address or the host name behind it (DESIGN.md 3a). Operators find those in the log.
+ */
+export const TARGET_NOT_ALLOWED = 'target address not allowed';
+
+/**
+ * The result of {@link checkTargetUrl}. `blocked` says why an address or host was refused
+ * (its class, or `name` for a reserved host name), for logs and tests; `reason` is what the
+ * API shows.
+ */
+export type TargetCheck =
+  { ok: true; url: URL } | { ok: false; reason: string; blocked?: AddressClass | 'name' };
 
 /**
  * The static check of a webhook target at create time: `http:` or `https:`, no
@@ -174,7 +185,7 @@ export type TargetCheck = { ok: true; url: URL } | { ok: false; reason: string }
  * `allowPrivate` only the scheme and the credentials are checked. Host names
  * are checked again, after DNS, by {@link createGuardedLookup}.
  *
- * @example checkTargetUrl('http://0x7f.1/', false); // { ok: false, reason: 'the address 127.0.0.1 is loopback' }
+ * @example checkTargetUrl('http://0x7f.1/', false); // { ok: false, reason: 'target address not allowed', blocked: 'loopback' }
  */
 export function checkTargetUrl(url: string, allowPrivate: boolean): TargetCheck {
   let parsed: URL;
@@ -191,15 +202,20 @@ export function checkTargetUrl(url: string, allowPrivate: boolean): TargetCheck 
   }
   if (allowPrivate) return { ok: true, url: parsed };
   const host = unbracket(parsed.hostname);
-  if (BLOCKED_NAME.test(host)) return { ok: false, reason: `the host ${host} is not allowed` };
+  if (BLOCKED_NAME.test(host)) return { ok: false, reason: TARGET_NOT_ALLOWED, blocked: 'name' };
   if (isIP(host) !== 0) {
     const kind = classifyAddress(host);
-    if (kind !== 'public') return { ok: false, reason: `the address ${host} is ${kind}` };
+    if (kind !== 'public') return { ok: false, reason: TARGET_NOT_ALLOWED, blocked: kind };
   }
   return { ok: true, url: parsed };
 }
 
-/** A connection refused because its address is not public. */
+/**
+ * A connection refused because its address is not public. Its message is what the
+ * attempt log shows a workspace, so it names neither the address nor the host (a host
+ * name that resolves to an internal address maps the hub's network); they are kept as
+ * properties, and `describe()` says it all for the server log.
+ */
 export class BlockedAddressError extends Error {
   readonly code = 'EBLOCKEDADDRESS';
 
@@ -208,10 +224,23 @@ export class BlockedAddressError extends Error {
     readonly address: string,
     readonly addressClass: AddressClass,
   ) {
-    const of = hostname === address ? '' : ` of ${hostname}`;
-    super(`blocked: the address ${address}${of} is ${addressClass}, not public`);
+    super(TARGET_NOT_ALLOWED);
     this.name = 'BlockedAddressError';
   }
+
+  /** The full story, for operators: `the address 127.0.0.1 of vm is loopback, not public`. */
+  describe(): string {
+    const of = this.hostname === this.address ? '' : ` of ${this.hostname}`;
+    return `the address ${this.address}${of} is ${this.addressClass}, not public`;
+  }
+}
+
+/** The BlockedAddressError in an error or its causes (undici and plugins may wrap it). */
+export function blockedAddressIn(error: unknown): BlockedAddressError | undefined {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
+    if (e instanceof BlockedAddressError) return e;
+  }
+  return undefined;
 }
 
 /** The error for the first non-public address, if any. */

@@ -4,6 +4,8 @@ export {
   createGuardedAgent,
   createGuardedLookup,
   BlockedAddressError,
+  blockedAddressIn,
+  TARGET_NOT_ALLOWED,
   type AddressClass,
   type TargetCheck,
 } from './address-guard.ts';

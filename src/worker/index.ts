@@ -64,7 +64,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     config,
     logger,
     dispatcher,
-    credentials: createCredentialsResolver(config),
+    credentials: createCredentialsResolver(config, logger),
     metrics: deps.metrics ? new DeliveryMetrics(deps.metrics, queue) : undefined,
     maxSending: sending,
   });

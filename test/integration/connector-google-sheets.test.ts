@@ -376,7 +376,7 @@ describe('google-sheets connector (hub, worker, fake Sheets API and fake Nango)'
       nango.requests
         .filter((r) => r.path === `/connections/${connectionId}`)
         .map((r) => r.query.force_refresh),
-    ).toEqual(['false', 'true']);
+    ).toEqual(['false', 'false', 'true']); // the owner check at create, the attempt, its refresh
     expect(callsOf().map((c) => [c.kind, c.headers.authorization])).toEqual([
       ['get', 'Bearer ya29.expired'],
       ['get', 'Bearer ya29.expired-r1'],

@@ -324,6 +324,7 @@ describe('salesforce connector', () => {
     expect(nango.refreshes('sf-acme')).toBe(1);
     const asked = nango.requests.filter((r) => r.path === '/connections/sf-acme');
     expect(asked.map((r) => [r.query.provider_config_key, r.query.force_refresh])).toEqual([
+      ['salesforce', 'false'], // the owner check at create
       ['salesforce', 'false'],
       ['salesforce', 'true'],
     ]);

@@ -333,6 +333,7 @@ describe('slack connector through the hub', () => {
     expect(
       nango.requests.map((r) => [r.connectionId, r.providerConfigKey, r.forceRefresh]),
     ).toEqual([
+      ['slack-conn-1', 'slack', false], // the owner check at create
       ['slack-conn-1', 'slack', false],
       ['slack-conn-1', 'slack', true],
     ]);

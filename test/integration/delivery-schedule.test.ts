@@ -19,7 +19,11 @@ describe('delivery schedule', () => {
 
   beforeAll(async () => {
     hub = await startHub(
-      { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '300ms,300ms', WEBHOOK_TIMEOUT_MS: '1000' },
+      {
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+        WEBHOOK_RETRY_SCHEDULE: '300ms,300ms',
+        WEBHOOK_TIMEOUT_MS: '1000',
+      },
       { worker: true },
     );
     key = (await hub.workspace()).key;
@@ -35,7 +39,10 @@ describe('delivery schedule', () => {
 
   const scheduleOf = async (deliveryId: string) =>
     (
-      await hub.db.query<{ due_at: Date }>(`SELECT due_at FROM delivery_schedule WHERE delivery_id = $1`, [deliveryId])
+      await hub.db.query<{ due_at: Date }>(
+        `SELECT due_at FROM delivery_schedule WHERE delivery_id = $1`,
+        [deliveryId],
+      )
     ).rows[0];
   const deliveryOf = async (deliveryId: string) =>
     (
@@ -49,9 +56,18 @@ describe('delivery schedule', () => {
     let fail = true;
     const receiver = await startReceiver(() => ({ status: fail ? 500 : 200 }));
     const hook = (
-      await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/webhooks`, key, payload: { url: receiver.url } })
+      await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${formId}/webhooks`,
+        key,
+        payload: { url: receiver.url },
+      })
     ).json() as { id: string };
-    await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data: { n: 1 } } });
+    await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/responses`,
+      payload: { data: { n: 1 } },
+    });
     const [first] = await receiver.waitFor(1);
     const deliveryId = String(first!.headers['x-webhook-id']);
 
@@ -60,17 +76,27 @@ describe('delivery schedule', () => {
       const d = await deliveryOf(deliveryId);
       return d.status === 'failed' && d.attempts === 1 ? d : undefined;
     });
-    expect((await scheduleOf(deliveryId))?.due_at.getTime()).toBe(failed.next_attempt_at!.getTime());
+    expect((await scheduleOf(deliveryId))?.due_at.getTime()).toBe(
+      failed.next_attempt_at!.getTime(),
+    );
 
     // Schedule spent: dead, and no longer waiting.
-    await eventually(async () => ((await deliveryOf(deliveryId)).status === 'dead' ? true : undefined));
+    await eventually(async () =>
+      (await deliveryOf(deliveryId)).status === 'dead' ? true : undefined,
+    );
     expect(await scheduleOf(deliveryId)).toBeUndefined();
 
     // A replay makes it wait again (due now), then it succeeds and leaves.
     fail = false;
-    const replay = await hub.request({ method: 'POST', url: `/api/v2/deliveries/${deliveryId}/replay`, key });
+    const replay = await hub.request({
+      method: 'POST',
+      url: `/api/v2/deliveries/${deliveryId}/replay`,
+      key,
+    });
     expect(replay.statusCode).toBeLessThan(300);
-    await eventually(async () => ((await deliveryOf(deliveryId)).status === 'succeeded' ? true : undefined));
+    await eventually(async () =>
+      (await deliveryOf(deliveryId)).status === 'succeeded' ? true : undefined,
+    );
     expect(await scheduleOf(deliveryId)).toBeUndefined();
     await hub.request({ method: 'DELETE', url: `/api/v2/webhooks/${hook.id}`, key });
     await receiver.close();
@@ -79,11 +105,20 @@ describe('delivery schedule', () => {
   it('an attempt rewrites the delivery row without touching an index (HOT updates)', async () => {
     const receiver = await startReceiver();
     const hook = (
-      await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/webhooks`, key, payload: { url: receiver.url } })
+      await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${formId}/webhooks`,
+        key,
+        payload: { url: receiver.url },
+      })
     ).json() as { id: string };
     const before = await hotCounts(hub.db);
     for (let n = 0; n < 20; n++) {
-      await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data: { n } } });
+      await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${formId}/responses`,
+        payload: { data: { n } },
+      });
     }
     await receiver.waitFor(20);
     await eventually(async () => {
@@ -120,7 +155,9 @@ describe('migration 5 (delivery schedule)', () => {
   let db: Database;
   beforeAll(async () => {
     database = await createTestDatabase();
-    db = await openDatabase(loadConfig({ DATABASE_URL: database.url, REDIS_URL: 'redis://127.0.0.1:6379' }));
+    db = await openDatabase(
+      loadConfig({ DATABASE_URL: database.url, REDIS_URL: 'redis://127.0.0.1:6379' }),
+    );
   });
   afterAll(async () => {
     await db.close();
@@ -128,7 +165,10 @@ describe('migration 5 (delivery schedule)', () => {
   });
 
   it('schedules the deliveries that were waiting, and only those', async () => {
-    await migrate(db, migrations.filter((m) => m.version < 5));
+    await migrate(
+      db,
+      migrations.filter((m) => m.version < 5),
+    );
     const workspace = randomUUID();
     const form = randomUUID();
     const integration = randomUUID();
@@ -156,7 +196,12 @@ describe('migration 5 (delivery schedule)', () => {
         [r.id, workspace, integration, randomUUID(), r.status, r.next],
       );
     }
-    expect(await migrate(db)).toEqual([5]);
+    expect(
+      await migrate(
+        db,
+        migrations.filter((m) => m.version <= 5),
+      ),
+    ).toEqual([5]);
     const { rows: scheduled } = await db.query<{ delivery_id: string; due_at: Date }>(
       `SELECT delivery_id, due_at FROM delivery_schedule ORDER BY due_at`,
     );
@@ -165,7 +210,9 @@ describe('migration 5 (delivery schedule)', () => {
       { delivery_id: rows[1]!.id, due_at: rows[1]!.next },
     ]);
     // The attempt log no longer checks a foreign key (a row lock per attempt logged).
-    const fk = await db.query(`SELECT 1 FROM pg_constraint WHERE conname = 'delivery_attempts_delivery_id_fkey'`);
+    const fk = await db.query(
+      `SELECT 1 FROM pg_constraint WHERE conname = 'delivery_attempts_delivery_id_fkey'`,
+    );
     expect(fk.rows).toHaveLength(0);
   });
 });

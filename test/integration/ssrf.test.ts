@@ -46,7 +46,10 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
   let formId: string;
 
   beforeAll(async () => {
-    hub = await startHub({ WEBHOOK_RETRY_SCHEDULE: '100ms', WEBHOOK_TIMEOUT_MS: '1000' }, { worker: true });
+    hub = await startHub(
+      { WEBHOOK_RETRY_SCHEDULE: '100ms', WEBHOOK_TIMEOUT_MS: '1000' },
+      { worker: true },
+    );
     expect(hub.config.webhooks.allowPrivateTargets).toBe(false);
     const ws = await hub.workspace();
     key = ws.key;
@@ -64,14 +67,23 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
 
   describe('at create time', () => {
     it.each(REFUSED)('refuses a webhook to %s with 422 on url', async (url) => {
-      const res = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/webhooks`, key, payload: { url } });
+      const res = await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${formId}/webhooks`,
+        key,
+        payload: { url },
+      });
       const details = expectError(res, 422, 'validation_failed');
       expect(fieldsOf(details)).toEqual(['url']);
       expect(details[0]!.message.length).toBeGreaterThan(0);
     });
 
     it('created none of them, while a public target is accepted', async () => {
-      const list = await hub.request({ method: 'GET', url: `/api/v2/forms/${formId}/webhooks`, key });
+      const list = await hub.request({
+        method: 'GET',
+        url: `/api/v2/forms/${formId}/webhooks`,
+        key,
+      });
       expect(list.json().data).toEqual([]);
       const ok = await hub.request({
         method: 'POST',
@@ -81,7 +93,9 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
       });
       expect(ok.statusCode, ok.body).toBe(201);
       const id = (ok.json() as { id: string }).id;
-      expect((await hub.request({ method: 'DELETE', url: `/api/v2/webhooks/${id}`, key })).statusCode).toBe(204);
+      expect(
+        (await hub.request({ method: 'DELETE', url: `/api/v2/webhooks/${id}`, key })).statusCode,
+      ).toBe(204);
     });
 
     it('refuses a private address on PATCH too', async () => {
@@ -92,7 +106,12 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
         payload: { url: 'https://hooks.example.com/patched', active: false },
       });
       const id = (ok.json() as { id: string }).id;
-      const res = await hub.request({ method: 'PATCH', url: `/api/v2/webhooks/${id}`, key, payload: { url: 'http://10.1.2.3/' } });
+      const res = await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/webhooks/${id}`,
+        key,
+        payload: { url: 'http://10.1.2.3/' },
+      });
       expect(fieldsOf(expectError(res, 422, 'validation_failed'))).toEqual(['url']);
       const still = await hub.request({ method: 'GET', url: `/api/v2/webhooks/${id}`, key });
       expect(still.json().url).toBe('https://hooks.example.com/patched');
@@ -104,7 +123,11 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
         method: 'POST',
         url: '/api/v2/zapier/hooks',
         key,
-        payload: { target_url: 'http://169.254.169.254/', event: 'response.submitted', form_id: formId },
+        payload: {
+          target_url: 'http://169.254.169.254/',
+          event: 'response.submitted',
+          form_id: formId,
+        },
       });
       const details = expectError(res, 422, 'validation_failed');
       expect(fieldsOf(details).some((f) => f.includes('target_url'))).toBe(true);
@@ -136,13 +159,17 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
     it('the guarded agent refuses a host name that resolves to loopback, before connecting', async () => {
       const agent = createGuardedAgent({ allowPrivate: false, timeoutMs: 2_000 });
       try {
-        const error = await request(`http://localhost:${port}/`, { method: 'POST', body: '{}', dispatcher: agent }).then(
+        const error = await request(`http://localhost:${port}/`, {
+          method: 'POST',
+          body: '{}',
+          dispatcher: agent,
+        }).then(
           () => undefined,
           (e: unknown) => e as { code?: string; message?: string },
         );
         expect(error).toBeDefined();
         expect(error!.code).toBe('EBLOCKEDADDRESS');
-        expect(error!.message).toMatch(/loopback/);
+        expect(error!.message).toBe('target address not allowed');
         // IP literals are never looked up: they are classified before connecting.
         for (const host of ['127.0.0.1', '0.0.0.0', '[::1]', '[::ffff:127.0.0.1]']) {
           const literal = await request(`http://${host}:${port}/`, { dispatcher: agent }).then(
@@ -180,10 +207,20 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
           await hub.db.query(
             `INSERT INTO integrations (id, workspace_id, form_id, connector, events, config_sealed, secret_sealed)
              VALUES ($1, $2, $3, 'webhook', '{response.submitted}', $4, $5)`,
-            [id, workspaceId, formId, box.sealJson({ url }), box.seal(`whsec_${randomBytes(32).toString('base64')}`)],
+            [
+              id,
+              workspaceId,
+              formId,
+              box.sealJson({ url }),
+              box.seal(`whsec_${randomBytes(32).toString('base64')}`),
+            ],
           );
         }
-        const sub = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data: { name: 'x' } } });
+        const sub = await hub.request({
+          method: 'POST',
+          url: `/api/v2/forms/${formId}/responses`,
+          payload: { data: { name: 'x' } },
+        });
         expect(sub.statusCode, sub.body).toBe(201);
         for (const id of ids) {
           const [delivery] = await settledDeliveries(hub, key, id);
@@ -193,8 +230,8 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS unset)', () => {
           for (const attempt of delivery!.attempts) {
             expect(attempt.status_code).toBe(0);
             expect(attempt.response_excerpt).toBeNull();
-            expect(attempt.error).toMatch(/127\.0\.0\.1|::1/);
-            expect(attempt.error).toMatch(/EBLOCKEDADDRESS|blocked/i);
+            expect(attempt.error).toContain('target address not allowed');
+            expect(attempt.error).not.toMatch(/127\.0\.0\.1|::1|localhost|loopback/);
           }
         }
         expect(receiver.requests).toHaveLength(0);

@@ -2,7 +2,13 @@ import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, fieldsOf } from '../support/api.ts';
-import { deliveryIn, listDeliveries, settledDeliveries, type Attempt, type Delivery } from '../support/deliveries.ts';
+import {
+  deliveryIn,
+  listDeliveries,
+  settledDeliveries,
+  type Attempt,
+  type Delivery,
+} from '../support/deliveries.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
 import { eventually, startReceiver, type Behaviour, type Receiver } from '../support/receiver.ts';
 
@@ -39,7 +45,15 @@ function expectLog(attempts: Attempt[], expected: ExpectedAttempt[]): void {
   expect(attempts.map((a) => a.number)).toEqual(expected.map((_, i) => i + 1));
   expected.forEach((want, i) => {
     const got = attempts[i]!;
-    expect(Object.keys(got).sort()).toEqual(['at', 'error', 'latency_ms', 'manual', 'number', 'response_excerpt', 'status_code']);
+    expect(Object.keys(got).sort()).toEqual([
+      'at',
+      'error',
+      'latency_ms',
+      'manual',
+      'number',
+      'response_excerpt',
+      'status_code',
+    ]);
     expect(got.status_code, `attempt ${i + 1}`).toBe(want.status_code);
     expect(got.response_excerpt, `attempt ${i + 1}`).toBe(want.excerpt);
     if (want.error === null) expect(got.error, `attempt ${i + 1}`).toBeNull();
@@ -78,20 +92,35 @@ describe('webhook behaviour against misbehaving receivers', () => {
       method: 'POST',
       url: '/api/v2/forms',
       key,
-      payload: { title, fields: [{ key: 'name', type: 'text' }, { key: 'age', type: 'integer' }] },
+      payload: {
+        title,
+        fields: [
+          { key: 'name', type: 'text' },
+          { key: 'age', type: 'integer' },
+        ],
+      },
     });
     expect(res.statusCode, res.body).toBe(201);
     return (res.json() as { id: string }).id;
   }
 
   async function createHook(formId: string, payload: Record<string, unknown>): Promise<Hook> {
-    const res = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/webhooks`, key, payload });
+    const res = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/webhooks`,
+      key,
+      payload,
+    });
     expect(res.statusCode, res.body).toBe(201);
     return res.json() as Hook;
   }
 
   async function submit(formId: string, data: Record<string, unknown>): Promise<string> {
-    const res = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data } });
+    const res = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/responses`,
+      payload: { data },
+    });
     expect(res.statusCode, res.body).toBe(201);
     return (res.json() as { id: string }).id;
   }
@@ -108,7 +137,11 @@ describe('webhook behaviour against misbehaving receivers', () => {
 
   describe('attempt log', () => {
     it('(a) a receiver that hangs past the timeout: status 0, a timeout error, then success', async () => {
-      const r = await receiver((n) => (n === 1 ? { status: 200, body: 'too late', delayMs: 3 * TIMEOUT_MS } : { status: 200, body: 'ok-2' }));
+      const r = await receiver((n) =>
+        n === 1
+          ? { status: 200, body: 'too late', delayMs: 3 * TIMEOUT_MS }
+          : { status: 200, body: 'ok-2' },
+      );
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
       await submit(formId, { name: 'Slow' });
@@ -127,7 +160,9 @@ describe('webhook behaviour against misbehaving receivers', () => {
     });
 
     it('(b) a receiver that resets the connection: status 0 with an error, then success', async () => {
-      const r = await receiver((n) => (n === 1 ? { reset: true } : { status: 201, body: 'created' }));
+      const r = await receiver((n) =>
+        n === 1 ? { reset: true } : { status: 201, body: 'created' },
+      );
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
       await submit(formId, { name: 'Reset' });
@@ -142,7 +177,11 @@ describe('webhook behaviour against misbehaving receivers', () => {
 
     it('(c) a 302 is never followed: the Location gets nothing and it counts as a failure', async () => {
       const elsewhere = await receiver(() => ({ status: 200, body: 'followed' }));
-      const r = await receiver(() => ({ status: 302, headers: { location: elsewhere.url }, body: 'moved' }));
+      const r = await receiver(() => ({
+        status: 302,
+        headers: { location: elsewhere.url },
+        body: 'moved',
+      }));
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
       await submit(formId, { name: 'Redirect' });
@@ -182,14 +221,21 @@ describe('webhook behaviour against misbehaving receivers', () => {
 
     it('(d) re-activating a webhook disabled by a 410 clears the reason and delivers again', async () => {
       let gone = true;
-      const r = await receiver(() => (gone ? { status: 410, body: 'gone' } : { status: 200, body: 'back' }));
+      const r = await receiver(() =>
+        gone ? { status: 410, body: 'gone' } : { status: 200, body: 'back' },
+      );
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
       await submit(formId, { name: 'First' });
       await settledDeliveries(hub, key, hook.id);
       expect((await getHook(hook.id)).active).toBe(false);
       gone = false;
-      const res = await hub.request({ method: 'PATCH', url: `/api/v2/webhooks/${hook.id}`, key, payload: { active: true } });
+      const res = await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/webhooks/${hook.id}`,
+        key,
+        payload: { active: true },
+      });
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json()).toMatchObject({ active: true, disabled_reason: null });
       await submit(formId, { name: 'Second' });
@@ -201,7 +247,10 @@ describe('webhook behaviour against misbehaving receivers', () => {
       const r = await receiver(() => ({ status: 500, body: 'still broken' }));
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
-      await hub.db.query(`UPDATE integrations SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`, [hook.id]);
+      await hub.db.query(
+        `UPDATE integrations SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`,
+        [hook.id],
+      );
       await submit(formId, { name: 'Doomed' });
       const [d] = await settledDeliveries(hub, key, hook.id);
       expect(d!.status).toBe('dead');
@@ -216,37 +265,53 @@ describe('webhook behaviour against misbehaving receivers', () => {
       const r = await receiver();
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
-      await hub.db.query(`UPDATE integrations SET failing_since = now() - interval '4 days' WHERE id = $1`, [hook.id]);
+      await hub.db.query(
+        `UPDATE integrations SET failing_since = now() - interval '4 days' WHERE id = $1`,
+        [hook.id],
+      );
       await submit(formId, { name: 'Saved' });
       const [d] = await settledDeliveries(hub, key, hook.id);
       expect(d!.status).toBe('succeeded');
-      const { rows } = await hub.db.query<{ failing_since: Date | null }>('SELECT failing_since FROM integrations WHERE id = $1', [hook.id]);
+      const { rows } = await hub.db.query<{ failing_since: Date | null }>(
+        'SELECT failing_since FROM integrations WHERE id = $1',
+        [hook.id],
+      );
       expect(rows[0]!.failing_since).toBeNull();
       expect(await getHook(hook.id)).toMatchObject({ active: true, disabled_reason: null });
     });
 
     it('a 5-day failure clock that a later success outdates is restarted, not obeyed', async () => {
-      const r = await receiver((n) => (n === 1 ? { status: 200, body: 'fine' } : { status: 500, body: 'down' }));
+      const r = await receiver((n) =>
+        n === 1 ? { status: 200, body: 'fine' } : { status: 500, body: 'down' },
+      );
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
       await submit(formId, { name: 'Fine' });
       await settledDeliveries(hub, key, hook.id);
       // As if a failure elsewhere had started the clock 5 days ago and the success above had
       // raced with it (the worker's cached row may say the clock is not running).
-      await hub.db.query(`UPDATE integrations SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`, [hook.id]);
+      await hub.db.query(
+        `UPDATE integrations SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`,
+        [hook.id],
+      );
       await submit(formId, { name: 'Unlucky' });
       const deliveries = await settledDeliveries(hub, key, hook.id, 2);
       const failed = deliveries.find((d) => d.status !== 'succeeded');
       expect(failed?.status).toBe('dead');
       expect(failed!.attempts).toHaveLength(4); // the whole schedule: not disabled at the first failure
       expect(await getHook(hook.id)).toMatchObject({ active: true, disabled_reason: null });
-      const { rows } = await hub.db.query<{ failing_since: Date }>('SELECT failing_since FROM integrations WHERE id = $1', [hook.id]);
+      const { rows } = await hub.db.query<{ failing_since: Date }>(
+        'SELECT failing_since FROM integrations WHERE id = $1',
+        [hook.id],
+      );
       expect(Date.now() - rows[0]!.failing_since.getTime()).toBeLessThan(60_000);
     });
 
     it('(e) a 429 with Retry-After: 1 is retried no sooner than a second later', async () => {
       const r = await receiver((n) =>
-        n === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: 'slow down' } : { status: 200, body: 'thanks' },
+        n === 1
+          ? { status: 429, headers: { 'retry-after': '1' }, body: 'slow down' }
+          : { status: 200, body: 'thanks' },
       );
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
@@ -257,7 +322,9 @@ describe('webhook behaviour against misbehaving receivers', () => {
         return d?.status === 'failed' ? d : undefined;
       });
       expect(waiting.next_attempt_at).not.toBeNull();
-      expect(Date.parse(waiting.next_attempt_at!) - Date.parse(waiting.attempts[0]!.at)).toBeGreaterThanOrEqual(1_000);
+      expect(
+        Date.parse(waiting.next_attempt_at!) - Date.parse(waiting.attempts[0]!.at),
+      ).toBeGreaterThanOrEqual(1_000);
 
       const [d] = await settledDeliveries(hub, key, hook.id);
       expect(d!.status).toBe('succeeded');
@@ -267,11 +334,15 @@ describe('webhook behaviour against misbehaving receivers', () => {
         { status_code: 200, excerpt: 'thanks', error: null },
       ]);
       expect(r.requests[1]!.at - r.requests[0]!.at).toBeGreaterThanOrEqual(950);
-      expect(Date.parse(d!.attempts[1]!.at) - Date.parse(d!.attempts[0]!.at)).toBeGreaterThanOrEqual(950);
+      expect(
+        Date.parse(d!.attempts[1]!.at) - Date.parse(d!.attempts[0]!.at),
+      ).toBeGreaterThanOrEqual(950);
     });
 
     it('(f) a 500 for the first three attempts, then a 200 on the last one of the schedule', async () => {
-      const r = await receiver((n) => (n <= 3 ? { status: 500, body: `fail-${n}` } : { status: 200, body: `ok-${n}` }));
+      const r = await receiver((n) =>
+        n <= 3 ? { status: 500, body: `fail-${n}` } : { status: 200, body: `ok-${n}` },
+      );
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
       await submit(formId, { name: 'Flaky' });
@@ -307,8 +378,12 @@ describe('webhook behaviour against misbehaving receivers', () => {
     it('sends the custom headers', async () => {
       const r = await receiver();
       const formId = await newForm();
-      const hook = await createHook(formId, { url: r.url, headers: { 'X-Custom-Token': 'abc123', 'X-Tenant': 'acme' } });
-      expect(hook.headers).toEqual({ 'X-Custom-Token': 'abc123', 'X-Tenant': 'acme' });
+      const hook = await createHook(formId, {
+        url: r.url,
+        headers: { 'X-Custom-Token': 'abc123', 'X-Tenant': 'acme' },
+      });
+      // Header values are write-only: names read back, values as "***" (test/security covers it).
+      expect(hook.headers).toEqual({ 'X-Custom-Token': '***', 'X-Tenant': '***' });
       await submit(formId, { name: 'Headers' });
       const [request] = await r.waitFor(1);
       expect(request!.headers['x-custom-token']).toBe('abc123');
@@ -348,7 +423,11 @@ describe('webhook behaviour against misbehaving receivers', () => {
       expect(hook.template).toEqual(template);
       await submit(formId, { name: 'Ada & <Bob> "Q"', age: 36 });
       const [request] = await r.waitFor(1);
-      expect(JSON.parse(request!.body)).toEqual({ text: 'Hi Ada & <Bob> "Q"', age: 36, raw: '<b>&</b>' });
+      expect(JSON.parse(request!.body)).toEqual({
+        text: 'Hi Ada & <Bob> "Q"',
+        age: 36,
+        raw: '<b>&</b>',
+      });
       expect(request!.body).toContain('"age":36');
       expect(request!.body).not.toContain('&amp;');
     });
@@ -357,7 +436,12 @@ describe('webhook behaviour against misbehaving receivers', () => {
       const r = await receiver();
       const formId = await newForm('Untemplated');
       const hook = await createHook(formId, { url: r.url, template: { only: '{{data.name}}' } });
-      const res = await hub.request({ method: 'PATCH', url: `/api/v2/webhooks/${hook.id}`, key, payload: { template: null } });
+      const res = await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/webhooks/${hook.id}`,
+        key,
+        payload: { template: null },
+      });
       expect(res.statusCode, res.body).toBe(200);
       // The API shows the webhook exactly like one that never had a template...
       expect((res.json() as Hook).template).toBeNull();
@@ -365,7 +449,11 @@ describe('webhook behaviour against misbehaving receivers', () => {
       const [request] = await r.waitFor(1);
       // ...so it must deliver like one (DESIGN.md, "Payload without a template").
       const body = JSON.parse(request!.body) as Record<string, unknown> | null;
-      expect(body).toMatchObject({ event: 'response.submitted', form: { id: formId, title: 'Untemplated' }, response: { data: { name: 'Plain' } } });
+      expect(body).toMatchObject({
+        event: 'response.submitted',
+        form: { id: formId, title: 'Untemplated' },
+        response: { data: { name: 'Plain' } },
+      });
       expect(body!.delivery_id).toBe(request!.headers['x-webhook-id']);
     });
 
@@ -375,11 +463,18 @@ describe('webhook behaviour against misbehaving receivers', () => {
         method: 'POST',
         url: `/api/v2/forms/${formId}/webhooks`,
         key,
-        payload: { url: 'http://127.0.0.1:9/hook', template: { ok: 'fine {{data.name}}', a: '{{#x}}' } },
+        payload: {
+          url: 'http://127.0.0.1:9/hook',
+          template: { ok: 'fine {{data.name}}', a: '{{#x}}' },
+        },
       });
       const details = expectError(res, 422, 'validation_failed');
       expect(fieldsOf(details)).toEqual(['template.a']);
-      const list = await hub.request({ method: 'GET', url: `/api/v2/forms/${formId}/webhooks`, key });
+      const list = await hub.request({
+        method: 'GET',
+        url: `/api/v2/forms/${formId}/webhooks`,
+        key,
+      });
       expect(list.json().data).toEqual([]);
     });
   });
@@ -390,7 +485,11 @@ describe('webhook behaviour against misbehaving receivers', () => {
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
       const old = hook.secret!;
-      const rotated = await hub.request({ method: 'POST', url: `/api/v2/webhooks/${hook.id}/rotate-secret`, key });
+      const rotated = await hub.request({
+        method: 'POST',
+        url: `/api/v2/webhooks/${hook.id}/rotate-secret`,
+        key,
+      });
       expect(rotated.statusCode, rotated.body).toBe(200);
       const fresh = (rotated.json() as Hook).secret!;
       expect(fresh).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
@@ -407,24 +506,39 @@ describe('webhook behaviour against misbehaving receivers', () => {
       expect(sha).toHaveLength(2);
       for (const sig of sha) expect(sig).toMatch(/^sha256=[0-9a-f]{64}$/);
 
-      expect(new Webhook(fresh).verify(request!.body, headers)).toMatchObject({ event: 'response.submitted' });
-      expect(new Webhook(old).verify(request!.body, headers)).toMatchObject({ event: 'response.submitted' });
+      expect(new Webhook(fresh).verify(request!.body, headers)).toMatchObject({
+        event: 'response.submitted',
+      });
+      expect(new Webhook(old).verify(request!.body, headers)).toMatchObject({
+        event: 'response.submitted',
+      });
       const hex = (secret: string) =>
         createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
           .update(`${headers['x-webhook-id']}.${headers['x-webhook-timestamp']}.${request!.body}`)
           .digest('hex');
       expect(sha.sort()).toEqual([`sha256=${hex(fresh)}`, `sha256=${hex(old)}`].sort());
       // A secret that was never this webhook's does not verify.
-      expect(() => new Webhook(`whsec_${Buffer.alloc(32, 7).toString('base64')}`).verify(request!.body, headers)).toThrow();
+      expect(() =>
+        new Webhook(`whsec_${Buffer.alloc(32, 7).toString('base64')}`).verify(
+          request!.body,
+          headers,
+        ),
+      ).toThrow();
     });
 
     it('never shows the secret again on GET or in the list', async () => {
       const formId = await newForm();
       const hook = await createHook(formId, { url: 'http://127.0.0.1:9/never' });
       expect(hook.secret).toMatch(/^whsec_/);
-      const rotated = (await hub.request({ method: 'POST', url: `/api/v2/webhooks/${hook.id}/rotate-secret`, key })).json() as Hook;
+      const rotated = (
+        await hub.request({ method: 'POST', url: `/api/v2/webhooks/${hook.id}/rotate-secret`, key })
+      ).json() as Hook;
       const one = await hub.request({ method: 'GET', url: `/api/v2/webhooks/${hook.id}`, key });
-      const list = await hub.request({ method: 'GET', url: `/api/v2/forms/${formId}/webhooks`, key });
+      const list = await hub.request({
+        method: 'GET',
+        url: `/api/v2/forms/${formId}/webhooks`,
+        key,
+      });
       expect(one.statusCode).toBe(200);
       expect(list.statusCode).toBe(200);
       expect(one.json()).not.toHaveProperty('secret');
@@ -441,14 +555,24 @@ describe('webhook behaviour against misbehaving receivers', () => {
       const r = await receiver(() => ({ status: 200, body: 'pong' }));
       const formId = await newForm('Pinged');
       const hook = await createHook(formId, { url: r.url });
-      const res = await hub.request({ method: 'POST', url: `/api/v2/webhooks/${hook.id}/test`, key });
+      const res = await hub.request({
+        method: 'POST',
+        url: `/api/v2/webhooks/${hook.id}/test`,
+        key,
+      });
       expect(res.statusCode, res.body).toBe(202);
       const delivery = res.json() as Delivery;
       expect(delivery).toMatchObject({ webhook_id: hook.id, event: 'ping' });
       const [request] = await r.waitFor(1);
       const body = JSON.parse(request!.body);
-      expect(body).toMatchObject({ event: 'ping', delivery_id: delivery.id, form: { id: formId, title: 'Pinged' } });
-      expect(new Webhook(hook.secret!).verify(request!.body, request!.headers as Record<string, string>)).toMatchObject({
+      expect(body).toMatchObject({
+        event: 'ping',
+        delivery_id: delivery.id,
+        form: { id: formId, title: 'Pinged' },
+      });
+      expect(
+        new Webhook(hook.secret!).verify(request!.body, request!.headers as Record<string, string>),
+      ).toMatchObject({
         event: 'ping',
       });
       const done = await deliveryIn(hub, key, delivery.id, 'succeeded');
@@ -459,7 +583,9 @@ describe('webhook behaviour against misbehaving receivers', () => {
   describe('replay and isolation', () => {
     it('bulk replay re-delivers the dead ones in the range as manual attempts', async () => {
       let failing = true;
-      const r = await receiver(() => (failing ? { status: 503, body: 'down' } : { status: 200, body: 'up' }));
+      const r = await receiver(() =>
+        failing ? { status: 503, body: 'down' } : { status: 200, body: 'up' },
+      );
       const formId = await newForm();
       const hook = await createHook(formId, { url: r.url });
       const since = new Date(Date.now() - 1_000).toISOString();
@@ -485,7 +611,13 @@ describe('webhook behaviour against misbehaving receivers', () => {
       for (const d of dead) {
         const done = await deliveryIn(hub, key, d.id, 'succeeded');
         finished(done);
-        expectLog(done.attempts, [down, down, down, down, { status_code: 200, excerpt: 'up', error: null, manual: true }]);
+        expectLog(done.attempts, [
+          down,
+          down,
+          down,
+          down,
+          { status_code: 200, excerpt: 'up', error: null, manual: true },
+        ]);
       }
       // The succeeded one was outside the status filter: untouched.
       const again = await deliveryIn(hub, key, ok.id, 'succeeded');
@@ -532,9 +664,15 @@ describe('webhook behaviour against misbehaving receivers', () => {
       const del = await hub.request({ method: 'DELETE', url: `/api/v2/responses/${id}`, key });
       expect(del.statusCode).toBe(204);
       const seen = await sentinel.waitFor(2);
-      expect(seen.map((q) => JSON.parse(q.body).event).sort()).toEqual(['response.deleted', 'response.submitted']);
+      expect(seen.map((q) => JSON.parse(q.body).event).sort()).toEqual([
+        'response.deleted',
+        'response.submitted',
+      ]);
       const [request] = await r.waitFor(1);
-      expect(JSON.parse(request!.body)).toMatchObject({ event: 'response.deleted', response: { id } });
+      expect(JSON.parse(request!.body)).toMatchObject({
+        event: 'response.deleted',
+        response: { id },
+      });
       const deliveries = await settledDeliveries(hub, key, hook.id);
       expect(deliveries.map((d) => d.event)).toEqual(['response.deleted']);
       expect(r.requests).toHaveLength(1);
@@ -575,12 +713,20 @@ describe('webhook behaviour against misbehaving receivers', () => {
       await createHook(formId, { url: sentinel.url, events: ALL_EVENTS });
       const id = await submit(formId, { name: 'Ada', age: 36 });
       await sentinel.waitFor(1);
-      const patched = await hub.request({ method: 'PATCH', url: `/api/v2/responses/${id}`, key, payload: { data: { name: 'Grace' } } });
+      const patched = await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/responses/${id}`,
+        key,
+        payload: { data: { name: 'Grace' } },
+      });
       expect(patched.statusCode, patched.body).toBe(200);
       await sentinel.waitFor(2);
       const [request] = await r.waitFor(1);
       const body = JSON.parse(request!.body);
-      expect(body).toMatchObject({ event: 'response.updated', response: { id, data: { name: 'Grace', age: 36 } } });
+      expect(body).toMatchObject({
+        event: 'response.updated',
+        response: { id, data: { name: 'Grace', age: 36 } },
+      });
       const deliveries = await settledDeliveries(hub, key, hook.id);
       expect(deliveries.map((d) => d.event)).toEqual(['response.updated']);
       expect(r.requests).toHaveLength(1);

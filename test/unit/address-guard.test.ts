@@ -93,21 +93,27 @@ describe('classifyAddress', () => {
 
 describe('checkTargetUrl', () => {
   it.each([
-    ['http://[::ffff:127.0.0.1]/', /loopback/],
-    ['http://[::1]:8080/hook', /loopback/],
-    ['http://0x7f.1/', /127\.0\.0\.1 is loopback/],
-    ['http://2130706433/', /127\.0\.0\.1 is loopback/],
-    ['http://017700000001/', /127\.0\.0\.1 is loopback/],
-    ['http://127.1/', /loopback/],
-    ['http://169.254.169.254/latest', /metadata/],
-    ['http://[fd00:ec2::254]/latest', /metadata/],
-    ['http://10.0.0.5/', /private/],
-    ['http://0.0.0.0:3000/', /unspecified/],
-    ['http://localhost:3000/', /host localhost is not allowed/],
-    ['http://LOCALHOST./', /not allowed/],
-    ['http://api.localhost/', /not allowed/],
-    ['http://metadata.google.internal/computeMetadata/v1/', /not allowed/],
-    ['http://db.internal/', /not allowed/],
+    ['http://[::ffff:127.0.0.1]/', 'loopback'],
+    ['http://[::1]:8080/hook', 'loopback'],
+    ['http://0x7f.1/', 'loopback'],
+    ['http://2130706433/', 'loopback'],
+    ['http://017700000001/', 'loopback'],
+    ['http://127.1/', 'loopback'],
+    ['http://169.254.169.254/latest', 'metadata'],
+    ['http://[fd00:ec2::254]/latest', 'metadata'],
+    ['http://10.0.0.5/', 'private'],
+    ['http://0.0.0.0:3000/', 'unspecified'],
+    ['http://localhost:3000/', 'name'],
+    ['http://LOCALHOST./', 'name'],
+    ['http://api.localhost/', 'name'],
+    ['http://metadata.google.internal/computeMetadata/v1/', 'name'],
+    ['http://db.internal/', 'name'],
+  ])('refuses %s (%s) as "target address not allowed", naming no address', (url, blocked) => {
+    const result = checkTargetUrl(url, false);
+    expect(result).toEqual({ ok: false, reason: 'target address not allowed', blocked });
+  });
+
+  it.each([
     ['ftp://x', /only http and https/],
     ['file:///etc/passwd', /only http and https/],
     ['javascript:alert(1)', /only http and https/],
@@ -168,7 +174,9 @@ describe('createGuardedLookup', () => {
       hostname: 'localhost',
       addressClass: 'loopback',
     });
-    expect((error as Error).message).toMatch(/of localhost is loopback/);
+    // The message reaches the attempt log: it names neither the host nor the address.
+    expect((error as Error).message).toBe('target address not allowed');
+    expect((error as BlockedAddressError).describe()).toMatch(/of localhost is loopback/);
     await expect(lookup(false, '169.254.169.254', false)).rejects.toMatchObject({
       addressClass: 'metadata',
     });

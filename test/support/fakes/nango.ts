@@ -46,12 +46,15 @@ export interface FakeConnectionInput {
   /** E.g. `{ instance_url: 'https://acme.my.salesforce.com' }` for Salesforce. */
   connectionConfig?: Record<string, unknown>;
   provider?: string;
+  /** The connect session's end user (`end_user`), e.g. `{ id: <workspace id> }`; default none. */
+  endUser?: { id: string; email?: string };
 }
 
 export interface FakeConnection extends Required<
-  Omit<FakeConnectionInput, 'nextToken' | 'provider'>
+  Omit<FakeConnectionInput, 'nextToken' | 'provider' | 'endUser'>
 > {
   provider: string;
+  endUser: { id: string; email?: string } | null;
   refreshes: number;
   nextToken: (refreshNumber: number, previous: string) => string;
 }
@@ -118,6 +121,7 @@ export async function startFakeNango(options: { secretKey?: string } = {}): Prom
         expiresAt: input.expiresAt ?? new Date(Date.now() + 3_600_000).toISOString(),
         connectionConfig: input.connectionConfig ?? {},
         provider: input.provider ?? input.providerConfigKey,
+        endUser: input.endUser ?? null,
         refreshes: 0,
         nextToken: input.nextToken ?? ((n, previous) => `${previous.replace(/-r\d+$/, '')}-r${n}`),
       });
@@ -145,7 +149,15 @@ function presentConnection(id: string, c: FakeConnection) {
     provider_config_key: c.providerConfigKey,
     provider: c.provider,
     errors: [],
-    end_user: null,
+    end_user: c.endUser
+      ? {
+          id: c.endUser.id,
+          email: c.endUser.email ?? null,
+          display_name: null,
+          tags: null,
+          organization: null,
+        }
+      : null,
     metadata: {},
     connection_config: c.connectionConfig,
     created_at: now,
