@@ -19,14 +19,14 @@ import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { ADMIN_KEY, startHub } from '../support/hub.ts';
 import { casesOf, type FuzzCase } from './fuzz/cases.ts';
 import { listOperations, type OpenApiDocument, type Operation } from './fuzz/openapi.ts';
-import { violationsOf } from './fuzz/properties.ts';
+import { codeOf, violationsOf } from './fuzz/properties.ts';
 import { FailureTable } from './fuzz/report.ts';
 import { buildRequest, send } from './fuzz/request.ts';
 import { seedObjects, seedWorld, type World } from './fuzz/world.ts';
 
 const env = process.env;
 /** Cases per operation; about 1.5 minutes in all on 2 cores at the default. */
-const RUNS = Number(env.FUZZ_RUNS ?? 30);
+const RUNS = Number(env.FUZZ_RUNS ?? 50);
 const SEED = env.FUZZ_SEED === undefined ? undefined : Number(env.FUZZ_SEED);
 const PATH = env.FUZZ_PATH;
 const ONLY = env.FUZZ_OP;
@@ -85,6 +85,27 @@ describe('fuzzing every OpenAPI operation', () => {
       req.method === 'DELETE' && answer.status >= 200 && answer.status < 300 && req.targetOwner;
     if (deletedReal) await seedObjects(hub, world, world[req.targetOwner!], receiver.url);
     const violations = violationsOf(op, req, answer, world, TIMEOUT_MS);
+    // Ids are case-insensitive (DESIGN.md 3a): a valid read by upper-case id answers as the lower-case one does.
+    if (
+      req.label === 'baseline' &&
+      c.target === 'A-upper' &&
+      req.method === 'GET' &&
+      req.viewers.has('A') &&
+      answer.status > 0
+    ) {
+      const twin = await send(
+        baseUrl,
+        buildRequest(op, { ...c, target: 'A' }, world, receiver.url),
+        TIMEOUT_MS,
+      );
+      if (twin.status !== answer.status)
+        violations.push({
+          property: 'ids-case-insensitive',
+          status: answer.status,
+          code: codeOf(answer.body),
+          detail: `upper-case id answered ${answer.status}, lower-case ${twin.status}`,
+        });
+    }
     if (REPORT) {
       for (const v of violations) table.add(op.name, req, v);
       return;

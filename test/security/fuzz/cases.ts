@@ -40,6 +40,8 @@ export interface FuzzCase {
   headers: Record<string, string>;
   /** A valid-shaped body (placeholders `@form`, `@url`), when the operation takes one. */
   body: unknown;
+  /** Where `body` came from: a hand-written valid example, or the schema (valid shape, maybe refused by the handler). */
+  bodyFrom: 'example' | 'schema' | 'none';
   focus: Focus;
 }
 
@@ -114,13 +116,20 @@ const STRAY_PARAMS = ['limit', 'cursor', 'since', 'filter', 'zzz', '__proto__'];
 const PROBE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'];
 
 /** The body an operation starts from: a hand-written valid one, else one its schema allows. */
-function baseBody(op: Operation, doc: OpenApiDocument): fc.Arbitrary<unknown> {
+function baseBody(
+  op: Operation,
+  doc: OpenApiDocument,
+): fc.Arbitrary<{ body: unknown; bodyFrom: FuzzCase['bodyFrom'] }> {
   const known = BASE_BODIES[op.name];
+  const example = fc.constant({ body: known, bodyFrom: 'example' as const });
+  const fromSchema = op.body
+    ? valueOf(op.body, doc).map((body) => ({ body, bodyFrom: 'schema' as const }))
+    : undefined;
   if (known !== undefined)
-    return op.body
-      ? fc.oneof({ arbitrary: fc.constant(known), weight: 3 }, valueOf(op.body, doc))
-      : fc.constant(known);
-  return op.body ? valueOf(op.body, doc) : fc.constant(undefined);
+    return fromSchema
+      ? fc.oneof({ arbitrary: example, weight: 3 }, { arbitrary: fromSchema, weight: 1 })
+      : example;
+  return fromSchema ?? fc.constant({ body: undefined, bodyFrom: 'none' as const });
 }
 
 function pick<T>(table: Record<string, T[]>): fc.Arbitrary<{ cls: string; value: T }> {
@@ -169,14 +178,12 @@ function focusOf(op: Operation): fc.Arbitrary<Focus> {
             value,
           })),
         ),
-        fc
-          .constantFrom(...AUTHORIZATION_VALUES)
-          .map((value) => ({
-            kind: 'header' as const,
-            name: 'authorization',
-            cls: value.replace(/k{20,}/, 'k…'),
-            value,
-          })),
+        fc.constantFrom(...AUTHORIZATION_VALUES).map((value) => ({
+          kind: 'header' as const,
+          name: 'authorization',
+          cls: value.replace(/k{20,}/, 'k…'),
+          value,
+        })),
         pick(OTHER_HEADERS).chain(({ cls }) =>
           fc
             .constantFrom(...(OTHER_HEADERS[cls] ?? []))
@@ -228,7 +235,7 @@ function headersOf(op: Operation): fc.Arbitrary<Record<string, string>> {
 
 /** Every case for one operation. */
 export function casesOf(op: Operation, doc: OpenApiDocument): fc.Arbitrary<FuzzCase> {
-  return fc.record({
+  const parts = fc.record({
     auth: fc.oneof(
       { arbitrary: fc.constant<Auth>('A'), weight: 5 },
       { arbitrary: fc.constant<Auth>('B'), weight: 3 },
@@ -244,16 +251,17 @@ export function casesOf(op: Operation, doc: OpenApiDocument): fc.Arbitrary<FuzzC
     unknownId: fc.uuid({ version: 4 }),
     query: queryOf(op, doc),
     headers: headersOf(op),
-    body: baseBody(op, doc),
+    base: baseBody(op, doc),
     focus: focusOf(op),
   });
+  return parts.map(({ base, ...rest }) => ({ ...rest, ...base }));
 }
 
 /** The label failures are de-duplicated by: what the case broke, without its values. */
-export function labelOf(focus: Focus, body: unknown): string {
+export function labelOf(focus: Focus, body: unknown, bodyFrom: FuzzCase['bodyFrom']): string {
   switch (focus.kind) {
     case 'baseline':
-      return 'baseline';
+      return bodyFrom === 'schema' ? 'schema-body' : 'baseline';
     case 'path':
       return `path:${focus.cls}`;
     case 'query':

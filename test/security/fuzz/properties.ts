@@ -115,7 +115,10 @@ function leaks(
   }
   const foreign =
     req.targetOwner !== undefined && req.viewers.size > 0 && !req.viewers.has(req.targetOwner);
-  if (foreign && !op.public) {
+  // Public routes serve anyone (a resume token route only when one is sent): another workspace's key is just a visitor there.
+  const usesToken = op.headers.some((h) => h.name === 'x-resume-token');
+  const open = op.public && (!usesToken || 'x-resume-token' in req.headers);
+  if (foreign && !open) {
     if (answer.status >= 200 && answer.status < 300)
       out.push({
         property: 'cross-workspace-404',
