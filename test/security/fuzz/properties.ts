@@ -76,6 +76,8 @@ export function violationsOf(
     add('error-shape', answer.body.slice(0, 200) || '(empty body)');
   if (STACK_TRACE.test(answer.body))
     add('no-stack-trace', STACK_TRACE.exec(answer.body)?.[0].trim().slice(0, 160) ?? '');
+  if (req.mustRefuse && answer.status >= 200 && answer.status < 300)
+    add('hostile-input-refused', `accepted: ${answer.body.slice(0, 160)}`);
   for (const [i, secret] of world.secrets.entries())
     if (answer.body.includes(secret))
       add('secret-write-only', `holds a webhook ${i % 2 === 0 ? 'secret' : 'custom header value'}`);
@@ -126,17 +128,13 @@ function leaks(
         code,
         detail: `another workspace's object answered ${answer.status}`,
       });
-    else if (
-      req.label === 'baseline' &&
-      answer.status !== 404 &&
-      answer.status !== 429 &&
-      answer.status !== 503
-    )
+    // 400 refuses the query before any lookup (e.g. a format the route cannot stream): it says nothing of the object.
+    else if (req.label === 'baseline' && ![400, 404, 429, 503].includes(answer.status))
       out.push({
         property: 'cross-workspace-404',
         status: answer.status,
         code,
-        detail: `a valid request for another workspace's object answered ${answer.status}, not 404`,
+        detail: `a valid request for another workspace's object answered ${answer.status}, not 404 (a 403, 409 or 422 tells it exists)`,
       });
   }
   return out;

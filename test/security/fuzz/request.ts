@@ -16,6 +16,8 @@ export interface BuiltRequest {
   viewers: Set<'A' | 'B'>;
   /** The owner of the object the request names, if it names a real one. */
   targetOwner: 'A' | 'B' | undefined;
+  /** The input is one DESIGN.md refuses (bad id, NUL, lone surrogate, out-of-range date, bad cursor...): never a 2xx. */
+  mustRefuse: boolean;
 }
 
 /** What came back: `status` 0 when nothing did within the time limit or the socket failed. */
@@ -28,6 +30,7 @@ export interface Answer {
 }
 
 const DEEP = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+const WIDE = JSON.stringify(Array.from({ length: 10_000 }, () => 'a'));
 let forwardedFor = 0;
 
 function resolveTarget(
@@ -76,6 +79,54 @@ function mutate(body: unknown, at: number, cls: string, replacement: unknown): u
   if (path.length === 0) return replacement;
   (parentOf(path) as Record<string | number, unknown>)[path[path.length - 1] ?? ''] = replacement;
   return copy;
+}
+
+const TEXT_RULE = new Set(['nul', 'lone-surrogate']);
+const DATE_RULE = new Set([
+  'nul',
+  'lone-surrogate',
+  'date-extreme',
+  'offset-beyond-14',
+  'date-garbage',
+]);
+const LIMIT_RULE = new Set([
+  'nul',
+  'lone-surrogate',
+  'wrong-type',
+  'huge',
+  'negative',
+  'nan',
+  'long-2000',
+  'date-extreme',
+  'offset-beyond-14',
+  'date-garbage',
+  'cursor-invalid',
+  'cursor-odd',
+]);
+const CURSOR_RULE = new Set([...LIMIT_RULE].filter((c) => c !== 'cursor-odd').concat(['dsl-json']));
+
+/**
+ * Inputs DESIGN.md section 3a refuses whatever the route: a path id that is no UUID; NUL
+ * or a lone surrogate in any declared query parameter or any body text; dates out of
+ * years 1-9999 or offsets beyond +-14:00 in `since`/`until`; a bad `limit` or cursor;
+ * metadata nested deeper than 16 levels.
+ */
+function mustRefuse(op: Operation, focus: FuzzCase['focus'], label: string): boolean {
+  if (focus.kind === 'path') return focus.cls !== 'uuid-variant' && focus.cls !== 'dot-dot';
+  if (focus.kind === 'query') {
+    if (!op.query.some((q) => q.name === focus.param)) return false;
+    if (focus.param === 'since' || focus.param === 'until') return DATE_RULE.has(focus.cls);
+    if (focus.param === 'limit') return LIMIT_RULE.has(focus.cls);
+    if (focus.param === 'cursor')
+      return (
+        CURSOR_RULE.has(focus.cls) ||
+        (focus.cls === 'cursor-bad-time' && /\/(responses|deliveries)$/.test(op.path))
+      );
+    return TEXT_RULE.has(focus.cls);
+  }
+  if (focus.kind === 'body-field')
+    return TEXT_RULE.has(focus.cls) || label === 'body:metadata:deep-10000';
+  return false;
 }
 
 /** Turns a case into the request to send. */
@@ -130,8 +181,13 @@ export function buildRequest(
       .replaceAll('@key', key ?? world.A.key)
       .replace('@otherToken', other);
     if (focus.name === 'x-resume-token' && target.owner) viewers.delete(target.owner);
-    // A sender who still sends its key, however oddly written, may see its own data.
-    if (focus.name === 'authorization' && !focus.value.includes('@key')) viewers.clear();
+    if (focus.name === 'authorization') {
+      // A sender who still sends a workspace key, however oddly written, may see that workspace's data.
+      viewers.clear();
+      const holder = { A: 'A', B: 'B', none: 'A', admin: undefined, bogus: undefined } as const;
+      const workspace = holder[c.auth];
+      if (focus.value.includes('@key') && workspace) viewers.add(workspace);
+    }
   }
 
   let body: string | Buffer | undefined;
@@ -144,7 +200,9 @@ export function buildRequest(
     body = JSON.stringify(focus.value);
     contentType = 'application/json';
   } else if (focus.kind === 'body-field' && base !== undefined) {
-    body = JSON.stringify(mutate(base, focus.at, focus.cls, focus.value)).replace('"@deep"', DEEP);
+    body = JSON.stringify(mutate(base, focus.at, focus.cls, focus.value))
+      .replace('"@deep"', DEEP)
+      .replace('"@wide"', WIDE);
     contentType = 'application/json';
   } else if (base !== undefined || focus.kind === 'content-type') {
     body = JSON.stringify(base ?? {});
@@ -159,6 +217,7 @@ export function buildRequest(
     headers,
     body,
     label: labelOf(focus, base, c.bodyFrom),
+    mustRefuse: mustRefuse(op, focus, labelOf(focus, base, c.bodyFrom)),
     viewers,
     targetOwner: names ? target.owner : undefined,
   };

@@ -125,17 +125,25 @@ export const QUERY_CLASSES: Record<string, PathValue[]> = {
     { raw: '"x"' },
     { raw: '{"data.name":' },
   ],
-  cursor: [
+  // Cursors no listing could have made: each must be refused (400).
+  'cursor-invalid': [
     { raw: '!!!' },
-    { raw: cursor({ t: '-271821-04-20T00:00:00.000Z', id: SAMPLE_UUID }) },
-    { raw: cursor({ t: '2026-01-01T00:00:00+16:00', id: SAMPLE_UUID }) },
     { raw: cursor({ t: 'not a date', id: 'not a uuid' }) },
-    { raw: cursor({ t: '2026-01-01T00:00:00Z', id: SAMPLE_UUID.toUpperCase() }) },
     { raw: cursor({ t: '\u0000', id: '\u0000' }) },
     { raw: cursor({ t: 1, id: 2 }) },
-    { raw: cursor({ id: SAMPLE_UUID, t: '2026-01-01T00:00:00Z', extra: 'x'.repeat(300) }) },
     { raw: Buffer.from('null').toString('base64url') },
     { raw: Buffer.from('{"t":"\uD800","id":"\uD800"}').toString('base64url') },
+  ],
+  // A time-and-id cursor (responses, deliveries) with a time out of range; id-only cursors ignore `t`.
+  'cursor-bad-time': [
+    { raw: cursor({ t: '-271821-04-20T00:00:00.000Z', id: SAMPLE_UUID }) },
+    { raw: cursor({ t: '2026-01-01T00:00:00+16:00', id: SAMPLE_UUID }) },
+    { raw: cursor({ t: '+275760-09-13T00:00:00.000Z', id: SAMPLE_UUID }) },
+  ],
+  // Well-formed but unusual cursors: an answer either way, never a 500.
+  'cursor-odd': [
+    { raw: cursor({ t: '2026-01-01T00:00:00Z', id: SAMPLE_UUID.toUpperCase() }) },
+    { raw: cursor({ id: SAMPLE_UUID, t: '2026-01-01T00:00:00Z', extra: 'x'.repeat(300) }) },
   ],
 };
 
@@ -143,7 +151,7 @@ function cursor(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-/** Ways to break an otherwise valid JSON body at one node. `@deep` becomes 10,000 nested levels when serialised. */
+/** Ways to break an otherwise valid JSON body at one node. `@deep` becomes 10,000 nested levels and `@wide` an array of 10,000 items when serialised (so a printed case stays short). */
 export const FIELD_MUTATIONS: Record<string, unknown[]> = {
   'wrong-type': [12345, true, [], {}, 'str', null, [1, 'a', null]],
   nul: ['a\u0000b', '\u0000'],
@@ -155,7 +163,7 @@ export const FIELD_MUTATIONS: Record<string, unknown[]> = {
   'date-extreme': ['-271821-04-20T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', '0000-00-00'],
   'offset-beyond-14': ['2026-01-01T00:00:00+16:00'],
   empty: ['', {}, []],
-  'wide-array': [Array.from({ length: 10_000 }, () => 'a')],
+  'wide-array': ['@wide'],
   'dsl-like': [{ $regex: '(a+)+$' }, { $where: '1' }, { $gt: '\u0000' }],
 };
 
