@@ -25,7 +25,7 @@ import { buildRequest, send } from './fuzz/request.ts';
 import { seedObjects, seedWorld, type World } from './fuzz/world.ts';
 
 const env = process.env;
-/** Cases per operation; about 1.5 minutes in all on 2 cores at the default. */
+/** Cases per operation; about a minute in all on 2 cores at the default. */
 const RUNS = Number(env.FUZZ_RUNS ?? 50);
 /** One seed for every operation, so FUZZ_SEED replays a whole run (the database may differ). */
 const SEED =
