@@ -180,7 +180,9 @@ export function buildRequest(
     headers[focus.name] = focus.value
       .replaceAll('@key', key ?? world.A.key)
       .replace('@otherToken', other);
-    if (focus.name === 'x-resume-token' && target.owner) viewers.delete(target.owner);
+    // A broken token grants nothing, but a key sent alongside still does.
+    if (focus.name === 'x-resume-token' && target.owner && c.auth !== target.owner)
+      viewers.delete(target.owner);
     if (focus.name === 'authorization') {
       // A sender who still sends a workspace key, however oddly written, may see that workspace's data.
       viewers.clear();
