@@ -89,6 +89,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandler(app);
   registerIdCase(app);
+  // JSON in (DESIGN.md section 3): without fastify's text/plain parser any other type is 415.
+  app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorBody);
   const registry = deps.metrics ?? createMetricsRegistry();
   registerHttpMetrics(app, registry);

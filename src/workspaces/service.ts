@@ -93,12 +93,20 @@ export class WorkspaceService {
     if (this.adminKeyHash && hash === this.adminKeyHash) return { kind: 'admin' };
     if (!key.startsWith(API_KEY_PREFIX)) return undefined;
     let unknown = false;
+    let refused: unknown;
     const cached = await this.keys.get(hash, async () => {
-      await beforeLookup?.();
+      // Thrown from here the refusal would reach the caller wrapped by the cache library.
+      try {
+        await beforeLookup?.();
+      } catch (error) {
+        refused = error;
+        return undefined;
+      }
       const found = await q.findApiKeyByHash(this.db, hash);
       unknown = !found;
       return found && { id: found.id, workspace_id: found.workspace_id };
     });
+    if (refused !== undefined) throw refused;
     // Losing a negative entry (Redis down) only costs the next try of this key a query.
     if (unknown)
       await this.keys.set(hash, { unknown: true }, UNKNOWN_KEY_TTL_MS).catch(() => undefined);
