@@ -32,7 +32,7 @@ export function cached(options: CachedRouteOptions): { cache: CachedRouteOptions
 /**
  * Registers the `cached({ ttl })` route option on `app`: GET routes whose `config` carries
  * it answer from the cache, with an ETag and 304 on a matching If-None-Match. The key is the
- * caller's workspace (or "public") plus the URL with its query, plus the workspace's cache
+ * caller's workspace (or "public") plus the route, its parameters and its query (see `routeKey`), plus the workspace's cache
  * generation, so one workspace never sees another's answer. Any successful write by a
  * workspace key (POST, PATCH, PUT, DELETE) starts a new generation for that workspace in
  * every process; changes made by others (public submissions, the worker) show when the
@@ -41,7 +41,8 @@ export function cached(options: CachedRouteOptions): { cache: CachedRouteOptions
 export function cachedRoutes(app: FastifyInstance, caches: Caches): void {
   const answers = caches.named<CachedAnswer>('routes');
   const generations = caches.named<string>('route_generation');
-  const generationOf = async (scope: string) => (await generations.get(scope, async () => randomUUID())) ?? 'none';
+  const generationOf = async (scope: string) =>
+    (await generations.get(scope, async () => randomUUID())) ?? 'none';
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const options = route.config?.cache;
@@ -51,24 +52,31 @@ export function cachedRoutes(app: FastifyInstance, caches: Caches): void {
   });
   // Before the answer leaves, so that a client that saw its write succeed reads it back.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return payload;
+    if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400)
+      return payload;
     const scope = scopeOf(request);
     if (scope !== 'public') await generations.invalidate(scope);
     return payload;
   });
 }
 
-function lookup(answers: NamedCache<CachedAnswer>, generationOf: (scope: string) => Promise<string>) {
+function lookup(
+  answers: NamedCache<CachedAnswer>,
+  generationOf: (scope: string) => Promise<string>,
+) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const scope = scopeOf(request);
-    const key = `${scope}:${await generationOf(scope)}:${request.url}`;
+    const key = `${scope}:${await generationOf(scope)}:${routeKey(request)}`;
     const hit = await answers.get(key, async () => undefined);
     if (!hit) {
       request.routeCacheKey = key;
       reply.header('x-cache', 'miss');
       return;
     }
-    reply.header('etag', hit.etag).header('x-cache', 'hit').header('cache-control', 'private, no-cache');
+    reply
+      .header('etag', hit.etag)
+      .header('x-cache', 'hit')
+      .header('cache-control', 'private, no-cache');
     if (etagMatches(request.headers['if-none-match'], hit.etag)) return reply.code(304).send();
     return reply.type(hit.type).send(hit.body);
   };
@@ -88,6 +96,15 @@ function store(answers: NamedCache<CachedAnswer>, options: CachedRouteOptions) {
     }
     return payload;
   };
+}
+
+/**
+ * The request as the route sees it: its path pattern with the parameters and the query
+ * after validation, so that spellings of one id (ids are case-insensitive and lower-cased
+ * at the edge, src/http/id-case.ts) or of one query share one entry.
+ */
+function routeKey(request: FastifyRequest): string {
+  return `${request.routeOptions.url ?? request.url}:${JSON.stringify(request.params)}:${JSON.stringify(request.query)}`;
 }
 
 function scopeOf(request: FastifyRequest): string {

@@ -57,3 +57,14 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export function isUuid(text: string): boolean {
   return UUID_RE.test(text);
 }
+
+/**
+ * The canonical (lower-case) form of an id: UUIDs are case-insensitive, and caches, rate
+ * limits and SQL parameters must see one spelling. Anything that is not a UUID is returned
+ * as it is.
+ *
+ * @example normaliseId('0190ABCD-0000-7000-8000-00000000000A') // '0190abcd-0000-7000-8000-00000000000a'
+ */
+export function normaliseId<T>(value: T): T {
+  return typeof value === 'string' && UUID_RE.test(value) ? (value.toLowerCase() as T) : value;
+}

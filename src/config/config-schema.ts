@@ -133,6 +133,7 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_IP: int(3000, 0, 10_000_000),
   RATE_LIMIT_PER_FORM: int(30_000, 0, 100_000_000),
   RATE_LIMIT_WINDOW: duration('1m'),
+  RATE_LIMIT_UNAUTHORIZED: int(60, 0, 10_000_000),
   IMPORT_BODY_LIMIT_MB: int(1024, 1, 65_536),
   QUERY_TIMEOUT: duration('10s'),
   HTTP_REQUEST_TIMEOUT: duration('30s'),
@@ -155,6 +156,10 @@ export const envSchema = z.object({
   STREAM_KEY_CHECK: duration('30s').refine((ms) => ms >= 10 && ms <= 60_000, {
     message: 'must be from 10ms to 60s (a stream ends within 60 s of its key being revoked)',
   }),
+  LOAD_SHEDDING: bool(true),
+  LOAD_SHEDDING_MAX_DELAY: duration('200ms'),
+  LOAD_SHEDDING_MAX_ELU: int(0, 0, 100),
+  LOAD_SHEDDING_MAX_HEAP_MB: int(0, 0, 1_048_576),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',

@@ -46,6 +46,8 @@ export interface Config {
     readonly perIp: number;
     readonly perForm: number;
     readonly windowMs: number;
+    /** RATE_LIMIT_UNAUTHORIZED: invalid keys per client address and window, then 429 (0: off). */
+    readonly unauthorizedPerIp: number;
   };
   readonly importBodyLimitBytes: number;
   /** DESIGN.md section 3a: the bounds on hostile input. */
@@ -60,6 +62,17 @@ export interface Config {
     readonly requestTimeoutMs: number;
     /** TRUST_PROXY, as fastify's `trustProxy` takes it (false: the socket's address). */
     readonly trustProxy: boolean | number | readonly string[];
+    /** Answering 503 instead of queueing when the process is overloaded (src/http/load-shedding.ts). */
+    readonly loadShedding: {
+      /** LOAD_SHEDDING: false turns it off (benchmarks compare both). */
+      readonly enabled: boolean;
+      /** LOAD_SHEDDING_MAX_DELAY: mean event-loop delay over a sample above which requests are shed. */
+      readonly maxEventLoopDelayMs: number;
+      /** LOAD_SHEDDING_MAX_ELU: event-loop utilisation in percent (0: not checked). */
+      readonly maxEventLoopUtilizationPct: number;
+      /** LOAD_SHEDDING_MAX_HEAP_MB: V8 heap in use (0: 90% of the heap limit). */
+      readonly maxHeapUsedMb: number;
+    };
   };
   readonly exports: {
     /** EXPORT_TTL: export files are deleted this long after they are made. */
@@ -141,10 +154,20 @@ function toConfig(e: Env): Config {
       perIp: e.RATE_LIMIT_PER_IP,
       perForm: e.RATE_LIMIT_PER_FORM,
       windowMs: e.RATE_LIMIT_WINDOW,
+      unauthorizedPerIp: e.RATE_LIMIT_UNAUTHORIZED,
     },
     importBodyLimitBytes: e.IMPORT_BODY_LIMIT_MB * 1024 * 1024,
     limits: { queryTimeoutMs: e.QUERY_TIMEOUT, streamKeyCheckMs: e.STREAM_KEY_CHECK },
-    http: { requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT, trustProxy: e.TRUST_PROXY },
+    http: {
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT,
+      trustProxy: e.TRUST_PROXY,
+      loadShedding: {
+        enabled: e.LOAD_SHEDDING,
+        maxEventLoopDelayMs: e.LOAD_SHEDDING_MAX_DELAY,
+        maxEventLoopUtilizationPct: e.LOAD_SHEDDING_MAX_ELU,
+        maxHeapUsedMb: e.LOAD_SHEDDING_MAX_HEAP_MB,
+      },
+    },
     exports: { ttlMs: e.EXPORT_TTL },
     logLevel: e.LOG_LEVEL,
   };

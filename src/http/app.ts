@@ -2,14 +2,31 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { loadEncryptionKey, type Config } from '../config/index.ts';
-import { BullDeliveryQueue, DeliveryService, deliveryRoutes, type DeliveryQueue } from '../delivery/index.ts';
+import {
+  BullDeliveryQueue,
+  DeliveryService,
+  deliveryRoutes,
+  type DeliveryQueue,
+} from '../delivery/index.ts';
 import { IntegrationService, integrationRoutes } from '../integrations/index.ts';
 import { loadAllPlugins, type PluginRegistry } from '../plugins/index.ts';
 import { SecretBox } from '../secrets/index.ts';
 import { zapierRoutes } from '../zapier/index.ts';
-import { BullReportScheduler, createPdfRenderer, ScheduledReportService, reportRoutes } from '../reports/index.ts';
+import {
+  BullReportScheduler,
+  createPdfRenderer,
+  ScheduledReportService,
+  reportRoutes,
+} from '../reports/index.ts';
 import { exportRoutes } from '../exports/index.ts';
-import { analyticsRoutes, InsightsService, MetricsChanges, MetricsService, MetricsStore, QueryService } from '../analytics/index.ts';
+import {
+  analyticsRoutes,
+  InsightsService,
+  MetricsChanges,
+  MetricsService,
+  MetricsStore,
+  QueryService,
+} from '../analytics/index.ts';
 import { cachedRoutes, createCaches } from '../cache/index.ts';
 import type { Database } from '../db/index.ts';
 import { uuidv7 } from '../common/ids.ts';
@@ -18,13 +35,21 @@ import type { Redis } from '../redis/index.ts';
 import { ResponseService, responseRoutes } from '../responses/index.ts';
 import { WorkspaceService, workspaceRoutes } from '../workspaces/index.ts';
 import { createAuthHooks } from './auth.ts';
-import { registerErrorHandler } from './error-handler.ts';
+import { frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandler } from './error-handler.ts';
 import { registerHealthRoutes } from './health.ts';
+import { registerIdCase } from './id-case.ts';
+import { registerLoadShedding } from './load-shedding.ts';
 import { createMetricsRegistry, registerHttpMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerConsole } from './console.ts';
-import { createRateLimiter, MemoryCounterStore, RedisCounterStore } from './rate-limit.ts';
+import {
+  createRateLimiter,
+  createUnauthorizedLimiter,
+  MemoryCounterStore,
+  RedisCounterStore,
+} from './rate-limit.ts';
 import { ErrorBody } from './schemas.ts';
+import { serverOptions } from './server-options.ts';
 import { createValidatorCompiler } from './validators.ts';
 
 export interface AppDeps {
@@ -53,7 +78,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => uuidv7(),
-    trustProxy: false,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors,
+    ...serverOptions(config.http),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onSend', async (request, reply) => {
@@ -61,10 +88,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandler(app);
+  registerIdCase(app);
+  // JSON in (DESIGN.md section 3): without fastify's text/plain parser any other type is 415.
+  app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorBody);
   const registry = deps.metrics ?? createMetricsRegistry();
   registerHttpMetrics(app, registry);
-  registerHealthRoutes(app, { database: () => db.ping(), redis: async () => void (await redis.ping()) });
+  registerHealthRoutes(app, {
+    database: () => db.ping(),
+    redis: async () => void (await redis.ping()),
+  });
   await registerOpenApi(app, VERSION);
   await registerConsole(app);
 
@@ -85,8 +118,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (reportScheduler) app.addHook('onClose', () => reportScheduler.close());
   const changes = new MetricsChanges(redis, config.redis.prefix);
   app.addHook('onClose', () => changes.close());
-  const metrics = new MetricsService(db, new MetricsStore(redis, config.redis.prefix), forms, app.log as never, changes);
-  const auth = createAuthHooks((key) => workspaces.authenticate(key));
+  const metrics = new MetricsService(
+    db,
+    new MetricsStore(redis, config.redis.prefix),
+    forms,
+    app.log as never,
+    changes,
+  );
+  const auth = createAuthHooks(
+    (key, beforeLookup) => workspaces.authenticate(key, beforeLookup),
+    createUnauthorizedLimiter(
+      new RedisCounterStore(redis, config.redis.prefix),
+      new MemoryCounterStore(),
+      {
+        perIp: config.rateLimit.unauthorizedPerIp,
+        windowMs: config.rateLimit.windowMs,
+      },
+    ),
+  );
   const rateLimit = createRateLimiter(
     new RedisCounterStore(redis, config.redis.prefix),
     new MemoryCounterStore(),
@@ -95,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
+      await registerLoadShedding(api, config.http.loadShedding);
       await api.register(workspaceRoutes, { service: workspaces, auth });
       await api.register(formRoutes, { service: forms, auth, rateLimit });
       await api.register(responseRoutes, {
@@ -114,9 +164,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         renderPdf: createPdfRenderer(db.reader, workspaces),
       });
       if (reportScheduler) {
-        await api.register(reportRoutes, { service: new ScheduledReportService(db, forms, reportScheduler), auth });
+        await api.register(reportRoutes, {
+          service: new ScheduledReportService(db, forms, reportScheduler),
+          auth,
+        });
       }
-      if (config.features.analytics) await api.register(analyticsRoutes, {
+      if (config.features.analytics)
+        await api.register(analyticsRoutes, {
           metrics,
           changes,
           insights: new InsightsService(db, forms),

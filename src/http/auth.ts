@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/index.ts';
 import type { Principal } from '../workspaces/index.ts';
+import type { UnauthorizedLimiter } from './rate-limit.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,7 +10,14 @@ declare module 'fastify' {
   }
 }
 
-type Authenticate = (key: string) => Promise<Principal | undefined>;
+/**
+ * Resolves a key; `beforeLookup` runs only when the key must be looked up in the database
+ * (it is in no cache), and may throw to refuse the lookup.
+ */
+type Authenticate = (
+  key: string,
+  beforeLookup?: () => Promise<void>,
+) => Promise<Principal | undefined>;
 type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 /** The bearer key of a request, or undefined when there is no Authorization header. */
@@ -28,16 +36,36 @@ export interface AuthHooks {
   optional: Hook;
 }
 
-/** Builds the preHandler hooks that resolve the bearer key to a principal. */
-export function createAuthHooks(authenticate: Authenticate): AuthHooks {
-  const resolve = async (request: FastifyRequest, required: boolean): Promise<Principal | undefined> => {
-    const key = bearerKey(request);
+/**
+ * Builds the preHandler hooks that resolve the bearer key to a principal. With `failures`,
+ * invalid keys (and malformed Authorization headers) count against the client address
+ * (`request.ip`, so TRUST_PROXY applies): past the limit they answer 429, and keys in no
+ * cache are not looked up any more until the window ends.
+ */
+export function createAuthHooks(
+  authenticate: Authenticate,
+  failures?: UnauthorizedLimiter,
+): AuthHooks {
+  const fail = async (request: FastifyRequest, error: AppError): Promise<never> => {
+    throw failures ? await failures.fail(request.ip, error) : error;
+  };
+  const resolve = async (
+    request: FastifyRequest,
+    required: boolean,
+  ): Promise<Principal | undefined> => {
+    let key: string | undefined;
+    try {
+      key = bearerKey(request);
+    } catch (error) {
+      return error instanceof AppError ? fail(request, error) : Promise.reject(error);
+    }
     if (!key) {
-      if (required) throw new AppError('unauthorized', 'an API key is required (Authorization: Bearer <key>)');
+      if (required)
+        throw new AppError('unauthorized', 'an API key is required (Authorization: Bearer <key>)');
       return undefined;
     }
-    const principal = await authenticate(key);
-    if (!principal) throw new AppError('unauthorized', 'the API key is not valid');
+    const principal = await authenticate(key, failures && (() => failures.check(request.ip)));
+    if (!principal) return fail(request, new AppError('unauthorized', 'the API key is not valid'));
     request.principal = principal;
     return principal;
   };
@@ -50,7 +78,8 @@ export function createAuthHooks(authenticate: Authenticate): AuthHooks {
     },
     async admin(request) {
       const principal = await resolve(request, true);
-      if (principal?.kind !== 'admin') throw new AppError('forbidden', 'this route needs the admin key');
+      if (principal?.kind !== 'admin')
+        throw new AppError('forbidden', 'this route needs the admin key');
     },
     async optional(request) {
       await resolve(request, false);

@@ -28,6 +28,8 @@ export interface NewResponse {
   resumeTokenHash: string | null;
   idempotencyKey: string | null;
   idempotencyHash: string | null;
+  /** With an Idempotency-Key: the exact JSON body of the first answer, for replays. */
+  idempotencyAnswer?: string | null;
 }
 
 /** The row a new response will be, for its event's snapshot before it is written. */
@@ -59,8 +61,8 @@ export async function insertResponseWithEvent(
   const { rows } = await db.query<ResponseRow>(
     `WITH r AS (
        INSERT INTO responses AS r (id, workspace_id, form_id, form_version, data, completed, metadata,
-         submitted_at, updated_at, resume_token_hash, idempotency_key, idempotency_hash)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $8, $9, $10, $11)
+         submitted_at, updated_at, resume_token_hash, idempotency_key, idempotency_hash, idempotency_answer)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $8, $9, $10, $11, $15)
        ON CONFLICT (form_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING ${COLUMNS}
      ), e AS (
@@ -83,14 +85,20 @@ export async function insertResponseWithEvent(
       event.id,
       event.type,
       JSON.stringify(event.payload),
+      r.idempotencyAnswer ?? null,
     ],
   );
   return rows[0];
 }
 
-export async function findByIdempotencyKey(db: Queryable, formId: string, key: string): Promise<ResponseRow | undefined> {
-  const { rows } = await db.query<ResponseRow>(
-    `SELECT ${COLUMNS} FROM responses r WHERE r.form_id = $1 AND r.idempotency_key = $2`,
+/** The response that holds an Idempotency-Key, with the first answer stored for it (if any). */
+export async function findByIdempotencyKey(
+  db: Queryable,
+  formId: string,
+  key: string,
+): Promise<(ResponseRow & { idempotency_answer: string | null }) | undefined> {
+  const { rows } = await db.query<ResponseRow & { idempotency_answer: string | null }>(
+    `SELECT ${COLUMNS}, r.idempotency_answer FROM responses r WHERE r.form_id = $1 AND r.idempotency_key = $2`,
     [formId, key],
   );
   return rows[0];
@@ -125,12 +133,25 @@ export interface ResponseChanges {
   resumeTokenHash: string | null;
 }
 
-export async function updateResponse(db: Queryable, id: string, c: ResponseChanges): Promise<ResponseRow> {
+export async function updateResponse(
+  db: Queryable,
+  id: string,
+  c: ResponseChanges,
+): Promise<ResponseRow> {
   const { rows } = await db.query<ResponseRow>(
     `UPDATE responses AS r SET data = $2::jsonb, completed = $3, metadata = $4::jsonb, form_version = $5,
        submitted_at = $6, updated_at = $7, resume_token_hash = $8
      WHERE r.id = $1 RETURNING ${COLUMNS}`,
-    [id, JSON.stringify(c.data), c.completed, JSON.stringify(c.metadata), c.formVersion, c.submittedAt, c.now, c.resumeTokenHash],
+    [
+      id,
+      JSON.stringify(c.data),
+      c.completed,
+      JSON.stringify(c.metadata),
+      c.formVersion,
+      c.submittedAt,
+      c.now,
+      c.resumeTokenHash,
+    ],
   );
   return rows[0]!;
 }
@@ -139,7 +160,11 @@ export async function setResumeTokenHash(db: Queryable, id: string, hash: string
   await db.query('UPDATE responses SET resume_token_hash = $2 WHERE id = $1', [id, hash]);
 }
 
-export async function softDeleteResponse(db: Queryable, id: string, now: Date): Promise<ResponseRow | undefined> {
+export async function softDeleteResponse(
+  db: Queryable,
+  id: string,
+  now: Date,
+): Promise<ResponseRow | undefined> {
   const { rows } = await db.query<ResponseRow>(
     `UPDATE responses AS r SET deleted = true, deleted_at = $2, updated_at = $2, resume_token_hash = NULL
      WHERE r.id = $1 AND NOT r.deleted RETURNING ${COLUMNS}`,
@@ -171,7 +196,12 @@ export async function listResponses(db: Queryable, f: ListFilter): Promise<Respo
   if (f.since) add((n) => `r.submitted_at >= $${n}`, f.since);
   if (f.until) add((n) => `r.submitted_at <= $${n}`, f.until);
   if (f.completed !== undefined) add((n) => `r.completed = $${n}`, f.completed);
-  if (f.before) add((n) => `(r.submitted_at, r.id) < ($${n}, $${n + 1}::uuid)`, f.before.submittedAt, f.before.id);
+  if (f.before)
+    add(
+      (n) => `(r.submitted_at, r.id) < ($${n}, $${n + 1}::uuid)`,
+      f.before.submittedAt,
+      f.before.id,
+    );
   if (f.where) where.push(`(${f.where(params)})`);
   params.push(f.limit);
   const { rows } = await db.query<ResponseRow>(
@@ -205,7 +235,16 @@ export async function insertImportBatch(
      SELECT u.id, $1, $2, $3, u.data, u.completed, u.metadata, u.submitted_at, u.submitted_at, 'import'
      FROM unnest($4::uuid[], $5::jsonb[], $6::boolean[], $7::timestamptz[], $8::jsonb[])
        AS u(id, data, completed, submitted_at, metadata)`,
-    [workspaceId, formId, formVersion, batch.ids, batch.data, batch.completed, batch.submittedAt, batch.metadata],
+    [
+      workspaceId,
+      formId,
+      formVersion,
+      batch.ids,
+      batch.data,
+      batch.completed,
+      batch.submittedAt,
+      batch.metadata,
+    ],
   );
   return rowCount;
 }

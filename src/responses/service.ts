@@ -4,7 +4,12 @@ import { hashToken, randomToken } from '../common/secrets.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { AppError, notFound, validationFailed } from '../errors/index.ts';
 import { writeEvent, type EventType } from '../events/index.ts';
-import { compileValidator, computeCalculated, type FormRow, type FormService } from '../forms/index.ts';
+import {
+  compileValidator,
+  computeCalculated,
+  type FormRow,
+  type FormService,
+} from '../forms/index.ts';
 import { presentResponse, type PresentedResponse } from './present.ts';
 import * as q from './queries.ts';
 
@@ -27,9 +32,16 @@ export interface SubmitResult {
   response: PresentedResponse & { resume_token?: string };
   /** True when an Idempotency-Key matched an earlier submission, which is returned instead. */
   replayed: boolean;
+  /**
+   * With an Idempotency-Key: the exact JSON text to answer (201), the same bytes for the
+   * first request and every replay of it. Absent when no first answer is stored.
+   */
+  body?: string;
 }
 
 const RESUME_PREFIX = 'rt_';
+/** The largest first answer stored for Idempotency-Key replays (the column's bound too). */
+export const IDEMPOTENT_ANSWER_MAX_BYTES = 2 * 1024 * 1024;
 
 /** Compiled validators per form row: a cached row is validated without compiling again. */
 const validators = new WeakMap<FormRow, ReturnType<typeof compileValidator>>();
@@ -38,7 +50,10 @@ const validators = new WeakMap<FormRow, ReturnType<typeof compileValidator>>();
 export function dataIssues(form: FormRow, data: Record<string, unknown>, completed: boolean) {
   let validate = validators.get(form);
   if (!validate) {
-    validate = compileValidator(form.fields, form.calculated_fields.map((c) => c.key));
+    validate = compileValidator(
+      form.fields,
+      form.calculated_fields.map((c) => c.key),
+    );
     validators.set(form, validate);
   }
   const issues = validate(data, { completed });
@@ -72,14 +87,18 @@ export class ResponseService {
       idempotencyKey: idempotencyKey ?? null,
       idempotencyHash: requestHash,
     };
+    const presented = presentResponse(q.asRow(fresh));
+    const answer = idempotencyKey ? storableAnswer(withToken(presented, resumeToken)) : null;
+    fresh.idempotencyAnswer = answer;
     // The response and its event in one statement: atomic without BEGIN/COMMIT round trips.
     const row = await q.insertResponseWithEvent(this.db, fresh, {
       id: uuidv7(),
       type: completed ? 'response.submitted' : 'response.started',
-      payload: { response: presentResponse(q.asRow(fresh)) },
+      payload: { response: presented },
     });
     if (!row) return this.replay(this.db, form, idempotencyKey!, requestHash!);
-    return { response: withToken(presentResponse(row), resumeToken), replayed: false };
+    const response = withToken(presentResponse(row), resumeToken);
+    return answer ? { response, replayed: false, body: answer } : { response, replayed: false };
   }
 
   async get(workspaceId: string, id: string): Promise<PresentedResponse> {
@@ -92,14 +111,24 @@ export class ResponseService {
    * Merges `data` into a response (a null value removes an answer) and may complete it.
    * Completing sets `submitted_at` to now and retires the resume token.
    */
-  async patch(id: string, input: PatchInput, credential: PatchCredential): Promise<PresentedResponse> {
+  async patch(
+    id: string,
+    input: PatchInput,
+    credential: PatchCredential,
+  ): Promise<PresentedResponse> {
     if (!isUuid(id)) throw notFound('response');
     return this.db.transaction(async (tx) => {
       const workspaceId = 'workspaceId' in credential ? credential.workspaceId : undefined;
       const row = await q.findResponse(tx, id, workspaceId, true);
       if (!row) throw notFound('response');
-      if ('resumeToken' in credential && row.resume_token_hash !== hashToken(credential.resumeToken)) {
-        throw new AppError('unauthorized', 'the resume token is not valid for this response (or it is complete)');
+      if (
+        'resumeToken' in credential &&
+        row.resume_token_hash !== hashToken(credential.resumeToken)
+      ) {
+        throw new AppError(
+          'unauthorized',
+          'the resume token is not valid for this response (or it is complete)',
+        );
       }
       if (row.completed && input.completed === false) {
         throw new AppError('conflict', 'a completed response cannot be made partial again');
@@ -120,7 +149,13 @@ export class ResponseService {
         now,
         resumeTokenHash: completed ? null : row.resume_token_hash,
       });
-      await this.emit(tx, updated, completing ? 'response.submitted' : 'response.updated', now, row);
+      await this.emit(
+        tx,
+        updated,
+        completing ? 'response.submitted' : 'response.updated',
+        now,
+        row,
+      );
       return presentResponse(updated);
     });
   }
@@ -136,29 +171,52 @@ export class ResponseService {
     });
   }
 
-  async list(workspaceId: string, formId: string, filter: Omit<q.ListFilter, 'formId'>): Promise<q.ResponseRow[]> {
+  async list(
+    workspaceId: string,
+    formId: string,
+    filter: Omit<q.ListFilter, 'formId'>,
+  ): Promise<q.ResponseRow[]> {
     await this.forms.get(workspaceId, formId);
     return q.listResponses(this.db.reader, { ...filter, formId });
   }
 
-  private async replay(tx: Queryable, form: FormRow, key: string, requestHash: string): Promise<SubmitResult> {
+  private async replay(
+    tx: Queryable,
+    form: FormRow,
+    key: string,
+    requestHash: string,
+  ): Promise<SubmitResult> {
     const first = await q.findByIdempotencyKey(tx, form.id, key);
-    if (!first) throw new AppError('conflict', 'a request with this Idempotency-Key is in progress; retry');
+    if (!first)
+      throw new AppError('conflict', 'a request with this Idempotency-Key is in progress; retry');
     if (first.idempotency_hash !== requestHash) {
-      throw new AppError('conflict', 'this Idempotency-Key was already used with a different request body');
+      throw new AppError(
+        'conflict',
+        'this Idempotency-Key was already used with a different request body',
+      );
     }
-    if (first.completed || !first.resume_token_hash) return { response: presentResponse(first), replayed: true };
-    // The first answer's resume token is only stored hashed: a retried partial gets a fresh one.
-    const token = randomToken(RESUME_PREFIX);
-    await q.setResumeTokenHash(tx, first.id, hashToken(token));
-    return { response: withToken(presentResponse(first), token), replayed: true };
+    // The first answer as it was given: answers added since, a completion, and above all
+    // the resume token stay as they were (a new token would lock the first client out).
+    if (first.idempotency_answer !== null) {
+      const response = JSON.parse(first.idempotency_answer) as SubmitResult['response'];
+      return { response, replayed: true, body: first.idempotency_answer };
+    }
+    // No first answer stored (written before migration 7, or over the bound): the response
+    // as it is, without a token; a token is never minted for a replay.
+    return { response: presentResponse(first), replayed: true };
   }
 
   /**
    * Writes the change's event in its transaction. `previous` (the response before the
    * change) lets consumers such as analytics apply exact deltas.
    */
-  private emit(tx: Queryable, row: q.ResponseRow, type: EventType, now: Date, previous?: q.ResponseRow): Promise<void> {
+  private emit(
+    tx: Queryable,
+    row: q.ResponseRow,
+    type: EventType,
+    now: Date,
+    previous?: q.ResponseRow,
+  ): Promise<void> {
     const payload: Record<string, unknown> = { response: presentResponse(row) };
     if (previous) payload.previous = presentResponse(previous);
     return writeEvent(tx, {
@@ -187,8 +245,17 @@ function mergeAnswers(
   return merged;
 }
 
-function withToken<T extends object>(response: T, token: string | undefined): T & { resume_token?: string } {
+function withToken<T extends object>(
+  response: T,
+  token: string | undefined,
+): T & { resume_token?: string } {
   return token ? { ...response, resume_token: token } : response;
+}
+
+/** The JSON text of a first answer, or null when it is too large to keep for replays. */
+function storableAnswer(response: object): string | null {
+  const text = JSON.stringify(response);
+  return Buffer.byteLength(text) <= IDEMPOTENT_ANSWER_MAX_BYTES ? text : null;
 }
 
 function hashRequest(input: SubmitInput): string {

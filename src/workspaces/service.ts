@@ -8,8 +8,14 @@ import * as q from './queries.ts';
 /** Every API key starts with this, so leaked keys are easy to recognise and scan for. */
 export const API_KEY_PREFIX = 'fh_';
 
+/** How long an unknown key's hash is remembered as unknown, in every cache layer. */
+export const UNKNOWN_KEY_TTL_MS = 30_000;
+
+type CachedKey = { id: string; workspace_id: string } | { unknown: true };
+
 /** Who a bearer key says the caller is. */
-export type Principal = { kind: 'admin' } | { kind: 'workspace'; workspaceId: string; keyId: string };
+export type Principal =
+  { kind: 'admin' } | { kind: 'workspace'; workspaceId: string; keyId: string };
 
 export interface CreatedKey {
   id: string;
@@ -23,8 +29,12 @@ export interface CreatedKey {
 export class WorkspaceService {
   private readonly adminKeyHash: string | undefined;
   private readonly touched = new Map<string, number>();
-  /** Live keys by hash; unknown hashes are not cached (random keys must not fill it). */
-  private readonly keys: NamedCache<{ id: string; workspace_id: string }>;
+  /**
+   * Live keys by hash, and unknown hashes for `UNKNOWN_KEY_TTL_MS` (a negative cache: a
+   * flood of one bad key costs no queries; the 401 limit per address bounds how many
+   * distinct bad keys one client can make us look up and store).
+   */
+  private readonly keys: NamedCache<CachedKey>;
 
   constructor(
     private readonly db: Database,
@@ -36,11 +46,13 @@ export class WorkspaceService {
   }
 
   async createWorkspace(name: string): Promise<{ id: string; name: string; api_key: string }> {
-    return this.db.transaction(async (tx) => {
+    const created = await this.db.transaction(async (tx) => {
       const workspace = await q.insertWorkspace(tx, uuidv7(), name);
       const key = await this.insertKey(tx, workspace.id, 'default');
       return { id: workspace.id, name: workspace.name, api_key: key.key };
     });
+    await this.keys.invalidate(hashToken(created.api_key));
+    return created;
   }
 
   async getWorkspace(id: string): Promise<{ id: string; name: string }> {
@@ -50,7 +62,9 @@ export class WorkspaceService {
   }
 
   async createKey(workspaceId: string, name: string): Promise<CreatedKey> {
-    return this.insertKey(this.db, workspaceId, name);
+    const created = await this.insertKey(this.db, workspaceId, name);
+    await this.keys.invalidate(hashToken(created.key));
+    return created;
   }
 
   listKeys(workspaceId: string, limit: number, beforeId?: string): Promise<q.ApiKeyRow[]> {
@@ -63,15 +77,40 @@ export class WorkspaceService {
     await this.keys.invalidate(hash);
   }
 
-  /** Resolves a bearer key to its principal, or undefined when it is unknown or revoked. */
-  async authenticate(key: string): Promise<Principal | undefined> {
+  /**
+   * Resolves a bearer key to its principal, or undefined when it is unknown or revoked.
+   * `beforeLookup` runs only when the key is in no cache and must be queried; it may throw
+   * (the 401 limit refusing the lookup). A created key is dropped from the negative cache
+   * in every process at once, so it works at once; a key created by another process
+   * without this cache (`formhub keys create` on another database handle) may answer 401
+   * for up to `UNKNOWN_KEY_TTL_MS` if that very key was tried before it existed.
+   */
+  async authenticate(
+    key: string,
+    beforeLookup?: () => Promise<void>,
+  ): Promise<Principal | undefined> {
     const hash = hashToken(key);
     if (this.adminKeyHash && hash === this.adminKeyHash) return { kind: 'admin' };
     if (!key.startsWith(API_KEY_PREFIX)) return undefined;
-    const row = await this.keys.get(hash, async () => {
+    let unknown = false;
+    let refused: unknown;
+    const cached = await this.keys.get(hash, async () => {
+      // Thrown from here the refusal would reach the caller wrapped by the cache library.
+      try {
+        await beforeLookup?.();
+      } catch (error) {
+        refused = error;
+        return undefined;
+      }
       const found = await q.findApiKeyByHash(this.db, hash);
+      unknown = !found;
       return found && { id: found.id, workspace_id: found.workspace_id };
     });
+    if (refused !== undefined) throw refused;
+    // Losing a negative entry (Redis down) only costs the next try of this key a query.
+    if (unknown)
+      await this.keys.set(hash, { unknown: true }, UNKNOWN_KEY_TTL_MS).catch(() => undefined);
+    const row = cached && !('unknown' in cached) ? cached : undefined;
     if (!row) return undefined;
     this.touch(row.id);
     return { kind: 'workspace', workspaceId: row.workspace_id, keyId: row.id };

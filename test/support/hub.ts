@@ -39,7 +39,9 @@ export async function startHub(
   options: { worker?: boolean; embedded?: boolean } = {},
 ): Promise<TestHub> {
   // Embedded: PGlite in a temporary folder (no DATABASE_URL), as `npm start` runs.
-  const database: TestDatabase | undefined = options.embedded ? undefined : await createTestDatabase();
+  const database: TestDatabase | undefined = options.embedded
+    ? undefined
+    : await createTestDatabase();
   const dataDir = options.embedded ? mkdtempSync(join(tmpdir(), 'formhub-embedded-')) : './data';
   const config = loadConfig({
     ...(database ? { DATABASE_URL: database.url } : {}),
@@ -51,6 +53,9 @@ export async function startHub(
     FORMHUB_ADMIN_KEY: ADMIN_KEY,
     FORMHUB_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'silent',
+    // In-process hubs share one event loop: starting a second one blocks the first for
+    // seconds, which load shedding would rightly answer with 503s. Tests of it turn it on.
+    LOAD_SHEDDING: 'false',
     ...env,
   });
   const db = await openDatabase(config);
@@ -65,7 +70,9 @@ export async function startHub(
   };
   const app = await buildApp({ config, db, redis, logger: false, ...shared });
   await app.ready();
-  const worker = options.worker ? await startWorker({ config, db, redis, logger, ...shared }) : undefined;
+  const worker = options.worker
+    ? await startWorker({ config, db, redis, logger, ...shared })
+    : undefined;
   const hub: TestHub = {
     app,
     db,
@@ -79,7 +86,12 @@ export async function startHub(
       });
     },
     async workspace(name = 'Test workspace') {
-      const res = await hub.request({ method: 'POST', url: '/api/v2/workspaces', key: ADMIN_KEY, payload: { name } });
+      const res = await hub.request({
+        method: 'POST',
+        url: '/api/v2/workspaces',
+        key: ADMIN_KEY,
+        payload: { name },
+      });
       if (res.statusCode !== 201) throw new Error(`workspace: ${res.statusCode} ${res.body}`);
       const body = res.json() as { id: string; api_key: string };
       return { id: body.id, key: body.api_key };

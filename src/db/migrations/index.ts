@@ -4,6 +4,7 @@ import { statements as analytics } from './0003-analytics.ts';
 import { statements as exportsReports } from './0004-exports-reports.ts';
 import { statements as deliverySchedule } from './0005-delivery-schedule.ts';
 import { statements as nangoConnectionOwners } from './0006-nango-connection-owners.ts';
+import { statements as idempotencyAnswer } from './0007-idempotency-answer.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: 'exports-reports', statements: exportsReports },
   { version: 5, name: 'delivery-schedule', statements: deliverySchedule },
   { version: 6, name: 'nango-connection-owners', statements: nangoConnectionOwners },
+  { version: 7, name: 'idempotency-answer', statements: idempotencyAnswer },
 ];
