@@ -34,10 +34,7 @@ export class PgliteDatabase implements Database {
     return new PgliteDatabase(db);
   }
 
-  query<R = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-  ): Promise<QueryResult<R>> {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     return this.inner.query<R>(sql, params);
   }
 
