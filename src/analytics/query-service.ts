@@ -1,10 +1,17 @@
-import type { Database } from '../db/index.ts';
+import { withQueryTimeout, type Database } from '../db/index.ts';
 import type { FormService } from '../forms/index.ts';
-import { compileQuery, shapeResult, withFormId, type QueryResult, type ResultRow } from './dsl/index.ts';
+import {
+  compileQuery,
+  shapeResult,
+  withFormId,
+  type QueryResult,
+  type ResultRow,
+} from './dsl/index.ts';
 
 /**
  * `POST /analytics/forms/:id/query`: the DSL compiled to one parameterised statement, run
- * on the read replica when one is configured.
+ * on the read replica when one is configured, under QUERY_TIMEOUT, and cancelled when
+ * `signal` aborts (the client went away).
  */
 export class QueryService {
   constructor(
@@ -12,13 +19,22 @@ export class QueryService {
     private readonly forms: FormService,
   ) {}
 
-  async run(workspaceId: string, formId: string, query: unknown): Promise<{ result: QueryResult }> {
+  async run(
+    workspaceId: string,
+    formId: string,
+    query: unknown,
+    signal?: AbortSignal,
+  ): Promise<{ result: QueryResult }> {
     const form = await this.forms.get(workspaceId, formId);
     const compiled = compileQuery(query, {
       fields: form.fields,
       calculatedKeys: form.calculated_fields.map((c) => c.key),
     });
-    const { rows } = await this.db.reader.query<ResultRow>(compiled.sql, withFormId(compiled.params, form.id));
+    const reader = withQueryTimeout(this.db, { signal });
+    const { rows } = await reader.query<ResultRow>(
+      compiled.sql,
+      withFormId(compiled.params, form.id),
+    );
     return { result: shapeResult(rows, compiled.shape) };
   }
 }

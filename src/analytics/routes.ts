@@ -21,7 +21,10 @@ export interface AnalyticsRoutesOptions {
 const tags = { security: [{ bearerAuth: [] }], tags: ['analytics'] };
 
 /** Live metrics, the query DSL, forecasts, trends and the live stream. */
-export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, opts) => {
+export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (
+  app,
+  opts,
+) => {
   const { metrics, auth } = opts;
   // Open streams end when the app closes, before the server waits for its connections.
   const streams = new MetricsStreams();
@@ -35,11 +38,15 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
         ...tags,
         summary: 'Totals, today, completion rate, hour/day/month series and choice distributions',
         params: IdParams,
-        response: { 200: MetricsSchema, ...errorResponses(401, 403, 404) },
+        response: { 200: MetricsSchema, ...errorResponses(401, 403, 404, 503) },
       },
     },
     async (request, reply) => {
-      const { document, source } = await metrics.get(workspaceOf(request), request.params.id);
+      const { document, source } = await metrics.get(
+        workspaceOf(request),
+        request.params.id,
+        request.signal,
+      );
       reply.header('x-metrics-source', source);
       return document;
     },
@@ -51,14 +58,23 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       preHandler: auth.workspace,
       schema: {
         ...tags,
-        summary: 'Run a query DSL aggregate (count, count_distinct, sum, avg, min, max) with filter and group_by',
-        description: 'See docs/analytics.md. A bad query answers 400 naming the offending part.',
+        summary:
+          'Run a query DSL aggregate (count, count_distinct, sum, avg, min, max) with filter and group_by',
+        description:
+          'See docs/analytics.md. A bad query answers 400 naming the offending part (at most 200 predicates, ' +
+          '1,000 $in/$nin members, 32 levels); a query past QUERY_TIMEOUT is cancelled and answers 503 query_timeout.',
         params: IdParams,
-        body: Type.Unknown({ description: '{"aggregate", "field"?, "group_by"?, "filter"?, "limit"?}' }),
-        response: { 200: Type.Object({ result: Type.Unknown() }), ...errorResponses(400, 401, 403, 404) },
+        body: Type.Unknown({
+          description: '{"aggregate", "field"?, "group_by"?, "filter"?, "limit"?}',
+        }),
+        response: {
+          200: Type.Object({ result: Type.Unknown() }),
+          ...errorResponses(400, 401, 403, 404, 503),
+        },
       },
     },
-    async (request) => opts.queries.run(workspaceOf(request), request.params.id, request.body),
+    async (request) =>
+      opts.queries.run(workspaceOf(request), request.params.id, request.body, request.signal),
   );
 
   app.get(
@@ -67,15 +83,16 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       preHandler: auth.workspace,
       schema: {
         ...tags,
-        summary: "The next 7 days' expected completed responses, with 80% intervals (a form, or the workspace)",
+        summary:
+          "The next 7 days' expected completed responses, with 80% intervals (a form, or the workspace)",
         querystring: PredictQuery,
-        response: { 200: PredictionSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: PredictionSchema, ...errorResponses(400, 401, 403, 404, 503) },
       },
     },
     async (request) => {
       const formId = request.query.form_id;
       if (formId !== undefined && !isUuid(formId)) throw notFound('form');
-      return opts.insights.predict(workspaceOf(request), formId);
+      return opts.insights.predict(workspaceOf(request), formId, new Date(), request.signal);
     },
   );
 
@@ -87,10 +104,11 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
         ...tags,
         summary: 'Week-over-week change and anomalous days of the last 4 weeks',
         params: IdParams,
-        response: { 200: TrendsSchema, ...errorResponses(401, 403, 404) },
+        response: { 200: TrendsSchema, ...errorResponses(401, 403, 404, 503) },
       },
     },
-    async (request) => opts.insights.trends(workspaceOf(request), request.params.id),
+    async (request) =>
+      opts.insights.trends(workspaceOf(request), request.params.id, new Date(), request.signal),
   );
 
   app.get(
@@ -99,7 +117,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       preHandler: auth.workspace,
       schema: {
         ...tags,
-        summary: 'Server-Sent Events: a `metrics` event on connect and after each change (at most twice a second)',
+        summary:
+          'Server-Sent Events: a `metrics` event on connect and after each change (at most twice a second)',
         params: IdParams,
         produces: ['text/event-stream'],
         response: { ...errorResponses(401, 403, 404) },
@@ -112,7 +131,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       await streamMetrics(
         reply,
         async () => {
-          const document = initial ?? (await opts.metrics.get(workspaceId, request.params.id)).document;
+          const document =
+            initial ?? (await opts.metrics.get(workspaceId, request.params.id)).document;
           initial = undefined;
           return document;
         },

@@ -33,6 +33,11 @@ export interface Database extends Queryable {
   /** Where read-heavy queries go: the read replica when one is configured, else this database. */
   readonly reader: Queryable;
   /**
+   * QUERY_TIMEOUT where this database enforces it (PostgreSQL); absent where it cannot
+   * (embedded PGlite). `limitTransaction` applies it to a transaction of reads.
+   */
+  readonly queryTimeoutMs?: number;
+  /**
    * The reader, bounded: every statement runs under `statement_timeout` and is cancelled when
    * `limits.signal` aborts. A timeout rejects with AppError `query_timeout` (503); an abort
    * too (the caller is gone; `signal.aborted` tells the two apart). See `withQueryTimeout`.

@@ -5,7 +5,7 @@ import { PgDatabase } from './pg-database.ts';
 import { PgliteDatabase } from './pglite-database.ts';
 
 export type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
-export { isQueryCanceled, queryTimeoutError } from './query-timeout.ts';
+export { isQueryCanceled, limitTransaction, queryTimeoutError } from './query-timeout.ts';
 export { migrate } from './migrate.ts';
 export { PgDatabase } from './pg-database.ts';
 export { PgliteDatabase } from './pglite-database.ts';

@@ -3,6 +3,8 @@ import type { Database, Queryable, QueryLimits, QueryResult } from './database.t
 import {
   boundedQuery,
   DEFAULT_QUERY_TIMEOUT_MS,
+  isQueryCanceled,
+  queryTimeoutError,
   timeoutOf,
   type BoundedTarget,
 } from './query-timeout.ts';
@@ -23,8 +25,13 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 function poolQueryable(pool: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const result = await pool.query(sql, params as unknown[] | undefined);
-      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+      try {
+        const result = await pool.query(sql, params as unknown[] | undefined);
+        return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+      } catch (error) {
+        // A statement_timeout set on a transaction (`limitTransaction`) or an operator's cancel.
+        throw isQueryCanceled(error) ? queryTimeoutError(undefined, undefined, error) : error;
+      }
     },
   };
 }
@@ -36,7 +43,7 @@ export class PgDatabase implements Database {
   private readonly pool: pg.Pool;
   private readonly replica: pg.Pool | undefined;
   private readonly primary: Queryable;
-  private readonly queryTimeoutMs: number;
+  readonly queryTimeoutMs: number;
   private readonly boundedTarget: BoundedTarget;
   /** One connection per server, only for `pg_cancel_backend`: busy pools cannot delay a cancel. */
   private readonly cancelPools: pg.Pool[] = [];

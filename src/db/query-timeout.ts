@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { AppError } from '../errors/index.ts';
-import type { Queryable, QueryLimits, QueryResult } from './database.ts';
+import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
 
 /** QUERY_TIMEOUT's default (DESIGN.md section 2), for databases opened without a config. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
@@ -23,13 +23,14 @@ export function isQueryCanceled(error: unknown): boolean {
  * answer, and the caller can tell by `signal.aborted`.
  */
 export function queryTimeoutError(
-  timeoutMs: number,
+  timeoutMs: number | undefined,
   signal: AbortSignal | undefined,
   cause?: unknown,
 ): AppError {
+  const limit = timeoutMs === undefined ? 'its time limit' : `${timeoutMs} ms`;
   const message = signal?.aborted
     ? 'the request was abandoned; its query was cancelled'
-    : `the query ran longer than ${timeoutMs} ms (QUERY_TIMEOUT) and was cancelled; narrow it`;
+    : `the query ran longer than ${limit} (QUERY_TIMEOUT) and was cancelled; narrow it`;
   const error = new AppError('query_timeout', message);
   if (cause !== undefined) error.cause = cause;
   return error;
@@ -106,4 +107,23 @@ export async function boundedQuery<R>(
     }
     client.release(broken);
   }
+}
+
+/**
+ * Bounds every later statement of the transaction `tx` by the database's QUERY_TIMEOUT
+ * (`SET LOCAL statement_timeout`), for reads that need one snapshot; a no-op where the
+ * database cannot enforce it. A statement past it rejects with AppError `query_timeout`.
+ *
+ * @example
+ * await db.transaction(async (tx) => {
+ *   await limitTransaction(db, tx);
+ *   return aggregatesFromSql(tx, formId);
+ * });
+ */
+export async function limitTransaction(
+  db: Pick<Database, 'queryTimeoutMs'>,
+  tx: Queryable,
+): Promise<void> {
+  if (db.queryTimeoutMs === undefined) return;
+  await tx.query(`SET LOCAL statement_timeout = ${timeoutOf(undefined, db.queryTimeoutMs)}`);
 }

@@ -1,17 +1,28 @@
 import type { Logger } from 'pino';
-import type { Database } from '../../db/index.ts';
+import { limitTransaction, withQueryTimeout, type Database } from '../../db/index.ts';
 import type { FormRow, FormService } from '../../forms/index.ts';
 import { seriesKeys } from './buckets.ts';
 import { contribution, delta, type Contribution } from './contribution.ts';
 import { buildDocument, type MetricsDocument } from './document.ts';
-import { markAggregated, pendingEvents, recentlyActiveForms, unaggregatedIds, type AnalyticsEvent } from './event-queries.ts';
+import {
+  markAggregated,
+  pendingEvents,
+  recentlyActiveForms,
+  unaggregatedIds,
+  type AnalyticsEvent,
+} from './event-queries.ts';
 import { aggregatesFromSql } from './queries.ts';
 import type { MetricsStore } from './redis-store.ts';
 import type { MetricsChanges } from './changes.ts';
 
 export type MetricsSource = 'redis' | 'rebuild' | 'sql';
 
-const COUNTED_EVENTS = new Set(['response.started', 'response.submitted', 'response.updated', 'response.deleted']);
+const COUNTED_EVENTS = new Set([
+  'response.started',
+  'response.submitted',
+  'response.updated',
+  'response.deleted',
+]);
 
 /**
  * Live metrics: served from Redis aggregates that every response event updates by an exact
@@ -28,7 +39,11 @@ export class MetricsService {
   ) {}
 
   /** The metrics document, and where it came from (`redis`, `rebuild` or `sql`). */
-  async get(workspaceId: string, formId: string): Promise<{ document: MetricsDocument; source: MetricsSource }> {
+  async get(
+    workspaceId: string,
+    formId: string,
+    signal?: AbortSignal,
+  ): Promise<{ document: MetricsDocument; source: MetricsSource }> {
     const form = await this.forms.get(workspaceId, formId);
     const now = new Date();
     try {
@@ -41,8 +56,16 @@ export class MetricsService {
       if (raw) return { document: buildDocument(form.id, form.fields, raw, now), source: 'redis' };
       return { document: await this.rebuild(form, now), source: 'rebuild' };
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message, form: form.id }, 'metrics from SQL: Redis unavailable');
-      const raw = await aggregatesFromSql(this.db.reader, form.id, form.fields, now);
+      this.logger.warn(
+        { err: (error as Error).message, form: form.id },
+        'metrics from SQL: Redis unavailable',
+      );
+      const raw = await aggregatesFromSql(
+        withQueryTimeout(this.db, { signal }),
+        form.id,
+        form.fields,
+        now,
+      );
       return { document: buildDocument(form.id, form.fields, raw, now), source: 'sql' };
     }
   }
@@ -66,10 +89,14 @@ export class MetricsService {
    */
   async reconcile(form: FormRow, now = new Date()): Promise<boolean> {
     await this.drain(form.id);
-    const series = { hours: seriesKeys('hour', now), days: seriesKeys('day', now), months: seriesKeys('month', now) };
+    const series = {
+      hours: seriesKeys('hour', now),
+      days: seriesKeys('day', now),
+      months: seriesKeys('month', now),
+    };
     const cached = await this.store.read(form.id, form.version, series);
     if (!cached) return false; // not built: the next read builds it
-    const truth = await aggregatesFromSql(this.db.reader, form.id, form.fields, now);
+    const truth = await aggregatesFromSql(withQueryTimeout(this.db), form.id, form.fields, now);
     const same =
       JSON.stringify(buildDocument(form.id, form.fields, cached, now)) ===
       JSON.stringify(buildDocument(form.id, form.fields, truth, now));
@@ -111,7 +138,8 @@ export class MetricsService {
         done.push(event.id);
         continue;
       }
-      if (!forms.has(event.form_id)) forms.set(event.form_id, (await this.forms.getAny(event.form_id)) ?? null);
+      if (!forms.has(event.form_id))
+        forms.set(event.form_id, (await this.forms.getAny(event.form_id)) ?? null);
       const form = forms.get(event.form_id);
       const change = form ? eventDelta(event, form) : null;
       if (!form || unbuilt.has(event.form_id)) {
@@ -145,8 +173,12 @@ export class MetricsService {
     try {
       const { raw, pending } = await this.db.transaction(async (tx) => {
         await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        await limitTransaction(this.db, tx);
         const pending = await unaggregatedIds(tx, form.id);
-        return { raw: await aggregatesFromSql(tx, form.id, form.fields, now, { sequential: true }), pending };
+        return {
+          raw: await aggregatesFromSql(tx, form.id, form.fields, now, { sequential: true }),
+          pending,
+        };
       });
       if (locked) await this.store.write(form.id, form.version, raw, pending);
       return buildDocument(form.id, form.fields, raw, now);
