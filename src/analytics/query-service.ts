@@ -1,4 +1,5 @@
 import { withQueryTimeout, type Database } from '../db/index.ts';
+import { invalidRequest } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import {
   compileQuery,
@@ -7,6 +8,14 @@ import {
   type QueryResult,
   type ResultRow,
 } from './dsl/index.ts';
+
+/** PostgreSQL's numeric_value_out_of_range: a sum of stored numbers past a double's range. */
+const isOutOfRange = (error: unknown) => (error as { code?: unknown } | null)?.code === '22003';
+
+const outOfRange = () =>
+  invalidRequest('invalid query: the aggregate is beyond the range of a JSON number', [
+    { field: 'aggregate', message: 'its result is beyond the range of a JSON number' },
+  ]);
 
 /**
  * `POST /analytics/forms/:id/query`: the DSL compiled to one parameterised statement, run
@@ -31,10 +40,11 @@ export class QueryService {
       calculatedKeys: form.calculated_fields.map((c) => c.key),
     });
     const reader = withQueryTimeout(this.db, { signal });
-    const { rows } = await reader.query<ResultRow>(
-      compiled.sql,
-      withFormId(compiled.params, form.id),
-    );
+    const { rows } = await reader
+      .query<ResultRow>(compiled.sql, withFormId(compiled.params, form.id))
+      .catch((error: unknown) => {
+        throw isOutOfRange(error) ? outOfRange() : error;
+      });
     return { result: shapeResult(rows, compiled.shape) };
   }
 }
