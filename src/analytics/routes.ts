@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
+import { clientSignal } from '../http/client-signal.ts';
 import { errorResponses, IdParams } from '../http/schemas.ts';
 import type { MetricsChanges, MetricsService } from './metrics/index.ts';
 import { MetricsStreams, streamMetrics } from './stream.ts';
@@ -45,7 +46,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       const { document, source } = await metrics.get(
         workspaceOf(request),
         request.params.id,
-        request.signal,
+        clientSignal(reply),
       );
       reply.header('x-metrics-source', source);
       return document;
@@ -73,8 +74,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
         },
       },
     },
-    async (request) =>
-      opts.queries.run(workspaceOf(request), request.params.id, request.body, request.signal),
+    async (request, reply) =>
+      opts.queries.run(workspaceOf(request), request.params.id, request.body, clientSignal(reply)),
   );
 
   app.get(
@@ -89,10 +90,10 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
         response: { 200: PredictionSchema, ...errorResponses(400, 401, 403, 404, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const formId = request.query.form_id;
       if (formId !== undefined && !isUuid(formId)) throw notFound('form');
-      return opts.insights.predict(workspaceOf(request), formId, new Date(), request.signal);
+      return opts.insights.predict(workspaceOf(request), formId, new Date(), clientSignal(reply));
     },
   );
 
@@ -107,8 +108,13 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
         response: { 200: TrendsSchema, ...errorResponses(401, 403, 404, 503) },
       },
     },
-    async (request) =>
-      opts.insights.trends(workspaceOf(request), request.params.id, new Date(), request.signal),
+    async (request, reply) =>
+      opts.insights.trends(
+        workspaceOf(request),
+        request.params.id,
+        new Date(),
+        clientSignal(reply),
+      ),
   );
 
   app.get(

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { AppError, invalidRequest } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, optionalWorkspaceOf, workspaceOf } from '../http/auth.ts';
+import { clientSignal } from '../http/client-signal.ts';
 import { pageOf } from '../http/cursor.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { errorResponses, IdParams, Page } from '../http/schemas.ts';
@@ -74,7 +75,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
         response: { 200: Page(s.ResponseSchema), ...errorResponses(400, 401, 403, 404, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const workspaceId = workspaceOf(request);
       const query = request.query;
       const form = await forms.get(workspaceId, request.params.id);
@@ -92,7 +93,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
           before: parseResponseCursor(query.cursor),
           where,
         },
-        request.signal,
+        clientSignal(reply),
       );
       return pageOf(
         rows,
