@@ -184,6 +184,45 @@ describe('query DSL and listing parameters under attack', () => {
     });
   });
 
+  describe('stored values', () => {
+    it('compares stored date-times whose offset PostgreSQL refuses as other types, not with a 500', async () => {
+      const fields = [{ key: 'meeting', type: 'datetime' }];
+      const created = await hub.request({
+        method: 'POST',
+        url: '/api/v2/forms',
+        key,
+        payload: { title: 'M', fields },
+      });
+      const meetingForm = created.json().id as string;
+      // Stored as the response validator used to take it (offsets up to +-23:59).
+      await hub.db.query(
+        `INSERT INTO responses (id, workspace_id, form_id, form_version, data, completed, submitted_at, updated_at)
+         SELECT gen_random_uuid(), f.workspace_id, f.id, f.version, jsonb_build_object('meeting', m), true, now(), now()
+         FROM forms f, unnest($2::text[]) m WHERE f.id = $1`,
+        [
+          meetingForm,
+          ['2026-01-01T10:00:00+16:00', '2026-01-01T10:00:00-23:30', '2026-01-01T10:00:00+01:00'],
+        ],
+      );
+      const url = `/api/v2/analytics/forms/${meetingForm}/query`;
+      const ask = (payload: object) => hub.request({ method: 'POST', url, key, payload });
+      const counted = await ask({
+        aggregate: 'count',
+        filter: { 'data.meeting': { $gte: '2025-01-01' } },
+      });
+      expect(counted.statusCode, counted.body).toBe(200);
+      expect(counted.json().result).toBe(1);
+      const grouped = await ask({
+        aggregate: 'count',
+        group_by: { date_trunc: 'day', field: 'data.meeting' },
+      });
+      expect(grouped.statusCode, grouped.body).toBe(200);
+      expect(grouped.json().result).toEqual({ '2026-01-01': 1, null: 2 });
+      const latest = await ask({ aggregate: 'max', field: 'data.meeting' });
+      expect(latest.json().result).toBe('2026-01-01T09:00:00.000Z');
+    });
+  });
+
   describe('QUERY_TIMEOUT', () => {
     it('cancels a slow analytics query and a slow listing: 503 query_timeout, nothing left running', async () => {
       for (const send of [
