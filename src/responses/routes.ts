@@ -31,10 +31,7 @@ export interface ResponseRoutesOptions {
 const secured = { security: [{ bearerAuth: [] }], tags: ['responses'] };
 
 /** Submitting, continuing, listing, deleting and importing responses. */
-export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (
-  app,
-  opts,
-) => {
+export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app, opts) => {
   const { service, forms, auth, rateLimit } = opts;
 
   app.post(
@@ -47,10 +44,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
         params: IdParams,
         headers: s.SubmitHeaders,
         body: s.SubmitBody,
-        response: {
-          201: s.SubmittedResponseSchema,
-          ...errorResponses(400, 401, 404, 409, 413, 422, 429),
-        },
+        response: { 201: s.SubmittedResponseSchema, ...errorResponses(400, 401, 404, 409, 413, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -82,19 +76,14 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
       const where = parseFilter(form, query.filter);
       const projection = parseProjection(form, query.fields);
       const limit = query.limit ?? 50;
-      const rows = await service.list(
-        workspaceId,
-        form.id,
-        {
-          limit: limit + 1,
-          since: parseBound('since', query.since),
-          until: parseBound('until', query.until),
-          completed: query.completed,
-          before: parseResponseCursor(query.cursor),
-          where,
-        },
-        clientSignal(reply),
-      );
+      const rows = await service.list(workspaceId, form.id, {
+        limit: limit + 1,
+        since: parseBound('since', query.since),
+        until: parseBound('until', query.until),
+        completed: query.completed,
+        before: parseResponseCursor(query.cursor),
+        where,
+      }, clientSignal(reply));
       return pageOf(
         rows,
         limit,
@@ -124,8 +113,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
       preHandler: auth.optional,
       schema: {
         tags: ['public', 'responses'],
-        summary:
-          'Continue a partial response (X-Resume-Token or a key): merge data, maybe complete it',
+        summary: 'Continue a partial response (X-Resume-Token or a key): merge data, maybe complete it',
         params: IdParams,
         headers: s.PatchHeaders,
         body: s.PatchBody,
@@ -136,8 +124,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
       const workspaceId = optionalWorkspaceOf(request);
       if (!workspaceId) await rateLimit(request.ip);
       const token = request.headers['x-resume-token'];
-      if (!workspaceId && !token)
-        throw new AppError('unauthorized', 'send X-Resume-Token or an API key');
+      if (!workspaceId && !token) throw new AppError('unauthorized', 'send X-Resume-Token or an API key');
       const credential = workspaceId ? { workspaceId } : { resumeToken: token! };
       return service.patch(request.params.id, request.body, credential);
     },
@@ -166,10 +153,8 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
 /** Bulk import, in its own context: its body is streamed, not parsed up front. */
 const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app, opts) => {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { bodyLimit: opts.importBodyLimitBytes },
-    (_request, payload, done) => done(null, payload),
+  app.addContentTypeParser('*', { bodyLimit: opts.importBodyLimitBytes }, (_request, payload, done) =>
+    done(null, payload),
   );
   app.post(
     '/forms/:id/responses/import',
@@ -178,25 +163,16 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
       bodyLimit: opts.importBodyLimitBytes,
       schema: {
         ...secured,
-        summary:
-          'Import historical responses: a JSON array or NDJSON of {data, submitted_at, completed?}',
-        description:
-          'All or nothing: one invalid row rejects the import with 422 naming the row. No events.',
+        summary: 'Import historical responses: a JSON array or NDJSON of {data, submitted_at, completed?}',
+        description: 'All or nothing: one invalid row rejects the import with 422 naming the row. No events.',
         params: IdParams,
-        response: {
-          201: Type.Object({ imported: Type.Integer() }),
-          ...errorResponses(400, 401, 403, 404, 413, 415, 422),
-        },
+        response: { 201: Type.Object({ imported: Type.Integer() }), ...errorResponses(400, 401, 403, 404, 413, 415, 422) },
       },
     },
     async (request, reply) => {
       const form = await opts.forms.get(workspaceOf(request), request.params.id);
       const format = detectImportFormat(request.headers['content-type']);
-      if (!format)
-        throw new AppError(
-          'unsupported_media_type',
-          'send application/json (an array) or application/x-ndjson',
-        );
+      if (!format) throw new AppError('unsupported_media_type', 'send application/json (an array) or application/x-ndjson');
       const body = request.body as Readable;
       try {
         const rows = readImportRows(limitBytes(body, opts.importBodyLimitBytes), format);
@@ -205,9 +181,7 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
         return reply.code(201).send({ imported });
       } catch (error) {
         if (error instanceof ImportSyntaxError) {
-          throw invalidRequest(error.message, [
-            { field: error.index === null ? 'body' : `[${error.index}]`, message: error.message },
-          ]);
+          throw invalidRequest(error.message, [{ field: error.index === null ? 'body' : `[${error.index}]`, message: error.message }]);
         }
         throw error;
       }

@@ -237,10 +237,10 @@ describe('query DSL and listing parameters under attack', () => {
         expect(performance.now() - started).toBeLessThan(10_000);
         expect(await runningDslQueries(strict)).toBe(0);
       }
-      // The connections are reusable: a fast query still answers.
-      const fast = await query(strict, { aggregate: 'count', filter: { completed: true } });
+      // The connections are reusable: a fast listing (by its index) still answers in time.
+      const fast = await list(strict, 'limit=1');
       expect(fast.statusCode, fast.body).toBe(200);
-      expect(fast.json().result).toBe(ROWS);
+      expect(fast.json().data).toHaveLength(1);
     });
   });
 

@@ -2,15 +2,7 @@ import { uuidv7 } from '../../common/ids.ts';
 import { withQueryTimeout, type Database } from '../../db/index.ts';
 import { writeEvent } from '../../events/index.ts';
 import type { FormService } from '../../forms/index.ts';
-import {
-  addDays,
-  detectAnomalies,
-  forecastTotal,
-  trainModel,
-  utcDate,
-  weekOverWeek,
-  type TrainedModel,
-} from '../forecast/index.ts';
+import { addDays, detectAnomalies, forecastTotal, trainModel, utcDate, weekOverWeek, type TrainedModel } from '../forecast/index.ts';
 import * as q from './queries.ts';
 
 /** How much history the forecaster learns from. */
@@ -22,13 +14,7 @@ const TREND_DAYS = 120;
 export interface Prediction {
   forecast: { date: string; expected: number; low: number; high: number }[];
   total: number;
-  model: {
-    kind: string;
-    trained_at: string;
-    training_days: number;
-    mape: number | null;
-    baseline_mape: number | null;
-  };
+  model: { kind: string; trained_at: string; training_days: number; mape: number | null; baseline_mape: number | null };
 }
 
 /** `GET /analytics/forms/:id/trends`. */
@@ -50,7 +36,7 @@ export class InsightsService {
     private readonly forms: FormService,
   ) {}
 
-  /** `signal`: the request's; its abort cancels the running query. */
+  /** `signal`: the client's; its abort cancels the running query. */
   async predict(
     workspaceId: string,
     formId: string | undefined,
@@ -78,26 +64,10 @@ export class InsightsService {
   }
 
   /** Trains and stores the model of a scope. */
-  async train(
-    workspaceId: string,
-    formId: string | null,
-    now = new Date(),
-    signal?: AbortSignal,
-  ): Promise<TrainedModel> {
-    const series = await q.dailyCompleted(
-      withQueryTimeout(this.db, { signal }),
-      workspaceId,
-      formId,
-      TRAINING_DAYS,
-    );
+  async train(workspaceId: string, formId: string | null, now = new Date(), signal?: AbortSignal): Promise<TrainedModel> {
+    const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, formId, TRAINING_DAYS);
     const model = trainModel(series, { today: utcDate(now), now });
-    await q.saveModel(
-      this.db,
-      formId ? `form:${formId}` : `workspace:${workspaceId}`,
-      workspaceId,
-      formId,
-      model,
-    );
+    await q.saveModel(this.db, formId ? `form:${formId}` : `workspace:${workspaceId}`, workspaceId, formId, model);
     return model;
   }
 
@@ -108,20 +78,10 @@ export class InsightsService {
     return scopes.length;
   }
 
-  async trends(
-    workspaceId: string,
-    formId: string,
-    now = new Date(),
-    signal?: AbortSignal,
-  ): Promise<Trends> {
+  async trends(workspaceId: string, formId: string, now = new Date(), signal?: AbortSignal): Promise<Trends> {
     const form = await this.forms.get(workspaceId, formId);
     const today = utcDate(now);
-    const series = await q.dailyCompleted(
-      withQueryTimeout(this.db, { signal }),
-      workspaceId,
-      form.id,
-      TREND_DAYS,
-    );
+    const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, form.id, TREND_DAYS);
     const anomalies = await this.recordNewAnomalies(workspaceId, form.id, series, today, now);
     return { ...weekOverWeek(series, today), anomalies };
   }
@@ -130,20 +90,8 @@ export class InsightsService {
   async scanAnomalies(now = new Date()): Promise<number> {
     let found = 0;
     for (const form of await q.activeForms(this.db, 60)) {
-      const series = await q.dailyCompleted(
-        withQueryTimeout(this.db),
-        form.workspace_id,
-        form.id,
-        TREND_DAYS,
-      );
-      const before = await this.recordNewAnomalies(
-        form.workspace_id,
-        form.id,
-        series,
-        utcDate(now),
-        now,
-        true,
-      );
+      const series = await q.dailyCompleted(withQueryTimeout(this.db), form.workspace_id, form.id, TREND_DAYS);
+      const before = await this.recordNewAnomalies(form.workspace_id, form.id, series, utcDate(now), now, true);
       found += before.length;
     }
     return found;
@@ -161,22 +109,11 @@ export class InsightsService {
     now: Date,
     onlyNew = false,
   ) {
-    const anomalies = detectAnomalies(series, { today }).map((a) => ({
-      date: a.date,
-      count: a.count,
-      expected: a.expected,
-    }));
+    const anomalies = detectAnomalies(series, { today }).map((a) => ({ date: a.date, count: a.count, expected: a.expected }));
     const fresh = await this.db.transaction(async (tx) => {
       const inserted = await q.recordAnomalies(tx, formId, anomalies);
       for (const anomaly of inserted) {
-        await writeEvent(tx, {
-          id: uuidv7(),
-          workspaceId,
-          formId,
-          type: 'analytics.anomaly',
-          payload: { anomaly },
-          createdAt: now,
-        });
+        await writeEvent(tx, { id: uuidv7(), workspaceId, formId, type: 'analytics.anomaly', payload: { anomaly }, createdAt: now });
       }
       return inserted;
     });
