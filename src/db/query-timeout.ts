@@ -89,13 +89,14 @@ export async function boundedQuery<R>(
     await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeoutMs}`);
     if (signal?.aborted) throw queryTimeoutError(timeoutMs, signal);
     signal?.addEventListener('abort', onAbort, { once: true });
+    let result: pg.QueryResult;
     try {
-      const result = await client.query(sql, params as unknown[] | undefined);
-      await client.query('COMMIT');
-      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+      result = await client.query(sql, params as unknown[] | undefined);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+    await client.query('COMMIT');
+    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
   } catch (error) {
     // A failed ROLLBACK leaves the connection in an unknown state: it is dropped, not reused.
     await client.query('ROLLBACK').catch(() => void (broken = true));
