@@ -20,6 +20,10 @@ export class NullDatabase implements Database {
     return { rows: [], rowCount: Array.isArray(ids) ? ids.length : 0 };
   }
 
+  bounded(): Database {
+    return this;
+  }
+
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     return fn(this);
   }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
+import { clientSignal } from '../http/client-signal.ts';
 import { errorResponses, IdParams } from '../http/schemas.ts';
 import type { MetricsChanges, MetricsService } from './metrics/index.ts';
 import { MetricsStreams, streamMetrics } from './stream.ts';
@@ -40,11 +41,15 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
         ...tags,
         summary: 'Totals, today, completion rate, hour/day/month series and choice distributions',
         params: IdParams,
-        response: { 200: MetricsSchema, ...errorResponses(401, 403, 404) },
+        response: { 200: MetricsSchema, ...errorResponses(401, 403, 404, 503) },
       },
     },
     async (request, reply) => {
-      const { document, source } = await metrics.get(workspaceOf(request), request.params.id);
+      const { document, source } = await metrics.get(
+        workspaceOf(request),
+        request.params.id,
+        clientSignal(reply),
+      );
       reply.header('x-metrics-source', source);
       return document;
     },
@@ -58,18 +63,21 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
         ...tags,
         summary:
           'Run a query DSL aggregate (count, count_distinct, sum, avg, min, max) with filter and group_by',
-        description: 'See docs/analytics.md. A bad query answers 400 naming the offending part.',
+        description:
+          'See docs/analytics.md. A bad query answers 400 naming the offending part (at most 200 predicates, ' +
+          '1,000 $in/$nin members, 32 levels); a query past QUERY_TIMEOUT is cancelled and answers 503 query_timeout.',
         params: IdParams,
         body: Type.Unknown({
           description: '{"aggregate", "field"?, "group_by"?, "filter"?, "limit"?}',
         }),
         response: {
           200: Type.Object({ result: Type.Unknown() }),
-          ...errorResponses(400, 401, 403, 404),
+          ...errorResponses(400, 401, 403, 404, 503),
         },
       },
     },
-    async (request) => opts.queries.run(workspaceOf(request), request.params.id, request.body),
+    async (request, reply) =>
+      opts.queries.run(workspaceOf(request), request.params.id, request.body, clientSignal(reply)),
   );
 
   app.get(
@@ -81,13 +89,13 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
         summary:
           "The next 7 days' expected completed responses, with 80% intervals (a form, or the workspace)",
         querystring: PredictQuery,
-        response: { 200: PredictionSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: PredictionSchema, ...errorResponses(400, 401, 403, 404, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const formId = request.query.form_id;
       if (formId !== undefined && !isUuid(formId)) throw notFound('form');
-      return opts.insights.predict(workspaceOf(request), formId);
+      return opts.insights.predict(workspaceOf(request), formId, new Date(), clientSignal(reply));
     },
   );
 
@@ -99,10 +107,16 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
         ...tags,
         summary: 'Week-over-week change and anomalous days of the last 4 weeks',
         params: IdParams,
-        response: { 200: TrendsSchema, ...errorResponses(401, 403, 404) },
+        response: { 200: TrendsSchema, ...errorResponses(401, 403, 404, 503) },
       },
     },
-    async (request) => opts.insights.trends(workspaceOf(request), request.params.id),
+    async (request, reply) =>
+      opts.insights.trends(
+        workspaceOf(request),
+        request.params.id,
+        new Date(),
+        clientSignal(reply),
+      ),
   );
 
   app.get(

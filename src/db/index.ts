@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
-import type { Database } from './database.ts';
+import type { Database, Queryable, QueryLimits } from './database.ts';
 import { PgDatabase } from './pg-database.ts';
 import { PgliteDatabase } from './pglite-database.ts';
 
-export type { Database, Queryable, QueryResult } from './database.ts';
+export type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
+export { isQueryCanceled, limitTransaction, queryTimeoutError } from './query-timeout.ts';
 export { migrate } from './migrate.ts';
 export { PgDatabase } from './pg-database.ts';
 export { PgliteDatabase } from './pglite-database.ts';
@@ -12,7 +13,8 @@ export { PgliteDatabase } from './pglite-database.ts';
 /** Opens the configured database: the PostgreSQL pool, or embedded PGlite in DATA_DIR. */
 export async function openDatabase(config: Config): Promise<Database> {
   const { url, replicaUrl, poolMin, poolMax } = config.database;
-  if (url) return new PgDatabase({ url, replicaUrl, poolMin, poolMax });
+  const queryTimeoutMs = config.limits.queryTimeoutMs;
+  if (url) return new PgDatabase({ url, replicaUrl, poolMin, poolMax, queryTimeoutMs });
   return PgliteDatabase.open(resolve(config.dataDir, 'pglite'));
 }
 
@@ -22,4 +24,25 @@ export function describeDatabase(config: Config): string {
   const url = new URL(config.database.url);
   if (url.password) url.password = '***';
   return url.toString();
+}
+
+/**
+ * The reader for analytics, listing and export reads (DESIGN.md section 3a): each statement
+ * runs on the read replica when there is one, under PostgreSQL's `statement_timeout` (the
+ * database's QUERY_TIMEOUT unless `limits.timeoutMs` says otherwise), and is cancelled
+ * (`pg_cancel_backend`) as soon as `limits.signal` aborts. A statement cancelled either way
+ * rejects with AppError `query_timeout` (503); check `signal.aborted` to tell an abandoned
+ * request from a slow query. Statements are read-only (`BEGIN READ ONLY`).
+ *
+ * On embedded PGlite the bound does not hold (no timers inside WebAssembly): a statement runs
+ * to its end, but none starts after the signal aborted.
+ *
+ * @example
+ * // In a route: the request's signal aborts when the client disconnects.
+ * const rows = await listResponses(withQueryTimeout(db, { signal: request.signal }), filter);
+ * // In a job: its own signal, and a longer bound.
+ * const reader = withQueryTimeout(db, { signal: job.signal, timeoutMs: 60_000 });
+ */
+export function withQueryTimeout(db: Database, limits?: QueryLimits): Queryable {
+  return db.bounded(limits);
 }

@@ -1,11 +1,21 @@
 import pg from 'pg';
-import type { Database, Queryable, QueryResult } from './database.ts';
+import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
+import {
+  boundedQuery,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  isQueryCanceled,
+  queryTimeoutError,
+  timeoutOf,
+  type BoundedTarget,
+} from './query-timeout.ts';
 
 export interface PgDatabaseOptions {
   url: string;
   replicaUrl?: string | undefined;
   poolMin: number;
   poolMax: number;
+  /** QUERY_TIMEOUT: the default bound of `bounded()` reads (10 s when absent). */
+  queryTimeoutMs?: number | undefined;
 }
 
 /** int8 (counts, sums) as JS numbers: our counts stay far below 2^53. */
@@ -15,8 +25,13 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 function poolQueryable(pool: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const result = await pool.query(sql, params as unknown[] | undefined);
-      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+      try {
+        const result = await pool.query(sql, params as unknown[] | undefined);
+        return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+      } catch (error) {
+        // A statement_timeout set on a transaction (`limitTransaction`) or an operator's cancel.
+        throw isQueryCanceled(error) ? queryTimeoutError(undefined, undefined, error) : error;
+      }
     },
   };
 }
@@ -28,6 +43,10 @@ export class PgDatabase implements Database {
   private readonly pool: pg.Pool;
   private readonly replica: pg.Pool | undefined;
   private readonly primary: Queryable;
+  readonly queryTimeoutMs: number;
+  private readonly boundedTarget: BoundedTarget;
+  /** One connection per server, only for `pg_cancel_backend`: busy pools cannot delay a cancel. */
+  private readonly cancelPools: pg.Pool[] = [];
 
   constructor(options: PgDatabaseOptions) {
     const common = { min: options.poolMin, max: options.poolMax, idleTimeoutMillis: 30_000 };
@@ -41,9 +60,44 @@ export class PgDatabase implements Database {
     } else {
       this.reader = this.primary;
     }
+    this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+    this.boundedTarget = this.cancellable(
+      this.replica ?? this.pool,
+      options.replicaUrl ?? options.url,
+    );
   }
 
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  bounded(limits?: QueryLimits): Queryable {
+    const timeoutMs = timeoutOf(limits, this.queryTimeoutMs);
+    const target = this.boundedTarget;
+    return {
+      query: <R>(sql: string, params?: readonly unknown[]) =>
+        boundedQuery<R>(target, sql, params, timeoutMs, limits?.signal),
+    };
+  }
+
+  private cancellable(pool: pg.Pool, url: string): BoundedTarget {
+    let cancelPool: pg.Pool | undefined;
+    return {
+      pool,
+      cancel: async (pid) => {
+        if (!cancelPool) {
+          cancelPool = new pg.Pool({ connectionString: url, max: 1, idleTimeoutMillis: 10_000 });
+          cancelPool.on('error', () => undefined); // an idle client's error is reported by its next query
+          this.cancelPools.push(cancelPool);
+        }
+        // Not thrown: the statement still ends by its statement_timeout, so nothing is lost.
+        await cancelPool.query('SELECT pg_cancel_backend($1)', [pid]).catch((error: unknown) => {
+          process.emitWarning(`pg_cancel_backend(${pid}) failed: ${(error as Error).message}`);
+        });
+      },
+    };
+  }
+
+  query<R = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<R>> {
     return this.primary.query<R>(sql, params);
   }
 
@@ -68,6 +122,10 @@ export class PgDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.pool.end(), this.replica?.end()]);
+    await Promise.all([
+      this.pool.end(),
+      this.replica?.end(),
+      ...this.cancelPools.map((p) => p.end()),
+    ]);
   }
 }

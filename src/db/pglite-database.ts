@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { Database, Queryable, QueryResult } from './database.ts';
+import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
+import { unboundedReader } from './query-timeout.ts';
 
 function wrap(target: Pick<PGlite, 'query'>): Queryable {
   return {
@@ -35,6 +36,11 @@ export class PgliteDatabase implements Database {
 
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     return this.inner.query<R>(sql, params);
+  }
+
+  /** statement_timeout does not fire inside WebAssembly: statements run to the end (docs/security.md). */
+  bounded(limits?: QueryLimits): Queryable {
+    return unboundedReader(this.reader, limits);
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {

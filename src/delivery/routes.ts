@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
-import { decodeCursor, pageOf } from '../http/cursor.ts';
+import { decodeTimeCursor, pageOf } from '../http/cursor.ts';
 import { errorResponses, IdParams, Page } from '../http/schemas.ts';
-import { invalidRequest } from '../errors/index.ts';
 import type { IntegrationService } from '../integrations/index.ts';
 import { DeliveryListQuery, DeliverySchema, ReplayRangeBody } from './schemas.ts';
 import type { DeliveryService } from './service.ts';
@@ -42,9 +41,8 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
       async (request) => {
         const integration = await integrations.get(workspaceOf(request), request.params.id, connector);
         const limit = request.query.limit ?? 50;
-        const cursor = request.query.cursor ? decodeCursor(request.query.cursor, ['t', 'id']) : undefined;
-        const before = cursor ? { createdAt: new Date(cursor.t), id: cursor.id } : undefined;
-        if (before && Number.isNaN(before.createdAt.getTime())) throw invalidRequest('cursor is not valid');
+        const cursor = request.query.cursor ? decodeTimeCursor(request.query.cursor) : undefined;
+        const before = cursor ? { createdAt: cursor.at, id: cursor.id } : undefined;
         const rows = await deliveries.list(integration, request.query.status, limit + 1, before);
         return pageOf(rows, limit, (row) => ({ t: row.created_at, id: row.id }), (row) => row);
       },

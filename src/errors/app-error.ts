@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   validation_failed: 422,
   rate_limited: 429,
   internal_error: 500,
+  /** A query ran past QUERY_TIMEOUT and was cancelled (before `unavailable`: 503 maps back to it). */
+  query_timeout: 503,
   unavailable: 503,
 } as const;
 

@@ -11,7 +11,10 @@ export function encodeCursor(position: Record<string, string>): string {
 }
 
 /** Decodes a cursor made by encodeCursor with these keys; 400 when it is not one. */
-export function decodeCursor<K extends string>(cursor: string, keys: readonly K[]): Record<K, string> {
+export function decodeCursor<K extends string>(
+  cursor: string,
+  keys: readonly K[],
+): Record<K, string> {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -22,14 +25,44 @@ export function decodeCursor<K extends string>(cursor: string, keys: readonly K[
     typeof value === 'object' &&
     value !== null &&
     keys.every((k) => typeof (value as Record<string, unknown>)[k] === 'string');
-  if (!ok) throw invalidRequest('cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this API' }]);
+  if (!ok)
+    throw invalidRequest('cursor is not valid', [
+      { field: 'cursor', message: 'not a cursor from this API' },
+    ]);
   return value as Record<K, string>;
+}
+
+const notACursor = () =>
+  invalidRequest('cursor is not valid', [
+    { field: 'cursor', message: 'not a cursor from this API' },
+  ]);
+
+/** An instant exactly as `toISOString` writes it, of years 1-9999 (what PostgreSQL stores). */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
+
+/**
+ * Decodes a `{t, id}` keyset cursor (an instant and a UUID). `t` must be what `toISOString`
+ * wrote for a year 1-9999: `new Date` alone takes `-271821-04-20T00:00:00Z`, which
+ * PostgreSQL refuses (a 500 before this check).
+ *
+ * @example decodeTimeCursor(cursor) // { at: Date, id: '0193...' }
+ */
+export function decodeTimeCursor(cursor: string): { at: Date; id: string } {
+  const { t, id } = decodeCursor(cursor, ['t', 'id']);
+  const match = ISO_INSTANT.exec(t);
+  const at = new Date(match && match[1] !== '0000' ? t : Number.NaN);
+  // A rolled-over date (02-30 read as 03-02) is not one toISOString wrote.
+  if (!isUuid(id) || Number.isNaN(at.getTime()) || at.toISOString() !== t) throw notACursor();
+  return { at, id };
 }
 
 /** Decodes an `{id}` cursor, checking the id is a UUID. */
 export function decodeIdCursor(cursor: string): string {
   const { id } = decodeCursor(cursor, ['id']);
-  if (!isUuid(id)) throw invalidRequest('cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this API' }]);
+  if (!isUuid(id))
+    throw invalidRequest('cursor is not valid', [
+      { field: 'cursor', message: 'not a cursor from this API' },
+    ]);
   return id;
 }
 

@@ -1,33 +1,47 @@
-import { decodeCursor } from '../http/cursor.ts';
+import { decodeTimeCursor } from '../http/cursor.ts';
 import { invalidRequest } from '../errors/index.ts';
-import { isUuid } from '../common/ids.ts';
 import type { FormRow } from '../forms/index.ts';
-import { compileFilter } from '../analytics/dsl/index.ts';
+import { compileFilter, parseTimestamp } from '../analytics/dsl/index.ts';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
-/** `since`/`until`: a date (midnight UTC; `until` then means the end of that day) or a date-time. */
+/**
+ * `since`/`until`: a date (midnight UTC; `until` then means the end of that day) or a
+ * date-time, of years 1-9999 with an offset of at most +-14:00 (400 otherwise: PostgreSQL
+ * refuses wider offsets, JavaScript dates reach years PostgreSQL cannot store).
+ */
 export function parseBound(name: 'since' | 'until', text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;
-  let date: Date | undefined;
-  if (DATE_ONLY.test(text)) {
-    date = new Date(`${text}T00:00:00.000Z`);
-    if (name === 'until') date = new Date(date.getTime() + 86_400_000 - 1);
-  } else if (DATE_TIME.test(text)) {
-    date = new Date(/(Z|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`);
+  const timestamp = parseTimestamp(text);
+  if (timestamp === undefined) {
+    throw invalidRequest(`${name} is not a date`, [
+      {
+        field: name,
+        message: 'must be an ISO 8601 date or date-time, years 1-9999, offsets up to +-14:00',
+      },
+    ]);
   }
-  if (!date || Number.isNaN(date.getTime())) {
-    throw invalidRequest(`${name} is not a date`, [{ field: name, message: 'must be an ISO 8601 date or date-time' }]);
-  }
-  return date;
+  const date = new Date(timestamp);
+  if (Number.isNaN(date.getTime()))
+    throw invalidRequest(`${name} is not a date`, [
+      { field: name, message: 'must be an ISO 8601 date or date-time' },
+    ]);
+  return name === 'until' && DATE_ONLY.test(text)
+    ? new Date(date.getTime() + 86_400_000 - 1)
+    : date;
 }
 
 /** `fields=a,b`: the data keys to keep, each a field or calculated field of the form. */
 export function parseProjection(form: FormRow, text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
-  const keys = text.split(',').map((k) => k.trim()).filter(Boolean);
-  const known = new Set([...form.fields.map((f) => f.key), ...form.calculated_fields.map((c) => c.key)]);
+  const keys = text
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  const known = new Set([
+    ...form.fields.map((f) => f.key),
+    ...form.calculated_fields.map((c) => c.key),
+  ]);
   const unknown = keys.filter((k) => !known.has(k));
   if (unknown.length > 0) {
     throw invalidRequest('fields names keys the form does not have', [
@@ -38,27 +52,30 @@ export function parseProjection(form: FormRow, text: string | undefined): string
 }
 
 /** The keyset position of a responses cursor. */
-export function parseResponseCursor(cursor: string | undefined): { submittedAt: Date; id: string } | undefined {
+export function parseResponseCursor(
+  cursor: string | undefined,
+): { submittedAt: Date; id: string } | undefined {
   if (cursor === undefined) return undefined;
-  const { t, id } = decodeCursor(cursor, ['t', 'id']);
-  const submittedAt = new Date(t);
-  if (!isUuid(id) || Number.isNaN(submittedAt.getTime())) {
-    throw invalidRequest('cursor is not valid', [{ field: 'cursor', message: 'not a cursor from this API' }]);
-  }
-  return { submittedAt, id };
+  const { at, id } = decodeTimeCursor(cursor);
+  return { submittedAt: at, id };
 }
 
 /**
  * `filter=<DSL filter as JSON>`: compiled once to check it (400 naming the offending part),
  * then appended to the listing's SQL with its own parameters.
  */
-export function parseFilter(form: FormRow, text: string | undefined): ((params: unknown[]) => string) | undefined {
+export function parseFilter(
+  form: FormRow,
+  text: string | undefined,
+): ((params: unknown[]) => string) | undefined {
   if (text === undefined) return undefined;
   let filter: unknown;
   try {
     filter = JSON.parse(text);
   } catch {
-    throw invalidRequest('filter is not valid JSON', [{ field: 'filter', message: 'must be a JSON query filter' }]);
+    throw invalidRequest('filter is not valid JSON', [
+      { field: 'filter', message: 'must be a JSON query filter' },
+    ]);
   }
   const ctx = { fields: form.fields, calculatedKeys: form.calculated_fields.map((c) => c.key) };
   compileFilter(filter, ctx, [form.id]);

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { AppError, invalidRequest } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, optionalWorkspaceOf, workspaceOf } from '../http/auth.ts';
+import { clientSignal } from '../http/client-signal.ts';
 import { pageOf } from '../http/cursor.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { errorResponses, IdParams, Page } from '../http/schemas.ts';
@@ -77,10 +78,10 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
         summary: 'List live responses, newest first',
         params: IdParams,
         querystring: s.ListQuery,
-        response: { 200: Page(s.ResponseSchema), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: Page(s.ResponseSchema), ...errorResponses(400, 401, 403, 404, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const workspaceId = workspaceOf(request);
       const query = request.query;
       const form = await forms.get(workspaceId, request.params.id);
@@ -94,7 +95,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
         completed: query.completed,
         before: parseResponseCursor(query.cursor),
         where,
-      });
+      }, clientSignal(reply));
       return pageOf(
         rows,
         limit,

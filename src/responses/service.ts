@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isUuid, uuidv7 } from '../common/ids.ts';
 import { hashToken, randomToken } from '../common/secrets.ts';
-import type { Database, Queryable } from '../db/index.ts';
+import { withQueryTimeout, type Database, type Queryable } from '../db/index.ts';
 import { AppError, notFound, validationFailed } from '../errors/index.ts';
 import { writeEvent, type EventType } from '../events/index.ts';
 import {
@@ -171,13 +171,15 @@ export class ResponseService {
     });
   }
 
+  /** A page of a listing, under QUERY_TIMEOUT; `signal` (the client's) cancels it. */
   async list(
     workspaceId: string,
     formId: string,
     filter: Omit<q.ListFilter, 'formId'>,
+    signal?: AbortSignal,
   ): Promise<q.ResponseRow[]> {
     await this.forms.get(workspaceId, formId);
-    return q.listResponses(this.db.reader, { ...filter, formId });
+    return q.listResponses(withQueryTimeout(this.db, { signal }), { ...filter, formId });
   }
 
   private async replay(

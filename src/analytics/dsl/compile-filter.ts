@@ -2,6 +2,7 @@ import { at, atIndex, dslError, isPlainObject } from './errors.ts';
 import {
   bind,
   checkScalar,
+  checkText,
   operandOf,
   resolvePath,
   scalarKindOf,
@@ -12,9 +13,14 @@ import {
 import type { CompileContext } from './types.ts';
 
 /** Deeper filters are refused: they only serve to exhaust the stack. */
-const MAX_DEPTH = 32;
-/** The longest list `$in` and `$nin` take. */
-const MAX_LIST = 1000;
+export const MAX_DEPTH = 32;
+/** The longest list `$in` and `$nin` (and `$eq` of a multiselect) take. */
+export const MAX_LIST = 1000;
+/**
+ * The most comparisons one filter holds, wherever they sit under `$and`, `$or` and `$not`
+ * (DESIGN.md section 3a): 1,000 ORed comparisons ran for seconds on 20k responses.
+ */
+export const MAX_PREDICATES = 200;
 
 const COMPARISONS = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const;
 type Comparison = keyof typeof COMPARISONS;
@@ -22,6 +28,8 @@ type Comparison = keyof typeof COMPARISONS;
 interface Env {
   ctx: CompileContext;
   params: unknown[];
+  /** Comparisons compiled so far, against MAX_PREDICATES. */
+  predicates: number;
 }
 
 /**
@@ -35,7 +43,7 @@ interface Env {
  * @example compileFilter({ 'data.age': { $gte: 18 } }, ctx, params) // CASE WHEN jsonb_typeof(...
  */
 export function compileFilter(filter: unknown, ctx: CompileContext, params: unknown[]): string {
-  return compileNode(filter, { ctx, params }, 'filter', 0);
+  return compileNode(filter, { ctx, params, predicates: 0 }, 'filter', 0);
 }
 
 function compileNode(node: unknown, env: Env, where: string, depth: number): string {
@@ -51,6 +59,12 @@ function compileEntry(key: string, value: unknown, env: Env, where: string, dept
   if (key === '$and' || key === '$or') {
     if (!Array.isArray(value) || value.length === 0)
       throw dslError(where, 'must be a non-empty list of filters');
+    // Checked before a member is compiled: a list of 40,000 must cost no more than one of 201.
+    if (value.length > MAX_PREDICATES)
+      throw dslError(
+        where,
+        `must hold at most ${MAX_PREDICATES} filters (a filter holds at most ${MAX_PREDICATES} predicates)`,
+      );
     const parts = value.map((item, i) => compileNode(item, env, atIndex(where, i), depth + 1));
     return key === '$and' ? allOf(parts) : `(${parts.join(' OR ')})`;
   }
@@ -58,8 +72,19 @@ function compileEntry(key: string, value: unknown, env: Env, where: string, dept
   if (key.startsWith('$'))
     throw dslError(where, 'is not a logical operator: use $and, $or, $not or a path');
   const operand = operandOf(resolvePath(key, env.ctx, where), env.params);
-  if (!isOperatorObject(value, where)) return equals(operand, value, where);
-  return compileOperators(operand, value, where, depth);
+  if (!isOperatorObject(value, where)) {
+    countPredicate(env, where);
+    return equals(operand, value, where);
+  }
+  return compileOperators(operand, value, env, where, depth);
+}
+
+/** Counts one comparison; a 400 naming it when it is one too many. */
+function countPredicate(env: Env, where: string): void {
+  env.predicates += 1;
+  if (env.predicates > MAX_PREDICATES) {
+    throw dslError(where, `is one predicate too many: a filter holds at most ${MAX_PREDICATES}`);
+  }
 }
 
 /** True for `{"$op": ...}`; false for a bare value; a 400 for objects that are neither. */
@@ -73,6 +98,7 @@ function isOperatorObject(value: unknown, where: string): value is Record<string
 function compileOperators(
   operand: Operand,
   ops: Record<string, unknown>,
+  env: Env,
   where: string,
   depth: number,
 ): string {
@@ -83,8 +109,9 @@ function compileOperators(
       if (!isPlainObject(value) || !isOperatorObject(value, here)) {
         throw dslError(here, 'must be an object of operators');
       }
-      return `(NOT ${compileOperators(operand, value, here, depth + 1)})`;
+      return `(NOT ${compileOperators(operand, value, env, here, depth + 1)})`;
     }
+    countPredicate(env, here);
     return compileOperator(operand, op, value, here);
   });
   return allOf(parts);
@@ -140,9 +167,11 @@ function equals(operand: Operand, value: unknown, where: string): string {
     if (typeof value === 'string')
       return whenArray(
         operand,
-        `${operand.json} @> jsonb_build_array(${bind(operand.params, value, 'text')})`,
+        `${operand.json} @> jsonb_build_array(${bind(operand.params, checkText(value, where), 'text')})`,
       );
     if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      if (value.length > MAX_LIST) throw dslError(where, `must hold at most ${MAX_LIST} options`);
+      value.forEach((v, i) => checkText(v, atIndex(where, i)));
       return whenArray(
         operand,
         `${operand.json} = ${bind(operand.params, JSON.stringify(value), 'jsonb')}`,
@@ -182,6 +211,7 @@ function anyOption(operand: Operand, list: unknown[], where: string): string[] {
     if (v !== null && typeof v !== 'string') {
       throw dslError(atIndex(where, i), 'must be an option (a string) or null');
     }
+    if (v !== null) checkText(v, atIndex(where, i));
   });
   const options = list.filter((v) => v !== null);
   if (options.length === 0) return [];
@@ -219,7 +249,7 @@ function contains(operand: Operand, value: unknown, where: string): string {
     throw dslError(where, 'applies to text and multiselect fields only');
   }
   if (typeof value !== 'string') throw dslError(where, 'must be a string');
-  const param = bind(operand.params, value, 'text');
+  const param = bind(operand.params, checkText(value, where), 'text');
   const substring = `strpos(${operand.text}, ${param}) > 0`;
   const element = `${operand.json} @> jsonb_build_array(${param})`;
   if (kind === 'text') return guarded(operand, 'text', () => substring);

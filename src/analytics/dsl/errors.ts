@@ -2,6 +2,8 @@ import { invalidRequest, type AppError } from '../../errors/index.ts';
 
 /** How much of a user-supplied name an error message repeats. */
 const SHOWN_CHARS = 100;
+/** How much of it `details` repeat: a whole path 32 levels deep, not a 1 MiB key echoed back. */
+const DETAIL_CHARS = 1000;
 
 /**
  * The 400 for a bad part of a query: `where` names the part as a path into the request
@@ -11,7 +13,8 @@ const SHOWN_CHARS = 100;
  */
 export function dslError(where: string, message: string): AppError {
   const shown = where.length > SHOWN_CHARS ? `${where.slice(0, SHOWN_CHARS)}...` : where;
-  return invalidRequest(`invalid query: ${shown} ${message}`, [{ field: where, message }]);
+  const field = where.length > DETAIL_CHARS ? `${where.slice(0, DETAIL_CHARS)}...` : where;
+  return invalidRequest(`invalid query: ${shown} ${message}`, [{ field, message }]);
 }
 
 /** `where` extended by an object key (`filter` + `data.age` -> `filter.data.age`). */

@@ -22,7 +22,8 @@
  */
 export { compileFilter } from './compile-filter.ts';
 export { compileQuery, shapeResult, withFormId, FORM_ID_PLACEHOLDER } from './compile-query.ts';
-export { checkTimestamp } from './operand.ts';
+export { checkText, checkTimestamp, parseTimestamp } from './operand.ts';
+export { MAX_DEPTH, MAX_LIST, MAX_PREDICATES } from './compile-filter.ts';
 export { AGGREGATES, DATE_TRUNC_UNITS } from './types.ts';
 export type {
   Aggregate,

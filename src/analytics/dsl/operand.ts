@@ -50,10 +50,11 @@ const FIELD_KINDS: Record<FieldType, Kind> = {
   multiselect: 'multiselect',
 };
 // SQL guards: only well-formed stored values reach a cast (data is validated on write;
-// this keeps a stray value from failing the whole query).
+// this keeps a stray value from failing the whole query). The offset stops at 15:59, the
+// widest PostgreSQL reads: a stored "+23:00" would otherwise fail every query over the field.
 const SQL_DATE_RE = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 const SQL_DATETIME_RE =
-  '^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$';
+  '^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-5]):[0-5][0-9])$';
 
 /** Resolves a DSL path against the form; unknown paths and keys are a 400 at `where`. */
 export function resolvePath(path: unknown, ctx: CompileContext, where: string): Target {
@@ -147,7 +148,7 @@ export function checkScalar(kind: ScalarKind, value: unknown, where: string): un
   }
   if (kind === 'text') {
     if (typeof value !== 'string') throw dslError(where, 'must be a string');
-    return value;
+    return checkText(value, where);
   }
   if (kind === 'boolean') {
     if (typeof value !== 'boolean') throw dslError(where, 'must be true or false');
@@ -156,21 +157,49 @@ export function checkScalar(kind: ScalarKind, value: unknown, where: string): un
   return checkTimestamp(value, where);
 }
 
+/** A surrogate without its pair: it cannot reach PostgreSQL as text or JSON (nor can U+0000). */
+const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A string value of a filter, refused (400) when it holds U+0000 or an unpaired surrogate. */
+export function checkText(value: string, where: string): string {
+  if (value.includes('\u0000') || LONE_SURROGATE_RE.test(value)) {
+    throw dslError(where, 'must not contain U+0000 or an unpaired surrogate');
+  }
+  return value;
+}
+
 const TIMESTAMP_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/;
 
 /**
- * Validates `YYYY-MM-DD` or an ISO 8601 date-time and returns it with an explicit offset
- * (a date is midnight UTC; a date-time without offset is UTC), so that PostgreSQL reads
- * the same instant whatever the session's time zone.
+ * `YYYY-MM-DD` or an ISO 8601 date-time of years 1-9999 with an offset of at most +-14:00
+ * (the widest in use), with an explicit offset added (a date is midnight UTC, a date-time
+ * without one is UTC); undefined for anything else. Pure: the one check of every date a
+ * client sends (filters, `since`/`until`, cursors).
+ *
+ * @example parseTimestamp('2026-11-28') // '2026-11-28T00:00:00Z'
  */
-export function checkTimestamp(value: unknown, where: string): string {
+export function parseTimestamp(value: unknown): string | undefined {
   const match = typeof value === 'string' ? TIMESTAMP_RE.exec(value) : null;
-  if (!match || typeof value !== 'string' || !inRange(match)) {
-    throw dslError(where, 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time');
-  }
+  if (!match || typeof value !== 'string' || !inRange(match)) return undefined;
   if (match[4] === undefined) return `${value}T00:00:00Z`;
   return match[7] === undefined ? `${value}Z` : value;
+}
+
+/**
+ * Validates `YYYY-MM-DD` or an ISO 8601 date-time (years 1-9999, offsets up to +-14:00) and
+ * returns it with an explicit offset (a date is midnight UTC; a date-time without offset is
+ * UTC), so that PostgreSQL reads the same instant whatever the session's time zone.
+ */
+export function checkTimestamp(value: unknown, where: string): string {
+  const timestamp = parseTimestamp(value);
+  if (timestamp === undefined) {
+    throw dslError(
+      where,
+      'must be a date (YYYY-MM-DD) or an ISO 8601 date-time, years 1-9999, offsets up to +-14:00',
+    );
+  }
+  return timestamp;
 }
 
 function inRange(match: RegExpExecArray): boolean {
@@ -179,5 +208,6 @@ function inRange(match: RegExpExecArray): boolean {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
   const dateOk = year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= days;
-  return dateOk && n(4) <= 23 && n(5) <= 59 && n(6) <= 59 && n(8) <= 23 && n(9) <= 59;
+  const offsetOk = n(8) < 14 ? n(9) <= 59 : n(8) === 14 && n(9) === 0;
+  return dateOk && n(4) <= 23 && n(5) <= 59 && n(6) <= 59 && offsetOk;
 }

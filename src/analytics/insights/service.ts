@@ -1,5 +1,5 @@
 import { uuidv7 } from '../../common/ids.ts';
-import type { Database } from '../../db/index.ts';
+import { withQueryTimeout, type Database } from '../../db/index.ts';
 import { writeEvent } from '../../events/index.ts';
 import type { FormService } from '../../forms/index.ts';
 import { addDays, detectAnomalies, forecastTotal, trainModel, utcDate, weekOverWeek, type TrainedModel } from '../forecast/index.ts';
@@ -36,13 +36,19 @@ export class InsightsService {
     private readonly forms: FormService,
   ) {}
 
-  async predict(workspaceId: string, formId: string | undefined, now = new Date()): Promise<Prediction> {
+  /** `signal`: the client's; its abort cancels the running query. */
+  async predict(
+    workspaceId: string,
+    formId: string | undefined,
+    now = new Date(),
+    signal?: AbortSignal,
+  ): Promise<Prediction> {
     if (formId) await this.forms.get(workspaceId, formId);
     const scope = formId ? `form:${formId}` : `workspace:${workspaceId}`;
     const today = utcDate(now);
-    let model = await q.loadModel(this.db.reader, scope);
+    let model = await q.loadModel(withQueryTimeout(this.db, { signal }), scope);
     if (!model || model.forecast[0]?.date !== addDays(today, 1)) {
-      model = await this.train(workspaceId, formId ?? null, now);
+      model = await this.train(workspaceId, formId ?? null, now, signal);
     }
     return {
       forecast: model.forecast,
@@ -58,8 +64,8 @@ export class InsightsService {
   }
 
   /** Trains and stores the model of a scope. */
-  async train(workspaceId: string, formId: string | null, now = new Date()): Promise<TrainedModel> {
-    const series = await q.dailyCompleted(this.db.reader, workspaceId, formId, TRAINING_DAYS);
+  async train(workspaceId: string, formId: string | null, now = new Date(), signal?: AbortSignal): Promise<TrainedModel> {
+    const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, formId, TRAINING_DAYS);
     const model = trainModel(series, { today: utcDate(now), now });
     await q.saveModel(this.db, formId ? `form:${formId}` : `workspace:${workspaceId}`, workspaceId, formId, model);
     return model;
@@ -72,10 +78,10 @@ export class InsightsService {
     return scopes.length;
   }
 
-  async trends(workspaceId: string, formId: string, now = new Date()): Promise<Trends> {
+  async trends(workspaceId: string, formId: string, now = new Date(), signal?: AbortSignal): Promise<Trends> {
     const form = await this.forms.get(workspaceId, formId);
     const today = utcDate(now);
-    const series = await q.dailyCompleted(this.db.reader, workspaceId, form.id, TREND_DAYS);
+    const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, form.id, TREND_DAYS);
     const anomalies = await this.recordNewAnomalies(workspaceId, form.id, series, today, now);
     return { ...weekOverWeek(series, today), anomalies };
   }
@@ -84,7 +90,7 @@ export class InsightsService {
   async scanAnomalies(now = new Date()): Promise<number> {
     let found = 0;
     for (const form of await q.activeForms(this.db, 60)) {
-      const series = await q.dailyCompleted(this.db.reader, form.workspace_id, form.id, TREND_DAYS);
+      const series = await q.dailyCompleted(withQueryTimeout(this.db), form.workspace_id, form.id, TREND_DAYS);
       const before = await this.recordNewAnomalies(form.workspace_id, form.id, series, utcDate(now), now, true);
       found += before.length;
     }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Database } from '../../db/index.ts';
+import { limitTransaction, withQueryTimeout, type Database } from '../../db/index.ts';
 import type { FormRow, FormService } from '../../forms/index.ts';
 import { seriesKeys } from './buckets.ts';
 import { contribution, delta, type Contribution } from './contribution.ts';
@@ -28,7 +28,11 @@ export class MetricsService {
   ) {}
 
   /** The metrics document, and where it came from (`redis`, `rebuild` or `sql`). */
-  async get(workspaceId: string, formId: string): Promise<{ document: MetricsDocument; source: MetricsSource }> {
+  async get(
+    workspaceId: string,
+    formId: string,
+    signal?: AbortSignal,
+  ): Promise<{ document: MetricsDocument; source: MetricsSource }> {
     const form = await this.forms.get(workspaceId, formId);
     const now = new Date();
     try {
@@ -42,7 +46,7 @@ export class MetricsService {
       return { document: await this.rebuild(form, now), source: 'rebuild' };
     } catch (error) {
       this.logger.warn({ err: (error as Error).message, form: form.id }, 'metrics from SQL: Redis unavailable');
-      const raw = await aggregatesFromSql(this.db.reader, form.id, form.fields, now);
+      const raw = await aggregatesFromSql(withQueryTimeout(this.db, { signal }), form.id, form.fields, now);
       return { document: buildDocument(form.id, form.fields, raw, now), source: 'sql' };
     }
   }
@@ -69,7 +73,7 @@ export class MetricsService {
     const series = { hours: seriesKeys('hour', now), days: seriesKeys('day', now), months: seriesKeys('month', now) };
     const cached = await this.store.read(form.id, form.version, series);
     if (!cached) return false; // not built: the next read builds it
-    const truth = await aggregatesFromSql(this.db.reader, form.id, form.fields, now);
+    const truth = await aggregatesFromSql(withQueryTimeout(this.db), form.id, form.fields, now);
     const same =
       JSON.stringify(buildDocument(form.id, form.fields, cached, now)) ===
       JSON.stringify(buildDocument(form.id, form.fields, truth, now));
@@ -145,6 +149,7 @@ export class MetricsService {
     try {
       const { raw, pending } = await this.db.transaction(async (tx) => {
         await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        await limitTransaction(this.db, tx);
         const pending = await unaggregatedIds(tx, form.id);
         return { raw: await aggregatesFromSql(tx, form.id, form.fields, now, { sequential: true }), pending };
       });
