@@ -5,6 +5,14 @@
  * knows its answer, so its cost is bounded by the limit it checks, not by the input.
  */
 
+/**
+ * Deeper client JSON (bodies, query strings, import rows) is refused before anything else
+ * reads it, so every later walk (validation, hashing, `JSON.stringify` on the way to the
+ * database) stays far from the stack limit. The deepest legitimate body, a calculated
+ * field's 32-level expression inside a form, needs 35.
+ */
+export const MAX_INPUT_DEPTH = 64;
+
 /** Where in a JSON value: object keys and array indexes from the root. */
 export type JsonPath = readonly (string | number)[];
 

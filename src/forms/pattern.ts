@@ -45,6 +45,6 @@ export function patternProblem(pattern: string): string | null {
     compilePattern(pattern);
     return null;
   } catch (error) {
-    return `must be a regular expression in RE2 syntax (no backreferences or lookaround): ${(error as Error).message}`;
+    return `must be a valid regular expression in RE2 syntax (no backreferences or lookaround): ${(error as Error).message}`;
   }
 }

@@ -2,7 +2,7 @@ import { DisabledCaches, type Caches, type NamedCache } from '../cache/index.ts'
 import { isUuid, uuidv7 } from '../common/ids.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { notFound, validationFailed } from '../errors/index.ts';
-import { checkLogic } from './calculated-fields.ts';
+import { calculatedBoundIssues, checkLogic } from './calculated-fields.ts';
 import type { CalculatedField, Field, FieldIssue } from './field.ts';
 import * as q from './queries.ts';
 import type { CreateFormInput, UpdateFormInput } from './schemas.ts';
@@ -77,7 +77,8 @@ export class FormService {
   async update(workspaceId: string, id: string, input: UpdateFormInput): Promise<q.FormRow> {
     const current = await this.get(workspaceId, id);
     const fields = (input.fields ?? current.fields) as Field[];
-    const calculatedFields = (input.calculated_fields ?? current.calculated_fields) as CalculatedField[];
+    const calculatedFields = (input.calculated_fields ??
+      current.calculated_fields) as CalculatedField[];
     assertSoundDefinition(fields, calculatedFields);
     const updated = await q.updateForm(this.db, workspaceId, id, {
       title: input.title ?? current.title,
@@ -109,10 +110,15 @@ function reviveForm(row: q.FormRow): q.FormRow {
 }
 
 function assertSoundDefinition(fields: Field[], calculatedFields: CalculatedField[]): void {
-  const issues: FieldIssue[] = validateFormDefinition({ fields, calculated_fields: calculatedFields });
+  const issues: FieldIssue[] = validateFormDefinition({
+    fields,
+    calculated_fields: calculatedFields,
+  });
   calculatedFields.forEach((calculated, i) => {
     const problem = checkLogic(calculated.logic);
     if (problem) issues.push({ field: `calculated_fields[${i}].logic`, message: problem });
   });
+  // Evaluated (within the budget) only once every expression is known to be sound.
+  if (issues.length === 0) issues.push(...calculatedBoundIssues(calculatedFields));
   if (issues.length > 0) throw validationFailed('the form definition breaks the rules', issues);
 }

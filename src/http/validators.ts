@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
-import { findTextProblem, type JsonPath } from '../common/json-inspect.ts';
+import { findTextProblem, MAX_INPUT_DEPTH, type JsonPath } from '../common/json-inspect.ts';
 
 const common: Options = {
   allErrors: true,
@@ -9,14 +9,6 @@ const common: Options = {
   removeAdditional: false,
   strict: false,
 };
-
-/**
- * Deeper bodies and query strings are refused before anything else reads them, so every
- * later walk (validation, hashing, `JSON.stringify` on the way to the database) stays far
- * from the stack limit. The deepest legitimate body, a calculated field's 32-level
- * expression inside a form, needs 35.
- */
-export const MAX_INPUT_DEPTH = 64;
 
 function ajvWith(options: Options): Ajv {
   const ajv = new Ajv({ ...common, ...options });

@@ -1,7 +1,9 @@
 import { uuidv7 } from '../common/ids.ts';
 import type { Database } from '../db/index.ts';
-import { validationFailed, type ErrorDetail } from '../errors/index.ts';
+import { findTextProblem, formatPath, MAX_INPUT_DEPTH } from '../common/json-inspect.ts';
+import { AppError, validationFailed, type ErrorDetail } from '../errors/index.ts';
 import { compileValidator, computeCalculated, type FormRow } from '../forms/index.ts';
+import { metadataProblem } from './metadata-limits.ts';
 import { insertImportBatch, type ImportBatch } from './queries.ts';
 
 const BATCH_SIZE = 2_000;
@@ -15,8 +17,15 @@ type Row = { index: number; value: unknown };
  * One invalid row rejects the whole import (rolled back) with 422 naming each bad row
  * (`[3].email`); no event is raised, so no integration is notified.
  */
-export async function importResponses(db: Database, form: FormRow, rows: AsyncIterable<Row>): Promise<number> {
-  const validate = compileValidator(form.fields, form.calculated_fields.map((c) => c.key));
+export async function importResponses(
+  db: Database,
+  form: FormRow,
+  rows: AsyncIterable<Row>,
+): Promise<number> {
+  const validate = compileValidator(
+    form.fields,
+    form.calculated_fields.map((c) => c.key),
+  );
   const details: ErrorDetail[] = [];
   let imported = 0;
   await db.transaction(async (tx) => {
@@ -41,20 +50,39 @@ export async function importResponses(db: Database, form: FormRow, rows: AsyncIt
         for (const issue of issues) addDetail(details, `[${index}].${issue.field}`, issue.message);
         continue;
       }
-      if (details.length > 0) continue; // the import fails; keep reading only to report more rows
+      const data = calculated(form, row.data, index, details);
+      if (details.length > 0 || data === undefined) continue; // the import fails; keep reading only to report more rows
       batch.ids.push(uuidv7(row.submittedAt.getTime()));
-      batch.data.push(JSON.stringify(computeCalculated(form.calculated_fields, row.data)));
+      batch.data.push(JSON.stringify(data));
       batch.completed.push(row.completed);
       batch.submittedAt.push(row.submittedAt.toISOString());
       batch.metadata.push(JSON.stringify(row.metadata));
       if (batch.ids.length >= BATCH_SIZE) await flush();
     }
     await inFlight;
-    if (details.length > 0) throw validationFailed('the import has invalid rows; nothing was imported', details);
+    if (details.length > 0)
+      throw validationFailed('the import has invalid rows; nothing was imported', details);
     await flush();
     await inFlight;
   });
   return imported;
+}
+
+/** The row's data with its calculated fields, or undefined (and a detail) past their bounds. */
+function calculated(
+  form: FormRow,
+  data: Record<string, unknown>,
+  index: number,
+  details: ErrorDetail[],
+): Record<string, unknown> | undefined {
+  try {
+    return computeCalculated(form.calculated_fields, data);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    for (const detail of error.details)
+      addDetail(details, `[${index}].${detail.field}`, detail.message);
+    return undefined;
+  }
 }
 
 function emptyBatch(): ImportBatch {
@@ -80,21 +108,32 @@ function checkRow(value: unknown, index: number, details: ErrorDetail[]): Import
     addDetail(details, `[${index}]`, 'must be an object with data and submitted_at');
     return undefined;
   }
+  const text = findTextProblem(value, MAX_INPUT_DEPTH);
+  if (text !== null) {
+    addDetail(details, formatPath(`[${index}]`, text.path), text.message);
+    return undefined;
+  }
   const before = details.length;
   if (!isObject(value.data)) addDetail(details, `[${index}].data`, 'must be an object');
-  const at = typeof value.submitted_at === 'string' && ISO_DATETIME.test(value.submitted_at)
-    ? new Date(value.submitted_at)
-    : undefined;
+  const at =
+    typeof value.submitted_at === 'string' && ISO_DATETIME.test(value.submitted_at)
+      ? new Date(value.submitted_at)
+      : undefined;
   if (!at || Number.isNaN(at.getTime())) {
     addDetail(details, `[${index}].submitted_at`, 'must be an ISO 8601 date-time with a time zone');
   }
   if (value.metadata !== undefined && !isObject(value.metadata)) {
     addDetail(details, `[${index}].metadata`, 'must be an object');
+  } else if (value.metadata !== undefined) {
+    const problem = metadataProblem(value.metadata);
+    if (problem !== null) addDetail(details, `[${index}].metadata`, problem);
   }
   if (value.completed !== undefined && typeof value.completed !== 'boolean') {
     addDetail(details, `[${index}].completed`, 'must be true or false');
   }
-  const unknown = Object.keys(value).filter((k) => !['data', 'submitted_at', 'completed', 'metadata'].includes(k));
+  const unknown = Object.keys(value).filter(
+    (k) => !['data', 'submitted_at', 'completed', 'metadata'].includes(k),
+  );
   for (const key of unknown) addDetail(details, `[${index}].${key}`, 'is not a known property');
   if (details.length > before) return undefined;
   return {
