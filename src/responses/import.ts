@@ -17,15 +17,8 @@ type Row = { index: number; value: unknown };
  * One invalid row rejects the whole import (rolled back) with 422 naming each bad row
  * (`[3].email`); no event is raised, so no integration is notified.
  */
-export async function importResponses(
-  db: Database,
-  form: FormRow,
-  rows: AsyncIterable<Row>,
-): Promise<number> {
-  const validate = compileValidator(
-    form.fields,
-    form.calculated_fields.map((c) => c.key),
-  );
+export async function importResponses(db: Database, form: FormRow, rows: AsyncIterable<Row>): Promise<number> {
+  const validate = compileValidator(form.fields, form.calculated_fields.map((c) => c.key));
   const details: ErrorDetail[] = [];
   let imported = 0;
   await db.transaction(async (tx) => {
@@ -51,7 +44,8 @@ export async function importResponses(
         continue;
       }
       const data = calculated(form, row.data, index, details);
-      if (details.length > 0 || data === undefined) continue; // the import fails; keep reading only to report more rows
+      // The import fails: keep reading only to report more rows.
+      if (details.length > 0 || data === undefined) continue;
       batch.ids.push(uuidv7(row.submittedAt.getTime()));
       batch.data.push(JSON.stringify(data));
       batch.completed.push(row.completed);
@@ -60,8 +54,7 @@ export async function importResponses(
       if (batch.ids.length >= BATCH_SIZE) await flush();
     }
     await inFlight;
-    if (details.length > 0)
-      throw validationFailed('the import has invalid rows; nothing was imported', details);
+    if (details.length > 0) throw validationFailed('the import has invalid rows; nothing was imported', details);
     await flush();
     await inFlight;
   });
@@ -79,8 +72,7 @@ function calculated(
     return computeCalculated(form.calculated_fields, data);
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    for (const detail of error.details)
-      addDetail(details, `[${index}].${detail.field}`, detail.message);
+    for (const detail of error.details) addDetail(details, `[${index}].${detail.field}`, detail.message);
     return undefined;
   }
 }
@@ -115,10 +107,9 @@ function checkRow(value: unknown, index: number, details: ErrorDetail[]): Import
   }
   const before = details.length;
   if (!isObject(value.data)) addDetail(details, `[${index}].data`, 'must be an object');
-  const at =
-    typeof value.submitted_at === 'string' && ISO_DATETIME.test(value.submitted_at)
-      ? new Date(value.submitted_at)
-      : undefined;
+  const at = typeof value.submitted_at === 'string' && ISO_DATETIME.test(value.submitted_at)
+    ? new Date(value.submitted_at)
+    : undefined;
   if (!at || Number.isNaN(at.getTime())) {
     addDetail(details, `[${index}].submitted_at`, 'must be an ISO 8601 date-time with a time zone');
   }
@@ -131,9 +122,7 @@ function checkRow(value: unknown, index: number, details: ErrorDetail[]): Import
   if (value.completed !== undefined && typeof value.completed !== 'boolean') {
     addDetail(details, `[${index}].completed`, 'must be true or false');
   }
-  const unknown = Object.keys(value).filter(
-    (k) => !['data', 'submitted_at', 'completed', 'metadata'].includes(k),
-  );
+  const unknown = Object.keys(value).filter((k) => !['data', 'submitted_at', 'completed', 'metadata'].includes(k));
   for (const key of unknown) addDetail(details, `[${index}].${key}`, 'is not a known property');
   if (details.length > before) return undefined;
   return {

@@ -4,12 +4,7 @@ import { hashToken, randomToken } from '../common/secrets.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { AppError, notFound, validationFailed } from '../errors/index.ts';
 import { writeEvent, type EventType } from '../events/index.ts';
-import {
-  compileValidator,
-  computeCalculated,
-  type FormRow,
-  type FormService,
-} from '../forms/index.ts';
+import { compileValidator, computeCalculated, type FormRow, type FormService } from '../forms/index.ts';
 import { metadataProblem } from './metadata-limits.ts';
 import { presentResponse, type PresentedResponse } from './present.ts';
 import * as q from './queries.ts';
@@ -44,10 +39,7 @@ const validators = new WeakMap<FormRow, ReturnType<typeof compileValidator>>();
 export function dataIssues(form: FormRow, data: Record<string, unknown>, completed: boolean) {
   let validate = validators.get(form);
   if (!validate) {
-    validate = compileValidator(
-      form.fields,
-      form.calculated_fields.map((c) => c.key),
-    );
+    validate = compileValidator(form.fields, form.calculated_fields.map((c) => c.key));
     validators.set(form, validate);
   }
   const issues = validate(data, { completed });
@@ -102,24 +94,14 @@ export class ResponseService {
    * Merges `data` into a response (a null value removes an answer) and may complete it.
    * Completing sets `submitted_at` to now and retires the resume token.
    */
-  async patch(
-    id: string,
-    input: PatchInput,
-    credential: PatchCredential,
-  ): Promise<PresentedResponse> {
+  async patch(id: string, input: PatchInput, credential: PatchCredential): Promise<PresentedResponse> {
     if (!isUuid(id)) throw notFound('response');
     return this.db.transaction(async (tx) => {
       const workspaceId = 'workspaceId' in credential ? credential.workspaceId : undefined;
       const row = await q.findResponse(tx, id, workspaceId, true);
       if (!row) throw notFound('response');
-      if (
-        'resumeToken' in credential &&
-        row.resume_token_hash !== hashToken(credential.resumeToken)
-      ) {
-        throw new AppError(
-          'unauthorized',
-          'the resume token is not valid for this response (or it is complete)',
-        );
+      if ('resumeToken' in credential && row.resume_token_hash !== hashToken(credential.resumeToken)) {
+        throw new AppError('unauthorized', 'the resume token is not valid for this response (or it is complete)');
       }
       if (row.completed && input.completed === false) {
         throw new AppError('conflict', 'a completed response cannot be made partial again');
@@ -134,21 +116,13 @@ export class ResponseService {
       const updated = await q.updateResponse(tx, id, {
         data: computeCalculated(form.calculated_fields, data),
         completed,
-        metadata: input.metadata
-          ? checkedMetadata({ ...row.metadata, ...input.metadata })
-          : row.metadata,
+        metadata: input.metadata ? checkedMetadata({ ...row.metadata, ...input.metadata }) : row.metadata,
         formVersion: form.version,
         submittedAt: completing ? now : row.submitted_at,
         now,
         resumeTokenHash: completed ? null : row.resume_token_hash,
       });
-      await this.emit(
-        tx,
-        updated,
-        completing ? 'response.submitted' : 'response.updated',
-        now,
-        row,
-      );
+      await this.emit(tx, updated, completing ? 'response.submitted' : 'response.updated', now, row);
       return presentResponse(updated);
     });
   }
@@ -164,32 +138,18 @@ export class ResponseService {
     });
   }
 
-  async list(
-    workspaceId: string,
-    formId: string,
-    filter: Omit<q.ListFilter, 'formId'>,
-  ): Promise<q.ResponseRow[]> {
+  async list(workspaceId: string, formId: string, filter: Omit<q.ListFilter, 'formId'>): Promise<q.ResponseRow[]> {
     await this.forms.get(workspaceId, formId);
     return q.listResponses(this.db.reader, { ...filter, formId });
   }
 
-  private async replay(
-    tx: Queryable,
-    form: FormRow,
-    key: string,
-    requestHash: string,
-  ): Promise<SubmitResult> {
+  private async replay(tx: Queryable, form: FormRow, key: string, requestHash: string): Promise<SubmitResult> {
     const first = await q.findByIdempotencyKey(tx, form.id, key);
-    if (!first)
-      throw new AppError('conflict', 'a request with this Idempotency-Key is in progress; retry');
+    if (!first) throw new AppError('conflict', 'a request with this Idempotency-Key is in progress; retry');
     if (first.idempotency_hash !== requestHash) {
-      throw new AppError(
-        'conflict',
-        'this Idempotency-Key was already used with a different request body',
-      );
+      throw new AppError('conflict', 'this Idempotency-Key was already used with a different request body');
     }
-    if (first.completed || !first.resume_token_hash)
-      return { response: presentResponse(first), replayed: true };
+    if (first.completed || !first.resume_token_hash) return { response: presentResponse(first), replayed: true };
     // The first answer's resume token is only stored hashed: a retried partial gets a fresh one.
     const token = randomToken(RESUME_PREFIX);
     await q.setResumeTokenHash(tx, first.id, hashToken(token));
@@ -200,13 +160,7 @@ export class ResponseService {
    * Writes the change's event in its transaction. `previous` (the response before the
    * change) lets consumers such as analytics apply exact deltas.
    */
-  private emit(
-    tx: Queryable,
-    row: q.ResponseRow,
-    type: EventType,
-    now: Date,
-    previous?: q.ResponseRow,
-  ): Promise<void> {
+  private emit(tx: Queryable, row: q.ResponseRow, type: EventType, now: Date, previous?: q.ResponseRow): Promise<void> {
     const payload: Record<string, unknown> = { response: presentResponse(row) };
     if (previous) payload.previous = presentResponse(previous);
     return writeEvent(tx, {
@@ -238,15 +192,11 @@ function mergeAnswers(
 /** The metadata as given, or 422 when it is past METADATA_LIMITS. */
 function checkedMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
   const problem = metadataProblem(metadata);
-  if (problem)
-    throw validationFailed('the metadata is too large', [{ field: 'metadata', message: problem }]);
+  if (problem) throw validationFailed('the metadata is too large', [{ field: 'metadata', message: problem }]);
   return metadata;
 }
 
-function withToken<T extends object>(
-  response: T,
-  token: string | undefined,
-): T & { resume_token?: string } {
+function withToken<T extends object>(response: T, token: string | undefined): T & { resume_token?: string } {
   return token ? { ...response, resume_token: token } : response;
 }
 
