@@ -7,7 +7,7 @@ import type { PluginRegistry } from '../plugins/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { generateWebhookSecret } from '@formhub/sdk';
 import * as q from './queries.ts';
-import { checkEvents, checkHeaders, checkTemplate, checkUrl } from './webhook-input.ts';
+import { checkEvents, checkHeaders, checkTemplate, checkTemplateBounds, checkUrl } from './webhook-input.ts';
 
 /** The body of `POST /forms/:id/webhooks` (and a webhook integration's config). */
 export interface WebhookInput {
@@ -145,6 +145,7 @@ export class IntegrationService {
       }
     }
     if (connector === 'webhook' || connector === 'zapier') this.checkTarget(connector, cleaned, details);
+    else checkTemplateBounds(cleaned, 'config', details);
     if (details.length > 0) throw validationFailed('the integration breaks the rules', details);
     return cleaned;
   }
