@@ -4,10 +4,13 @@ import { findTextProblem, formatPath, MAX_INPUT_DEPTH } from '../common/json-ins
 import { AppError, validationFailed, type ErrorDetail } from '../errors/index.ts';
 import { compileValidator, computeCalculated, type FormRow } from '../forms/index.ts';
 import { metadataProblem } from './metadata-limits.ts';
-import { insertImportBatch, type ImportBatch } from './queries.ts';
+import { insertImportBatch, tryImportSlot, type ImportBatch } from './queries.ts';
 
 const BATCH_SIZE = 2_000;
 const MAX_DETAILS = 100;
+/** Imports one workspace may run at a time (DESIGN.md 3a); one more answers 429. */
+export const MAX_CONCURRENT_IMPORTS = 2;
+const RETRY_AFTER_SECONDS = '10';
 
 type Row = { index: number; value: unknown };
 
@@ -15,13 +18,19 @@ type Row = { index: number; value: unknown };
  * Imports historical responses in one transaction, streaming: rows are validated as they
  * arrive and inserted in batches, so memory holds one batch however large the import.
  * One invalid row rejects the whole import (rolled back) with 422 naming each bad row
- * (`[3].email`); no event is raised, so no integration is notified.
+ * (`[3].email`); no event is raised, so no integration is notified. At most
+ * MAX_CONCURRENT_IMPORTS run at a time per workspace (429 beyond, before any row is read).
  */
 export async function importResponses(db: Database, form: FormRow, rows: AsyncIterable<Row>): Promise<number> {
   const validate = compileValidator(form.fields, form.calculated_fields.map((c) => c.key));
   const details: ErrorDetail[] = [];
   let imported = 0;
   await db.transaction(async (tx) => {
+    // Before the first row is read: a refused import costs no parsing.
+    if (!(await tryImportSlot(tx, form.workspace_id, MAX_CONCURRENT_IMPORTS))) {
+      const message = `at most ${MAX_CONCURRENT_IMPORTS} imports may run at a time in a workspace; retry when one ends`;
+      throw new AppError('rate_limited', message, [], { 'retry-after': RETRY_AFTER_SECONDS });
+    }
     let batch = emptyBatch();
     // One batch is written while the next is parsed and validated: at most two in memory.
     let inFlight: Promise<void> = Promise.resolve();

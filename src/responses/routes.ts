@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
-import { AppError, invalidRequest } from '../errors/index.ts';
+import { AppError, invalidRequest, validationFailed } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, optionalWorkspaceOf, workspaceOf } from '../http/auth.ts';
 import { pageOf } from '../http/cursor.ts';
@@ -10,7 +10,7 @@ import { errorResponses, IdParams, Page } from '../http/schemas.ts';
 import type { Database } from '../db/index.ts';
 import { limitBytes } from './byte-limit.ts';
 import { importResponses } from './import.ts';
-import { detectImportFormat, ImportSyntaxError, readImportRows } from './import-reader.ts';
+import { detectImportFormat, ImportRowTooLargeError, ImportSyntaxError, readImportRows } from './import-reader.ts';
 import { parseBound, parseFilter, parseProjection, parseResponseCursor } from './list-params.ts';
 import { presentResponse } from './present.ts';
 import * as s from './schemas.ts';
@@ -163,9 +163,10 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
       schema: {
         ...secured,
         summary: 'Import historical responses: a JSON array or NDJSON of {data, submitted_at, completed?}',
-        description: 'All or nothing: one invalid row rejects the import with 422 naming the row. No events.',
+        description:
+          'All or nothing: one invalid row (or one over 1 MiB) rejects the import with 422 naming the row. No events. At most 2 imports at a time per workspace (429 beyond).',
         params: IdParams,
-        response: { 201: Type.Object({ imported: Type.Integer() }), ...errorResponses(400, 401, 403, 404, 413, 415, 422) },
+        response: { 201: Type.Object({ imported: Type.Integer() }), ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -179,6 +180,9 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
         await opts.afterImport?.(form.id);
         return reply.code(201).send({ imported });
       } catch (error) {
+        if (error instanceof ImportRowTooLargeError) {
+          throw validationFailed(error.message, [{ field: `[${error.index}]`, message: error.message }]);
+        }
         if (error instanceof ImportSyntaxError) {
           throw invalidRequest(error.message, [{ field: error.index === null ? 'body' : `[${error.index}]`, message: error.message }]);
         }
