@@ -175,11 +175,16 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
       if (!format) throw new AppError('unsupported_media_type', 'send application/json (an array) or application/x-ndjson');
       const body = request.body as Readable;
       try {
-        const rows = readImportRows(limitBytes(body, opts.importBodyLimitBytes), format);
+        // destroyOnReturn false: a refused import must still be able to answer on this socket.
+        const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+        const rows = readImportRows(limitBytes(chunks, opts.importBodyLimitBytes), format);
         const imported = await importResponses(opts.db, form, rows);
         await opts.afterImport?.(form.id);
         return reply.code(201).send({ imported });
       } catch (error) {
+        // The rest of a refused body (past a 1 MiB row, a 429) is read and dropped, never kept, so
+        // the client gets the answer and the connection is not left stuck on unread bytes.
+        if (!body.readableEnded) body.resume();
         if (error instanceof ImportRowTooLargeError) {
           throw validationFailed(error.message, [{ field: `[${error.index}]`, message: error.message }]);
         }
