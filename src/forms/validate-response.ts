@@ -69,8 +69,9 @@ const STRING_FORMATS: Partial<Record<FieldType, StringFormat>> = {
  * order, then unknown and calculated keys in the order of `data`; there is at
  * most one issue per key. Values are only checked, never transformed.
  *
- * @throws an RE2 syntax error when a field's `pattern` does not compile, which
- *   `validateFormDefinition` rules out for stored forms.
+ * A `pattern` RE2 cannot run (only in a form saved before patterns moved to RE2)
+ * matches nothing: such answers are refused with 422, never a 500, until the
+ * form is saved again with an RE2 pattern.
  */
 export function compileValidator(
   fields: readonly Field[],
@@ -128,13 +129,24 @@ function compileRule(field: Field): Rule {
     check: CHECKS[type],
     ...bounds(field),
     format,
-    pattern: pattern !== undefined && PATTERN_TYPES.has(type) ? compilePattern(pattern) : undefined,
+    pattern: pattern !== undefined && PATTERN_TYPES.has(type) ? patternOrNone(pattern) : undefined,
     options: options.length > 0 ? new Set(options) : NO_OPTIONS,
     optionList:
       options.slice(0, LISTED_OPTIONS).join(', ') +
       (options.length > LISTED_OPTIONS ? ', ...' : ''),
   };
 }
+
+/** The compiled pattern, or one that matches nothing (see compileValidator). */
+function patternOrNone(pattern: string): FieldPattern {
+  try {
+    return compilePattern(pattern);
+  } catch {
+    return MATCHES_NOTHING;
+  }
+}
+
+const MATCHES_NOTHING: FieldPattern = { test: () => false };
 
 /** min/max of a rule: a value, a length in code points, a choice count, or a rating scale. */
 function bounds(field: Field): { min: number; max: number } {
