@@ -1,4 +1,4 @@
-import { PermanentError, renderTemplate, type FormEvent } from '@formhub/sdk';
+import { PermanentError, renderTemplate, TemplateRenderError, type FormEvent } from '@formhub/sdk';
 
 /** The Slack connector's config (`configSchema` in index.ts). */
 export interface SlackConfig {
@@ -66,6 +66,9 @@ function render(template: unknown, view: object, what: string): unknown {
   try {
     return renderTemplate(template, view);
   } catch (error) {
+    if (error instanceof TemplateRenderError) {
+      throw new PermanentError(`the ${what} template: ${error.message}`);
+    }
     throw new PermanentError(
       `the ${what} template is not valid mustache: ${(error as Error).message}`,
     );

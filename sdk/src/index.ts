@@ -28,6 +28,7 @@ export {
   type TemplateIssue,
   type TemplateView,
 } from './template.ts';
+export { TEMPLATE_LIMITS, TemplateRenderError, templateBoundIssues } from './template-limits.ts';
 export { parseRetryAfter } from './retry-after.ts';
 export { runPlugin, sampleEvent, type HarnessResult, type HarnessOptions } from './harness.ts';
 export {

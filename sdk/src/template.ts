@@ -1,5 +1,11 @@
 import Mustache from 'mustache';
 import type { RenderOptions, TemplateSpans } from 'mustache';
+import {
+  MeteredWriter,
+  sectionDepth,
+  TEMPLATE_LIMITS,
+  templateSizeProblem,
+} from './template-limits.ts';
 
 /**
  * What a template is rendered over: `{event, form, response, data}` (DESIGN.md,
@@ -53,7 +59,7 @@ function child(path: string, key: string | number): string {
 function compileString(
   source: string,
   path: string,
-  writer: Mustache.Writer,
+  writer: MeteredWriter,
   issues: TemplateIssue[],
 ): NodeRenderer {
   let tokens: TemplateSpans;
@@ -62,6 +68,13 @@ function compileString(
     tokens = writer.parse(source) as TemplateSpans;
   } catch (error) {
     issues.push({ path, message: error instanceof Error ? error.message : String(error) });
+    return () => null;
+  }
+  if (sectionDepth(tokens) > TEMPLATE_LIMITS.maxSectionDepth) {
+    issues.push({
+      path,
+      message: `must not nest more than ${TEMPLATE_LIMITS.maxSectionDepth} sections`,
+    });
     return () => null;
   }
   const only = tokens.length === 1 ? tokens[0] : undefined;
@@ -84,7 +97,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function compileNode(
   value: unknown,
   path: string,
-  writer: Mustache.Writer,
+  writer: MeteredWriter,
   issues: TemplateIssue[],
 ): NodeRenderer {
   if (typeof value === 'string') return compileString(value, path, writer, issues);
@@ -109,11 +122,23 @@ function compileNode(
   return () => value;
 }
 
+/** A compiled template: its renderer, the writer that meters it, and every problem found. */
+interface Compiled {
+  renderer: NodeRenderer;
+  writer: MeteredWriter;
+  issues: TemplateIssue[];
+}
+
 /** Compiles a template, collecting every problem instead of stopping at the first. */
-function compileAll(template: unknown): { renderer: NodeRenderer; issues: TemplateIssue[] } {
+function compileAll(template: unknown): Compiled {
+  const writer = new MeteredWriter();
+  // Size and depth first: compiling walks the template recursively.
+  const tooBig = templateSizeProblem(template);
+  if (tooBig !== null)
+    return { renderer: () => null, writer, issues: [{ path: '', message: tooBig }] };
   const issues: TemplateIssue[] = [];
-  const renderer = compileNode(template, '', new Mustache.Writer(), issues);
-  return { renderer, issues };
+  const renderer = compileNode(template, '', writer, issues);
+  return { renderer, writer, issues };
 }
 
 /**
@@ -122,7 +147,10 @@ function compileAll(template: unknown): { renderer: NodeRenderer; issues: Templa
  * is exactly one tag (`"{{ data.age }}"`, `"{{{data.tags}}}"`) keeps the value's
  * JSON type, and a missing value becomes `null`. Object keys are kept as written.
  * Throws {@link TemplateError} (with the path of the first bad string, and all of
- * them in `issues`) when a string is not valid mustache.
+ * them in `issues`) when a string is not valid mustache or a bound of
+ * {@link TEMPLATE_LIMITS} is passed (64 KB of source, 4 nested sections). Rendering
+ * throws {@link TemplateRenderError} as soon as it passes 1 MiB of output (or its step
+ * bound): it is stopped, not finished and then measured.
  *
  * @example
  * const t = compileTemplate({ text: 'Hi {{data.name}}', age: '{{data.age}}' });
@@ -130,10 +158,15 @@ function compileAll(template: unknown): { renderer: NodeRenderer; issues: Templa
  * // { text: 'Hi Ada', age: 36 }
  */
 export function compileTemplate(template: unknown): CompiledTemplate {
-  const { renderer, issues } = compileAll(template);
+  const { renderer, writer, issues } = compileAll(template);
   const first = issues[0];
   if (first !== undefined) throw new TemplateError(first.path, first.message, issues);
-  return { render: (view) => renderer(new Mustache.Context(view)) };
+  return {
+    render: (view) => {
+      writer.reset();
+      return renderer(new Mustache.Context(view));
+    },
+  };
 }
 
 /**
@@ -147,7 +180,7 @@ export function validateTemplate(template: unknown): TemplateIssue[] {
 
 /**
  * Compiles and renders in one go; for a template used once. Throws like
- * {@link compileTemplate}.
+ * {@link compileTemplate} (TemplateError, TemplateRenderError).
  *
  * @example renderTemplate('{{data.n}}', { data: { n: 1 } }); // 1
  */

@@ -2,7 +2,7 @@ import { DisabledCaches, type Caches, type NamedCache } from '../cache/index.ts'
 import { isUuid, uuidv7 } from '../common/ids.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { notFound, validationFailed } from '../errors/index.ts';
-import { checkLogic } from './calculated-fields.ts';
+import { calculatedBoundIssues, checkLogic } from './calculated-fields.ts';
 import type { CalculatedField, Field, FieldIssue } from './field.ts';
 import * as q from './queries.ts';
 import type { CreateFormInput, UpdateFormInput } from './schemas.ts';
@@ -114,5 +114,7 @@ function assertSoundDefinition(fields: Field[], calculatedFields: CalculatedFiel
     const problem = checkLogic(calculated.logic);
     if (problem) issues.push({ field: `calculated_fields[${i}].logic`, message: problem });
   });
+  // Evaluated (within the budget) only once every expression is known to be sound.
+  if (issues.length === 0) issues.push(...calculatedBoundIssues(calculatedFields));
   if (issues.length > 0) throw validationFailed('the form definition breaks the rules', issues);
 }

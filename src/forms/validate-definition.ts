@@ -1,4 +1,5 @@
 import { FIELD_KEY_PATTERN } from './field.ts';
+import { patternProblem } from './pattern.ts';
 import type { CalculatedField, Field, FieldIssue, FieldType } from './field.ts';
 
 const MAX_FIELDS = 500;
@@ -47,7 +48,7 @@ type Report = (property: string, message: string) => void;
  * Checks the rules of a form definition that a JSON schema cannot express:
  * key syntax and uniqueness (across fields and calculated fields, reserved
  * names excluded), which properties each type may carry and their ranges,
- * that patterns compile, and the field count. The definition is assumed to
+ * that patterns compile as RE2 (linear-time) expressions, and the field count. The definition is assumed to
  * be shape-checked already (an array of objects with a string key and a
  * known type); other values are reported rather than trusted.
  *
@@ -192,21 +193,9 @@ function checkPattern(field: Field, report: Report): void {
     report('pattern', 'must be a string');
   } else if (pattern.length > MAX_PATTERN_LENGTH) {
     report('pattern', `must be at most ${MAX_PATTERN_LENGTH} characters`);
-  } else if (!compiles(pattern)) {
-    report('pattern', 'must be a valid regular expression');
-  }
-}
-
-/**
- * Compiles the pattern on its own (not wrapped in `^(?:...)$` as responses
- * use it), so that a pattern such as `a)|(b` cannot break out of the anchors.
- */
-function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern, 'u');
-    return true;
-  } catch {
-    return false;
+  } else {
+    const problem = patternProblem(pattern);
+    if (problem !== null) report('pattern', problem);
   }
 }
 

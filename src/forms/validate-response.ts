@@ -1,4 +1,5 @@
 import type { Field, FieldIssue, FieldType } from './field.ts';
+import { compilePattern, type FieldPattern } from './pattern.ts';
 
 /** How one response is validated. */
 export interface ResponseValidationOptions {
@@ -21,7 +22,7 @@ interface Rule {
   readonly min: number; // see bounds()
   readonly max: number;
   readonly format: StringFormat | undefined;
-  readonly pattern: RegExp | undefined;
+  readonly pattern: FieldPattern | undefined;
   readonly options: ReadonlySet<string>;
   readonly optionList: string; // the options as messages list them, cut after ten
 }
@@ -37,7 +38,6 @@ interface StringFormat {
 }
 
 const LISTED_OPTIONS = 10;
-const PATTERN_CACHE_LIMIT = 1000;
 const NO_OPTIONS: ReadonlySet<string> = new Set();
 
 const EMAIL_RE = /^[^\s@]+@(?:[^\s@.]+\.)+[^\s@.]+$/;
@@ -63,17 +63,15 @@ const STRING_FORMATS: Partial<Record<FieldType, StringFormat>> = {
   phone: { test: isPhone, message: 'must be a valid phone number' },
 };
 
-/** Compiled field patterns, shared by every form that uses the same pattern. */
-const patternCache = new Map<string, RegExp>();
-
 /**
  * Prepares a validator for one form, to be reused for every response to it
  * (a bulk import compiles once and validates each row). Issues come in form
  * order, then unknown and calculated keys in the order of `data`; there is at
  * most one issue per key. Values are only checked, never transformed.
  *
- * @throws SyntaxError when a field's `pattern` does not compile, which
- *   `validateFormDefinition` rules out for stored forms.
+ * A `pattern` RE2 cannot run (only in a form saved before patterns moved to RE2)
+ * matches nothing: such answers are refused with 422, never a 500, until the
+ * form is saved again with an RE2 pattern.
  */
 export function compileValidator(
   fields: readonly Field[],
@@ -131,13 +129,24 @@ function compileRule(field: Field): Rule {
     check: CHECKS[type],
     ...bounds(field),
     format,
-    pattern: pattern !== undefined && PATTERN_TYPES.has(type) ? compilePattern(pattern) : undefined,
+    pattern: pattern !== undefined && PATTERN_TYPES.has(type) ? patternOrNone(pattern) : undefined,
     options: options.length > 0 ? new Set(options) : NO_OPTIONS,
     optionList:
       options.slice(0, LISTED_OPTIONS).join(', ') +
       (options.length > LISTED_OPTIONS ? ', ...' : ''),
   };
 }
+
+/** The compiled pattern, or one that matches nothing (see compileValidator). */
+function patternOrNone(pattern: string): FieldPattern {
+  try {
+    return compilePattern(pattern);
+  } catch {
+    return MATCHES_NOTHING;
+  }
+}
+
+const MATCHES_NOTHING: FieldPattern = { test: () => false };
 
 /** min/max of a rule: a value, a length in code points, a choice count, or a rating scale. */
 function bounds(field: Field): { min: number; max: number } {
@@ -148,18 +157,6 @@ function bounds(field: Field): { min: number; max: number } {
   if (type === 'rating') return { min: 1, max: max ?? 5 };
   const formatMax = STRING_FORMATS[type]?.maxLength ?? Infinity;
   return { min: min ?? 0, max: Math.min(max ?? Infinity, maxLength, formatMax) };
-}
-
-/** Anchors the pattern so that it must match the whole value. */
-function compilePattern(pattern: string): RegExp {
-  let re = patternCache.get(pattern);
-  if (re === undefined) {
-    // Patterns come from form definitions; the cap only guards a long-lived process.
-    if (patternCache.size >= PATTERN_CACHE_LIMIT) patternCache.clear();
-    re = new RegExp(`^(?:${pattern})$`, 'u');
-    patternCache.set(pattern, re);
-  }
-  return re;
 }
 
 /** text, textarea, email, url, phone: length, then format, then pattern. */

@@ -1,7 +1,7 @@
 import type { ErrorDetail } from '../errors/index.ts';
 import { PUBLIC_EVENT_TYPES } from '../events/index.ts';
 import { checkTargetUrl } from '../net/index.ts';
-import { validateTemplate } from '@formhub/sdk';
+import { templateBoundIssues, validateTemplate } from '@formhub/sdk';
 import { MASKED } from './masked-headers.ts';
 
 /** Headers a webhook may not set: the transport's and the signature's own. */
@@ -48,6 +48,16 @@ export function checkTemplate(template: unknown, field: string, details: ErrorDe
       field: issue.path ? `${field}.${issue.path}`.replace('.[', '[') : field,
       message: issue.message,
     });
+  }
+}
+
+/**
+ * A connector's config, whose strings may be mustache templates (Slack's `text` and
+ * `blocks`): the template bounds hold for all of it (64 KB, 4 nested sections).
+ */
+export function checkTemplateBounds(config: unknown, field: string, details: ErrorDetail[]): void {
+  for (const issue of templateBoundIssues(config)) {
+    details.push({ field: issue.path ? `${field}.${issue.path}`.replace('.[', '[') : field, message: issue.message });
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * Streaming reader for bulk-import bodies (DESIGN.md, "Responses": bulk import).
  * A body may be hundreds of MB, so rows are split off and yielded one by one; only
- * the unfinished row's text is kept between chunks, never the whole body.
+ * the unfinished row's text is kept between chunks (at most 1 MiB), never the whole body.
  */
 
 import { TextDecoder } from 'node:util';
+import { MAX_ROW_BYTES, RowBuffer } from './row-buffer.ts';
 
 /** The two body encodings bulk import accepts. */
 export type ImportFormat = 'json' | 'ndjson';
@@ -17,13 +18,21 @@ export interface ImportRow {
 
 /** A malformed import body; `index` names the 0-based row when one is at fault. */
 export class ImportSyntaxError extends Error {
-  override readonly name = 'ImportSyntaxError';
+  override readonly name: string = 'ImportSyntaxError';
   /** The 0-based row index, or null when the fault is in the body as a whole. */
   readonly index: number | null;
 
   constructor(message: string, index: number | null = null, options?: ErrorOptions) {
     super(message, options);
     this.index = index;
+  }
+}
+
+/** A row past MAX_ROW_BYTES: reading stopped there (422 naming the row and line). */
+export class ImportRowTooLargeError extends ImportSyntaxError {
+  override readonly name: string = 'ImportRowTooLargeError';
+  constructor(index: number, where: string) {
+    super(`row ${index}${where} is larger than ${MAX_ROW_BYTES} bytes (1 MiB), the most a row may be`, index);
   }
 }
 
@@ -96,9 +105,9 @@ async function* readJsonArray(texts: AsyncIterable<string>): AsyncGenerator<Impo
 }
 
 async function* readNdjson(texts: AsyncIterable<string>): AsyncGenerator<ImportRow> {
-  let carry: string[] = [];
   let lineNumber = 0;
   let index = 0;
+  const carry = new RowBuffer(() => new ImportRowTooLargeError(index, ` (line ${lineNumber + 1})`));
   const take = (line: string): ImportRow | null => {
     lineNumber++;
     if (line.endsWith('\r')) line = line.slice(0, -1);
@@ -109,14 +118,13 @@ async function* readNdjson(texts: AsyncIterable<string>): AsyncGenerator<ImportR
   for await (const text of texts) {
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const row = take(joinParts(carry, text.slice(start, nl)));
-      carry = [];
+      const row = take(carry.take(text.slice(start, nl)));
       start = nl + 1;
       if (row !== null) yield row;
     }
     if (start < text.length) carry.push(text.slice(start));
   }
-  const last = carry.length > 0 ? take(joinParts(carry, '')) : null;
+  const last = carry.empty ? null : take(carry.take(''));
   if (last !== null) yield last;
 }
 
@@ -147,9 +155,9 @@ class JsonArrayScanner {
   private readonly closers: number[] = [];
   private inString = false;
   private escaped = false;
-  /** Text of the unfinished element from earlier chunks. */
-  private parts: string[] = [];
   private rowIndex = 0;
+  /** Text of the unfinished element from earlier chunks. */
+  private readonly parts = new RowBuffer(() => new ImportRowTooLargeError(this.rowIndex, ''));
 
   /**
    * Feeds the next piece of text; yields the elements it completes, parsed.
@@ -246,8 +254,7 @@ class JsonArrayScanner {
 
   /** Parses the finished element's text (earlier chunks' parts plus `tail`). */
   private finishElement(tail: string): unknown {
-    const text = joinParts(this.parts, tail);
-    this.parts = [];
+    const text = this.parts.take(tail);
     return parseRow(text, this.rowIndex++, '');
   }
 
@@ -280,12 +287,6 @@ function backslashesBefore(text: string, end: number, floor: number): number {
   let i = end;
   while (i > floor && text.charCodeAt(i - 1) === BACKSLASH) i--;
   return end - i;
-}
-
-function joinParts(parts: string[], tail: string): string {
-  if (parts.length === 0) return tail;
-  parts.push(tail);
-  return parts.join('');
 }
 
 /** JSON whitespace only: space, tab, line feed, carriage return. */

@@ -2,6 +2,7 @@ import { decodeTimeCursor } from '../http/cursor.ts';
 import { invalidRequest } from '../errors/index.ts';
 import type { FormRow } from '../forms/index.ts';
 import { compileFilter, parseTimestamp } from '../analytics/dsl/index.ts';
+import { findTextProblem, formatPath, MAX_INPUT_DEPTH } from '../common/json-inspect.ts';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -77,6 +78,9 @@ export function parseFilter(
       { field: 'filter', message: 'must be a JSON query filter' },
     ]);
   }
+  // The query string was checked as text; its JSON escapes (`\u0000`) only appear now.
+  const problem = findTextProblem(filter, MAX_INPUT_DEPTH);
+  if (problem) throw invalidRequest('filter holds text that cannot be stored', [{ field: formatPath('filter', problem.path), message: problem.message }]);
   const ctx = { fields: form.fields, calculatedKeys: form.calculated_fields.map((c) => c.key) };
   compileFilter(filter, ctx, [form.id]);
   return (params) => compileFilter(filter, ctx, params);

@@ -248,3 +248,20 @@ export async function insertImportBatch(
   );
   return rowCount;
 }
+
+/**
+ * Takes one of the workspace's `slots` import slots until the transaction ends (commit,
+ * rollback, or the connection dropping with a crashed process): PostgreSQL's
+ * transaction-level advisory locks, so the count holds across API processes and is
+ * released on every path without bookkeeping. False when every slot is taken.
+ */
+export async function tryImportSlot(tx: Queryable, workspaceId: string, slots: number): Promise<boolean> {
+  for (let slot = 0; slot < slots; slot++) {
+    const { rows } = await tx.query<{ taken: boolean }>(
+      "SELECT pg_try_advisory_xact_lock(hashtext('formhub.import:' || $1::text), $2::int) AS taken",
+      [workspaceId, slot],
+    );
+    if (rows[0]?.taken) return true;
+  }
+  return false;
+}

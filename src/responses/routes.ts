@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
-import { AppError, invalidRequest } from '../errors/index.ts';
+import { AppError, invalidRequest, validationFailed } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, optionalWorkspaceOf, workspaceOf } from '../http/auth.ts';
 import { clientSignal } from '../http/client-signal.ts';
@@ -11,7 +11,7 @@ import { errorResponses, IdParams, Page } from '../http/schemas.ts';
 import type { Database } from '../db/index.ts';
 import { limitBytes } from './byte-limit.ts';
 import { importResponses } from './import.ts';
-import { detectImportFormat, ImportSyntaxError, readImportRows } from './import-reader.ts';
+import { detectImportFormat, ImportRowTooLargeError, ImportSyntaxError, readImportRows } from './import-reader.ts';
 import { parseBound, parseFilter, parseProjection, parseResponseCursor } from './list-params.ts';
 import { presentResponse } from './present.ts';
 import * as s from './schemas.ts';
@@ -179,15 +179,11 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
       bodyLimit: opts.importBodyLimitBytes,
       schema: {
         ...secured,
-        summary:
-          'Import historical responses: a JSON array or NDJSON of {data, submitted_at, completed?}',
+        summary: 'Import historical responses: a JSON array or NDJSON of {data, submitted_at, completed?}',
         description:
-          'All or nothing: one invalid row rejects the import with 422 naming the row. No events.',
+          'All or nothing: one invalid row (or one over 1 MiB) rejects the import with 422 naming the row. No events. At most 2 imports at a time per workspace (429 beyond).',
         params: IdParams,
-        response: {
-          201: Type.Object({ imported: Type.Integer() }),
-          ...errorResponses(400, 401, 403, 404, 413, 415, 422),
-        },
+        response: { 201: Type.Object({ imported: Type.Integer() }), ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -200,11 +196,19 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
         );
       const body = request.body as Readable;
       try {
-        const rows = readImportRows(limitBytes(body, opts.importBodyLimitBytes), format);
+        // destroyOnReturn false: a refused import must still be able to answer on this socket.
+        const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+        const rows = readImportRows(limitBytes(chunks, opts.importBodyLimitBytes), format);
         const imported = await importResponses(opts.db, form, rows);
         await opts.afterImport?.(form.id);
         return reply.code(201).send({ imported });
       } catch (error) {
+        // The rest of a refused body (past a 1 MiB row, a 429) is read and dropped, never kept, so
+        // the client gets the answer and the connection is not left stuck on unread bytes.
+        if (!body.readableEnded) body.resume();
+        if (error instanceof ImportRowTooLargeError) {
+          throw validationFailed(error.message, [{ field: `[${error.index}]`, message: error.message }]);
+        }
         if (error instanceof ImportSyntaxError) {
           throw invalidRequest(error.message, [
             { field: error.index === null ? 'body' : `[${error.index}]`, message: error.message },

@@ -4,12 +4,8 @@ import { hashToken, randomToken } from '../common/secrets.ts';
 import { withQueryTimeout, type Database, type Queryable } from '../db/index.ts';
 import { AppError, notFound, validationFailed } from '../errors/index.ts';
 import { writeEvent, type EventType } from '../events/index.ts';
-import {
-  compileValidator,
-  computeCalculated,
-  type FormRow,
-  type FormService,
-} from '../forms/index.ts';
+import { compileValidator, computeCalculated, type FormRow, type FormService } from '../forms/index.ts';
+import { metadataProblem } from './metadata-limits.ts';
 import { presentResponse, type PresentedResponse } from './present.ts';
 import * as q from './queries.ts';
 
@@ -71,6 +67,7 @@ export class ResponseService {
     const completed = input.completed ?? true;
     const issues = dataIssues(form, input.data, completed);
     if (issues) throw validationFailed('the response breaks the form rules', issues);
+    const metadata = checkedMetadata(input.metadata ?? {});
     const resumeToken = completed ? undefined : randomToken(RESUME_PREFIX);
     const requestHash = idempotencyKey ? hashRequest(input) : null;
     const now = new Date();
@@ -81,7 +78,7 @@ export class ResponseService {
       formVersion: form.version,
       data: computeCalculated(form.calculated_fields, input.data),
       completed,
-      metadata: input.metadata ?? {},
+      metadata,
       now,
       resumeTokenHash: resumeToken ? hashToken(resumeToken) : null,
       idempotencyKey: idempotencyKey ?? null,
@@ -143,7 +140,7 @@ export class ResponseService {
       const updated = await q.updateResponse(tx, id, {
         data: computeCalculated(form.calculated_fields, data),
         completed,
-        metadata: input.metadata ? { ...row.metadata, ...input.metadata } : row.metadata,
+        metadata: input.metadata ? checkedMetadata({ ...row.metadata, ...input.metadata }) : row.metadata,
         formVersion: form.version,
         submittedAt: completing ? now : row.submitted_at,
         now,
@@ -247,10 +244,14 @@ function mergeAnswers(
   return merged;
 }
 
-function withToken<T extends object>(
-  response: T,
-  token: string | undefined,
-): T & { resume_token?: string } {
+/** The metadata as given, or 422 when it is past METADATA_LIMITS. */
+function checkedMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  const problem = metadataProblem(metadata);
+  if (problem) throw validationFailed('the metadata is too large', [{ field: 'metadata', message: problem }]);
+  return metadata;
+}
+
+function withToken<T extends object>(response: T, token: string | undefined): T & { resume_token?: string } {
   return token ? { ...response, resume_token: token } : response;
 }
 

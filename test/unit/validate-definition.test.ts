@@ -171,11 +171,16 @@ describe('validateFormDefinition', () => {
   });
 
   describe('pattern', () => {
+    const RE2_SYNTAX = expect.stringMatching(
+      /^must be a valid regular expression in RE2 syntax \(no backreferences or lookaround\): error parsing regexp/,
+    ) as string;
     it.each<[unknown, string]>([
-      ['(', 'must be a valid regular expression'],
-      ['a)|(b', 'must be a valid regular expression'],
-      ['\\-', 'must be a valid regular expression'],
-      ['[', 'must be a valid regular expression'],
+      ['(', RE2_SYNTAX],
+      ['a)|(b', RE2_SYNTAX],
+      ['(a)\\1', RE2_SYNTAX],
+      ['(?=a)', RE2_SYNTAX],
+      ['(?<!a)b', RE2_SYNTAX],
+      ['[', RE2_SYNTAX],
       [5, 'must be a string'],
       ['a'.repeat(501), 'must be at most 500 characters'],
     ])('rejects %j', (pattern, message) => {
