@@ -1,6 +1,19 @@
 import pino, { type Logger } from 'pino';
-import { ConfigError, loadConfig, loadEncryptionKey, processEnv, type Config } from '../config/index.ts';
-import { describeDatabase, migrate, openDatabase, type Database } from '../db/index.ts';
+import {
+  ConfigError,
+  loadConfig,
+  loadEncryptionKey,
+  processEnv,
+  type Config,
+} from '../config/index.ts';
+import {
+  DataDirInUseError,
+  describeDatabase,
+  migrate,
+  openDatabase,
+  type Database,
+  type OpenOptions,
+} from '../db/index.ts';
 import { checkRedis, createRedis, describeRedis, type Redis } from '../redis/index.ts';
 
 /** A startup problem: printed as one line, then the process exits non-zero. */
@@ -25,8 +38,14 @@ export interface Runtime {
   redis: Redis;
 }
 
-/** Connects to Redis and the database (migrating it), saying plainly what is missing. */
-export async function connect(config: Config, options: { migrate: boolean }): Promise<Runtime> {
+/**
+ * Connects to Redis and the database (migrating it), saying plainly what is missing.
+ * `embedded` and `command` say how to share DATA_DIR's embedded database (src/db/index.ts).
+ */
+export async function connect(
+  config: Config,
+  options: { migrate: boolean } & OpenOptions,
+): Promise<Runtime> {
   const logger = pino({ level: config.logLevel, base: { service: 'formhub' } });
   try {
     await checkRedis(config.redis.url);
@@ -37,7 +56,9 @@ export async function connect(config: Config, options: { migrate: boolean }): Pr
     );
   }
   loadEncryptionKey(config);
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, options).catch((error: unknown) => {
+    throw error instanceof DataDirInUseError ? new StartupError(error.message) : error;
+  });
   try {
     await db.ping();
   } catch (error) {
