@@ -51,7 +51,8 @@ export async function runCluster(
     });
   if (!embedded) await closeDatabase();
   runtime.redis.disconnect();
-  if (stopping) return void closeDatabase().then(() => process.exit(0));
+  if (stopping)
+    return void (embedded ? closeDatabase() : Promise.resolve()).then(() => process.exit(0));
 
   const log = runtime.logger;
   const port = runtime.config.port;

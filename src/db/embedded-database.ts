@@ -21,8 +21,8 @@ export interface EmbeddedOptions {
   poolMax: number;
 }
 
-/** How long a sharing process waits for a holder that is still starting to answer. */
-const STARTING_HOLDER_WAIT_MS = 30_000;
+/** How long a sharing process waits for a holder that is still starting (a first start creates the database: half a minute on a busy machine). */
+const STARTING_HOLDER_WAIT_MS = 120_000;
 /** The longest Unix socket path Linux and macOS accept, with room to spare. */
 const MAX_SOCKET_PATH = 100;
 const SOCKET_NAME = '.s.PGSQL.5432';
@@ -106,7 +106,8 @@ async function openAsOwner(dir: string, socket: string, release: () => void): Pr
 
 /**
  * A pool on the holder's socket once it answers; undefined when it did not by `deadline` or
- * its process is gone. A holder answers only once PGlite is open, seconds after taking the lock.
+ * its process is gone. A holder answers only once PGlite is open, seconds after taking the
+ * lock, so this polls (every 100 ms): there is no event to wait for in another process.
  */
 async function connectThrough(
   holder: LockHolder,
@@ -120,10 +121,10 @@ async function connectThrough(
       try {
         await db.ping();
         return db;
-      } catch (error) {
-        await db.close();
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'ECONNREFUSED' && code !== 'ENOENT') throw error;
+      } catch {
+        // Not listening yet (still opening PGlite), or stopping: the holder's liveness and
+        // the deadline below decide between another try and a DataDirInUseError.
+        await db.close().catch(() => undefined); // a pool that never connected has nothing to lose
       }
     }
     if (Date.now() > deadline || !isHolderLive(holder)) return undefined;
