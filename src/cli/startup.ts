@@ -56,6 +56,20 @@ export async function connect(
     );
   }
   loadEncryptionKey(config);
+  const redis = await connectRedis(config);
+  try {
+    return { config, logger, db: await connectDatabase(config, options, logger), redis };
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+}
+
+async function connectDatabase(
+  config: Config,
+  options: { migrate: boolean } & OpenOptions,
+  logger: Logger,
+) {
   const db = await openDatabase(config, options).catch((error: unknown) => {
     throw error instanceof DataDirInUseError ? new StartupError(error.message) : error;
   });
@@ -72,9 +86,39 @@ export async function connect(
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
   }
+  return db;
+}
+
+/** How long a Redis that answered the probe may take to accept the hub's own connection. */
+const REDIS_READY_MS = 15_000;
+
+/**
+ * The hub's Redis connection, made before the database is opened (which is seconds of CPU
+ * for the embedded one). On a machine whose CPU is starved, a first attempt can still miss
+ * its 2 s connect timeout ("Connection is closed") although Redis just answered the probe:
+ * the client reconnects by itself, so that is waited for before giving up.
+ */
+async function connectRedis(config: Config): Promise<Redis> {
   const redis = createRedis(config);
-  await redis.connect();
-  return { config, logger, db, redis };
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('Redis did not accept a connection')),
+      REDIS_READY_MS,
+    );
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  try {
+    await redis.connect().catch(() => ready);
+  } catch (error) {
+    redis.disconnect();
+    throw new StartupError(
+      `cannot connect to Redis at ${describeRedis(config.redis.url)} (${reason(error)}). Check REDIS_URL.`,
+    );
+  }
+  return redis;
 }
 
 function reason(error: unknown): string {

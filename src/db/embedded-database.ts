@@ -21,7 +21,10 @@ export interface EmbeddedOptions {
   poolMax: number;
 }
 
-/** How long a sharing process waits for a holder that is still starting (a first start creates the database: half a minute on a busy machine). */
+/**
+ * How long a sharing process waits for a holder that is still starting: a first start
+ * creates the database, which takes half a minute on a busy machine.
+ */
 const STARTING_HOLDER_WAIT_MS = 120_000;
 /** The longest Unix socket path Linux and macOS accept, with room to spare. */
 const MAX_SOCKET_PATH = 100;
