@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { acquireDataDirLock } from '../../src/db/data-dir-lock.ts';
 import { DataDirInUseError, openDatabase, type Database } from '../../src/db/index.ts';
+import { IDLE_IN_TRANSACTION_MS } from '../../src/db/session-queue.ts';
 
 /**
  * The owner of DATA_DIR serves its PGlite on a Unix socket. PGlite has ONE session, which
@@ -83,6 +84,20 @@ describe('the embedded database served on its socket', () => {
     expect(await count(await client())).toBe(1);
     await owner.query('DELETE FROM probe');
   });
+
+  it(
+    'disconnects a client idle inside a transaction, so the hub is not held for long',
+    async () => {
+      const c = await client();
+      const cut = new Promise((resolve) => c.once('end', resolve));
+      await c.query('BEGIN');
+      await c.query('INSERT INTO probe VALUES (6)');
+      const seenByHub = count(owner); // waits until the server gives up on the client
+      await cut;
+      expect(await seenByHub).toBe(0);
+    },
+    IDLE_IN_TRANSACTION_MS + 30_000,
+  );
 
   it('is what a second process gets with `share` (writes visible to the owner at once); `own` refuses', async () => {
     const config = loadConfig({ DATA_DIR: dir });
