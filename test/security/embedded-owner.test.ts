@@ -16,6 +16,8 @@ const ADMIN = 'embedded-owner-admin-key-0123';
 const REDIS_PREFIX = `embedded-owner-${randomBytes(4).toString('hex')}:`;
 const START_MS = 150_000;
 const dirs: string[] = [];
+/** Every hub started, so that one a failed test left running is killed at the end. */
+const hubs: Hub[] = [];
 
 function freshDataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'formhub-owner-'));
@@ -37,7 +39,9 @@ async function startHub(
     port,
     START_MS,
   );
-  return { ...server, port };
+  const hub = { ...server, port };
+  hubs.push(hub);
+  return hub;
 }
 
 async function call(hub: Hub, method: string, path: string, key?: string, body?: unknown) {
@@ -92,6 +96,8 @@ async function stopped(hub: Hub): Promise<void> {
 }
 
 afterAll(async () => {
+  for (const hub of hubs)
+    if (hub.child.exitCode === null && hub.child.signalCode === null) hub.child.kill('SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
     maxRetriesPerRequest: 1,
