@@ -18,12 +18,16 @@ interface Slot {
 
 /**
  * `formhub api --workers N`, in the primary process: checks the configuration, Redis and
- * PostgreSQL and applies migrations once, then forks N workers that each run `formhub api`
+ * PostgreSQL and applies migrations once (on the embedded database, it keeps it open and
+ * the workers use it through its socket), then forks N workers that each run `formhub api`
  * on the same port (the primary hands connections out in turn). A worker that dies
  * unexpectedly is replaced after a back-off (src/cli/cluster-backoff.ts); SIGTERM or SIGINT
  * stops every worker gracefully, then the primary exits 0 (1 if a worker failed to stop).
  */
-export async function runCluster(count: number, policy: RestartPolicy = DEFAULT_RESTART_POLICY): Promise<void> {
+export async function runCluster(
+  count: number,
+  policy: RestartPolicy = DEFAULT_RESTART_POLICY,
+): Promise<void> {
   let stopping = false;
   let slots: Slot[] = [];
   let failedStops = 0;
@@ -33,10 +37,22 @@ export async function runCluster(count: number, policy: RestartPolicy = DEFAULT_
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  const runtime = await connect(configure(), { migrate: true });
-  await runtime.db.close().catch(() => undefined);
+  const runtime = await connect(configure(), {
+    migrate: true,
+    command: `formhub api --workers ${count}`,
+  });
+  // On the embedded database the primary stays its one owner, serving it to the workers
+  // (src/db/embedded-database.ts): one process, which no worker's death takes down.
+  const embedded = runtime.db.kind === 'pglite';
+  const closeDatabase = () =>
+    runtime.db.close().catch((error: unknown) => {
+      // The process exits next; a lock left behind is stale once it has, and never blocks a start.
+      runtime.logger.error({ err: (error as Error).message }, 'closing the database failed');
+    });
+  if (!embedded) await closeDatabase();
   runtime.redis.disconnect();
-  if (stopping) return void process.exit(0);
+  if (stopping)
+    return void (embedded ? closeDatabase() : Promise.resolve()).then(() => process.exit(0));
 
   const log = runtime.logger;
   const port = runtime.config.port;
@@ -52,8 +68,12 @@ export async function runCluster(count: number, policy: RestartPolicy = DEFAULT_
     slot.worker = worker;
     metrics.serve(worker);
     metrics.setWorkers(live());
-    worker.on('error', (error) => log.warn({ worker: worker.id, err: error.message }, 'cluster worker IPC error'));
-    worker.once('listening', () => log.info({ worker: worker.id, pid: worker.process.pid }, 'cluster worker listening'));
+    worker.on('error', (error) =>
+      log.warn({ worker: worker.id, err: error.message }, 'cluster worker IPC error'),
+    );
+    worker.once('listening', () =>
+      log.info({ worker: worker.id, pid: worker.process.pid }, 'cluster worker listening'),
+    );
     worker.once('exit', (code, signal) => exited(slot, worker, code, signal));
   }
 
@@ -62,7 +82,10 @@ export async function runCluster(count: number, policy: RestartPolicy = DEFAULT_
     metrics.setWorkers(live());
     if (stopping) {
       if (code !== 0) failedStops++;
-      log.info({ worker: worker.id, pid: worker.process.pid, code, signal }, 'cluster worker stopped');
+      log.info(
+        { worker: worker.id, pid: worker.process.pid, code, signal },
+        'cluster worker stopped',
+      );
       if (live() === 0) finish();
       return;
     }
@@ -70,11 +93,17 @@ export async function runCluster(count: number, policy: RestartPolicy = DEFAULT_
     slot.streak = decision.streak;
     const facts = { worker: worker.id, pid: worker.process.pid, code, signal };
     if (!decision.restart) {
-      log.error({ ...facts, deaths: decision.streak }, 'cluster worker keeps dying soon after start; giving up');
+      log.error(
+        { ...facts, deaths: decision.streak },
+        'cluster worker keeps dying soon after start; giving up',
+      );
       failedStops++;
       return stop('SIGTERM');
     }
-    log.warn({ ...facts, restartInMs: decision.delayMs }, 'cluster worker died unexpectedly; restarting it');
+    log.warn(
+      { ...facts, restartInMs: decision.delayMs },
+      'cluster worker died unexpectedly; restarting it',
+    );
     metrics.recordRestart();
     slot.timer = setTimeout(() => fork(slot), decision.delayMs);
   }
@@ -89,7 +118,10 @@ export async function runCluster(count: number, policy: RestartPolicy = DEFAULT_
     logger?.info({ signal, workers: live() }, 'cluster stopping: asking every worker to shut down');
     for (const slot of slots) slot.worker?.process.kill('SIGTERM');
     setTimeout(() => {
-      logger?.error({ workers: live() }, `cluster workers still running after ${SHUTDOWN_TIMEOUT_MS} ms; killing them`);
+      logger?.error(
+        { workers: live() },
+        `cluster workers still running after ${SHUTDOWN_TIMEOUT_MS} ms; killing them`,
+      );
       for (const slot of slots) slot.worker?.process.kill('SIGKILL');
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
@@ -97,7 +129,9 @@ export async function runCluster(count: number, policy: RestartPolicy = DEFAULT_
 
   function finish(): void {
     logger?.info({ failed: failedStops }, 'cluster stopped');
-    process.exit(failedStops > 0 ? 1 : 0);
+    void (embedded ? closeDatabase() : Promise.resolve()).then(() =>
+      process.exit(failedStops > 0 ? 1 : 0),
+    );
   }
 
   for (const slot of slots) fork(slot);

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, createMetricsRegistry } from '../http/index.ts';
 import { WorkspaceService } from '../workspaces/index.ts';
@@ -12,7 +13,13 @@ import { isUuid } from '../common/ids.ts';
 
 /** `formhub serve|api|worker`: runs until SIGTERM or SIGINT, then shuts down gracefully. */
 export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
-  const runtime = await connect(configure(), { migrate: true });
+  // A worker of `formhub api --workers N` uses the embedded database its primary holds.
+  const embedded = cluster.isWorker ? 'share' : 'own';
+  const runtime = await connect(configure(), {
+    migrate: true,
+    embedded,
+    command: `formhub ${mode}`,
+  });
   const { config, logger } = runtime;
   let app: FastifyInstance | undefined;
   let worker: RunningWorker | undefined;
@@ -37,7 +44,10 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
     }
   })();
   await startup;
-  logger.info({ mode, port: app ? config.port : undefined, database: runtime.db.kind }, 'formhub is running');
+  logger.info(
+    { mode, port: app ? config.port : undefined, database: runtime.db.kind },
+    'formhub is running',
+  );
 
   async function shutdown(): Promise<void> {
     const started = Date.now();
@@ -55,9 +65,15 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
 
 /** `formhub migrate`: applies pending migrations and exits. */
 export async function runMigrate(): Promise<void> {
-  const runtime = await connect(configure(), { migrate: false });
+  const runtime = await connect(configure(), {
+    migrate: false,
+    embedded: 'share',
+    command: 'formhub migrate',
+  });
   const applied = await migrate(runtime.db);
-  console.log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'the database is up to date');
+  console.log(
+    applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'the database is up to date',
+  );
   await closeRuntime(runtime);
 }
 
@@ -65,19 +81,33 @@ export async function runMigrate(): Promise<void> {
  * `formhub keys create`: a key for an existing workspace (`--workspace <id>`) or a new
  * workspace with its first key (`--new-workspace <name>`). Prints the key once.
  */
-export async function runKeysCreate(options: { workspace?: string; newWorkspace?: string; name: string }) {
+export async function runKeysCreate(options: {
+  workspace?: string;
+  newWorkspace?: string;
+  name: string;
+}) {
   if (!options.workspace === !options.newWorkspace) {
-    throw new StartupError('keys create needs exactly one of --workspace <id> or --new-workspace <name>');
+    throw new StartupError(
+      'keys create needs exactly one of --workspace <id> or --new-workspace <name>',
+    );
   }
-  const runtime = await connect(configure(), { migrate: true });
+  const runtime = await connect(configure(), {
+    migrate: true,
+    embedded: 'share',
+    command: 'formhub keys create',
+  });
   try {
     const service = new WorkspaceService(runtime.db, runtime.config.adminKey);
     if (options.newWorkspace) {
       const created = await service.createWorkspace(options.newWorkspace);
-      console.log(JSON.stringify({ workspace_id: created.id, name: created.name, key: created.api_key }));
+      console.log(
+        JSON.stringify({ workspace_id: created.id, name: created.name, key: created.api_key }),
+      );
     } else {
       const id = options.workspace!;
-      const exists = isUuid(id) && (await runtime.db.query('SELECT 1 FROM workspaces WHERE id = $1', [id])).rows.length;
+      const exists =
+        isUuid(id) &&
+        (await runtime.db.query('SELECT 1 FROM workspaces WHERE id = $1', [id])).rows.length;
       if (!exists) throw new StartupError(`no workspace ${id}`);
       const key = await service.createKey(id, options.name);
       console.log(JSON.stringify({ workspace_id: id, id: key.id, name: key.name, key: key.key }));
@@ -105,7 +135,9 @@ function onShutdown(stop: () => Promise<void>): void {
     stop().then(
       () => process.exit(0),
       (error) => {
-        console.error(`formhub: error during shutdown after ${signal}: ${(error as Error).message}`);
+        console.error(
+          `formhub: error during shutdown after ${signal}: ${(error as Error).message}`,
+        );
         process.exit(1);
       },
     );

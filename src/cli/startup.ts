@@ -1,6 +1,19 @@
 import pino, { type Logger } from 'pino';
-import { ConfigError, loadConfig, loadEncryptionKey, processEnv, type Config } from '../config/index.ts';
-import { describeDatabase, migrate, openDatabase, type Database } from '../db/index.ts';
+import {
+  ConfigError,
+  loadConfig,
+  loadEncryptionKey,
+  processEnv,
+  type Config,
+} from '../config/index.ts';
+import {
+  DataDirInUseError,
+  describeDatabase,
+  migrate,
+  openDatabase,
+  type Database,
+  type OpenOptions,
+} from '../db/index.ts';
 import { checkRedis, createRedis, describeRedis, type Redis } from '../redis/index.ts';
 
 /** A startup problem: printed as one line, then the process exits non-zero. */
@@ -25,8 +38,14 @@ export interface Runtime {
   redis: Redis;
 }
 
-/** Connects to Redis and the database (migrating it), saying plainly what is missing. */
-export async function connect(config: Config, options: { migrate: boolean }): Promise<Runtime> {
+/**
+ * Connects to Redis and the database (migrating it), saying plainly what is missing.
+ * `embedded` and `command` say how to share DATA_DIR's embedded database (src/db/index.ts).
+ */
+export async function connect(
+  config: Config,
+  options: { migrate: boolean } & OpenOptions,
+): Promise<Runtime> {
   const logger = pino({ level: config.logLevel, base: { service: 'formhub' } });
   try {
     await checkRedis(config.redis.url);
@@ -37,7 +56,23 @@ export async function connect(config: Config, options: { migrate: boolean }): Pr
     );
   }
   loadEncryptionKey(config);
-  const db = await openDatabase(config);
+  const redis = await connectRedis(config);
+  try {
+    return { config, logger, db: await connectDatabase(config, options, logger), redis };
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+}
+
+async function connectDatabase(
+  config: Config,
+  options: { migrate: boolean } & OpenOptions,
+  logger: Logger,
+) {
+  const db = await openDatabase(config, options).catch((error: unknown) => {
+    throw error instanceof DataDirInUseError ? new StartupError(error.message) : error;
+  });
   try {
     await db.ping();
   } catch (error) {
@@ -51,9 +86,39 @@ export async function connect(config: Config, options: { migrate: boolean }): Pr
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
   }
+  return db;
+}
+
+/** How long a Redis that answered the probe may take to accept the hub's own connection. */
+const REDIS_READY_MS = 15_000;
+
+/**
+ * The hub's Redis connection, made before the database is opened (which is seconds of CPU
+ * for the embedded one). On a machine whose CPU is starved, a first attempt can still miss
+ * its 2 s connect timeout ("Connection is closed") although Redis just answered the probe:
+ * the client reconnects by itself, so that is waited for before giving up.
+ */
+async function connectRedis(config: Config): Promise<Redis> {
   const redis = createRedis(config);
-  await redis.connect();
-  return { config, logger, db, redis };
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('Redis did not accept a connection')),
+      REDIS_READY_MS,
+    );
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  try {
+    await redis.connect().catch(() => ready);
+  } catch (error) {
+    redis.disconnect();
+    throw new StartupError(
+      `cannot connect to Redis at ${describeRedis(config.redis.url)} (${reason(error)}). Check REDIS_URL.`,
+    );
+  }
+  return redis;
 }
 
 function reason(error: unknown): string {

@@ -2,20 +2,38 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Database, Queryable, QueryLimits } from './database.ts';
 import { PgDatabase } from './pg-database.ts';
-import { PgliteDatabase } from './pglite-database.ts';
+import { openEmbeddedDatabase, type EmbeddedAccess } from './embedded-database.ts';
 
 export type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
 export { isQueryCanceled, limitTransaction, queryTimeoutError } from './query-timeout.ts';
 export { migrate } from './migrate.ts';
 export { PgDatabase } from './pg-database.ts';
 export { PgliteDatabase } from './pglite-database.ts';
+export { DataDirInUseError, type EmbeddedAccess } from './embedded-database.ts';
 
-/** Opens the configured database: the PostgreSQL pool, or embedded PGlite in DATA_DIR. */
-export async function openDatabase(config: Config): Promise<Database> {
+export interface OpenOptions {
+  /**
+   * With the embedded database, what to do when another live process holds DATA_DIR:
+   * `own` (the default) refuses with a DataDirInUseError, `share` works through it.
+   */
+  embedded?: EmbeddedAccess;
+  /** What this process is, for the messages of other processes (`formhub serve`). */
+  command?: string;
+}
+
+/**
+ * Opens the configured database: the PostgreSQL pool, or the embedded PGlite of DATA_DIR,
+ * which one process at a time owns and serves to the others (src/db/embedded-database.ts).
+ */
+export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
   const { url, replicaUrl, poolMin, poolMax } = config.database;
   const queryTimeoutMs = config.limits.queryTimeoutMs;
   if (url) return new PgDatabase({ url, replicaUrl, poolMin, poolMax, queryTimeoutMs });
-  return PgliteDatabase.open(resolve(config.dataDir, 'pglite'));
+  return openEmbeddedDatabase(config.dataDir, {
+    access: options.embedded ?? 'own',
+    command: options.command ?? `formhub (pid ${process.pid})`,
+    poolMax,
+  });
 }
 
 /** Where the database is, for messages: the URL without its password, or the PGlite folder. */

@@ -1,0 +1,133 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { SessionLock } from './session-lock.ts';
+
+/** A client idle inside a transaction this long is disconnected (its transaction rolled back). */
+export const IDLE_IN_TRANSACTION_MS = 15_000;
+
+const SYNC = Uint8Array.of(0x53, 0, 0, 0, 4);
+const TERMINATE = 0x58; // 'X'
+const READY_IDLE = [0x5a, 0, 0, 0, 5, 0x49]; // ReadyForQuery, status 'I': no transaction open
+
+/**
+ * Runs the wire-protocol messages of the embedded server's clients on the hub's PGlite. PGlite
+ * has one session, shared with the hub's own queries; so a client holds the hub's
+ * SessionLock from its first message until PGlite answers ReadyForQuery outside a
+ * transaction. In between (an open transaction, an extended-protocol exchange before its
+ * Sync, a COPY) nothing else runs: no statement of the hub lands in a client's transaction
+ * or the other way round. Messages of one client run in order; a client that disconnects
+ * has its unfinished exchange synced and its transaction rolled back before the lock is
+ * released, and one that idles in a transaction for IDLE_IN_TRANSACTION_MS is disconnected.
+ *
+ * It has the shape of pglite-socket's query queue, which PGLiteSocketHandler drives: that
+ * queue releases PGlite between any two messages, which is safe only when nothing else
+ * queries the database.
+ */
+export class SessionQueue {
+  private holder: number | undefined;
+  private release: (() => void) | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly pending = new Map<number, Promise<unknown>>();
+  private readonly closed = new Set<number>();
+
+  constructor(
+    private readonly db: PGlite,
+    private readonly lock: SessionLock,
+    private readonly onIdleInTransaction: (handlerId: number) => void,
+  ) {}
+
+  /** Runs one message of client `handlerId` after its earlier ones; answers with bytes sent. */
+  enqueue(
+    handlerId: number,
+    message: Uint8Array,
+    onData: (data: Uint8Array) => void,
+  ): Promise<number> {
+    const previous = this.pending.get(handlerId) ?? Promise.resolve();
+    // An earlier message's failure closes the connection; this one then fails on `closed`.
+    const next = previous
+      .catch(() => undefined)
+      .then(() => this.execute(handlerId, message, onData));
+    this.pending.set(handlerId, next);
+    void next
+      .finally(() => this.pending.get(handlerId) === next && this.pending.delete(handlerId))
+      .catch(() => {
+        // Its caller, the socket handler, gets the same rejection and closes the connection.
+      });
+    return next;
+  }
+
+  /** The client is gone: its messages not yet run will fail instead. */
+  clearQueueForHandler(handlerId: number): void {
+    this.closed.add(handlerId);
+  }
+
+  /** The client is gone: ends what it left open and releases the session if it held it. */
+  async clearTransactionIfNeeded(handlerId: number): Promise<void> {
+    this.closed.add(handlerId);
+    await this.pending.get(handlerId)?.catch(() => undefined); // its own failure was reported to it
+    if (this.holder === handlerId) await this.endSession(handlerId);
+    this.closed.delete(handlerId);
+  }
+
+  private async execute(
+    handlerId: number,
+    message: Uint8Array,
+    onData: (data: Uint8Array) => void,
+  ): Promise<number> {
+    if (message[0] === TERMINATE && message.length === 5) return 0; // never reaches PGlite; the close cleans up
+    if (this.holder !== handlerId) {
+      const release = await this.lock.acquire();
+      this.holder = handlerId;
+      this.release = release;
+    }
+    clearTimeout(this.idleTimer);
+    if (this.closed.has(handlerId)) {
+      await this.endSession(handlerId);
+      throw new Error('the client disconnected');
+    }
+    const tail: number[] = [];
+    let sent = 0;
+    try {
+      await this.db.runExclusive(() =>
+        this.db.execProtocolRawStream(message, {
+          onRawData: (data) => {
+            sent += data.length;
+            for (const byte of data.subarray(Math.max(0, data.length - READY_IDLE.length)))
+              tail.push(byte);
+            tail.splice(0, Math.max(0, tail.length - READY_IDLE.length));
+            onData(data);
+          },
+        }),
+      );
+    } catch (error) {
+      await this.endSession(handlerId);
+      throw error;
+    }
+    const idle = tail.length === READY_IDLE.length && tail.every((b, i) => b === READY_IDLE[i]);
+    if (idle && !this.db.isInTransaction()) this.leave(handlerId);
+    else
+      this.idleTimer = setTimeout(
+        () => this.onIdleInTransaction(handlerId),
+        IDLE_IN_TRANSACTION_MS,
+      ).unref();
+    return sent;
+  }
+
+  /** Finishes an extended-protocol exchange and rolls back a transaction left open, then releases. */
+  private async endSession(handlerId: number): Promise<void> {
+    try {
+      await this.db.runExclusive(() => this.db.execProtocolRaw(SYNC));
+      if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
+    } finally {
+      this.leave(handlerId);
+    }
+  }
+
+  private leave(handlerId: number): void {
+    if (this.holder !== handlerId) return;
+    clearTimeout(this.idleTimer);
+    this.holder = undefined;
+    const release = this.release;
+    this.release = undefined;
+    release?.();
+  }
+}
