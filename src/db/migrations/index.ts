@@ -3,6 +3,7 @@ import { statements as delivery } from './0002-delivery.ts';
 import { statements as analytics } from './0003-analytics.ts';
 import { statements as exportsReports } from './0004-exports-reports.ts';
 import { statements as deliverySchedule } from './0005-delivery-schedule.ts';
+import { statements as exportLimits } from './0008-export-limits.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'analytics', statements: analytics },
   { version: 4, name: 'exports-reports', statements: exportsReports },
   { version: 5, name: 'delivery-schedule', statements: deliverySchedule },
+  { version: 8, name: 'export-limits', statements: exportLimits },
 ];
