@@ -2,31 +2,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { loadEncryptionKey, type Config } from '../config/index.ts';
-import {
-  BullDeliveryQueue,
-  DeliveryService,
-  deliveryRoutes,
-  type DeliveryQueue,
-} from '../delivery/index.ts';
+import { BullDeliveryQueue, DeliveryService, deliveryRoutes, type DeliveryQueue } from '../delivery/index.ts';
 import { IntegrationService, integrationRoutes } from '../integrations/index.ts';
 import { loadAllPlugins, type PluginRegistry } from '../plugins/index.ts';
 import { SecretBox } from '../secrets/index.ts';
 import { zapierRoutes } from '../zapier/index.ts';
-import {
-  BullReportScheduler,
-  createPdfRenderer,
-  ScheduledReportService,
-  reportRoutes,
-} from '../reports/index.ts';
+import { BullReportScheduler, createPdfRenderer, ScheduledReportService, reportRoutes } from '../reports/index.ts';
 import { exportRoutes } from '../exports/index.ts';
-import {
-  analyticsRoutes,
-  InsightsService,
-  MetricsChanges,
-  MetricsService,
-  MetricsStore,
-  QueryService,
-} from '../analytics/index.ts';
+import { analyticsRoutes, InsightsService, MetricsChanges, MetricsService, MetricsStore, QueryService } from '../analytics/index.ts';
 import { cachedRoutes, createCaches } from '../cache/index.ts';
 import type { Database } from '../db/index.ts';
 import { uuidv7 } from '../common/ids.ts';
@@ -81,10 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(ErrorBody);
   const registry = deps.metrics ?? createMetricsRegistry();
   registerHttpMetrics(app, registry);
-  registerHealthRoutes(app, {
-    database: () => db.ping(),
-    redis: async () => void (await redis.ping()),
-  });
+  registerHealthRoutes(app, { database: () => db.ping(), redis: async () => void (await redis.ping()) });
   await registerOpenApi(app, VERSION);
   await registerConsole(app);
 
@@ -105,13 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (reportScheduler) app.addHook('onClose', () => reportScheduler.close());
   const changes = new MetricsChanges(redis, config.redis.prefix);
   app.addHook('onClose', () => changes.close());
-  const metrics = new MetricsService(
-    db,
-    new MetricsStore(redis, config.redis.prefix),
-    forms,
-    app.log as never,
-    changes,
-  );
+  const metrics = new MetricsService(db, new MetricsStore(redis, config.redis.prefix), forms, app.log as never, changes);
   const auth = createAuthHooks((key) => workspaces.authenticate(key));
   const rateLimit = createRateLimiter(
     new RedisCounterStore(redis, config.redis.prefix),
@@ -142,13 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         renderPdf: createPdfRenderer(db.reader, workspaces),
       });
       if (reportScheduler) {
-        await api.register(reportRoutes, {
-          service: new ScheduledReportService(db, forms, reportScheduler),
-          auth,
-        });
+        await api.register(reportRoutes, { service: new ScheduledReportService(db, forms, reportScheduler), auth });
       }
-      if (config.features.analytics)
-        await api.register(analyticsRoutes, {
+      if (config.features.analytics) await api.register(analyticsRoutes, {
           metrics,
           changes,
           insights: new InsightsService(db, forms),

@@ -1,19 +1,26 @@
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import PDFDocument from 'pdfkit';
 import { drawCover } from './cover.ts';
 import { resolveFonts } from './fonts.ts';
 import { ReportDoc } from './report-doc.ts';
+import { renderSlots } from './render-slots.ts';
 import { drawResponseBlock } from './response-block.ts';
 import { drawSummary, heading } from './summary.ts';
 import { DEFAULT_TEMPLATE, fillPlaceholders } from './template.ts';
 import type { ReportInput, ReportStats } from './types.ts';
 
+/** Longest stretch of rendering between two turns of the event loop, in ms. */
+export const RENDER_SLICE_MS = 20;
+
 /**
  * Renders the report as a PDF stream. Pages are written out as soon as they are complete and
  * `input.responses` is pulled only as fast as the stream is read, so memory stays flat at any
  * size — unless the template's footer uses `{pages}` ("Page n of m"), which holds every page in
- * memory until the end (see docs/reports.md). A failure destroys the stream with the error.
+ * memory until the end (see docs/reports.md). Rendering runs in slices of about
+ * `RENDER_SLICE_MS` on the event loop, at most `MAX_CONCURRENT_RENDERS` per process (the
+ * others wait their turn). A failure destroys the stream with the error.
  * @example
  *   await pipeline(renderReportPdf(input), createWriteStream('report.pdf'));
  */
@@ -47,6 +54,20 @@ export async function writeReportPdf(input: ReportInput, out: Writable): Promise
 }
 
 async function render(input: ReportInput, out: PassThrough): Promise<Omit<ReportStats, 'bytes'>> {
+  const release = await renderSlots.acquire();
+  try {
+    // A reader that left while the render waited for its slot: nothing to draw.
+    if (out.destroyed) return { pages: 0, responses: 0 };
+    return await renderDocument(input, out);
+  } finally {
+    release();
+  }
+}
+
+async function renderDocument(
+  input: ReportInput,
+  out: PassThrough,
+): Promise<Omit<ReportStats, 'bytes'>> {
   const template = input.template ?? DEFAULT_TEMPLATE;
   const fonts = resolveFonts(template.fonts.regular, template.fonts.bold);
   const needsTotal = template.footer.includes('{pages}');
@@ -93,11 +114,20 @@ async function render(input: ReportInput, out: PassThrough): Promise<Omit<Report
   rd.addPage();
   heading(rd, template.labels.responses_heading);
   let n = 0;
+  let sliceStart = performance.now();
   for await (const response of input.responses) {
     if (out.destroyed) break;
     n += 1;
-    drawResponseBlock(rd, input.form, response, n);
-    if (out.writableNeedDrain) await drained(out);
+    const block = drawResponseBlock(rd, input.form, response, n);
+    while (!block.next().done) {
+      if (performance.now() - sliceStart < RENDER_SLICE_MS) continue;
+      await nextTurn(); // let requests (and other renders) run between slices
+      sliceStart = performance.now();
+    }
+    if (out.writableNeedDrain) {
+      await drained(out);
+      sliceStart = performance.now();
+    }
   }
   if (n === 0) {
     rd.use('regular', template.fonts.sizes.body);
