@@ -11,6 +11,8 @@ export interface ExportFileSweeperOptions {
   ttlMs: number;
   /** A job silent this long is dead (see `STALE_JOB_MS`). */
   staleJobMs: number;
+  /** Files of jobs running in this process: never deleted, however old (a job may wait for a render slot). */
+  inUse: () => ReadonlySet<string>;
   onError: (error: unknown) => void;
 }
 
@@ -63,8 +65,10 @@ export class ExportFileSweeper {
       throw error;
     });
     const oldest = Date.now() - this.opts.ttlMs;
+    const inUse = this.opts.inUse();
     for (const name of names) {
       const path = join(this.opts.directory, name);
+      if (inUse.has(path)) continue;
       const info = await stat(path).catch(() => undefined); // gone meanwhile: nothing to delete
       if (info?.isFile() && info.mtimeMs < oldest) await rm(path, { force: true });
     }

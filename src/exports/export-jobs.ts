@@ -44,7 +44,7 @@ export interface ExportJobsOptions {
 export class ExportJobs {
   private readonly running = new Map<
     string,
-    { controller: AbortController; done: Promise<void> }
+    { controller: AbortController; done: Promise<void>; path: string }
   >();
   private readonly sweeper: ExportFileSweeper;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -55,6 +55,7 @@ export class ExportJobs {
       directory: this.directory,
       ttlMs: opts.ttlMs,
       staleJobMs: STALE_JOB_MS,
+      inUse: () => new Set([...this.running.values()].map((job) => job.path)),
       onError: (error) => opts.onError?.(error, undefined),
     });
   }
@@ -92,8 +93,9 @@ export class ExportJobs {
     );
     if (!job) throw exportsRateLimited('export jobs');
     const controller = new AbortController();
-    const done = this.run(job, controller.signal).finally(() => this.running.delete(job.id));
-    this.running.set(job.id, { controller, done });
+    const path = this.pathOf(job);
+    const done = this.run(job, path, controller.signal).finally(() => this.running.delete(job.id));
+    this.running.set(job.id, { controller, done, path });
     this.heartbeat ??= setInterval(() => this.beat(), HEARTBEAT_MS).unref();
     return job;
   }
@@ -127,12 +129,15 @@ export class ExportJobs {
     );
   }
 
-  private async run(job: q.ExportJobRow, signal: AbortSignal): Promise<void> {
-    const { db, forms } = this.opts;
-    const path = join(
+  private pathOf(job: q.ExportJobRow): string {
+    return join(
       this.directory,
       `${job.id}.${FORMAT_INFO[job.format as ExportParams['format']].extension}`,
     );
+  }
+
+  private async run(job: q.ExportJobRow, path: string, signal: AbortSignal): Promise<void> {
+    const { db, forms } = this.opts;
     try {
       const form = await forms.get(job.workspace_id, job.form_id);
       const request = parseExportRequest(form, job.params as unknown as ExportParams);

@@ -6,17 +6,20 @@ import { selectExportPage, type ExportPageRow, type ExportSelection } from './qu
 export const EXPORT_PAGE_SIZE = 1000;
 
 /**
- * At most 2 MiB of response data per page (plus the one row that crosses it, itself at most
- * the 1 MiB response limit): what a page costs in memory is bounded by bytes, not by rows, so
- * 1,000 responses of 1 MiB are read a couple of rows at a time.
+ * At most 256 KiB of response data per page (plus the one row that crosses it, itself at
+ * most the 1 MiB response limit): what a page costs in memory is bounded by bytes, not by
+ * rows, so 1,000 responses of 1 MiB are read one row at a time. Small on purpose: the rows
+ * of a page outlive the young-generation collections that run while it is written, and
+ * with the hub's 64 MB semi-spaces that survival is what grows the heap (2 MiB pages: +97 to
+ * +175 MB over 2,000 rows of 40 KB; 256 KiB pages: +0 to +55 MB; docs/BENCHMARKS.md).
  */
-export const EXPORT_PAGE_BYTES = 2 * 1024 * 1024;
+export const EXPORT_PAGE_BYTES = 256 * 1024;
 
 export interface RowSourceOptions {
   /** Most rows per page (default `EXPORT_PAGE_SIZE`). */
   pageSize?: number;
   /** Most bytes of `data` and `metadata` per page, as PostgreSQL prints them (default `EXPORT_PAGE_BYTES`). */
-  pageBytes?: number;
+  pageBytes?: number | undefined;
   /** QUERY_TIMEOUT: each page's statement is cancelled after this long (needs a `Database`). */
   queryTimeoutMs?: number | undefined;
   /** Stops between pages (the export then fails with the signal's reason). */

@@ -11,6 +11,9 @@ import { drawSummary, heading } from './summary.ts';
 import { DEFAULT_TEMPLATE, fillPlaceholders } from './template.ts';
 import type { ReportInput, ReportStats } from './types.ts';
 
+/** pdfkit's cache of laid-out words is emptied after this many responses (see `trimFontCaches`). */
+const FONT_CACHE_RESPONSES = 200;
+
 /** Longest stretch of rendering between two turns of the event loop, in ms. */
 export const RENDER_SLICE_MS = 20;
 
@@ -109,8 +112,12 @@ async function renderDocument(
     doc.registerFont(fonts.bold, fonts.bold);
   }
 
+  // Fonts, cover and summary are each a slice of their own.
+  await nextTurn();
   drawCover(rd, input);
+  await nextTurn();
   drawSummary(rd, input);
+  await nextTurn();
   rd.addPage();
   heading(rd, template.labels.responses_heading);
   let n = 0;
@@ -124,6 +131,7 @@ async function renderDocument(
       await nextTurn(); // let requests (and other renders) run between slices
       sliceStart = performance.now();
     }
+    if (n % FONT_CACHE_RESPONSES === 0) rd.trimFontCaches();
     if (out.writableNeedDrain) {
       await drained(out);
       sliceStart = performance.now();
