@@ -108,8 +108,8 @@ async function renderDocument(
     needsTotal ? () => undefined : (p) => footer(p),
   );
   if (!fonts.builtin) {
-    doc.registerFont(fonts.regular, fonts.regular);
-    doc.registerFont(fonts.bold, fonts.bold);
+    doc.registerFont(fonts.regular, parsedFont(fonts.regular) as never);
+    doc.registerFont(fonts.bold, parsedFont(fonts.bold) as never);
   }
 
   // Fonts, cover and summary are each a slice of their own.
@@ -156,6 +156,25 @@ async function renderDocument(
   doc.end();
   await ended;
   return { pages, responses: n };
+}
+
+const parsedFonts = new Map<string, unknown>();
+
+/**
+ * The font file parsed once per process and shared by every report: parsing it, and its
+ * first layout (which decodes the large GSUB and GPOS tables), took 150-300 ms of event loop
+ * per document. pdfkit takes a parsed font wherever it takes a path; this one is obtained
+ * through a throwaway document so as to use pdfkit's own font loader.
+ */
+function parsedFont(path: string): unknown {
+  let font = parsedFonts.get(path);
+  if (font === undefined) {
+    const probe = new PDFDocument({ autoFirstPage: false });
+    probe.font(path);
+    font = (probe as unknown as { _font: { font: unknown } })._font.font;
+    parsedFonts.set(path, font);
+  }
+  return font;
 }
 
 /** Resolves when `stream` can take more data, or has been closed (the reader went away). */
