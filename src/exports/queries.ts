@@ -34,8 +34,10 @@ export type ExportPageRow = ExportRow & { cursor_at: string; bytes_through: stri
  * served by `responses_live_idx`), of at most `limit` rows and about `budget` bytes: a row
  * is sent while the rows before it on the page (their `data` and `metadata` as text) total
  * less than `budget`, so a page holds at least one row and at most `budget` plus one row.
- * The cursor compares the timestamp as text cast back to timestamptz so that microseconds
- * survive the round trip through JavaScript.
+ * Rows are sized only after the LIMIT (when the planner sorts instead of walking the index,
+ * sizing in the same select list would print every matching row's data for every page:
+ * 330 ms a page at 2,000 rows of 40 KB). The cursor compares the timestamp as text cast back
+ * to timestamptz so that microseconds survive the round trip through JavaScript.
  */
 export async function selectExportPage(
   db: Queryable,
@@ -55,10 +57,13 @@ export async function selectExportPage(
      FROM (
        SELECT k.*, sum(k.bytes) OVER (ORDER BY k.submitted_at DESC, k.id DESC ROWS UNBOUNDED PRECEDING) AS bytes_through
        FROM (
-         SELECT r.id, r.workspace_id, r.form_id, r.submitted_at,
-           octet_length(r.data::text) + coalesce(octet_length(r.metadata::text), 0) AS bytes
-         FROM responses r WHERE ${where}
-         ORDER BY r.submitted_at DESC, r.id DESC LIMIT $${params.push(limit)}
+         SELECT l.id, l.workspace_id, l.form_id, l.submitted_at,
+           octet_length(s.data::text) + coalesce(octet_length(s.metadata::text), 0) AS bytes
+         FROM (
+           SELECT r.id, r.workspace_id, r.form_id, r.submitted_at
+           FROM responses r WHERE ${where}
+           ORDER BY r.submitted_at DESC, r.id DESC LIMIT $${params.push(limit)}
+         ) l JOIN responses s ON s.id = l.id
        ) k
      ) p JOIN responses r ON r.id = p.id
      WHERE p.bytes_through - p.bytes < $${params.push(budget)}
