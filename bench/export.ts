@@ -21,8 +21,15 @@
  * `COPY ... TO STDOUT`, streamed to the psql client; pg-copy-streams is not installed) and,
  * when the role may write server files, a server-side `COPY (SELECT ...) TO '<file>'`.
  *
- *   npm run bench:export                       (EXPORT_ROWS=100000)
+ *   EXPORT_ROWS=100000 npm run bench:export
  *   EXPORT_ROWS=100000,200000,500000 EXPORT_XLSX_AB=1 npm run bench:export
+ *
+ * Without EXPORT_ROWS it prints the export memory table instead (bench/support/export-memory.ts):
+ * RSS growth of a `formhub api` child process for rows of 250 B, 40 KB and 1 MiB in every
+ * format (EXPORT_MEMORY_CASES=bytes:rows,... to change the cases, EXPORT_CELL_TIMEOUT seconds
+ * per export, default 180):
+ *
+ *   npm run bench:export
  */
 
 import { hubRuntimeFlags } from './support/hub-runtime.ts'; // first: the hub's V8 flags
@@ -48,10 +55,12 @@ import { WorkspaceService } from '../src/workspaces/index.ts';
 import { startHub, type TestHub } from '../test/support/hub.ts';
 import { envFlag, printTable, round } from './support/stats.ts';
 import { BENCH_FORM, importRows } from './support/workload.ts';
+import { memoryCases, memoryTable } from './support/export-memory.ts';
 
 const SIZES = (process.env.EXPORT_ROWS || '100000').split(',').map((text) => {
   const n = Number(text.trim());
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`EXPORT_ROWS must list positive integers (got "${text}")`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`EXPORT_ROWS must list positive integers (got "${text}")`);
   return n;
 });
 const XLSX_AB = envFlag('EXPORT_XLSX_AB', false);
@@ -114,14 +123,23 @@ function memorySampler(): { stop(): Growth } {
   };
 }
 
-async function exportServer(hub: TestHub, dataDir: string): Promise<{ app: FastifyInstance; port: number }> {
+async function exportServer(
+  hub: TestHub,
+  dataDir: string,
+): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandler(app);
   app.addSchema(ErrorBody);
   const workspaces = new WorkspaceService(hub.db, hub.config.adminKey);
   const auth = createAuthHooks((key) => workspaces.authenticate(key));
-  await app.register(exportRoutes, { prefix: '/api/v2', db: hub.db, forms: new FormService(hub.db), auth, dataDir });
+  await app.register(exportRoutes, {
+    prefix: '/api/v2',
+    db: hub.db,
+    forms: new FormService(hub.db),
+    auth,
+    dataDir,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, port: (app.server.address() as AddressInfo).port };
 }
@@ -133,22 +151,42 @@ async function* rowsToImport(count: number, now: number, seedOffset: number) {
 }
 
 /** Downloads one export over HTTP, counting bytes, sampling memory. */
-async function httpExport(port: number, key: string, form: FormRow, format: 'csv' | 'xlsx'): Promise<Result> {
+async function httpExport(
+  port: number,
+  key: string,
+  form: FormRow,
+  format: 'csv' | 'xlsx',
+): Promise<Result> {
   const memory = memorySampler();
   const started = performance.now();
-  const res = await fetch(`http://127.0.0.1:${port}/api/v2/forms/${form.id}/export?format=${format}`, {
-    headers: { authorization: `Bearer ${key}` },
-  });
-  if (res.status !== 200) throw new Error(`${format} export answered ${res.status}: ${await res.text()}`);
+  const res = await fetch(
+    `http://127.0.0.1:${port}/api/v2/forms/${form.id}/export?format=${format}`,
+    {
+      headers: { authorization: `Bearer ${key}` },
+    },
+  );
+  if (res.status !== 200)
+    throw new Error(`${format} export answered ${res.status}: ${await res.text()}`);
   let bytes = 0;
   for await (const chunk of res.body!) bytes += (chunk as Uint8Array).byteLength;
   const ms = performance.now() - started;
   const note = `streamed, ${format === 'xlsx' ? XLSX_PAGE_SIZE : '1,000'}-row pages`;
-  return { name: `formhub HTTP export, ${format.toUpperCase()}`, ms, bytes, growth: memory.stop(), note };
+  return {
+    name: `formhub HTTP export, ${format.toUpperCase()}`,
+    ms,
+    bytes,
+    growth: memory.stop(),
+    note,
+  };
 }
 
 /** The XLSX written by `exportBody` straight to a discarding stream, in pages of `pageSize` (default: the XLSX pages). */
-async function directXlsx(hub: TestHub, workspaceId: string, form: FormRow, pageSize?: number): Promise<Result> {
+async function directXlsx(
+  hub: TestHub,
+  workspaceId: string,
+  form: FormRow,
+  pageSize?: number,
+): Promise<Result> {
   const memory = memorySampler();
   const started = performance.now();
   const request = { form, format: 'xlsx' as const, selection: { workspaceId, formId: form.id } };
@@ -162,8 +200,16 @@ async function directXlsx(hub: TestHub, workspaceId: string, form: FormRow, page
   });
   await pipeline(body, sink);
   const ms = performance.now() - started;
-  const pages = pageSize ? `${pageSize.toLocaleString('en-US')}-row pages` : `default pages (${XLSX_PAGE_SIZE})`;
-  return { name: `exportBody XLSX, ${pages}`, ms, bytes, growth: memory.stop(), note: 'no HTTP, same run' };
+  const pages = pageSize
+    ? `${pageSize.toLocaleString('en-US')}-row pages`
+    : `default pages (${XLSX_PAGE_SIZE})`;
+  return {
+    name: `exportBody XLSX, ${pages}`,
+    ms,
+    bytes,
+    growth: memory.stop(),
+    note: 'no HTTP, same run',
+  };
 }
 
 /** The export's columns as plain SQL, newest first, for the COPY baselines. */
@@ -177,16 +223,28 @@ async function psqlCopyOut(url: string, form: FormRow, path: string): Promise<Re
   const command = `\\copy (${baselineSelect(form).replace(/\s+/g, ' ')}) TO '${path}' WITH (FORMAT csv, HEADER)`;
   const started = performance.now();
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', command], { stdio: 'inherit' });
+    const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', command], {
+      stdio: 'inherit',
+    });
     child.on('error', reject);
     child.on('exit', resolve);
   });
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`psql \\copy exited with ${code}`);
-  return { name: 'baseline: psql \\copy (COPY ... TO STDOUT) CSV', ms, bytes: statSync(path).size, growth: null, note: 'includes starting psql' };
+  return {
+    name: 'baseline: psql \\copy (COPY ... TO STDOUT) CSV',
+    ms,
+    bytes: statSync(path).size,
+    growth: null,
+    note: 'includes starting psql',
+  };
 }
 
-async function serverCopyOut(admin: pg.Client, form: FormRow, path: string): Promise<Result | undefined> {
+async function serverCopyOut(
+  admin: pg.Client,
+  form: FormRow,
+  path: string,
+): Promise<Result | undefined> {
   const started = performance.now();
   try {
     await admin.query(`COPY (${baselineSelect(form)}) TO '${path}' WITH (FORMAT csv, HEADER)`);
@@ -195,7 +253,13 @@ async function serverCopyOut(admin: pg.Client, form: FormRow, path: string): Pro
     return undefined;
   }
   const ms = performance.now() - started;
-  return { name: 'reference: server-side COPY ... TO file CSV', ms, bytes: statSync(path).size, growth: null, note: 'written by the server, no client' };
+  return {
+    name: 'reference: server-side COPY ... TO file CSV',
+    ms,
+    bytes: statSync(path).size,
+    growth: null,
+    note: 'written by the server, no client',
+  };
 }
 
 function report(rows: number, results: Result[]): void {
@@ -204,7 +268,18 @@ function report(rows: number, results: Result[]): void {
   const mib = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(1));
   printTable(
     `Export of ${rows.toLocaleString('en-US')} responses`,
-    ['export', 's', 'rows/s', 'x COPY', 'MiB', 'RSS growth MiB', 'heap MiB', 'Buffers MiB', 'retained MiB', 'note'],
+    [
+      'export',
+      's',
+      'rows/s',
+      'x COPY',
+      'MiB',
+      'RSS growth MiB',
+      'heap MiB',
+      'Buffers MiB',
+      'retained MiB',
+      'note',
+    ],
     results.map((r) => [
       r.name,
       round(r.ms / 1000, 2).toFixed(2),
@@ -241,7 +316,10 @@ function report(rows: number, results: Result[]): void {
 }
 
 async function main(): Promise<void> {
-  if (!collect) console.log('no global.gc (run with node --expose-gc): growth includes garbage left by earlier steps');
+  if (!collect)
+    console.log(
+      'no global.gc (run with node --expose-gc): growth includes garbage left by earlier steps',
+    );
   console.log(`V8 flags as the hub: ${hubRuntimeFlags.join(' ') || 'none (BENCH_V8_DEFAULTS=1)'}`);
   const hub = await startHub({ LOG_LEVEL: 'silent' });
   const dataDir = join(tmpdir(), `formhub-bench-exports-${randomBytes(6).toString('hex')}`);
@@ -252,19 +330,31 @@ async function main(): Promise<void> {
   try {
     await admin.connect();
     const ws = await hub.workspace('bench');
-    const created = await hub.request({ method: 'POST', url: '/api/v2/forms', key: ws.key, payload: BENCH_FORM });
+    const created = await hub.request({
+      method: 'POST',
+      url: '/api/v2/forms',
+      key: ws.key,
+      payload: BENCH_FORM,
+    });
     const form = await new FormService(hub.db).get(ws.id, (created.json() as { id: string }).id);
     const started = await exportServer(hub, dataDir);
     server = started.app;
     // Warm-up: load exceljs and JIT the paths on a small export, so memory growth is the export's own.
     for (const format of ['csv', 'xlsx'] as const) {
-      await (await fetch(`http://127.0.0.1:${started.port}/api/v2/forms/${form.id}/export?format=${format}&fields=name&until=2000-01-01`, { headers: { authorization: `Bearer ${ws.key}` } })).arrayBuffer();
+      await (
+        await fetch(
+          `http://127.0.0.1:${started.port}/api/v2/forms/${form.id}/export?format=${format}&fields=name&until=2000-01-01`,
+          { headers: { authorization: `Bearer ${ws.key}` } },
+        )
+      ).arrayBuffer();
     }
     let loaded = 0;
     const now = Date.now();
     for (const rows of SIZES) {
       if (rows > loaded) {
-        console.log(`loading ${(rows - loaded).toLocaleString('en-US')} more responses (to ${rows.toLocaleString('en-US')})...`);
+        console.log(
+          `loading ${(rows - loaded).toLocaleString('en-US')} more responses (to ${rows.toLocaleString('en-US')})...`,
+        );
         await importResponses(hub.db, form, rowsToImport(rows - loaded, now, loaded));
         loaded = rows;
         await admin.query('VACUUM ANALYZE responses');
@@ -282,7 +372,10 @@ async function main(): Promise<void> {
       // for the rest of the process, after which every export's garbage goes to the old
       // generation (docs/benchmarks/exports.md); the HTTP exports are run again to show it.
       const rows = Math.max(...SIZES);
-      const results: Result[] = [await directXlsx(hub, ws.id, form), await directXlsx(hub, ws.id, form, 1000)];
+      const results: Result[] = [
+        await directXlsx(hub, ws.id, form),
+        await directXlsx(hub, ws.id, form, 1000),
+      ];
       for (const format of ['csv', 'xlsx'] as const) {
         const again = await httpExport(started.port, ws.key, form, format);
         results.push({ ...again, name: `${again.name}, after the 1,000-row run` });
@@ -300,4 +393,13 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.env.EXPORT_ROWS) {
+  await main();
+} else {
+  const met = await memoryTable(
+    memoryCases(),
+    Number(process.env.EXPORT_CELL_TIMEOUT || 180) * 1000,
+    TARGET_RSS_MB,
+  );
+  console.log(met ? 'target met' : 'target MISSED');
+}

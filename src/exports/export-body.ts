@@ -1,5 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
-import type { Queryable } from '../db/index.ts';
+import type { Database, Queryable } from '../db/index.ts';
 import { AppError } from '../errors/index.ts';
 import type { FormRow } from '../forms/index.ts';
 import { presentResponse, type PresentedResponse } from '../responses/index.ts';
@@ -44,15 +44,25 @@ export interface ExportBodyOptions extends RowSourceOptions {
 const HIGH_WATER_MARK = 64 * 1024;
 
 /** 422 when the PDF renderer is not wired in; checked before anything is streamed. */
-export function assertFormatAvailable(format: ExportFormat, renderPdf: RenderPdf | undefined): void {
-  if (format === 'pdf' && !renderPdf) throw new AppError('validation_failed', 'pdf export not available');
+export function assertFormatAvailable(
+  format: ExportFormat,
+  renderPdf: RenderPdf | undefined,
+): void {
+  if (format === 'pdf' && !renderPdf)
+    throw new AppError('validation_failed', 'pdf export not available');
 }
 
 /**
  * The export as a byte stream that reads the database as it is consumed: it pulls one page
- * (1,000 rows; 250 for XLSX, see `XLSX_PAGE_SIZE`) at a time, only when the reader wants more (backpressure all the way down).
+ * (at most `EXPORT_PAGE_BYTES` of responses and 1,000 rows, 250 for XLSX, see
+ * `XLSX_PAGE_SIZE`) at a time, only when the reader wants more (backpressure all the way
+ * down). Given a `Database` and `queryTimeoutMs`, every page runs under that timeout.
  */
-export async function exportBody(db: Queryable, request: ExportRequest, options: ExportBodyOptions = {}): Promise<Readable> {
+export async function exportBody(
+  db: Queryable | Database,
+  request: ExportRequest,
+  options: ExportBodyOptions = {},
+): Promise<Readable> {
   const { format, form, projection } = request;
   assertFormatAvailable(format, options.renderPdf);
   const columns = exportColumns(form, projection);
@@ -82,6 +92,9 @@ export async function exportBody(db: Queryable, request: ExportRequest, options:
   return Readable.from(chunks, { objectMode: false, highWaterMark: HIGH_WATER_MARK });
 }
 
-async function* presented(pages: AsyncIterable<readonly ExportRow[]>, projection?: readonly string[]) {
+async function* presented(
+  pages: AsyncIterable<readonly ExportRow[]>,
+  projection?: readonly string[],
+) {
   for await (const page of pages) for (const row of page) yield presentResponse(row, projection);
 }

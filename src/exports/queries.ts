@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/index.ts';
+import type { Database, Queryable } from '../db/index.ts';
 import type { ExportRow } from './cell-values.ts';
 
 /** Which responses an export holds: a form's live ones, optionally bounded and filtered. */
@@ -17,9 +17,6 @@ export interface ExportCursor {
   id: string;
 }
 
-/** A page row: the response and its keyset position. */
-export type ExportPageRow = ExportRow & { cursor_at: string };
-
 function conditions(s: ExportSelection, params: unknown[]): string {
   params.push(s.formId, s.workspaceId);
   const where = ['r.form_id = $1', 'r.workspace_id = $2', 'NOT r.deleted'];
@@ -29,16 +26,25 @@ function conditions(s: ExportSelection, params: unknown[]): string {
   return where.join(' AND ');
 }
 
+/** A page row: the response, its keyset position and the page's running size through it. */
+export type ExportPageRow = ExportRow & { cursor_at: string; bytes_through: string | number };
+
 /**
  * One page of live responses, newest first, after `cursor` (keyset on `(submitted_at, id)`,
- * served by `responses_live_idx`). The cursor compares the timestamp as text cast back to
- * timestamptz so that microseconds survive the round trip through JavaScript.
+ * served by `responses_live_idx`), of at most `limit` rows and about `budget` bytes: a row
+ * is sent while the rows before it on the page (their `data` and `metadata` as text) total
+ * less than `budget`, so a page holds at least one row and at most `budget` plus one row.
+ * Rows are sized only after the LIMIT (when the planner sorts instead of walking the index,
+ * sizing in the same select list would print every matching row's data for every page:
+ * 330 ms a page at 2,000 rows of 40 KB). The cursor compares the timestamp as text cast back
+ * to timestamptz so that microseconds survive the round trip through JavaScript.
  */
 export async function selectExportPage(
   db: Queryable,
   s: ExportSelection,
   cursor: ExportCursor | undefined,
   limit: number,
+  budget: number,
 ): Promise<ExportPageRow[]> {
   const params: unknown[] = [];
   let where = conditions(s, params);
@@ -46,10 +52,22 @@ export async function selectExportPage(
     where += ` AND (r.submitted_at, r.id) < ($${params.push(cursor.at)}::timestamptz, $${params.push(cursor.id)}::uuid)`;
   }
   const { rows } = await db.query<ExportPageRow>(
-    `SELECT r.id, r.workspace_id, r.form_id, r.data, r.completed, r.metadata, r.submitted_at, r.updated_at,
-       NULL::text AS resume_token_hash, NULL::text AS idempotency_hash, r.submitted_at::text AS cursor_at
-     FROM responses r WHERE ${where}
-     ORDER BY r.submitted_at DESC, r.id DESC LIMIT $${params.push(limit)}`,
+    `SELECT p.id, p.workspace_id, p.form_id, r.data, r.completed, r.metadata, p.submitted_at, r.updated_at,
+       NULL::text AS resume_token_hash, NULL::text AS idempotency_hash, p.submitted_at::text AS cursor_at, p.bytes_through
+     FROM (
+       SELECT k.*, sum(k.bytes) OVER (ORDER BY k.submitted_at DESC, k.id DESC ROWS UNBOUNDED PRECEDING) AS bytes_through
+       FROM (
+         SELECT l.id, l.workspace_id, l.form_id, l.submitted_at,
+           octet_length(s.data::text) + coalesce(octet_length(s.metadata::text), 0) AS bytes
+         FROM (
+           SELECT r.id, r.workspace_id, r.form_id, r.submitted_at
+           FROM responses r WHERE ${where}
+           ORDER BY r.submitted_at DESC, r.id DESC LIMIT $${params.push(limit)}
+         ) l JOIN responses s ON s.id = l.id
+       ) k
+     ) p JOIN responses r ON r.id = p.id
+     WHERE p.bytes_through - p.bytes < $${params.push(budget)}
+     ORDER BY p.submitted_at DESC, p.id DESC`,
     params,
   );
   return rows;
@@ -65,7 +83,7 @@ export async function countExportRows(db: Queryable, s: ExportSelection): Promis
   return Number(rows[0]?.n ?? 0);
 }
 
-export type ExportJobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type ExportJobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'expired';
 
 export interface ExportJobRow {
   id: string;
@@ -82,24 +100,59 @@ export interface ExportJobRow {
   error: string | null;
   created_at: Date;
   finished_at: Date | null;
+  expires_at: Date | null;
 }
 
 const JOB_COLUMNS =
-  'id, workspace_id, form_id, format, params, status, progress, total, file_path, file_name, size, error, created_at, finished_at';
+  'id, workspace_id, form_id, format, params, status, progress, total, file_path, file_name, size, error, created_at, finished_at, expires_at';
 
-export async function insertExportJob(
-  db: Queryable,
-  job: { id: string; workspaceId: string; formId: string; format: string; params: Record<string, unknown>; fileName: string },
-): Promise<ExportJobRow> {
-  const { rows } = await db.query<ExportJobRow>(
-    `INSERT INTO export_jobs (id, workspace_id, form_id, format, params, status, file_name)
-     VALUES ($1, $2, $3, $4, $5::jsonb, 'queued', $6) RETURNING ${JOB_COLUMNS}`,
-    [job.id, job.workspaceId, job.formId, job.format, JSON.stringify(job.params), job.fileName],
-  );
-  return rows[0]!;
+/** Any constant shared by every formhub process: with the workspace, it serialises slot checks. */
+const EXPORT_SLOT_LOCK = 7_240_208;
+
+/**
+ * Records a queued job if the workspace has fewer than `max` live jobs (queued or running
+ * with a heartbeat newer than `staleMs`), under a transaction-scoped advisory lock on the
+ * workspace so that two processes cannot both take the last slot. Answers undefined when
+ * every slot is taken.
+ */
+export async function insertExportJobInSlot(
+  db: Database,
+  job: {
+    id: string;
+    workspaceId: string;
+    formId: string;
+    format: string;
+    params: Record<string, unknown>;
+    fileName: string;
+  },
+  max: number,
+  staleMs: number,
+): Promise<ExportJobRow | undefined> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+      EXPORT_SLOT_LOCK,
+      job.workspaceId,
+    ]);
+    const { rows: live } = await tx.query<{ n: string | number }>(
+      `SELECT count(*) AS n FROM export_jobs
+       WHERE workspace_id = $1 AND status IN ('queued', 'running') AND heartbeat_at > now() - make_interval(secs => $2)`,
+      [job.workspaceId, staleMs / 1000],
+    );
+    if (Number(live[0]?.n ?? 0) >= max) return undefined;
+    const { rows } = await tx.query<ExportJobRow>(
+      `INSERT INTO export_jobs (id, workspace_id, form_id, format, params, status, file_name, heartbeat_at)
+       VALUES ($1, $2, $3, $4, $5::jsonb, 'queued', $6, now()) RETURNING ${JOB_COLUMNS}`,
+      [job.id, job.workspaceId, job.formId, job.format, JSON.stringify(job.params), job.fileName],
+    );
+    return rows[0]!;
+  });
 }
 
-export async function findExportJob(db: Queryable, workspaceId: string, id: string): Promise<ExportJobRow | undefined> {
+export async function findExportJob(
+  db: Queryable,
+  workspaceId: string,
+  id: string,
+): Promise<ExportJobRow | undefined> {
   const { rows } = await db.query<ExportJobRow>(
     `SELECT ${JOB_COLUMNS} FROM export_jobs WHERE id = $1 AND workspace_id = $2`,
     [id, workspaceId],
@@ -107,21 +160,98 @@ export async function findExportJob(db: Queryable, workspaceId: string, id: stri
   return rows[0];
 }
 
-export async function markExportRunning(db: Queryable, id: string, total: number, filePath: string): Promise<void> {
-  await db.query(`UPDATE export_jobs SET status = 'running', total = $2, file_path = $3 WHERE id = $1`, [id, total, filePath]);
-}
-
-export async function setExportProgress(db: Queryable, id: string, progress: number): Promise<void> {
-  await db.query('UPDATE export_jobs SET progress = $2 WHERE id = $1', [id, progress]);
-}
-
-export async function markExportSucceeded(db: Queryable, id: string, size: number): Promise<void> {
+export async function markExportRunning(
+  db: Queryable,
+  id: string,
+  total: number,
+  filePath: string,
+): Promise<void> {
   await db.query(
-    `UPDATE export_jobs SET status = 'succeeded', progress = 100, size = $2, finished_at = now() WHERE id = $1`,
-    [id, size],
+    `UPDATE export_jobs SET status = 'running', total = $2, file_path = $3, heartbeat_at = now() WHERE id = $1`,
+    [id, total, filePath],
+  );
+}
+
+/** Saves progress; it is also the job's heartbeat. */
+export async function setExportProgress(
+  db: Queryable,
+  id: string,
+  progress: number,
+): Promise<void> {
+  await db.query('UPDATE export_jobs SET progress = $2, heartbeat_at = now() WHERE id = $1', [
+    id,
+    progress,
+  ]);
+}
+
+/** Says the jobs (of this process) are alive, between pages too (a slow PDF page, a slow disk). */
+export async function touchExportJobs(db: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(
+    `UPDATE export_jobs SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'running')`,
+    [ids],
+  );
+}
+
+/** The job's file is complete: it may be downloaded until `ttlMs` from now. */
+export async function markExportSucceeded(
+  db: Queryable,
+  id: string,
+  size: number,
+  ttlMs: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE export_jobs SET status = 'succeeded', progress = 100, size = $2, finished_at = now(),
+       expires_at = now() + make_interval(secs => $3) WHERE id = $1`,
+    [id, size, ttlMs / 1000],
   );
 }
 
 export async function markExportFailed(db: Queryable, id: string, error: string): Promise<void> {
-  await db.query(`UPDATE export_jobs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1`, [id, error]);
+  await db.query(
+    `UPDATE export_jobs SET status = 'failed', error = $2, finished_at = now(), file_path = NULL WHERE id = $1`,
+    [id, error],
+  );
+}
+
+/**
+ * Marks up to `limit` jobs whose files are past `expires_at` as expired (jobs finished
+ * before expiry times were recorded expire `ttlMs` after they finished); answers their file paths.
+ */
+export async function expireExportJobs(
+  db: Queryable,
+  ttlMs: number,
+  limit = 500,
+): Promise<string[]> {
+  const { rows } = await db.query<{ file_path: string | null }>(
+    `WITH due AS (
+       SELECT id, file_path FROM export_jobs
+       WHERE status = 'succeeded' AND coalesce(expires_at, finished_at + make_interval(secs => $2)) <= now()
+       LIMIT $1 FOR UPDATE SKIP LOCKED
+     )
+     UPDATE export_jobs j SET status = 'expired', file_path = NULL FROM due WHERE j.id = due.id
+     RETURNING due.file_path`,
+    [limit, ttlMs / 1000],
+  );
+  return rows.flatMap((r) => (r.file_path ? [r.file_path] : []));
+}
+
+/**
+ * Fails the jobs whose process stopped heartbeating (it crashed or was killed): they no
+ * longer hold a slot, and say why. Answers their file paths (partial files to delete).
+ */
+export async function failStaleExportJobs(db: Queryable, staleMs: number): Promise<string[]> {
+  const { rows } = await db.query<{ file_path: string | null }>(
+    `WITH stale AS (
+       SELECT id, file_path FROM export_jobs
+       WHERE status IN ('queued', 'running') AND heartbeat_at <= now() - make_interval(secs => $1)
+       FOR UPDATE SKIP LOCKED
+     )
+     UPDATE export_jobs j SET status = 'failed', error = 'the process running the export stopped', finished_at = now(),
+       file_path = NULL
+     FROM stale WHERE j.id = stale.id
+     RETURNING stale.file_path`,
+    [staleMs / 1000],
+  );
+  return rows.flatMap((r) => (r.file_path ? [r.file_path] : []));
 }

@@ -6,7 +6,8 @@ import { AppError, notFound } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, workspaceOf } from '../http/auth.ts';
 import { errorResponses, IdParams } from '../http/schemas.ts';
-import { exportBody, type RenderPdf } from './export-body.ts';
+import { assertFormatAvailable, exportBody, type RenderPdf } from './export-body.ts';
+import { ExportSlots } from './export-limits.ts';
 import { ExportJobs } from './export-jobs.ts';
 import { parseExportRequest } from './export-params.ts';
 import { contentDisposition, exportFileName } from './file-name.ts';
@@ -20,6 +21,10 @@ export interface ExportRoutesOptions {
   auth: AuthHooks;
   /** Export job files go to `<dataDir>/exports/` on the API host's disk. */
   dataDir: string;
+  /** EXPORT_TTL: job files are deleted this long after they are made (default 24 h). */
+  ttlMs?: number | undefined;
+  /** QUERY_TIMEOUT: bounds every page read of an export (none when absent). */
+  queryTimeoutMs?: number | undefined;
   /**
    * HOOK for src/reports: renders `format=pdf`. Until it is passed in, pdf exports (direct
    * and as jobs) answer 422 "pdf export not available".
@@ -32,14 +37,18 @@ const FILE_DESCRIPTION = 'The file, streamed (CSV, XLSX, JSON array, NDJSON or P
 
 /** Streamed exports of a form's responses, and export jobs with progress for large ones. */
 export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, opts) => {
-  const { db, forms, auth, renderPdf } = opts;
+  const { db, forms, auth, renderPdf, queryTimeoutMs } = opts;
+  const slots = new ExportSlots();
   const jobs = new ExportJobs({
     db,
     forms,
     dataDir: opts.dataDir,
+    ttlMs: opts.ttlMs ?? DEFAULT_EXPORT_TTL_MS,
+    queryTimeoutMs,
     renderPdf,
     onError: (error, jobId) => app.log.warn({ err: error, jobId }, 'export job failed'),
   });
+  jobs.startSweeping();
   app.addHook('onClose', () => jobs.close());
 
   app.get(
@@ -51,18 +60,34 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
         summary: 'Export live responses as a file, streamed (newest first)',
         params: IdParams,
         querystring: s.ExportQuery,
-        response: { 200: { description: FILE_DESCRIPTION }, ...errorResponses(400, 401, 403, 404, 422) },
+        response: {
+          200: { description: FILE_DESCRIPTION },
+          ...errorResponses(400, 401, 403, 404, 422, 429),
+        },
       },
     },
     async (request, reply) => {
       const form = await forms.get(workspaceOf(request), request.params.id);
       const exportRequest = parseExportRequest(form, request.query);
-      // Everything that can be refused has been checked: from here on the body streams.
-      const body = await exportBody(db.reader, exportRequest, { renderPdf });
+      assertFormatAvailable(exportRequest.format, renderPdf);
+      const release = slots.acquire(form.workspace_id);
+      reply.raw.once('close', release);
+      let body: Awaited<ReturnType<typeof exportBody>>;
+      try {
+        // Everything that can be refused has been checked: from here on the body streams.
+        body = await exportBody(db, exportRequest, { renderPdf, queryTimeoutMs });
+      } catch (error) {
+        release();
+        throw error;
+      }
+      body.once('close', release); // ended, failed or destroyed when the client went away
       const info = FORMAT_INFO[exportRequest.format];
       return reply
         .header('content-type', info.contentType)
-        .header('content-disposition', contentDisposition(exportFileName(form.title, new Date(), info.extension)))
+        .header(
+          'content-disposition',
+          contentDisposition(exportFileName(form.title, new Date(), info.extension)),
+        )
         .header('cache-control', 'no-store')
         .send(body);
     },
@@ -77,7 +102,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
         summary: 'Start an export job (for exports too large for one request)',
         params: IdParams,
         body: s.ExportJobBody,
-        response: { 202: s.ExportJobSchema, ...errorResponses(400, 401, 403, 404, 422) },
+        response: { 202: s.ExportJobSchema, ...errorResponses(400, 401, 403, 404, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -113,14 +138,26 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
     },
     async (request, reply) => {
       const job = await jobs.get(workspaceOf(request), request.params.id);
-      if (job.status !== 'succeeded') throw new AppError('conflict', `the export is ${job.status}, not ready to download`);
+      if (job.status === 'expired' || (job.status === 'succeeded' && isExpired(job)))
+        throw exportExpired(job);
+      if (job.status !== 'succeeded')
+        throw new AppError('conflict', `the export is ${job.status}, not ready to download`);
       const path = job.file_path!;
       // The file is on the disk of the API host that ran the job.
-      if (!(await access(path).then(() => true, () => false))) throw notFound('export file');
+      if (
+        !(await access(path).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw notFound('export file');
       const info = FORMAT_INFO[job.format as keyof typeof FORMAT_INFO];
       return reply
         .header('content-type', info.contentType)
-        .header('content-disposition', contentDisposition(job.file_name ?? `export.${info.extension}`))
+        .header(
+          'content-disposition',
+          contentDisposition(job.file_name ?? `export.${info.extension}`),
+        )
         .header('content-length', String(job.size))
         .send(createReadStream(path));
     },
@@ -142,5 +179,26 @@ export function presentJob(job: ExportJobRow) {
     download_url: job.status === 'succeeded' ? `/api/v2/exports/${job.id}/download` : null,
     created_at: job.created_at.toISOString(),
     finished_at: job.finished_at ? job.finished_at.toISOString() : null,
+    expires_at: job.expires_at ? job.expires_at.toISOString() : null,
   };
+}
+
+/** EXPORT_TTL when the routes are not told (the configuration's default). */
+const DEFAULT_EXPORT_TTL_MS = 24 * 60 * 60 * 1000;
+
+function isExpired(job: ExportJobRow): boolean {
+  return job.expires_at !== null && job.expires_at.getTime() <= Date.now();
+}
+
+/**
+ * 404 `not_found` for a file deleted after EXPORT_TTL (the job itself still answers, with
+ * status `expired`): the contract's codes have no 410, and a missing file is not found.
+ */
+function exportExpired(job: ExportJobRow): AppError {
+  const at = job.expires_at ? ` at ${job.expires_at.toISOString()}` : '';
+  return new AppError(
+    'not_found',
+    `export file expired${at}: files are deleted EXPORT_TTL after they are made`,
+    [{ field: 'id', message: 'expired' }],
+  );
 }

@@ -161,6 +161,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         forms,
         auth,
         dataDir: config.dataDir,
+        ttlMs: config.exports.ttlMs,
+        queryTimeoutMs: config.limits.queryTimeoutMs,
         renderPdf: createPdfRenderer(db.reader, workspaces),
       });
       if (reportScheduler) {

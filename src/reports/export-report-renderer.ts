@@ -1,16 +1,24 @@
 import { compileFilter } from '../analytics/dsl/index.ts';
-import type { Queryable } from '../db/index.ts';
+import type { Database, Queryable } from '../db/index.ts';
 import { exportBody, exportFileName, FORMAT_INFO, type RenderPdf } from '../exports/index.ts';
-import type { ReportFormat, ReportRenderer, ReportRenderInput, RenderedReport } from './schedule/renderer.ts';
+import type {
+  ReportFormat,
+  ReportRenderer,
+  ReportRenderInput,
+  RenderedReport,
+} from './schedule/renderer.ts';
 
 /**
  * Scheduled reports rendered by the export machinery: CSV and XLSX as streamed exports, PDF
- * as the branded report; the report's filter and period select the responses.
+ * as the branded report; the report's filter and period select the responses. They take the
+ * exports' bounded paths: pages bounded by bytes, each under `queryTimeoutMs` when given a
+ * `Database`, PDF rendered in slices with the process's render slots.
  */
 export class ExportReportRenderer implements ReportRenderer {
   constructor(
-    private readonly db: Queryable,
+    private readonly db: Queryable | Database,
     private readonly renderPdf: RenderPdf,
+    private readonly options: { queryTimeoutMs?: number | undefined } = {},
   ) {}
 
   async render(format: ReportFormat, input: ReportRenderInput): Promise<RenderedReport> {
@@ -29,9 +37,13 @@ export class ExportReportRenderer implements ReportRenderer {
           where: filter ? (params) => compileFilter(filter, ctx, params) : undefined,
         },
       },
-      { renderPdf: this.renderPdf },
+      { renderPdf: this.renderPdf, queryTimeoutMs: this.options.queryTimeoutMs },
     );
     const info = FORMAT_INFO[format];
-    return { filename: exportFileName(form.title, period.end, info.extension), contentType: info.contentType, content };
+    return {
+      filename: exportFileName(form.title, period.end, info.extension),
+      contentType: info.contentType,
+      content,
+    };
   }
 }

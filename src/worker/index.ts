@@ -84,7 +84,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const reportJobs = config.features.reports
     ? await startReportJobs(
         config,
-        { db, renderer: new ExportReportRenderer(db.reader, createPdfRenderer(db.reader, new WorkspaceService(db, undefined))) },
+        {
+          db,
+          renderer: new ExportReportRenderer(db, createPdfRenderer(db.reader, new WorkspaceService(db, undefined)), {
+            queryTimeoutMs: config.limits.queryTimeoutMs,
+          }),
+        },
         logger,
       )
     : undefined;

@@ -1,19 +1,29 @@
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import PDFDocument from 'pdfkit';
 import { drawCover } from './cover.ts';
 import { resolveFonts } from './fonts.ts';
 import { ReportDoc } from './report-doc.ts';
+import { renderSlots } from './render-slots.ts';
 import { drawResponseBlock } from './response-block.ts';
 import { drawSummary, heading } from './summary.ts';
 import { DEFAULT_TEMPLATE, fillPlaceholders } from './template.ts';
 import type { ReportInput, ReportStats } from './types.ts';
 
+/** pdfkit's cache of laid-out words is emptied after this many responses (see `trimFontCaches`). */
+const FONT_CACHE_RESPONSES = 200;
+
+/** Longest stretch of rendering between two turns of the event loop, in ms. */
+export const RENDER_SLICE_MS = 20;
+
 /**
  * Renders the report as a PDF stream. Pages are written out as soon as they are complete and
  * `input.responses` is pulled only as fast as the stream is read, so memory stays flat at any
  * size — unless the template's footer uses `{pages}` ("Page n of m"), which holds every page in
- * memory until the end (see docs/reports.md). A failure destroys the stream with the error.
+ * memory until the end (see docs/reports.md). Rendering runs in slices of about
+ * `RENDER_SLICE_MS` on the event loop, at most `MAX_CONCURRENT_RENDERS` per process (the
+ * others wait their turn). A failure destroys the stream with the error.
  * @example
  *   await pipeline(renderReportPdf(input), createWriteStream('report.pdf'));
  */
@@ -47,6 +57,20 @@ export async function writeReportPdf(input: ReportInput, out: Writable): Promise
 }
 
 async function render(input: ReportInput, out: PassThrough): Promise<Omit<ReportStats, 'bytes'>> {
+  const release = await renderSlots.acquire();
+  try {
+    // A reader that left while the render waited for its slot: nothing to draw.
+    if (out.destroyed) return { pages: 0, responses: 0 };
+    return await renderDocument(input, out);
+  } finally {
+    release();
+  }
+}
+
+async function renderDocument(
+  input: ReportInput,
+  out: PassThrough,
+): Promise<Omit<ReportStats, 'bytes'>> {
   const template = input.template ?? DEFAULT_TEMPLATE;
   const fonts = resolveFonts(template.fonts.regular, template.fonts.bold);
   const needsTotal = template.footer.includes('{pages}');
@@ -84,20 +108,34 @@ async function render(input: ReportInput, out: PassThrough): Promise<Omit<Report
     needsTotal ? () => undefined : (p) => footer(p),
   );
   if (!fonts.builtin) {
-    doc.registerFont(fonts.regular, fonts.regular);
-    doc.registerFont(fonts.bold, fonts.bold);
+    doc.registerFont(fonts.regular, parsedFont(fonts.regular) as never);
+    doc.registerFont(fonts.bold, parsedFont(fonts.bold) as never);
   }
 
+  // Fonts, cover and summary are each a slice of their own.
+  await nextTurn();
   drawCover(rd, input);
+  await nextTurn();
   drawSummary(rd, input);
+  await nextTurn();
   rd.addPage();
   heading(rd, template.labels.responses_heading);
   let n = 0;
+  let sliceStart = performance.now();
   for await (const response of input.responses) {
     if (out.destroyed) break;
     n += 1;
-    drawResponseBlock(rd, input.form, response, n);
-    if (out.writableNeedDrain) await drained(out);
+    const block = drawResponseBlock(rd, input.form, response, n);
+    while (!block.next().done) {
+      if (performance.now() - sliceStart < RENDER_SLICE_MS) continue;
+      await nextTurn(); // let requests (and other renders) run between slices
+      sliceStart = performance.now();
+    }
+    if (n % FONT_CACHE_RESPONSES === 0) rd.trimFontCaches();
+    if (out.writableNeedDrain) {
+      await drained(out);
+      sliceStart = performance.now();
+    }
   }
   if (n === 0) {
     rd.use('regular', template.fonts.sizes.body);
@@ -118,6 +156,25 @@ async function render(input: ReportInput, out: PassThrough): Promise<Omit<Report
   doc.end();
   await ended;
   return { pages, responses: n };
+}
+
+const parsedFonts = new Map<string, unknown>();
+
+/**
+ * The font file parsed once per process and shared by every report: parsing it, and its
+ * first layout (which decodes the large GSUB and GPOS tables), took 150-300 ms of event loop
+ * per document. pdfkit takes a parsed font wherever it takes a path; this one is obtained
+ * through a throwaway document so as to use pdfkit's own font loader.
+ */
+function parsedFont(path: string): unknown {
+  let font = parsedFonts.get(path);
+  if (font === undefined) {
+    const probe = new PDFDocument({ autoFirstPage: false });
+    probe.font(path);
+    font = (probe as unknown as { _font: { font: unknown } })._font.font;
+    parsedFonts.set(path, font);
+  }
+  return font;
 }
 
 /** Resolves when `stream` can take more data, or has been closed (the reader went away). */

@@ -1,4 +1,5 @@
 import type { Field } from '../../forms/index.ts';
+import { boundText } from './bound-text.ts';
 import { formatDateTime, formatValue } from './format-value.ts';
 import { fieldLabel, shouldBreakBefore } from './layout.ts';
 import type { ReportDoc } from './report-doc.ts';
@@ -11,18 +12,23 @@ export interface BlockRow {
   value: string;
 }
 
-/** The rows of a response: form fields in form order, then calculated fields. */
+/**
+ * The rows of a response: form fields in form order, then calculated fields, each answer
+ * bounded for the PDF (see `boundText`).
+ */
 export function responseRows(
   form: Pick<ReportForm, 'fields' | 'calculated_fields'>,
   response: Pick<ReportResponse, 'data'>,
   labels: Parameters<typeof formatValue>[2],
 ): BlockRow[] {
+  const value = (raw: unknown, field: Field | undefined) =>
+    boundText(formatValue(raw, field, labels), labels.truncated);
   const rows = form.fields.map((f: Field) => ({
-    label: fieldLabel(f),
-    value: formatValue(response.data[f.key], f, labels),
+    label: boundText(fieldLabel(f), labels.truncated),
+    value: value(response.data[f.key], f),
   }));
   for (const c of form.calculated_fields)
-    rows.push({ label: c.key, value: formatValue(response.data[c.key], undefined, labels) });
+    rows.push({ label: c.key, value: value(response.data[c.key], undefined) });
   return rows;
 }
 
@@ -31,13 +37,16 @@ export function responseRows(
  * value wrapped on the right). The block moves to the next page when it does not fit but would
  * fit on a page of its own; a longer one flows, breaking between rows, or inside a row taller
  * than a page.
+ *
+ * A generator: it yields after measuring and after drawing each row, so that the caller can
+ * give the event loop a turn inside a block of many long answers (see `render-report.ts`).
  */
-export function drawResponseBlock(
+export function* drawResponseBlock(
   rd: ReportDoc,
   form: ReportForm,
   response: ReportResponse,
   n: number,
-): void {
+): Generator<void, void, undefined> {
   const { doc, template } = rd;
   const { sizes } = template.fonts;
   const labels = template.labels;
@@ -46,13 +55,15 @@ export function drawResponseBlock(
   const valueX = rd.left + labelWidth + 10;
   const valueWidth = rd.width - labelWidth - 10;
 
-  const rows = responseRows(form, response, labels).map((row) => ({
-    ...row,
-    height: Math.max(
+  const rows: (BlockRow & { height: number })[] = [];
+  for (const row of responseRows(form, response, labels)) {
+    const height = Math.max(
       rd.measure(row.label, labelWidth, 'bold', sizes.body),
       rd.measure(row.value, valueWidth, 'regular', sizes.body),
-    ),
-  }));
+    );
+    rows.push({ ...row, height });
+    yield;
+  }
   const titleHeight = sizes.body * 2.2;
   const blockHeight = titleHeight + rows.reduce((sum, r) => sum + r.height + gap, 0);
   if (shouldBreakBefore(blockHeight, rd.remaining(), rd.contentHeight)) rd.addPage();
@@ -92,6 +103,7 @@ export function drawResponseBlock(
     doc.fillColor(template.colors.text).text(rd.t(row.value), valueX, y, { width: valueWidth });
     // A value taller than a page has flowed onto later pages: carry on below where it ended.
     doc.y = (rd.page === page ? y + row.height : doc.y) + gap;
+    yield;
   }
   doc.x = rd.left;
   doc.y += template.responses.block_gap;

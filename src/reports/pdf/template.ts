@@ -64,6 +64,10 @@ const templateSchema = z.object({
     no: z.string(),
     empty: z.string(),
     list_separator: z.string(),
+    /** Appended to an answer cut at `PDF_VALUE_CHARS` characters; `{more}` is how many were left out. */
+    truncated: z
+      .string()
+      .default(' … [{more} more characters: the CSV, JSON or XLSX export has the full text]'),
   }),
   charts: z.object({
     daily: z.enum(['auto', 'bar', 'line']),

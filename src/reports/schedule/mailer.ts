@@ -1,9 +1,13 @@
-/** One report mail: the rendered file attached, a short summary as the text. */
+/**
+ * One report mail: the rendered file attached, a short summary as the text. The file is on
+ * disk (`path`, readable by the hub's user only) and read from there as the mail is sent,
+ * so a report of any size is never held in memory.
+ */
 export interface ReportMail {
   to: string[];
   subject: string;
   text: string;
-  attachment: { filename: string; contentType: string; content: Buffer };
+  attachment: { filename: string; contentType: string; path: string };
 }
 
 /** Sends report mails; `SmtpReportMailer` is the implementation over nodemailer. */

@@ -1,4 +1,9 @@
-import type { Readable } from 'node:stream';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { uuidv7 } from '../../common/ids.ts';
 import type { Database } from '../../db/index.ts';
@@ -66,35 +71,37 @@ export class ReportRunner {
       return this.finish(run, { status: 'failed', attempts: 0, size: null, error: NO_SMTP_ERROR });
 
     const period = { start: run.period_start, end: run.period_end };
-    let file: { filename: string; contentType: string; content: Buffer };
+    const dir = await mkdtemp(join(tmpdir(), 'formhub-report-')); // mode 0700
     try {
-      file = await bufferOf(
-        await this.deps.renderer.render(report.format, this.renderInput(report, form, period)),
-      );
-    } catch (error) {
-      return this.finish(run, {
-        status: 'failed',
-        attempts: 0,
-        size: null,
-        error: `rendering failed: ${messageOf(error)}`,
-      });
+      let file: SpooledReport;
+      try {
+        const rendered = await this.deps.renderer.render(
+          report.format,
+          this.renderInput(report, form, period),
+        );
+        file = await spool(rendered, dir);
+      } catch (error) {
+        return this.finish(run, {
+          status: 'failed',
+          attempts: 0,
+          size: null,
+          error: `rendering failed: ${messageOf(error)}`,
+        });
+      }
+      const count = await q.countResponses(db, form.id, period.start, period.end);
+      const mail = {
+        to: run.recipients,
+        ...reportSummary(form.title, period, report.timezone, count),
+        attachment: file.attachment,
+      };
+      const { attempts, error } = await this.sendWithRetries(run.id, () => mailer.send(mail));
+      if (error !== undefined)
+        return this.finish(run, { status: 'failed', attempts, size: file.size, error });
+      await q.setLastRunAt(db, report.id, period.end);
+      return this.finish(run, { status: 'succeeded', attempts, size: file.size, error: null });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    const count = await q.countResponses(db, form.id, period.start, period.end);
-    const mail = {
-      to: run.recipients,
-      ...reportSummary(form.title, period, report.timezone, count),
-      attachment: file,
-    };
-    const { attempts, error } = await this.sendWithRetries(run.id, () => mailer.send(mail));
-    if (error !== undefined)
-      return this.finish(run, { status: 'failed', attempts, size: file.content.length, error });
-    await q.setLastRunAt(db, report.id, period.end);
-    return this.finish(run, {
-      status: 'succeeded',
-      attempts,
-      size: file.content.length,
-      error: null,
-    });
   }
 
   private startScheduledRun(report: q.ScheduledReportRow): Promise<q.ReportRunRow> {
@@ -159,14 +166,23 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The rendered file held in memory: it is attached whole, and re-sent on a retry. */
-async function bufferOf(
-  rendered: RenderedReport,
-): Promise<{ filename: string; contentType: string; content: Buffer }> {
+interface SpooledReport {
+  attachment: { filename: string; contentType: string; path: string };
+  size: number;
+}
+
+/**
+ * The rendered file written to `dir` (mode 0600): it is attached from disk, and re-sent from
+ * there on a retry, so memory stays flat whatever the report's size.
+ */
+async function spool(rendered: RenderedReport, dir: string): Promise<SpooledReport> {
+  const path = join(dir, 'report');
   const { content } = rendered;
-  if (Buffer.isBuffer(content)) return { ...rendered, content };
-  const chunks: Buffer[] = [];
-  for await (const chunk of content as Readable)
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return { ...rendered, content: Buffer.concat(chunks) };
+  const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
+  await pipeline(source, createWriteStream(path, { mode: 0o600 }));
+  const { size } = await stat(path);
+  return {
+    attachment: { filename: rendered.filename, contentType: rendered.contentType, path },
+    size,
+  };
 }
