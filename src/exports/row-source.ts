@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../db/index.ts';
+import { countExportedBytes } from './gc-hint.ts';
 import { boundedPageReader, type PageReader } from './page-reader.ts';
 import { selectExportPage, type ExportPageRow, type ExportSelection } from './queries.ts';
 
@@ -62,6 +63,7 @@ export async function* responsePages(
     const cutByRows = page.length >= limit;
     const last = page[page.length - 1]!;
     const more = cutByRows || Number(last.bytes_through) >= budget;
+    countExportedBytes(Number(last.bytes_through));
     yield page;
     if (!more) return;
     limit = cutByRows ? maxRows : Math.min(maxRows, Math.max(8, page.length * 2));

@@ -6,6 +6,7 @@ import { drawCover } from './cover.ts';
 import { resolveFonts } from './fonts.ts';
 import { ReportDoc } from './report-doc.ts';
 import { renderSlots } from './render-slots.ts';
+import { countRenderTime } from '../../exports/gc-hint.ts';
 import { drawResponseBlock } from './response-block.ts';
 import { drawSummary, heading } from './summary.ts';
 import { DEFAULT_TEMPLATE, fillPlaceholders } from './template.ts';
@@ -127,7 +128,9 @@ async function renderDocument(
     n += 1;
     const block = drawResponseBlock(rd, input.form, response, n);
     while (!block.next().done) {
-      if (performance.now() - sliceStart < RENDER_SLICE_MS) continue;
+      const spent = performance.now() - sliceStart;
+      if (spent < RENDER_SLICE_MS) continue;
+      countRenderTime(spent);
       await nextTurn(); // let requests (and other renders) run between slices
       sliceStart = performance.now();
     }
