@@ -43,8 +43,9 @@ const NO_OPTIONS: ReadonlySet<string> = new Set();
 const EMAIL_RE = /^[^\s@]+@(?:[^\s@.]+\.)+[^\s@.]+$/;
 const URL_RE = /^https?:\/\/\S+$/i;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+/** Offsets up to +-14:00 (DESIGN.md 3a): PostgreSQL refuses wider ones in timestamptz. */
 const DATETIME_RE =
-  /^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+  /^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))$/;
 const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const PATTERN_TYPES: ReadonlySet<FieldType> = new Set(['text', 'textarea', 'phone']);
 

@@ -43,6 +43,10 @@ const VALID: [Field, unknown[]][] = [
   [field('date'), ['2026-12-31', '2024-02-29', '2000-02-29']],
   [field('datetime'), ['2026-11-28T10:00:00Z', '2026-11-28T10:00:00.123+02:00']],
   [field('datetime'), ['2026-11-28T23:59-05:30', '2024-02-29T00:00:00.5-00:00']],
+  [
+    field('datetime'),
+    ['2026-11-28T10:00:00+14:00', '2026-11-28T10:00:00-14:00', '2026-11-28T10:00:00+13:59'],
+  ],
   [field('select'), ['a', 'c']],
   [field('radio'), ['b']],
   [field('multiselect'), [['a', 'c'], [], ['c', 'b', 'a']]],
@@ -79,6 +83,12 @@ const INVALID: [Field, unknown[], string][] = [
   [field('date'), ['2026-1-01', '2026-01-01T00:00:00Z', 20260101, ''], DATE],
   [field('datetime'), ['2026-11-28T10:00:00', '2026-11-28', '2026-02-30T10:00:00Z'], DATETIME],
   [field('datetime'), ['2026-11-28T24:00:00Z', '2026-11-28T10:60:00Z'], DATETIME],
+  // Offsets past +-14:00: PostgreSQL's timestamptz refuses them (DESIGN.md 3a).
+  [
+    field('datetime'),
+    ['2026-11-28T10:00:00+14:01', '2026-11-28T10:00:00+16:00', '2026-11-28T10:00:00-23:59'],
+    DATETIME,
+  ],
   [field('datetime'), ['2026-11-28 10:00:00Z', '2026-11-28T10:00:00+0200'], DATETIME],
   [field('datetime'), ['2026-11-28t10:00:00z', 1764324000000], DATETIME],
   [field('select'), ['z', 'A', 1, ['a']], ONE_OF],
