@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import { AppError } from '../errors/index.ts';
 import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
 import {
@@ -7,8 +6,8 @@ import {
   HALTED,
   type Reply,
   type Request,
-  type ThreadInit,
 } from './pglite-thread-protocol.ts';
+import { spawnThread, type Thread } from './pglite-thread-spawn.ts';
 import { DEFAULT_QUERY_TIMEOUT_MS, queryTimeoutError, timeoutOf } from './query-timeout.ts';
 
 export interface PgliteThreadOptions {
@@ -40,15 +39,6 @@ interface Call {
   reject: (error: Error) => void;
   settled: boolean;
   watch?: Watch;
-}
-
-interface Thread {
-  worker: Worker;
-  state: Int32Array;
-  ready: Promise<void>;
-  started: boolean;
-  /** The statement it was ended for. */
-  killed?: number;
 }
 
 type QueryRequest = Extract<Request, { type: 'query' }>;
@@ -255,33 +245,9 @@ export class PgliteThreadDatabase implements Database {
   }
 
   private spawn(): Thread {
-    const shared = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-    const init: ThreadInit = {
-      dataDir: this.options.dataDir,
-      socket: this.options.socket,
-      state: shared,
-    };
-    const worker = new Worker(new URL('./pglite-thread-boot.mjs', import.meta.url), {
-      workerData: init,
-    });
-    let started!: () => void;
-    let failed!: (error: Error) => void;
-    const ready = new Promise<void>((resolve, reject) => {
-      started = resolve;
-      failed = reject;
-    });
-    const thread: Thread = { worker, state: new Int32Array(shared), ready, started: false };
-    // Observed here too: a thread restarted while no call waits must not reject unobserved.
-    ready.then(() => void (thread.started = true)).catch(() => undefined);
-    worker.on('message', (reply: Reply) => {
-      if (reply.type === 'ready') started();
-      else if (reply.type === 'failed') failed(deserializeError(reply.error));
-      else this.onReply(thread, reply);
-    });
-    worker.once('error', failed);
-    worker.once('exit', (code) => {
-      failed(new Error(`the embedded database thread exited (${code}) while starting`));
-      this.onExit(thread);
+    const thread: Thread = spawnThread(this.options, {
+      onReply: (reply) => this.onReply(thread, reply),
+      onExit: () => this.onExit(thread),
     });
     return thread;
   }
