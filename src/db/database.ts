@@ -26,7 +26,7 @@ export interface QueryLimits {
 /**
  * The small database interface the hub is written against. Two implementations share the
  * same SQL and migrations: a PostgreSQL pool (`pg-database.ts`) and embedded PGlite
- * (`pglite-database.ts`).
+ * (`pglite-thread-database.ts`, on a worker thread).
  */
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';

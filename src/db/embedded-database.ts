@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { acquireDataDirLock, isHolderLive, type LockHolder } from './data-dir-lock.ts';
 import type { Database } from './database.ts';
 import { PgDatabase } from './pg-database.ts';
-import { PgliteDatabase } from './pglite-database.ts';
+import { PgliteThreadDatabase } from './pglite-thread-database.ts';
 
 /**
  * How a process uses DATA_DIR's embedded database when another process holds it:
@@ -19,6 +19,8 @@ export interface EmbeddedOptions {
   command: string;
   /** Connections to the holder's socket, when sharing. */
   poolMax: number;
+  /** QUERY_TIMEOUT, when owning: how long a bounded read may run (pglite-thread-database.ts). */
+  queryTimeoutMs?: number | undefined;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function openEmbeddedDatabase(
     });
     if ('lock' in attempt) {
       try {
-        return await openAsOwner(dir, socket, () => attempt.lock.release());
+        return await openAsOwner(dir, socket, options, () => attempt.lock.release());
       } catch (error) {
         attempt.lock.release();
         throw error;
@@ -93,18 +95,30 @@ export async function openEmbeddedDatabase(
   }
 }
 
-async function openAsOwner(dir: string, socket: string, release: () => void): Promise<Database> {
-  const db = await PgliteDatabase.open(join(dir, 'pglite'));
-  db.onClose(release);
-  if (dirname(socket) !== join(dir, 'run'))
-    db.onClose(() => rmSync(dirname(socket), { recursive: true, force: true }));
+/** PGlite on a thread of its own, serving `socket` (pglite-thread-database.ts). */
+async function openAsOwner(
+  dir: string,
+  socket: string,
+  options: EmbeddedOptions,
+  release: () => void,
+): Promise<Database> {
+  const dropSocketDir = () => {
+    if (dirname(socket) !== join(dir, 'run'))
+      rmSync(dirname(socket), { recursive: true, force: true });
+  };
   try {
-    await db.serve(socket);
+    const db = await PgliteThreadDatabase.open({
+      dataDir: join(dir, 'pglite'),
+      socket,
+      queryTimeoutMs: options.queryTimeoutMs,
+    });
+    db.onClose(release);
+    db.onClose(dropSocketDir);
+    return db;
   } catch (error) {
-    await db.close();
+    dropSocketDir();
     throw error;
   }
-  return db;
 }
 
 /**

@@ -8,7 +8,7 @@ export type { Database, Queryable, QueryLimits, QueryResult } from './database.t
 export { isQueryCanceled, limitTransaction, queryTimeoutError } from './query-timeout.ts';
 export { migrate } from './migrate.ts';
 export { PgDatabase } from './pg-database.ts';
-export { PgliteDatabase } from './pglite-database.ts';
+export { PgliteThreadDatabase } from './pglite-thread-database.ts';
 export { DataDirInUseError, type EmbeddedAccess } from './embedded-database.ts';
 
 export interface OpenOptions {
@@ -33,6 +33,7 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
     access: options.embedded ?? 'own',
     command: options.command ?? `formhub (pid ${process.pid})`,
     poolMax,
+    queryTimeoutMs,
   });
 }
 
@@ -52,8 +53,9 @@ export function describeDatabase(config: Config): string {
  * rejects with AppError `query_timeout` (503); check `signal.aborted` to tell an abandoned
  * request from a slow query. Statements are read-only (`BEGIN READ ONLY`).
  *
- * On embedded PGlite the bound does not hold (no timers inside WebAssembly): a statement runs
- * to its end, but none starts after the signal aborted.
+ * On embedded PGlite, which has no timers inside its WebAssembly, the hub runs PGlite on a
+ * thread of its own and ends that thread for a statement past its bound, or abandoned for a
+ * second (pglite-thread-database.ts); the event loop is never held up.
  *
  * @example
  * // In a route: the request's signal aborts when the client disconnects.

@@ -42,20 +42,6 @@ export function timeoutOf(limits: QueryLimits | undefined, fallbackMs: number): 
   return Number.isFinite(ms) ? Math.max(1, Math.floor(ms)) : fallbackMs;
 }
 
-/**
- * The bounded reader of a database that cannot time statements out (embedded PGlite: no
- * timers inside WebAssembly, and one connection): statements run to the end, but none
- * starts once `signal` has aborted.
- */
-export function unboundedReader(reader: Queryable, limits: QueryLimits | undefined): Queryable {
-  return {
-    query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      if (limits?.signal?.aborted) return Promise.reject(queryTimeoutError(0, limits.signal));
-      return reader.query<R>(sql, params);
-    },
-  };
-}
-
 /** Where a bounded statement runs, and how to cancel one (a pool kept apart for that). */
 export interface BoundedTarget {
   pool: pg.Pool;
@@ -126,5 +112,19 @@ export async function limitTransaction(
   tx: Queryable,
 ): Promise<void> {
   if (db.queryTimeoutMs === undefined) return;
-  await tx.query(`SET LOCAL statement_timeout = ${timeoutOf(undefined, db.queryTimeoutMs)}`);
+  const timeoutMs = timeoutOf(undefined, db.queryTimeoutMs);
+  if (isLimitable(tx)) return tx.limitStatements(timeoutMs);
+  await tx.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
+}
+
+/**
+ * A transaction that bounds its statements itself, where `statement_timeout` does not work
+ * (the embedded database's, pglite-thread-database.ts).
+ */
+export interface LimitableTransaction extends Queryable {
+  limitStatements(timeoutMs: number): void;
+}
+
+function isLimitable(tx: Queryable): tx is LimitableTransaction {
+  return typeof (tx as Partial<LimitableTransaction>).limitStatements === 'function';
 }

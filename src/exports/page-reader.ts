@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../db/index.ts';
+import { limitTransaction, type Database, type Queryable } from '../db/index.ts';
 
 /**
  * Runs one page read. Each read of an export is its own short statement; a `PageReader`
@@ -11,20 +11,19 @@ function hasTransactions(db: Queryable | Database): db is Database {
 }
 
 /**
- * A reader whose every page runs under `statement_timeout` = `timeoutMs` (QUERY_TIMEOUT):
- * each page is one transaction that sets the timeout with `set_config(..., true)` (that is
- * `SET LOCAL`), so a slow page is cancelled by PostgreSQL and the export fails, while a long
- * export as a whole is fine. These transactions run on the primary. Without a timeout a
+ * A reader whose every page is bounded by `timeoutMs` (QUERY_TIMEOUT): each page is one
+ * transaction limited by `limitTransaction` (`SET LOCAL statement_timeout` on PostgreSQL; on
+ * the embedded database, its thread is stopped), so a slow page is cancelled and the export
+ * fails, while a long export as a whole is fine. These transactions run on the primary. Without a timeout a
  * `Database` is read through its `reader` (the replica when there is one); a plain
  * `Queryable` (no transactions) is read as it is.
  */
 export function boundedPageReader(db: Queryable | Database, timeoutMs?: number): PageReader {
   if (!hasTransactions(db)) return (read) => read(db);
   if (!timeoutMs) return (read) => read(db.reader);
-  const setting = `${Math.max(1, Math.round(timeoutMs))}ms`;
   return (read) =>
     db.transaction(async (tx) => {
-      await tx.query(`SELECT set_config('statement_timeout', $1, true)`, [setting]);
+      await limitTransaction({ queryTimeoutMs: timeoutMs }, tx);
       return read(tx);
     });
 }

@@ -3,9 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   limitTransaction,
   PgDatabase,
-  PgliteDatabase,
   withQueryTimeout,
-  type Database,
 } from '../../src/db/index.ts';
 import { AppError } from '../../src/errors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -109,23 +107,5 @@ describe('withQueryTimeout on PostgreSQL', () => {
       }),
     );
     expect(error).toMatchObject({ code: 'query_timeout', status: 503 });
-  });
-});
-
-describe('withQueryTimeout on embedded PGlite', () => {
-  let db: Database;
-  beforeAll(async () => {
-    db = await PgliteDatabase.open('memory://');
-  });
-  afterAll(async () => db?.close());
-
-  it('runs statements, and starts none once the signal has aborted', async () => {
-    expect((await withQueryTimeout(db).query<{ x: number }>('SELECT 3 AS x')).rows).toEqual([
-      { x: 3 },
-    ]);
-    const error = await rejection(
-      withQueryTimeout(db, { signal: AbortSignal.abort() }).query('SELECT 1'),
-    );
-    expect(error).toMatchObject({ code: 'query_timeout' });
   });
 });
