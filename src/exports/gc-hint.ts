@@ -24,20 +24,31 @@ function collector(): (() => void) | null {
 }
 
 /**
+ * Runs one full (major, stop-the-world) GC now, as the counters below do. Its pause follows
+ * the live heap, not the garbage: `npm run bench:gc` times it (docs/BENCHMARKS.md).
+ */
+export function forceFullGc(): void {
+  collector()?.();
+}
+
+/**
  * Counts `bytes` read by an export and runs a full (major) GC after every `EXPORT_GC_BYTES`.
  * Why: an export's garbage (rows of up to 1 MiB as text, parsed, formatted) is collected by
  * V8 only when its heap limits say so; with the hub's 64 MB semi-spaces and 1 MiB strings in
  * the large-object space (freed by major GCs only) that let one export grow the process by
  * 100-170 MB (docs/BENCHMARKS.md, "Export memory"). Measured in the child hub of
  * test/security/export-memory.test.ts: every 32 MB, +76 to +93 MB; every 16 MB, +57 to +73 MB.
- * A forced GC costs a few milliseconds on a hub's small heap, a fraction of the time 16 MB
- * take to export; a hub with a large live heap pays more per collection.
+ * The price is a stop-the-world pause per collection, which grows with the live heap:
+ * 0.16-0.24 s with 50 MB of live objects on a busy 2-core machine (`npm run bench:gc`), over
+ * the 100 ms DESIGN.md section 3a allows. Without it (or with a pause budget that skips it)
+ * the same exports grew the hub by 125-147 MB. Moving export formatting to a worker thread
+ * with a small heap of its own is the fix that keeps both bounds (docs/security.md).
  */
 export function countExportedBytes(bytes: number): void {
   sinceLast += bytes;
   if (sinceLast < EXPORT_GC_BYTES) return;
   sinceLast = 0;
-  collector()?.();
+  forceFullGc();
 }
 
 /** Milliseconds of PDF rendering (in the process) between two full GCs asked for by renders. */
@@ -55,5 +66,5 @@ export function countRenderTime(ms: number): void {
   renderedSinceLast += ms;
   if (renderedSinceLast < RENDER_GC_MS) return;
   renderedSinceLast = 0;
-  collector()?.();
+  forceFullGc();
 }
