@@ -64,6 +64,8 @@ export interface AppDeps {
   plugins?: PluginRegistry;
   secrets?: SecretBox;
   queue?: DeliveryQueue;
+  /** The clock forecasts and trends are computed for; the system clock when absent. */
+  clock?: () => Date;
 }
 
 /** 1 MiB: the largest response (or any JSON body but an import) the API accepts. */
@@ -179,6 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           queries: new QueryService(db, forms),
           auth,
           streamKeyCheckMs: config.limits.streamKeyCheckMs,
+          clock: deps.clock,
         });
       await api.register(integrationRoutes, { service: integrations, plugins, auth, connectors });
       await api.register(deliveryRoutes, { deliveries, integrations, forms, auth, connectors });
