@@ -35,6 +35,7 @@ import type { Redis } from '../redis/index.ts';
 import { ResponseService, responseRoutes } from '../responses/index.ts';
 import { WorkspaceService, workspaceRoutes } from '../workspaces/index.ts';
 import { createAuthHooks } from './auth.ts';
+import { registerBoundedClose } from './bounded-close.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandler } from './error-handler.ts';
 import { registerHealthRoutes } from './health.ts';
 import { registerIdCase } from './id-case.ts';
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandler(app);
+  registerBoundedClose(app);
   registerIdCase(app);
   // JSON in (DESIGN.md section 3): without fastify's text/plain parser any other type is 415.
   app.removeContentTypeParser('text/plain');
