@@ -1,6 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/deadline.ts';
 import type { Config } from '../config/index.ts';
 import type { InsightsService } from './insights/index.ts';
 import type { MetricsService } from './metrics/index.ts';
@@ -47,8 +48,13 @@ export async function startAnalyticsJobs(
   worker.on('failed', (job, error) => logger.warn({ job: job?.name, err: error.message }, 'analytics job failed'));
   return {
     async close() {
-      await worker.close();
-      await queue.close();
+      // A retraining or a reconcile in progress is not waited for past the deadline: each is
+      // repeatable and its schedule runs it again.
+      if (!(await finishedWithin(worker.close(), CLOSE_DEADLINE_MS))) {
+        logger.warn('an analytics job was still running at shutdown; it will run again');
+        await finishedWithin(worker.disconnect(), CLOSE_DEADLINE_MS);
+      }
+      await finishedWithin(queue.close(), CLOSE_DEADLINE_MS);
       workerConnection.disconnect(); // BullMQ does not close a connection it was given
       connection.disconnect();
     },

@@ -19,6 +19,11 @@ export interface AnalyticsRoutesOptions {
   auth: AuthHooks;
   /** How often an open stream checks that its API key is still valid (default 30 s). */
   streamKeyCheckMs?: number;
+  /**
+   * The instant forecasts and trends are computed for (default: the system clock). Tests pin
+   * it so that what they expect and what the hub answers are the same day across midnight.
+   */
+  clock?: () => Date;
 }
 
 const tags = { security: [{ bearerAuth: [] }], tags: ['analytics'] };
@@ -29,6 +34,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
   opts,
 ) => {
   const { metrics, auth } = opts;
+  const clock = opts.clock ?? (() => new Date());
   // Open streams end when the app closes, before the server waits for its connections.
   const streams = new MetricsStreams();
   app.addHook('preClose', async () => streams.closeAll());
@@ -95,7 +101,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
     async (request, reply) => {
       const formId = request.query.form_id;
       if (formId !== undefined && !isUuid(formId)) throw notFound('form');
-      return opts.insights.predict(workspaceOf(request), formId, new Date(), clientSignal(reply));
+      return opts.insights.predict(workspaceOf(request), formId, clock(), clientSignal(reply));
     },
   );
 
@@ -114,7 +120,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       opts.insights.trends(
         workspaceOf(request),
         request.params.id,
-        new Date(),
+        clock(),
         clientSignal(reply),
       ),
   );

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/deadline.ts';
 import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
 import {
   boundedQuery,
@@ -122,10 +123,13 @@ export class PgDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    await Promise.all([
-      this.pool.end(),
-      this.replica?.end(),
-      ...this.cancelPools.map((p) => p.end()),
-    ]);
+    // Idle clients end at once; a client still checked out (work a forced close above gave
+    // up on) would hold `end()` until its query returns. Past the deadline the pools are let
+    // go: the process is about to exit, and PostgreSQL ends the sessions it leaves behind.
+    // Nothing acknowledged is at stake: a committed write is on disk, an open one rolls back.
+    await finishedWithin(
+      Promise.all([this.pool.end(), this.replica?.end(), ...this.cancelPools.map((p) => p.end())]),
+      CLOSE_DEADLINE_MS,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/deadline.ts';
 import type { Config } from '../config/index.ts';
 
 export const DELIVERY_QUEUE = 'deliveries';
@@ -125,7 +126,10 @@ export class BullDeliveryQueue implements DeliveryQueue {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    // BullMQ waits for a connection that is still starting before it lets go; a Redis that
+    // does not answer would hold a shutdown for ever. Past the deadline the connection is
+    // dropped: nothing is lost, jobs already added are in Redis and deliveries in PostgreSQL.
+    await finishedWithin(this.queue.close(), CLOSE_DEADLINE_MS);
     this.connection.disconnect();
   }
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/deadline.ts';
 import type { Config } from '../config/index.ts';
 import type { DeliveryEngine } from './engine.ts';
 import { attemptsOf, bullPrefix, DELIVERY_QUEUE, type DeliveryJob, type DeliveryJobData } from './queue.ts';
@@ -54,9 +55,19 @@ export function startDeliveryWorker(
   );
   return {
     async close() {
-      await worker.close();
-      // Jobs in flight have finished; nothing should be left in the engine's batches.
-      await engine.drain();
+      // Attempts in flight end within the per-attempt timeout, so that long is waited for
+      // them. Past it (a plugin that ignores its abort, a Redis that does not answer) the
+      // worker is let go: its jobs stay active in Redis, are found stalled and run again by
+      // a worker, and the engine's claim keeps that to one attempt each.
+      const graceMs = config.webhooks.timeoutMs + CLOSE_DEADLINE_MS;
+      if (!(await finishedWithin(worker.close(), graceMs))) {
+        logger.warn({ graceMs }, 'delivery jobs still running at shutdown; leaving them to be run again');
+        await finishedWithin(worker.disconnect(), CLOSE_DEADLINE_MS);
+      }
+      // Nothing should be left in the engine's batches once its attempts have ended.
+      if (!(await finishedWithin(engine.drain(), CLOSE_DEADLINE_MS))) {
+        logger.warn('delivery outcomes still being written at shutdown; their jobs will run again');
+      }
       connection.disconnect();
     },
   };

@@ -35,6 +35,7 @@ import type { Redis } from '../redis/index.ts';
 import { ResponseService, responseRoutes } from '../responses/index.ts';
 import { WorkspaceService, workspaceRoutes } from '../workspaces/index.ts';
 import { createAuthHooks } from './auth.ts';
+import { registerBoundedClose } from './bounded-close.ts';
 import { frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandler } from './error-handler.ts';
 import { registerHealthRoutes } from './health.ts';
 import { registerIdCase } from './id-case.ts';
@@ -64,6 +65,8 @@ export interface AppDeps {
   plugins?: PluginRegistry;
   secrets?: SecretBox;
   queue?: DeliveryQueue;
+  /** The clock forecasts and trends are computed for; the system clock when absent. */
+  clock?: () => Date;
 }
 
 /** 1 MiB: the largest response (or any JSON body but an import) the API accepts. */
@@ -88,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandler(app);
+  registerBoundedClose(app);
   registerIdCase(app);
   // JSON in (DESIGN.md section 3): without fastify's text/plain parser any other type is 415.
   app.removeContentTypeParser('text/plain');
@@ -179,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           queries: new QueryService(db, forms),
           auth,
           streamKeyCheckMs: config.limits.streamKeyCheckMs,
+          clock: deps.clock,
         });
       await api.register(integrationRoutes, { service: integrations, plugins, auth, connectors });
       await api.register(deliveryRoutes, { deliveries, integrations, forms, auth, connectors });

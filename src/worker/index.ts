@@ -16,6 +16,7 @@ import type { PluginRegistry } from '../plugins/index.ts';
 import type { Redis } from '../redis/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { InsightsService, MetricsChanges, MetricsService, MetricsStore, startAnalyticsJobs } from '../analytics/index.ts';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/deadline.ts';
 import { startLoop } from '../common/loop.ts';
 import { FormService } from '../forms/index.ts';
 import { createPdfRenderer, ExportReportRenderer, startReportJobs } from '../reports/index.ts';
@@ -108,7 +109,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       await reportJobs?.close();
       await sweeper.stop();
       await workers.close();
-      await dispatcher.close();
+      // Requests of attempts the worker stopped waiting for may still be out: they get the
+      // deadline, then are cut (their deliveries are in PostgreSQL, their jobs run again).
+      if (!(await finishedWithin(dispatcher.close(), CLOSE_DEADLINE_MS))) await dispatcher.destroy();
     },
   };
 }

@@ -22,7 +22,7 @@ export interface ContractEntry {
   name: string;
   /** Its entry file, relative to the repository root; the hub's loader loads it too. */
   entry: string;
-  /** How to run it against a fake of its service, or why it cannot be run yet (the check is skipped). */
+  /** How to run it against a fake of its service, or why it cannot be run (the check then fails). */
   fixture: () => Promise<ConnectorFixture<unknown> | string>;
 }
 
@@ -59,7 +59,7 @@ function httpFixture(
 
 /**
  * A connector for a vendor API, against that vendor's fake from test/support/fakes/ (as
- * vendor-fakes.ts adapts it). Skipped, saying so, while the connector does not exist.
+ * vendor-fakes.ts adapts it). A connector whose entry file is missing fails, saying so.
  */
 function vendorFixture(
   id: string,

@@ -129,8 +129,12 @@ describe('formhub api --workers 2', () => {
     const [victim, survivor] = before as [number, number];
     process.kill(victim, 'SIGKILL');
     await eventually(async () => (alive(victim) ? undefined : true), 5_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // The survivor keeps answering while the replacement starts.
+    // The primary has seen the death (it logs it as it schedules the replacement), so from
+    // here on it hands connections to the survivor only, while the replacement starts.
+    await eventually(
+      async () => (server.output().includes('cluster worker died unexpectedly; restarting it') ? true : undefined),
+      30_000,
+    );
     for (let i = 0; i < 4; i++) expect((await get(port, '/healthz')).status).toBe(200);
     const after = await eventually(async () => {
       const res = await get(port, '/metrics');

@@ -79,6 +79,19 @@ describe('grouped delivery jobs', () => {
     }
   };
 
+  /**
+   * A new submission relayed after everything queued so far: its delivery must arrive, and
+   * whatever should not have been sent would have been sent before it (the queue is FIFO
+   * and every job ahead of it has finished). Answers the sentinel's delivery id.
+   */
+  const sentinel = async (): Promise<string> => {
+    await submit(1);
+    const relay = new OutboxRelay(hub.db, queue, logger);
+    while ((await relay.tick()) > 0);
+    const { rows } = await hub.db.query<{ id: string }>(`SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`);
+    return rows[0]!.id;
+  };
+
   const settled = () =>
     eventually(async () => {
       const counts = await inspect.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
@@ -132,11 +145,13 @@ describe('grouped delivery jobs', () => {
       { grouped: true },
     );
     await settled();
-    // Give a stray request the time to arrive before counting.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(receiver.requests.length).toBe(before);
+    // Nothing is sent for the replayed group: the next thing to arrive is a later sentinel.
+    const last = await sentinel();
+    await receiver.waitFor(before + 1);
+    expect(receiver.requests.slice(before).map((r) => r.headers['x-webhook-id'])).toEqual([last]);
+    await settled();
     const attempts = await hub.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM delivery_attempts`);
-    expect(attempts.rows[0]!.n).toBe(rows.length);
+    expect(attempts.rows[0]!.n).toBe(rows.length + 1);
   });
 
   it('a group that mixes made and new attempts sends only the new ones', async () => {
@@ -156,9 +171,13 @@ describe('grouped delivery jobs', () => {
     worker = await startTestWorker();
     await receiver.waitFor(before + 2);
     await settled();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Only the two new attempts, and then a later sentinel: no made attempt went out again.
+    const last = await sentinel();
+    await receiver.waitFor(before + 3);
     const sent = receiver.requests.slice(before).map((r) => r.headers['x-webhook-id']);
-    expect(sent.sort()).toEqual(fresh.rows.map((r) => r.id).sort());
+    expect(sent.slice(0, 2).sort()).toEqual(fresh.rows.map((r) => r.id).sort());
+    expect(sent.slice(2)).toEqual([last]);
+    await settled();
   });
 
   it('delayed attempts stay one job each, with ids that dedupe; a lone attempt is a plain job', async () => {

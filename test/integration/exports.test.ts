@@ -352,6 +352,8 @@ describe('exports', () => {
       expect(started.statusCode, started.body).toBe(202);
       const job = started.json() as { id: string; status: string; progress: number };
       expect(job).toMatchObject({ status: 'queued', progress: 0, download_url: null });
+      // This export is one page, so it goes from 0 to 100 at once; export-progress.test.ts
+      // holds a three-page job mid-way and sees the progress in between.
       const done = await finished(job.id);
       expect(done).toMatchObject({
         status: 'succeeded',

@@ -4,11 +4,14 @@ import { eventually, startReceiver, type Receiver } from '../support/receiver.ts
 import { mulberry32 } from '../support/random.ts';
 
 const DAY = 86_400_000;
-const utcDay = (offset: number) => new Date(Date.UTC(...ymd(), 0, 0, 0) + offset * DAY).toISOString().slice(0, 10);
-function ymd(): [number, number, number] {
-  const now = new Date();
-  return [now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()];
-}
+/**
+ * The one instant this file runs at: the hub's forecasts and trends are computed for it (its
+ * clock is pinned) and the expected days below count from it, so both sides name the same
+ * "today" even when the run crosses midnight UTC.
+ */
+const NOW = new Date();
+const TODAY = Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth(), NOW.getUTCDate());
+const utcDay = (offset: number) => new Date(TODAY + offset * DAY).toISOString().slice(0, 10);
 
 describe('forecasts and trends', () => {
   let hub: TestHub;
@@ -19,7 +22,7 @@ describe('forecasts and trends', () => {
   const dropDay = utcDay(-5);
 
   beforeAll(async () => {
-    hub = await startHub({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }, { worker: true });
+    hub = await startHub({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }, { worker: true, clock: () => NOW });
     key = (await hub.workspace()).key;
     formId = (await hub.request({ method: 'POST', url: '/api/v2/forms', key, payload: { title: 'Daily', fields: [{ key: 'n', type: 'integer' }] } })).json().id;
     receiver = await startReceiver();

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsDocument } from '../../src/analytics/index.ts';
 import { MetricsStreams, streamMetrics } from '../../src/analytics/stream.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
+import { waitUntil } from '../support/resilience.ts';
 
 /** Reads Server-Sent Events from a fetch body, one `{event, data}` at a time. */
 function sseReader(body: ReadableStream<Uint8Array>) {
@@ -150,6 +151,7 @@ describe('metrics stream back-pressure', () => {
       slow.write('GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
       slow.pause();
       let slowClosed = false;
+      const slowGone = new Promise<void>((resolve) => slow.once('close', resolve));
       slow.on('close', () => (slowClosed = true));
       slow.on('error', () => undefined);
       // The reading client: counts the events it receives.
@@ -164,7 +166,9 @@ describe('metrics stream back-pressure', () => {
           if ('event' in event) received += 1;
         }
       })();
-      await new Promise((r) => setTimeout(r, 200));
+      // Both streams are open once the server has registered them (the slow client's request
+      // may still be on its way): wait for that, not for a guessed time.
+      await waitUntil(() => streams.size === 2, 20_000, 'both streams open', 10);
       expect(streams.size).toBe(2);
 
       let maxBuffered = 0;
@@ -179,8 +183,8 @@ describe('metrics stream back-pressure', () => {
       // Never more than the one document that found the socket full (plus what was under the high-water mark).
       expect(maxBuffered).toBeLessThan(DOCUMENT + 64 * 1024 + 16 * 1024);
       slow.resume();
-      const gone = Date.now() + 5_000;
-      while (!slowClosed && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
+      // The server ended the dropped stream: the socket closes (a deadline only as a last guard).
+      await Promise.race([slowGone, new Promise((r) => setTimeout(r, 20_000).unref())]);
       expect(slowClosed).toBe(true);
 
       // The reader keeps getting fresh documents after the slow one is gone.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregatesFromSql, buildDocument } from '../../src/analytics/metrics/index.ts';
+import { aggregatesFromSql, buildDocument, type MetricsDocument } from '../../src/analytics/metrics/index.ts';
 import type { Field } from '../../src/forms/index.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
 
@@ -31,20 +31,34 @@ describe('live metrics', () => {
     if (source !== 'any') expect(res.headers['x-metrics-source']).toBe(source);
     return res.json();
   };
-  const fromSql = async () => {
-    const now = new Date();
+  /**
+   * The document PostgreSQL alone gives for the instant `doc` was built at (the start of its
+   * last hour bucket: the series only depend on the buckets), so that a comparison holds
+   * even when an hour or a day ends between the two reads.
+   */
+  const fromSql = async (doc: MetricsDocument) => {
+    const now = new Date(doc.timeseries.hour.at(-1)!.t);
     const form = (await hub.db.query<{ fields: Field[] }>('SELECT fields FROM forms WHERE id = $1', [formId])).rows[0]!;
     return buildDocument(formId, form.fields, await aggregatesFromSql(hub.db, formId, form.fields, now), now);
   };
 
   it('counts creates, partials, completions, updates and deletes exactly', async () => {
     expect((await metrics('rebuild')).total).toBe(0);
-    await submit({ name: 'a', dept: 'IT', tags: ['a', 'b'], ok: true, stars: 5 });
-    await submit({ name: 'b', dept: 'IT', tags: ['b'], ok: false, stars: 4 });
+    const done = [
+      await submit({ name: 'a', dept: 'IT', tags: ['a', 'b'], ok: true, stars: 5 }),
+      await submit({ name: 'b', dept: 'IT', tags: ['b'], ok: false, stars: 4 }),
+    ];
     const gone = await submit({ name: 'c', dept: 'HR', tags: [], stars: 3 });
     const partial = await submit({ name: 'p', dept: 'Finance' }, false);
+    const before = new Date().toISOString().slice(0, 10);
     let doc = await metrics();
-    expect(doc).toMatchObject({ total: 4, completed: 3, partial: 1, today: 3, completion_rate: 0.75 });
+    const after = new Date().toISOString().slice(0, 10);
+    // "Today" is the document's own day (read between two clock readings), and its count is
+    // the completed submissions stamped on that day: both from one instant, midnight or not.
+    const today = doc.timeseries.day.at(-1)!.t;
+    expect([before, after]).toContain(today);
+    const completedToday = [gone, ...done].filter((r) => r.submitted_at.slice(0, 10) === today).length;
+    expect(doc).toMatchObject({ total: 4, completed: 3, partial: 1, today: completedToday, completion_rate: 0.75 });
     expect(doc.fields.dept).toEqual({ answered: 3, counts: { IT: 2, HR: 1 } });
     expect(doc.fields.tags).toEqual({ answered: 2, counts: { b: 2, a: 1 } });
     expect(doc.fields.ok).toEqual({ answered: 2, counts: { false: 1, true: 1 } });
@@ -52,7 +66,7 @@ describe('live metrics', () => {
     expect(doc.timeseries.hour).toHaveLength(48);
     expect(doc.timeseries.day).toHaveLength(90);
     expect(doc.timeseries.month).toHaveLength(12);
-    expect(doc.timeseries.day.at(-1)).toEqual({ t: new Date().toISOString().slice(0, 10), count: 3 });
+    expect(doc.timeseries.day.at(-1)).toEqual({ t: today, count: completedToday });
 
     await hub.request({
       method: 'PATCH',
@@ -65,7 +79,7 @@ describe('live metrics', () => {
     doc = await metrics();
     expect(doc).toMatchObject({ total: 3, completed: 3, partial: 0, completion_rate: 1 });
     expect(doc.fields.dept.counts).toEqual({ IT: 2, Finance: 1 });
-    expect(doc).toEqual(await fromSql());
+    expect(doc).toEqual(await fromSql(doc));
   });
 
   it('includes bulk imports, with history in the day and month series', async () => {
@@ -80,7 +94,7 @@ describe('live metrics', () => {
     const doc = await metrics('rebuild');
     expect(doc).toMatchObject({ total: 6, completed: 5, partial: 1 });
     expect(doc.timeseries.day.find((p: { t: string }) => p.t === day)).toEqual({ t: day, count: 2 });
-    expect(doc).toEqual(await fromSql());
+    expect(doc).toEqual(await fromSql(doc));
   });
 
   it('never counts a replayed event twice', async () => {
@@ -90,7 +104,7 @@ describe('live metrics', () => {
     await hub.db.query('UPDATE outbox SET aggregated_at = NULL WHERE form_id = $1', [formId]);
     const after = await metrics();
     expect(after.total).toBe(before.total + 1);
-    expect(after).toEqual(await fromSql());
+    expect(after).toEqual(await fromSql(after));
   });
 
   it('rebuilds from PostgreSQL after Redis lost the aggregates', async () => {
@@ -101,7 +115,8 @@ describe('live metrics', () => {
     expect(await metrics('rebuild')).toEqual(before);
     await submit({ dept: 'HR', ok: true });
     expect((await metrics()).total).toBe(before.total + 1);
-    expect(await metrics()).toEqual(await fromSql());
+    const again = await metrics();
+    expect(again).toEqual(await fromSql(again));
   });
 
   it('recounts when the form changes, and answers 404 across workspaces', async () => {
@@ -114,18 +129,19 @@ describe('live metrics', () => {
     await submit({ size: 'L' });
     const doc = await metrics('rebuild');
     expect(doc.fields.size).toEqual({ answered: 1, counts: { L: 1 } });
-    expect(doc).toEqual(await fromSql());
+    expect(doc).toEqual(await fromSql(doc));
     const other = await hub.workspace('other');
     const res = await hub.request({ method: 'GET', url: `/api/v2/analytics/forms/${formId}/metrics`, key: other.key });
     expect(res.statusCode).toBe(404);
   });
 
   it('answers from SQL, with the same numbers, while Redis is unreachable', async () => {
-    const expected = await fromSql();
+    const expected = await metrics('any');
     hub.redis.disconnect();
     try {
       const doc = await metrics('any');
-      expect(doc).toEqual(expected);
+      expect(doc).toEqual(await fromSql(doc));
+      expect(doc.total).toBe(expected.total);
       const res = await hub.request({ method: 'GET', url: `/api/v2/analytics/forms/${formId}/metrics`, key });
       expect(res.headers['x-metrics-source']).toBe('sql');
     } finally {
@@ -144,9 +160,11 @@ describe('live metrics', () => {
     await metrics('any');
     expect(await service.reconcile(form)).toBe(false);
     await hub.redis.hincrby(`${hub.config.redis.prefix}an:${formId}:counts`, 'total', 5);
-    expect((await metrics('redis')).total).not.toEqual((await fromSql()).total);
+    const drifted = await metrics('redis');
+    expect(drifted.total).not.toEqual((await fromSql(drifted)).total);
     expect(await service.reconcile(form)).toBe(true);
-    expect(await metrics('redis')).toEqual(await fromSql());
+    const repaired = await metrics('redis');
+    expect(repaired).toEqual(await fromSql(repaired));
     expect(await service.reconcileAll()).toBe(0);
   });
 });

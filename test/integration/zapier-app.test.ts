@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_DATABASE_URL } from '../support/database.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { sleep } from '../support/api.ts';
 
 // The Zapier app is CommonJS (connectors/zapier/app/package.json says so): load it, and
 // zapier-platform-core, through require so both share the one CJS module instance.
@@ -188,14 +187,23 @@ describe('the formhub Zapier app against a running hub', () => {
       appTester(trigger.performUnsubscribe!, { ...bundle, subscribeData }),
     ).resolves.toEqual({ id: subscribeData.id, deleted: true });
 
-    // No more deliveries once unsubscribed.
-    await hub.request({
+    // No more deliveries once unsubscribed. A second Zap, subscribed now, is the sentinel:
+    // the late response must reach it, and by then the first hook must have had nothing more.
+    const sentinel = (await appTester(trigger.performSubscribe!, {
+      ...bundle,
+      targetUrl: `${receiver.url}/sentinel`,
+    })) as { id: string };
+    const late = await hub.request({
       method: 'POST',
       url: `/api/v2/forms/${formId}/responses`,
       payload: { data: { name: 'Late' } },
     });
-    await sleep(500);
-    expect(receiver.requests).toHaveLength(1);
+    expect(late.statusCode, late.body).toBe(201);
+    const [, arrived] = await receiver.waitFor(2);
+    expect(arrived!.url).toBe('/hook/sentinel');
+    expect((JSON.parse(arrived!.body) as Flat).name).toBe('Late');
+    expect(receiver.requests.filter((r) => r.url === '/hook')).toHaveLength(1);
+    await appTester(trigger.performUnsubscribe!, { ...bundle, subscribeData: sentinel });
   });
 
   it('kept all of its traffic local', () => {

@@ -11,7 +11,16 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxRelay, type DeliveryJob, type DeliveryQueue } from '../../src/delivery/index.ts';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  attemptsOf,
+  BullDeliveryQueue,
+  bullPrefix,
+  DELIVERY_QUEUE,
+  OutboxRelay,
+  type DeliveryJobData,
+} from '../../src/delivery/index.ts';
 import { pendingEvents } from '../../src/events/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
@@ -285,19 +294,6 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
   }, 130_000);
 });
 
-/** A DeliveryQueue that only records what it was given (no Redis). */
-class RecordingQueue implements DeliveryQueue {
-  readonly jobs: (DeliveryJob & { delayMs?: number; relay: string })[] = [];
-  constructor(private readonly name: string) {}
-  async enqueue(jobs: readonly (DeliveryJob & { delayMs?: number })[]): Promise<void> {
-    for (const job of jobs) this.jobs.push({ ...job, relay: this.name });
-  }
-  async counts(): Promise<Record<string, number>> {
-    return { waiting: this.jobs.length };
-  }
-  async close(): Promise<void> {}
-}
-
 describe.sequential('several outbox relays at once', () => {
   let hub: TestHub;
   beforeAll(async () => {
@@ -347,8 +343,11 @@ describe.sequential('several outbox relays at once', () => {
     }
     const submittedMs = Math.round(performance.now() - started);
 
+    // Two relays as two processes run them: each with its own BullMQ queue on one Redis, under
+    // a prefix of this test's own, whose jobs are then counted in Redis itself.
     const logger = pino({ level: 'silent' });
-    const queues = [new RecordingQueue('r1'), new RecordingQueue('r2')];
+    const config = { ...hub.config, redis: { ...hub.config.redis, prefix: `formhub-test:relays-${randomBytes(4).toString('hex')}:` } };
+    const queues = [new BullDeliveryQueue(config), new BullDeliveryQueue(config)];
     const relays = queues.map((q) => new OutboxRelay(hub.db, q, logger, { batchSize: 20 }));
     const taken = [0, 0];
     const relayStarted = performance.now();
@@ -380,19 +379,31 @@ describe.sequential('several outbox relays at once', () => {
     expect(new Set(actual).size).toBe(750);
     expect(new Set(actual)).toEqual(expected);
 
-    const jobs = queues.flatMap((q) => q.jobs);
-    const enqueued = jobs.map((j) => j.deliveryId);
-    const duplicates = enqueued.length - new Set(enqueued).size;
-    console.log(
-      `[relays] 500 submissions in ${submittedMs} ms; two relays drained the outbox in ${relayMs} ms ` +
-        `(events taken: r1 ${taken[0]}, r2 ${taken[1]}); enqueued ${enqueued.length} jobs (r1 ${queues[0]!.jobs.length}, ` +
-        `r2 ${queues[1]!.jobs.length}), duplicate enqueues ${duplicates}`,
-    );
-    expect(taken[0]! + taken[1]!).toBe(500);
-    expect(taken[0]).toBeGreaterThan(0);
-    expect(taken[1]).toBeGreaterThan(0);
-    expect(duplicates).toBe(0);
-    expect(new Set(enqueued)).toEqual(new Set(deliveries.map((d) => d.id)));
-    expect(jobs.every((j) => j.attempt === 1 && !j.manual)).toBe(true);
+    // What BullMQ holds: every delivery in exactly one job, as its first attempt.
+    const connection = new Redis(config.redis.url, { maxRetriesPerRequest: 1 });
+    const inspect = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection, prefix: bullPrefix(config) });
+    try {
+      const jobs = await inspect.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
+      const attempts = jobs.flatMap((job) => attemptsOf(job.data));
+      const enqueued = attempts.map((a) => a.deliveryId);
+      const duplicates = enqueued.length - new Set(enqueued).size;
+      console.log(
+        `[relays] 500 submissions in ${submittedMs} ms; two relays drained the outbox in ${relayMs} ms ` +
+          `(events taken: r1 ${taken[0]}, r2 ${taken[1]}); BullMQ holds ${jobs.length} jobs of ` +
+          `${enqueued.length} attempts, ${duplicates} of them for a delivery already in another job`,
+      );
+      expect(taken[0]! + taken[1]!).toBe(500);
+      expect(taken[0]).toBeGreaterThan(0);
+      expect(taken[1]).toBeGreaterThan(0);
+      expect(enqueued).toHaveLength(750);
+      expect(duplicates).toBe(0);
+      expect(new Set(enqueued)).toEqual(new Set(deliveries.map((d) => d.id)));
+      expect(attempts.every((a) => a.attempt === 1 && !a.manual)).toBe(true);
+    } finally {
+      await inspect.obliterate({ force: true });
+      await inspect.close();
+      connection.disconnect();
+      for (const queue of queues) await queue.close();
+    }
   }, 60_000);
 });

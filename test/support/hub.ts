@@ -36,7 +36,7 @@ export interface TestHub {
  */
 export async function startHub(
   env: Record<string, string> = {},
-  options: { worker?: boolean; embedded?: boolean } = {},
+  options: { worker?: boolean; embedded?: boolean; clock?: () => Date } = {},
 ): Promise<TestHub> {
   // Embedded: PGlite in a temporary folder (no DATABASE_URL), as `npm start` runs.
   const database: TestDatabase | undefined = options.embedded
@@ -68,7 +68,7 @@ export async function startHub(
     secrets: new SecretBox(Buffer.from(config.encryptionKey!, 'base64')),
     queue: new BullDeliveryQueue(config),
   };
-  const app = await buildApp({ config, db, redis, logger: false, ...shared });
+  const app = await buildApp({ config, db, redis, logger: false, clock: options.clock, ...shared });
   await app.ready();
   const worker = options.worker
     ? await startWorker({ config, db, redis, logger, ...shared })

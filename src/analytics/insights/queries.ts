@@ -2,22 +2,25 @@ import type { Queryable } from '../../db/index.ts';
 import type { DailyCount, TrainedModel } from '../forecast/index.ts';
 
 /**
- * Completed responses per UTC day over the last `days` days up to and including today, for
- * one form or (formId null) every live form of a workspace. Days without responses are absent.
+ * Completed responses per UTC day over the last `days` days up to and including the day of
+ * `now`, for one form or (formId null) every live form of a workspace. Days without responses
+ * are absent. `now` is the caller's clock, not the database's: the window must end on the
+ * same day as the series the caller builds from it, even when midnight passes in between.
  */
 export async function dailyCompleted(
   db: Queryable,
   workspaceId: string,
   formId: string | null,
   days: number,
+  now: Date,
 ): Promise<DailyCount[]> {
   const { rows } = await db.query<{ date: string; count: number }>(
     `SELECT to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS date, count(*)::int AS count
      FROM responses r JOIN forms f ON f.id = r.form_id AND f.deleted_at IS NULL
      WHERE r.workspace_id = $1 AND ($2::uuid IS NULL OR r.form_id = $2::uuid) AND NOT r.deleted AND r.completed
-       AND r.submitted_at >= (date_trunc('day', now() AT TIME ZONE 'UTC') - $3 * interval '1 day') AT TIME ZONE 'UTC'
+       AND r.submitted_at >= (date_trunc('day', $4::timestamptz AT TIME ZONE 'UTC') - $3 * interval '1 day') AT TIME ZONE 'UTC'
      GROUP BY 1 ORDER BY 1`,
-    [workspaceId, formId, days],
+    [workspaceId, formId, days, now],
   );
   return rows;
 }
@@ -66,14 +69,14 @@ export async function recordAnomalies(
   return rows;
 }
 
-/** Forms with completed responses in the last `days` days (for the daily anomaly scan). */
-export async function activeForms(db: Queryable, days: number): Promise<{ id: string; workspace_id: string }[]> {
+/** Forms with completed responses in the `days` days before `now` (for the daily anomaly scan). */
+export async function activeForms(db: Queryable, days: number, now: Date): Promise<{ id: string; workspace_id: string }[]> {
   const { rows } = await db.query<{ id: string; workspace_id: string }>(
     `SELECT f.id, f.workspace_id FROM forms f
      WHERE f.deleted_at IS NULL AND EXISTS (
        SELECT 1 FROM responses r WHERE r.form_id = f.id AND NOT r.deleted AND r.completed
-         AND r.submitted_at > now() - $1 * interval '1 day')`,
-    [days],
+         AND r.submitted_at > $2::timestamptz - $1 * interval '1 day')`,
+    [days, now],
   );
   return rows;
 }

@@ -65,7 +65,7 @@ export class InsightsService {
 
   /** Trains and stores the model of a scope. */
   async train(workspaceId: string, formId: string | null, now = new Date(), signal?: AbortSignal): Promise<TrainedModel> {
-    const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, formId, TRAINING_DAYS);
+    const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, formId, TRAINING_DAYS, now);
     const model = trainModel(series, { today: utcDate(now), now });
     await q.saveModel(this.db, formId ? `form:${formId}` : `workspace:${workspaceId}`, workspaceId, formId, model);
     return model;
@@ -81,7 +81,7 @@ export class InsightsService {
   async trends(workspaceId: string, formId: string, now = new Date(), signal?: AbortSignal): Promise<Trends> {
     const form = await this.forms.get(workspaceId, formId);
     const today = utcDate(now);
-    const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, form.id, TREND_DAYS);
+    const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, form.id, TREND_DAYS, now);
     const anomalies = await this.recordNewAnomalies(workspaceId, form.id, series, today, now);
     return { ...weekOverWeek(series, today), anomalies };
   }
@@ -89,8 +89,8 @@ export class InsightsService {
   /** Checks every recently active form for anomalies (the daily job); answers how many new. */
   async scanAnomalies(now = new Date()): Promise<number> {
     let found = 0;
-    for (const form of await q.activeForms(this.db, 60)) {
-      const series = await q.dailyCompleted(withQueryTimeout(this.db), form.workspace_id, form.id, TREND_DAYS);
+    for (const form of await q.activeForms(this.db, 60, now)) {
+      const series = await q.dailyCompleted(withQueryTimeout(this.db), form.workspace_id, form.id, TREND_DAYS, now);
       const before = await this.recordNewAnomalies(form.workspace_id, form.id, series, utcDate(now), now, true);
       found += before.length;
     }

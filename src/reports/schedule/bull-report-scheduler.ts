@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../../common/deadline.ts';
 import type { Config } from '../../config/index.ts';
 import type { ReportJob, ReportSchedule, ReportScheduler } from './scheduler.ts';
 
@@ -60,7 +61,9 @@ export class BullReportScheduler implements ReportScheduler {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    // As the delivery queue: a bounded wait, then the connection is dropped (the schedules
+    // live in Redis, the reports in PostgreSQL).
+    await finishedWithin(this.queue.close(), CLOSE_DEADLINE_MS);
     this.connection.disconnect();
   }
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../../common/deadline.ts';
 import type { Config } from '../../config/index.ts';
 import type { Database } from '../../db/index.ts';
 import { FormService } from '../../forms/index.ts';
@@ -94,7 +95,12 @@ export async function startReportJobs(
     runner,
     scheduler,
     async close() {
-      await worker.close();
+      // A report in the middle of rendering is not waited for past the deadline: its job stays
+      // active, is found stalled and runs again (a run is keyed by its id).
+      if (!(await finishedWithin(worker.close(), CLOSE_DEADLINE_MS))) {
+        logger.warn('a report job was still running at shutdown; it will run again');
+        await finishedWithin(worker.disconnect(), CLOSE_DEADLINE_MS);
+      }
       await scheduler.close();
       connection.disconnect();
       if (!deps.mailer) mailer?.close();
