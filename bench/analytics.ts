@@ -34,6 +34,7 @@ import { startHub, type TestHub } from '../test/support/hub.ts';
 import { ANALYTICS_FORM, insertResponses } from './support/analytics-data.ts';
 import { cpuSince, cpuSnapshot, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
 import { startCpuProfile, type CpuProfileSummary } from './support/cpu-profile.ts';
+import { OUT_OF_REACH_RATE_LIMITS } from './support/rate-limits.ts';
 import { backendPids } from './support/servers.ts';
 import { runSyntheticBacktests, searchDailySeries, SCENARIOS, TODAY, type BacktestRow } from './support/forecast-backtest.ts';
 import { installQueryProfile } from './support/query-profile.ts';
@@ -409,8 +410,7 @@ async function main(): Promise<void> {
     const hub = await startHub({
       DATABASE_POOL_MIN: '10',
       DATABASE_POOL_MAX: '50',
-      RATE_LIMIT_PER_IP: '0',
-      RATE_LIMIT_PER_FORM: '0',
+      ...OUT_OF_REACH_RATE_LIMITS,
       LOG_LEVEL: 'silent',
     });
     const admin = new pg.Client({ connectionString: hub.config.database.url });
