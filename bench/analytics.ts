@@ -23,6 +23,7 @@
  * (0: 1 adds a sampling CPU profile of this process during the concurrent GETs).
  */
 
+import './support/hub-runtime.ts'; // first: the hub's V8 flags, as bin/formhub.js applies them
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
