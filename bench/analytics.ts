@@ -37,7 +37,14 @@ import { cpuSince, cpuSnapshot, machineBusyPercent, machineCpuMs } from './suppo
 import { startCpuProfile, type CpuProfileSummary } from './support/cpu-profile.ts';
 import { OUT_OF_REACH_RATE_LIMITS } from './support/rate-limits.ts';
 import { backendPids } from './support/servers.ts';
-import { runSyntheticBacktests, searchDailySeries, SCENARIOS, TODAY, type BacktestRow } from './support/forecast-backtest.ts';
+import {
+  forecastVerdict,
+  runSyntheticBacktests,
+  searchDailySeries,
+  SCENARIOS,
+  TODAY,
+  type BacktestRow,
+} from './support/forecast-backtest.ts';
 import { installQueryProfile } from './support/query-profile.ts';
 import { envFlag, envInt, percentiles, printTable, round } from './support/stats.ts';
 
@@ -286,6 +293,7 @@ interface ForecastResult {
     walkNaiveMape: number;
   }[];
   search: { filesScanned: number; candidates: string[] };
+  verdict: string;
 }
 
 function forecastPart(): ForecastResult {
@@ -307,7 +315,7 @@ function forecastPart(): ForecastResult {
     };
   });
   const search = searchDailySeries(`${ROOT}node_modules`);
-  return { rows, byScenario, search };
+  return { rows, byScenario, search, verdict: forecastVerdict(byScenario, search.candidates.length) };
 }
 
 function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined, forecast: ForecastResult | undefined) {
@@ -389,6 +397,7 @@ function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined
       `real daily-count series shipped in node_modules: ${forecast.search.candidates.length === 0 ? 'none found' : forecast.search.candidates.join(', ')} ` +
         `(${forecast.search.filesScanned} CSV/TSV/JSON/TXT files scanned)`,
     );
+    console.log(`forecast verdict: ${forecast.verdict}`);
   }
   console.log(
     JSON.stringify({
@@ -396,7 +405,9 @@ function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined
       responses: RESPONSES,
       metrics,
       dsl: dsl?.map((d) => ({ ...d, plan: undefined })),
-      forecast: forecast ? { byScenario: forecast.byScenario, search: forecast.search } : undefined,
+      forecast: forecast
+        ? { byScenario: forecast.byScenario, search: forecast.search, verdict: forecast.verdict }
+        : undefined,
     }),
   );
 }
