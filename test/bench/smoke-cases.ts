@@ -18,7 +18,7 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     label: 'bench:import',
     script: 'bench:import',
     result: 'import',
-    env: { IMPORT_ROWS: '300', IMPORT_PROFILE: '0' },
+    env: { IMPORT_ROWS: '300' },
   },
   {
     label: 'bench:submit (hub, bare-sql, bare)',
