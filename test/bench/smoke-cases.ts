@@ -15,6 +15,12 @@ export interface SmokeCase {
 
 export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
   {
+    label: 'bench:export (memory, one child hub per format: the longest, so first)',
+    script: 'bench:export',
+    result: 'export-memory',
+    env: { EXPORT_MEMORY_CASES: '250:20', EXPORT_MEMORY_FORMATS: 'csv,pdf', EXPORT_CELL_TIMEOUT: '60' },
+  },
+  {
     label: 'bench:import',
     script: 'bench:import',
     result: 'import',
@@ -25,7 +31,7 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     script: 'bench:submit',
     result: 'submit',
     env: {
-      SUBMIT_REQUESTS: '200',
+      SUBMIT_REQUESTS: '100',
       SUBMIT_WARMUP: '20',
       SUBMIT_CONCURRENCY: '4',
       SUBMIT_POOL_SIZE: '10',
@@ -69,12 +75,6 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     },
   },
   {
-    label: 'bench:export (memory, one child hub per format)',
-    script: 'bench:export',
-    result: 'export-memory',
-    env: { EXPORT_MEMORY_CASES: '250:20', EXPORT_CELL_TIMEOUT: '60' },
-  },
-  {
     label: 'bench:export (EXPORT_ROWS)',
     script: 'bench:export',
     result: 'export',
@@ -92,7 +92,7 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     result: 'load',
     env: {
       LOAD_USERS: '10',
-      LOAD_DURATION_S: '2',
+      LOAD_DURATION_S: '1',
       LOAD_RAMP_S: '1',
       LOAD_THINK_MS: '50-100',
       LOAD_FORMS: '2',

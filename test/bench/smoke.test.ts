@@ -15,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** A bench still running after this is killed and fails (smoke sizes take 10-40 s on a busy 2-core machine). */
 const BENCH_TIMEOUT_MS = 150_000;
 /** Benches run this many at a time: enough to keep the file near 2 minutes, few enough not to starve a busy machine. */
-const PARALLEL = 3;
+const PARALLEL = 4;
 
 const scripts = (
   JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> }
