@@ -151,13 +151,38 @@ function throughputRatio(phases: Phase[], a: Kind, b: Kind): number | null {
   return over.length > 0 && under.length > 0 ? round(median(over) / median(under), 3) : null;
 }
 
+/**
+ * `b`'s CPU ms per request over `a`'s (medians; the server process, plus its PostgreSQL
+ * backends when `withPostgres`): the share of `b`'s throughput `a` would reach where CPU is
+ * the limit. Unlike req/s it does not depend on how much of a busy machine each run got.
+ */
+function cpuRatio(phases: Phase[], a: Kind, b: Kind, withPostgres: boolean): number | null {
+  const of = (kind: Kind) =>
+    phases
+      .filter((p) => p.kind === kind)
+      .map((p) => p.perRequest.server + (withPostgres ? p.perRequest.postgres : 0));
+  const over = of(a);
+  const under = of(b);
+  return over.length > 0 && under.length > 0 ? round(median(under) / median(over), 3) : null;
+}
+
 function report(phases: Phase[]): void {
   const ms = (v: number) => v.toFixed(1);
   const pct = (v: number) => `${v}%`;
   printTable(
     `Submissions: ${REQUESTS.toLocaleString('en-US')} requests after ${WARMUP.toLocaleString('en-US')} of warm-up, ` +
       `concurrency ${CONCURRENCY}, pool ${POOL_SIZE}, client ${CLIENT}`,
-    ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '429s', 'limiter counted'],
+    [
+      'server',
+      'req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'errors',
+      '429s',
+      'limiter counted',
+    ],
     phases.map((p) => [
       p.name,
       Math.round(p.reqPerSec).toLocaleString('en-US'),
@@ -204,6 +229,12 @@ function report(phases: Phase[]): void {
     console.log(`ratio bare with the hub's SQL / bare (req/s): ${sqlRatio.toFixed(2)}`);
   if (frameworkRatio !== null)
     console.log(`ratio formhub / bare with the hub's SQL (req/s): ${frameworkRatio.toFixed(2)}`);
+  const cpu = cpuRatio(phases, 'hub', 'bare', false);
+  const cpuWithPg = cpuRatio(phases, 'hub', 'bare', true);
+  if (cpu !== null && cpuWithPg !== null)
+    console.log(
+      `ratio bare / formhub by CPU ms per request: server ${cpu.toFixed(2)}, server + PostgreSQL ${cpuWithPg.toFixed(2)}`,
+    );
   for (const p of phases) if (p.firstError) console.log(`${p.name}: first error: ${p.firstError}`);
   console.log(
     JSON.stringify({
@@ -232,6 +263,8 @@ function report(phases: Phase[]): void {
       ratio_req_per_s: ratio,
       ratio_bare_sql_vs_bare: sqlRatio,
       ratio_hub_vs_bare_sql: frameworkRatio,
+      cpu_ratio_bare_vs_hub: cpuRatio(phases, 'hub', 'bare', false),
+      cpu_ratio_bare_vs_hub_with_postgres: cpuRatio(phases, 'hub', 'bare', true),
     }),
   );
 }
