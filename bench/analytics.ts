@@ -23,6 +23,7 @@
  * (0: 1 adds a sampling CPU profile of this process during the concurrent GETs).
  */
 
+import './support/hub-runtime.ts'; // first: the hub's V8 flags, as bin/formhub.js applies them
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -34,8 +35,16 @@ import { startHub, type TestHub } from '../test/support/hub.ts';
 import { ANALYTICS_FORM, insertResponses } from './support/analytics-data.ts';
 import { cpuSince, cpuSnapshot, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
 import { startCpuProfile, type CpuProfileSummary } from './support/cpu-profile.ts';
+import { OUT_OF_REACH_RATE_LIMITS } from './support/rate-limits.ts';
 import { backendPids } from './support/servers.ts';
-import { runSyntheticBacktests, searchDailySeries, SCENARIOS, TODAY, type BacktestRow } from './support/forecast-backtest.ts';
+import {
+  forecastVerdict,
+  runSyntheticBacktests,
+  searchDailySeries,
+  SCENARIOS,
+  TODAY,
+  type BacktestRow,
+} from './support/forecast-backtest.ts';
 import { installQueryProfile } from './support/query-profile.ts';
 import { envFlag, envInt, percentiles, printTable, round } from './support/stats.ts';
 
@@ -284,6 +293,7 @@ interface ForecastResult {
     walkNaiveMape: number;
   }[];
   search: { filesScanned: number; candidates: string[] };
+  verdict: string;
 }
 
 function forecastPart(): ForecastResult {
@@ -305,7 +315,7 @@ function forecastPart(): ForecastResult {
     };
   });
   const search = searchDailySeries(`${ROOT}node_modules`);
-  return { rows, byScenario, search };
+  return { rows, byScenario, search, verdict: forecastVerdict(byScenario, search.candidates.length) };
 }
 
 function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined, forecast: ForecastResult | undefined) {
@@ -387,6 +397,7 @@ function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined
       `real daily-count series shipped in node_modules: ${forecast.search.candidates.length === 0 ? 'none found' : forecast.search.candidates.join(', ')} ` +
         `(${forecast.search.filesScanned} CSV/TSV/JSON/TXT files scanned)`,
     );
+    console.log(`forecast verdict: ${forecast.verdict}`);
   }
   console.log(
     JSON.stringify({
@@ -394,7 +405,9 @@ function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined
       responses: RESPONSES,
       metrics,
       dsl: dsl?.map((d) => ({ ...d, plan: undefined })),
-      forecast: forecast ? { byScenario: forecast.byScenario, search: forecast.search } : undefined,
+      forecast: forecast
+        ? { byScenario: forecast.byScenario, search: forecast.search, verdict: forecast.verdict }
+        : undefined,
     }),
   );
 }
@@ -409,8 +422,7 @@ async function main(): Promise<void> {
     const hub = await startHub({
       DATABASE_POOL_MIN: '10',
       DATABASE_POOL_MAX: '50',
-      RATE_LIMIT_PER_IP: '0',
-      RATE_LIMIT_PER_FORM: '0',
+      ...OUT_OF_REACH_RATE_LIMITS,
       LOG_LEVEL: 'silent',
     });
     const admin = new pg.Client({ connectionString: hub.config.database.url });

@@ -7,7 +7,7 @@
  *    POSTs through the same kind of Agent with the same concurrency, and to BullMQ alone;
  *    ratio target >= 0.35. Phases: bare, BullMQ alone, an unmeasured engine warm-up, then
  *    DELIVERY_ROUNDS rounds of (engine, bare); the ratio is median engine / median bare.
- * 2. latency: submission (201) -> receiver, p50/p95, on an idle `formhub serve`; target p95 < 250 ms.
+ * 2. latency: submission (201) -> receiver, p50/p95, on an idle `formhub serve`; target p95 < 50 ms.
  * 3. flaky: N submissions to a receiver failing 30% of requests at random, short retry
  *    schedule: delivered share, duplicates, attempts per delivery, dead, total time.
  *
@@ -56,7 +56,8 @@ const SETTLE_TIMEOUT_MS = envInt('DELIVERY_SETTLE_TIMEOUT_S', 900) * 1000;
 const REPLAY_ROUNDS = envInt('DELIVERY_REPLAY_ROUNDS', 10);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RATIO_TARGET = 0.35;
-const LATENCY_TARGET_MS = 250;
+/** DESIGN.md section 5: "An idle hub delivers a submission to a webhook in p95 < 50 ms". */
+const LATENCY_TARGET_MS = 50;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -186,7 +187,8 @@ function reportLatency(l: LatencyResult) {
     ],
   );
   console.log(
-    `p95 201 -> receiver: ${l.fromCreated.p95} ms (target < ${LATENCY_TARGET_MS}); ` +
+    `p95 201 -> receiver: ${l.fromCreated.p95} ms (target < ${LATENCY_TARGET_MS}: ` +
+      `${l.fromCreated.p95 < LATENCY_TARGET_MS ? 'met' : 'MISSED'}); ` +
       `relay pickups over 120 ms: ${(l.lateRelayShare * 100).toFixed(1)}%`,
   );
 }

@@ -13,6 +13,7 @@
  *   node --import tsx bench/import.ts            (IMPORT_ROWS=100000 IMPORT_PROFILE=1)
  */
 
+import './support/hub-runtime.ts'; // first: the hub's V8 flags, as bin/formhub.js applies them
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';

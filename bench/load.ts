@@ -32,6 +32,7 @@ import {
   type ProcessGroups,
 } from './support/load-probes.ts';
 import { REQUEST_KINDS, runScenario, type ScenarioResult } from './support/load-scenario.ts';
+import { assertNotLimited } from './support/rate-limits.ts';
 import { envInt, percentiles, printTable, round } from './support/stats.ts';
 import { submissionBodies } from './support/workload.ts';
 
@@ -244,6 +245,8 @@ async function main(): Promise<void> {
   const results: PhaseResult[] = [];
   for (const phase of PHASES) results.push(await runPhase(phase));
   report(results);
+  for (const r of results)
+    for (const [kind, tally] of r.scenario.kinds) assertNotLimited(`${r.phase} ${kind}`, tally.statuses.get('429') ?? 0);
 }
 
 await main();

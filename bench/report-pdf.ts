@@ -10,6 +10,7 @@
  *   node --import tsx bench/report-pdf.ts --of-total   (buffered pages, footer "Page {page} of {pages}")
  */
 
+import './support/hub-runtime.ts'; // first: the hub's V8 flags, as bin/formhub.js applies them
 import { createWriteStream, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -6,7 +6,13 @@
  * keep-alive connections (undici Pool), each sending its next GET when the previous answer
  * has been read, for `SCHEMA_DURATION_S` after `SCHEMA_WARMUP_S` of warm-up. The two servers
  * run in turn, interleaved (`SCHEMA_ORDER`, default hub,bare,hub,bare), and the ratio uses
- * each one's median, since this machine is shared.
+ * each one's median, since this machine is shared. Rate limits are on (a Redis round trip per
+ * request, as in production) but out of reach; a 429 voids the run.
+ *
+ * Two ratios, because the load generator is one process: against the bare server it can use
+ * a whole core and cap the bare side, so the req/s ratio then overstates the hub. The server
+ * CPU time per request (all of a server's processes, from /proc, over requests answered) does
+ * not depend on the client; the verdict takes the lower of the two.
  *
  *   npm run bench:schema        # node --import tsx bench/schema-ceiling.ts
  *
@@ -20,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { freePort } from '../test/support/process.ts';
 import { cpuSince, cpuSnapshot, machineCpuMs } from './support/cpu.ts';
+import { benchScriptArgs } from './support/hub-node-flags.ts';
+import { assertNotLimited, rateLimitCounted } from './support/rate-limits.ts';
 import { clusterWorkerPids, createForms, startLoadHub } from './support/load-hub.ts';
 import { envInt, percentiles, printTable, round } from './support/stats.ts';
 
@@ -44,14 +52,24 @@ interface Run {
   reqPerSec: number;
   requests: number;
   errors: number;
+  /** Answers 429 (also in `errors`). */
+  tooMany: number;
   latency: ReturnType<typeof percentiles>;
   cpu: { server: number; loadgen: number; rest: number };
+  /** CPU ms per answered request: the server's processes, and this load generator. */
+  msPerRequest: { server: number; loadgen: number };
 }
+
+/** Below this, the target is missed (DESIGN.md section 5, docs/BENCHMARKS.md). */
+const TARGET = 0.5;
+/** A load generator over this share of a core (%) may be what bounds the server's req/s. */
+const LOADGEN_BOUND_PERCENT = 85;
 
 /** Closed-loop GETs on `CONNECTIONS` connections for `ms`; latencies only when `record`. */
 async function hammer(pool: Pool, path: string, ms: number, record: boolean) {
   const latencies: number[] = [];
   let errors = 0;
+  let tooMany = 0;
   let firstError: string | undefined;
   const deadline = performance.now() + ms;
   const loop = async () => {
@@ -62,6 +80,7 @@ async function hammer(pool: Pool, path: string, ms: number, record: boolean) {
         await res.body.dump({ limit: 1 << 20 });
         if (res.statusCode !== 200) {
           errors++;
+          if (res.statusCode === 429) tooMany++;
           firstError ??= String(res.statusCode);
         }
       } catch (error) {
@@ -72,7 +91,7 @@ async function hammer(pool: Pool, path: string, ms: number, record: boolean) {
     }
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, loop));
-  return { latencies, errors, firstError };
+  return { latencies, errors, tooMany, firstError };
 }
 
 async function measure(target: Target): Promise<Run> {
@@ -90,13 +109,16 @@ async function measure(target: Target): Promise<Run> {
     const machineMs = machineCpuMs().busy - before.machine;
     if (run.firstError) console.log(`${target.name}: ${run.errors} errors, first: ${run.firstError}`);
     const pct = (cpuMs: number) => Math.round((100 * cpuMs) / wall);
+    const answered = Math.max(1, run.latencies.length);
     return {
       name: target.name,
       reqPerSec: (run.latencies.length - run.errors) / (wall / 1000),
       requests: run.latencies.length,
       errors: run.errors,
+      tooMany: run.tooMany,
       latency: percentiles(Float64Array.from(run.latencies)),
       cpu: { server: pct(serverMs), loadgen: pct(loadgenMs), rest: pct(Math.max(0, machineMs - serverMs - loadgenMs)) },
+      msPerRequest: { server: round(serverMs / answered, 4), loadgen: round(loadgenMs / answered, 4) },
     };
   } finally {
     await pool.close();
@@ -116,7 +138,7 @@ async function captureSchema(url: string): Promise<{ body: string; headers: Reco
 
 async function startBare(payload: { body: string; headers: Record<string, string> }) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', BARE_SERVER], {
+  const child = spawn(process.execPath, benchScriptArgs(BARE_SERVER), {
     env: { ...process.env, PORT: String(port), BARE_WORKERS: '2', BARE_PAYLOAD: JSON.stringify(payload) },
     stdio: 'inherit',
   });
@@ -171,7 +193,9 @@ async function main(): Promise<void> {
       console.log(`${name}: ${CONNECTIONS} connections, ${DURATION_MS / 1000} s...`);
       runs.push(await measure(target));
     }
-    report(runs, Buffer.from(payload.body, 'base64').length, Object.keys(payload.headers));
+    const counted = await rateLimitCounted(REDIS_URL, hub.redisPrefix);
+    report(runs, Buffer.from(payload.body, 'base64').length, Object.keys(payload.headers), counted);
+    for (const run of runs) assertNotLimited(run.name, run.tooMany);
   } finally {
     if (bare && bare.child.exitCode === null) {
       const exited = new Promise((resolve) => bare!.child.once('exit', resolve));
@@ -188,12 +212,22 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function report(runs: Run[], bodyBytes: number, headers: string[]): void {
+/** The verdict from both ratios: the lower one decides, and a capped bare side is said aloud. */
+function verdict(throughput: number, cpu: number, bareLoadgenPercent: number): string {
+  const capped = bareLoadgenPercent >= LOADGEN_BOUND_PERCENT;
+  const lower = Math.min(throughput, cpu);
+  const why = capped
+    ? `; the load generator used ${bareLoadgenPercent}% of a core against the bare server, so its req/s was bounded by the client and the req/s ratio overstates the hub`
+    : '';
+  return `${lower >= TARGET ? 'met' : 'MISSED'} (req/s ${throughput.toFixed(2)}, server CPU ${cpu.toFixed(2)}, target >= ${TARGET}${why})`;
+}
+
+function report(runs: Run[], bodyBytes: number, headers: string[], limiterCounted: number): void {
   const ms = (v: number) => v.toFixed(1);
   printTable(
     `Schema ceiling: GET /api/v2/forms/:id/schema (${bodyBytes} bytes), ${CONNECTIONS} connections, ` +
       `${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up, 2 server processes each`,
-    ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'server CPU', 'loadgen CPU', 'rest'],
+    ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', '429s', 'server CPU', 'loadgen CPU', 'rest', 'server ms/req', 'loadgen ms/req'],
     runs.map((r) => [
       r.name === 'hub' ? 'formhub api --workers 2' : 'bare node:http, 2 workers',
       Math.round(r.reqPerSec).toLocaleString('en-US'),
@@ -201,32 +235,51 @@ function report(runs: Run[], bodyBytes: number, headers: string[]): void {
       ms(r.latency.p95),
       ms(r.latency.p99),
       r.errors,
+      r.tooMany,
       `${r.cpu.server}%`,
       `${r.cpu.loadgen}%`,
       `${r.cpu.rest}%`,
+      r.msPerRequest.server.toFixed(4),
+      r.msPerRequest.loadgen.toFixed(4),
     ]),
   );
-  const of = (name: string) => runs.filter((r) => r.name === name).map((r) => r.reqPerSec);
-  const ratio = of('hub').length && of('bare').length ? median(of('hub')) / median(of('bare')) : null;
+  const of = (name: string, pick: (r: Run) => number) => runs.filter((r) => r.name === name).map(pick);
+  const both = of('hub', (r) => r.reqPerSec).length > 0 && of('bare', (r) => r.reqPerSec).length > 0;
+  const ratio = both ? median(of('hub', (r) => r.reqPerSec)) / median(of('bare', (r) => r.reqPerSec)) : null;
+  // Bare CPU per request over the hub's: the share of the bare server's capacity the hub would reach on the same CPU.
+  const cpuRatio = both
+    ? median(of('bare', (r) => r.msPerRequest.server)) / median(of('hub', (r) => r.msPerRequest.server))
+    : null;
+  const bareLoadgen = both ? Math.round(median(of('bare', (r) => r.cpu.loadgen))) : 0;
   console.log(`\ncopied headers: ${headers.join(', ')}`);
-  if (ratio !== null) console.log(`ratio formhub / bare (req/s, medians): ${ratio.toFixed(2)} (target >= 0.5)`);
+  console.log(`rate limiter: on, counted ${limiterCounted.toLocaleString('en-US')} requests in Redis; 429 answers: ${runs.reduce((n, r) => n + r.tooMany, 0)}`);
+  if (ratio !== null && cpuRatio !== null) {
+    console.log(`ratio formhub / bare (req/s, medians): ${ratio.toFixed(2)}`);
+    console.log(`ratio bare / formhub (server CPU ms per request, medians): ${cpuRatio.toFixed(2)}`);
+    console.log(`verdict: ${verdict(ratio, cpuRatio, bareLoadgen)}`);
+  }
   console.log(
     JSON.stringify({
       bench: 'schema-ceiling',
       connections: CONNECTIONS,
       duration_s: DURATION_MS / 1000,
       body_bytes: bodyBytes,
+      rate_limiter_counted: limiterCounted,
       runs: runs.map((r) => ({
         server: r.name,
         req_per_s: round(r.reqPerSec, 1),
         requests: r.requests,
         errors: r.errors,
+        rate_limited_429: r.tooMany,
         p50_ms: round(r.latency.p50),
         p95_ms: round(r.latency.p95),
         p99_ms: round(r.latency.p99),
         cpu_percent_of_core: r.cpu,
+        cpu_ms_per_request: r.msPerRequest,
       })),
       ratio: ratio === null ? null : round(ratio, 3),
+      cpu_ratio: cpuRatio === null ? null : round(cpuRatio, 3),
+      target_met: ratio !== null && cpuRatio !== null && Math.min(ratio, cpuRatio) >= TARGET,
     }),
   );
 }

@@ -1,6 +1,6 @@
 /**
  * Submission throughput benchmark: `POST /api/v2/forms/:id/responses` on ONE hub process
- * (`node bin/formhub.js api`, rate limits off, LOG_LEVEL=warn) against PostgreSQL, and the
+ * (`node bin/formhub.js api`, rate limits on but out of reach, LOG_LEVEL=warn) against PostgreSQL, and the
  * same load on a bare node:http server doing the hub's single INSERT through a pg.Pool of
  * the same size (bench/baseline/bare-insert-server.ts). This process is only the load
  * generator: each server runs in its own process, on its own fresh database.
@@ -12,13 +12,15 @@
  * bodies, used in turn), SUBMIT_CLIENT (fetch | http), SUBMIT_ORDER (hub,bare,hub,bare:
  * each server twice, interleaved, so that a burst of load from elsewhere on a shared
  * machine does not fall on one side only; the ratio uses each side's median). Add
- * `bare-sql` to also run the bare server with the hub's five statements (BARE_MODE=hub-sql).
+ * `bare-sql` to also run the bare server with the hub's one write statement and the form
+ * cached in process, as the hub caches it (BARE_MODE=hub-sql).
  */
 
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.ts';
 import { cpuOf, cpuSince, cpuSnapshot, machineBusyPercent, machineCpuMs } from './support/cpu.ts';
 import { createLoadClient, runLoad, type LoadClient } from './support/load.ts';
+import { assertNotLimited, rateLimitCounted } from './support/rate-limits.ts';
 import { envInt, percentiles, printTable, round } from './support/stats.ts';
 import {
   backendPids,
@@ -57,6 +59,10 @@ interface Phase {
   reqPerSec: number;
   sent: number;
   errors: number;
+  /** Answers 429: must be 0 (the limits are out of reach). */
+  tooMany: number;
+  /** Requests the hub's rate limiter counted in Redis (null for the bare servers, which have none). */
+  limiterCounted: number | null;
   firstError: string | undefined;
   latency: ReturnType<typeof percentiles>;
   seconds: number;
@@ -76,7 +82,12 @@ function parseClient(text: string): LoadClient {
 
 const percentOfCore = (cpuMs: number, wallMs: number) => round((100 * cpuMs) / wallMs, 0);
 
-async function measure(server: RunningServer, formId: string, bodies: string[]): Promise<Phase> {
+async function measure(
+  server: RunningServer,
+  formId: string,
+  bodies: string[],
+  redisPrefix: string,
+): Promise<Phase> {
   const client = createLoadClient(
     CLIENT,
     `${server.base}/api/v2/forms/${formId}/responses`,
@@ -104,6 +115,8 @@ async function measure(server: RunningServer, formId: string, bodies: string[]):
     reqPerSec: run.ok / (wall / 1000),
     sent: run.sent,
     errors: run.errors,
+    tooMany: run.tooMany,
+    limiterCounted: server.kind === 'hub' ? await rateLimitCounted(REDIS_URL, redisPrefix) : null,
     firstError: run.firstError,
     latency: percentiles(run.latencies),
     seconds: wall / 1000,
@@ -138,13 +151,38 @@ function throughputRatio(phases: Phase[], a: Kind, b: Kind): number | null {
   return over.length > 0 && under.length > 0 ? round(median(over) / median(under), 3) : null;
 }
 
+/**
+ * `b`'s CPU ms per request over `a`'s (medians; the server process, plus its PostgreSQL
+ * backends when `withPostgres`): the share of `b`'s throughput `a` would reach where CPU is
+ * the limit. Unlike req/s it does not depend on how much of a busy machine each run got.
+ */
+function cpuRatio(phases: Phase[], a: Kind, b: Kind, withPostgres: boolean): number | null {
+  const of = (kind: Kind) =>
+    phases
+      .filter((p) => p.kind === kind)
+      .map((p) => p.perRequest.server + (withPostgres ? p.perRequest.postgres : 0));
+  const over = of(a);
+  const under = of(b);
+  return over.length > 0 && under.length > 0 ? round(median(under) / median(over), 3) : null;
+}
+
 function report(phases: Phase[]): void {
   const ms = (v: number) => v.toFixed(1);
   const pct = (v: number) => `${v}%`;
   printTable(
     `Submissions: ${REQUESTS.toLocaleString('en-US')} requests after ${WARMUP.toLocaleString('en-US')} of warm-up, ` +
       `concurrency ${CONCURRENCY}, pool ${POOL_SIZE}, client ${CLIENT}`,
-    ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'],
+    [
+      'server',
+      'req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'errors',
+      '429s',
+      'limiter counted',
+    ],
     phases.map((p) => [
       p.name,
       Math.round(p.reqPerSec).toLocaleString('en-US'),
@@ -153,6 +191,8 @@ function report(phases: Phase[]): void {
       ms(p.latency.p99),
       ms(p.latency.max),
       p.errors,
+      p.tooMany,
+      p.limiterCounted === null ? '-' : p.limiterCounted.toLocaleString('en-US'),
     ]),
   );
   printTable(
@@ -189,6 +229,12 @@ function report(phases: Phase[]): void {
     console.log(`ratio bare with the hub's SQL / bare (req/s): ${sqlRatio.toFixed(2)}`);
   if (frameworkRatio !== null)
     console.log(`ratio formhub / bare with the hub's SQL (req/s): ${frameworkRatio.toFixed(2)}`);
+  const cpu = cpuRatio(phases, 'hub', 'bare', false);
+  const cpuWithPg = cpuRatio(phases, 'hub', 'bare', true);
+  if (cpu !== null && cpuWithPg !== null)
+    console.log(
+      `ratio bare / formhub by CPU ms per request: server ${cpu.toFixed(2)}, server + PostgreSQL ${cpuWithPg.toFixed(2)}`,
+    );
   for (const p of phases) if (p.firstError) console.log(`${p.name}: first error: ${p.firstError}`);
   console.log(
     JSON.stringify({
@@ -206,6 +252,8 @@ function report(phases: Phase[]): void {
         p99_ms: round(p.latency.p99),
         max_ms: round(p.latency.max),
         errors: p.errors,
+        rate_limited_429: p.tooMany,
+        rate_limiter_counted: p.limiterCounted,
         seconds: round(p.seconds, 2),
         cpu_percent_of_core: p.cpu,
         machine_busy_before_percent: p.busyBefore,
@@ -215,6 +263,8 @@ function report(phases: Phase[]): void {
       ratio_req_per_s: ratio,
       ratio_bare_sql_vs_bare: sqlRatio,
       ratio_hub_vs_bare_sql: frameworkRatio,
+      cpu_ratio_bare_vs_hub: cpuRatio(phases, 'hub', 'bare', false),
+      cpu_ratio_bare_vs_hub_with_postgres: cpuRatio(phases, 'hub', 'bare', true),
     }),
   );
 }
@@ -259,11 +309,12 @@ async function main(): Promise<void> {
           ? await startHubProcess(SERVER_OPTIONS, database, redisPrefix)
           : await startBareProcess(SERVER_OPTIONS, kind, database, ids.workspaceId);
       running.add(server);
-      phases.push(await measure(server, ids.formId, bodies));
+      phases.push(await measure(server, ids.formId, bodies, redisPrefix));
       await server.stop();
       running.delete(server);
     }
     report(phases);
+    for (const p of phases) assertNotLimited(p.name, p.tooMany);
   } finally {
     await cleanup();
   }

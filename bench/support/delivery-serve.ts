@@ -19,6 +19,7 @@ import { cpuOf, cpuSince, cpuSnapshot, machineCpuMs } from './cpu.ts';
 import { createLoadClient, runLoad } from './load.ts';
 import { startPgSampler, type WaitProfile } from './pg-sampler.ts';
 import type { ReceiverProcess } from './receiver-process.ts';
+import { assertNotLimited, OUT_OF_REACH_RATE_LIMITS } from './rate-limits.ts';
 import { backendPids, clearRedis } from './servers.ts';
 import { percentiles, round } from './stats.ts';
 import { BENCH_FORM, submissionBodies } from './workload.ts';
@@ -239,6 +240,7 @@ async function flakyPart(
     maxDurationMs: o.settleTimeoutMs,
   });
   client.close();
+  assertNotLimited('flaky submissions', load.tooMany);
   const deadline = Date.now() + o.settleTimeoutMs;
   let status = await deliveryStatus(admin, webhookId);
   while (!(status.total >= load.ok && status.settled === status.total)) {
@@ -382,8 +384,7 @@ export async function runServeParts(options: ServeOptions, receiver: ReceiverPro
         REDIS_PREFIX: prefix,
         FORMHUB_ADMIN_KEY: adminKey,
         FORMHUB_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        RATE_LIMIT_PER_IP: '0',
-        RATE_LIMIT_PER_FORM: '0',
+        ...OUT_OF_REACH_RATE_LIMITS,
         WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
         WEBHOOK_RETRY_SCHEDULE: options.retrySchedule,
         LOG_LEVEL: 'error',

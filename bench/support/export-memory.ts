@@ -24,6 +24,15 @@ const MB = 1024 * 1024;
 export const MEMORY_FORMATS = ['csv', 'xlsx', 'json', 'ndjson', 'pdf'] as const;
 type Format = (typeof MEMORY_FORMATS)[number];
 
+/** EXPORT_MEMORY_FORMATS (default: all five), e.g. `csv,pdf` for the smoke run: each format costs a fresh hub. */
+export function memoryFormats(text = process.env.EXPORT_MEMORY_FORMATS || MEMORY_FORMATS.join(',')): Format[] {
+  return text.split(',').map((name) => {
+    const format = MEMORY_FORMATS.find((f) => f === name.trim());
+    if (!format) throw new Error(`EXPORT_MEMORY_FORMATS must list ${MEMORY_FORMATS.join(', ')} (got "${name}")`);
+    return format;
+  });
+}
+
 export interface MemoryCase {
   label: string;
   bytes: number;
@@ -82,7 +91,7 @@ export async function memoryTable(
     }
     for (const [i, c] of cases.entries()) {
       const cells: Cell[] = [];
-      for (const format of MEMORY_FORMATS) {
+      for (const format of memoryFormats()) {
         cells.push(
           await measure(
             database.url,

@@ -135,6 +135,37 @@ export function runSyntheticBacktests(seeds: number): BacktestRow[] {
   return rows;
 }
 
+/** Within this relative distance, two mean WAPEs are a tie: seeds move them by more. */
+const TIE = 0.1;
+
+/** One scenario's mean backtest WAPEs (bench/analytics.ts's forecast table). */
+export interface ScenarioErrors {
+  scenario: string;
+  model: number;
+  seasonalNaive: number;
+  linear: number;
+}
+
+/**
+ * What the backtest shows, said plainly: the target is "beats seasonal-naive", but on
+ * synthetic series only (no real one to test on) and, where the seed's linear model is
+ * within TIE of the ensemble, nothing shows the ensemble is better than what it replaced.
+ */
+export function forecastVerdict(scenarios: readonly ScenarioErrors[], realSeries: number): string {
+  const beatsNaive = scenarios.every((s) => s.model < s.seasonalNaive);
+  const ties = scenarios.filter((s) => Math.abs(s.model - s.linear) <= TIE * s.linear).map((s) => s.scenario);
+  const losses = scenarios.filter((s) => s.linear < s.model * (1 - TIE)).map((s) => s.scenario);
+  const data = realSeries === 0 ? 'on synthetic series only (no real daily series found)' : `on synthetic series and ${realSeries} real ones`;
+  const naive = beatsNaive ? `beats seasonal-naive ${data}` : `MISSED: does not beat seasonal-naive on every series ${data}`;
+  const linear =
+    losses.length > 0
+      ? `; the seed's linear model is better on ${losses.join(', ')}`
+      : ties.length > 0
+        ? `; the seed's linear model ties it (within ${TIE * 100}%) on ${ties.join(', ')}`
+        : "; better than the seed's linear model on every series";
+  return `${beatsNaive && realSeries > 0 && ties.length === 0 && losses.length === 0 ? 'met' : beatsNaive ? 'met on synthetic data only' : 'MISSED'}: ${naive}${linear}`;
+}
+
 export interface DatasetSearch {
   filesScanned: number;
   candidates: string[];

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import { STARTUP_V8_FLAGS } from '../../src/cli/runtime-flags.ts';
 import { BIN, childEnv, freePort, startServer } from '../../test/support/process.ts';
+import { OUT_OF_REACH_RATE_LIMITS } from './rate-limits.ts';
 import { clearRedis, postJson } from './servers.ts';
 import { BENCH_FORM } from './workload.ts';
 
@@ -50,9 +51,8 @@ export async function startLoadHub(options: HubOptions): Promise<LoadHub> {
     REDIS_PREFIX: redisPrefix,
     FORMHUB_ADMIN_KEY: adminKey,
     FORMHUB_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    // Every virtual user comes from 127.0.0.1: a per-address limit would treat them as one client.
-    RATE_LIMIT_PER_IP: '0',
-    RATE_LIMIT_PER_FORM: '0',
+    // Every virtual user comes from 127.0.0.1: limits on, as in production, but out of reach.
+    ...OUT_OF_REACH_RATE_LIMITS,
     LOG_LEVEL: 'warn',
     ...options.env,
   };

@@ -82,6 +82,8 @@ export interface LoadResult {
   sent: number;
   ok: number;
   errors: number;
+  /** Answers 429 (rate limited), also counted in `errors`: a benchmark's limits must stay out of reach. */
+  tooMany: number;
   firstError: string | undefined;
   elapsedMs: number;
   /** Latency (ms) of every answered request, successes and failures alike. */
@@ -98,6 +100,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let done = 0;
   let ok = 0;
   let errors = 0;
+  let tooMany = 0;
   let firstError: string | undefined;
   const start = performance.now();
   const deadline = start + (options.maxDurationMs ?? 600_000);
@@ -110,6 +113,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         if (status === expectStatus) ok++;
         else {
           errors++;
+          if (status === 429) tooMany++;
           firstError ??= `${status} ${text.slice(0, 300)}`;
         }
       } catch (error) {
@@ -126,6 +130,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     sent: done,
     ok,
     errors,
+    tooMany,
     firstError,
     elapsedMs,
     latencies: latencies.subarray(0, done),

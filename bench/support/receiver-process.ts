@@ -2,6 +2,7 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { BENCH_EXEC_ARGV } from './hub-node-flags.ts';
 import type { ReceiverCommand, ReceiverDump, ReceiverSummary } from './webhook-receiver.ts';
 
 const SCRIPT = fileURLToPath(new URL('./webhook-receiver.ts', import.meta.url));
@@ -20,7 +21,7 @@ export interface ReceiverProcess {
 
 export async function startReceiverProcess(env: Record<string, string> = {}): Promise<ReceiverProcess> {
   const child: ChildProcess = fork(SCRIPT, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...BENCH_EXEC_ARGV],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

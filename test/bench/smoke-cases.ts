@@ -1,0 +1,133 @@
+/**
+ * The smoke sizes of each benchmark (test/bench/smoke.test.ts): the same environment
+ * variables the benches document, at sizes that finish in seconds. Every `bench:*` script of
+ * package.json needs at least one case here; the smoke test fails otherwise.
+ */
+
+export interface SmokeCase {
+  label: string;
+  /** The package.json script, run as `node <its flags> bench/<file>.ts`. */
+  script: string;
+  /** The `bench` field of the JSON result line the bench must print. */
+  result: string;
+  env: Record<string, string>;
+}
+
+export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
+  {
+    label: 'bench:export (memory, one child hub per format: the longest, so first)',
+    script: 'bench:export',
+    result: 'export-memory',
+    env: { EXPORT_MEMORY_CASES: '250:20', EXPORT_MEMORY_FORMATS: 'csv,pdf', EXPORT_CELL_TIMEOUT: '60' },
+  },
+  {
+    label: 'bench:gc',
+    script: 'bench:gc',
+    result: 'gc-pause',
+    env: { GC_HEAPS_MB: '20', GC_RUNS: '1' },
+  },
+  {
+    label: 'bench:import',
+    script: 'bench:import',
+    result: 'import',
+    env: { IMPORT_ROWS: '300' },
+  },
+  {
+    label: 'bench:submit (hub, bare-sql, bare)',
+    script: 'bench:submit',
+    result: 'submit',
+    env: {
+      SUBMIT_REQUESTS: '100',
+      SUBMIT_WARMUP: '20',
+      SUBMIT_CONCURRENCY: '4',
+      SUBMIT_POOL_SIZE: '10',
+      SUBMIT_BODIES: '20',
+      SUBMIT_CLIENT: 'http',
+      SUBMIT_ORDER: 'hub,bare-sql,bare',
+    },
+  },
+  {
+    label: 'bench:delivery (throughput, latency, flaky)',
+    script: 'bench:delivery',
+    result: 'delivery',
+    env: {
+      DELIVERY_COUNT: '200',
+      DELIVERY_CONCURRENCY: '10',
+      DELIVERY_POOL_MAX: '10',
+      DELIVERY_WARMUP: '20',
+      DELIVERY_ENGINE_WARMUP: '50',
+      DELIVERY_ROUNDS: '1',
+      DELIVERY_LATENCY_SUBMISSIONS: '10',
+      DELIVERY_FLAKY_SUBMISSIONS: '30',
+      DELIVERY_FLAKY_CONCURRENCY: '4',
+      DELIVERY_RETRY_SCHEDULE: '50ms,100ms',
+      DELIVERY_SETTLE_TIMEOUT_S: '90',
+      DELIVERY_REPLAY_ROUNDS: '3',
+    },
+  },
+  {
+    label: 'bench:analytics',
+    script: 'bench:analytics',
+    result: 'analytics',
+    env: {
+      ANALYTICS_RESPONSES: '500',
+      ANALYTICS_SEQUENTIAL: '5',
+      ANALYTICS_SQL_RUNS: '3',
+      ANALYTICS_CONCURRENCY: '2',
+      ANALYTICS_CONCURRENT_SECONDS: '1',
+      ANALYTICS_SQL_CONCURRENT_RUNS: '3',
+      ANALYTICS_DSL_RUNS: '3',
+      ANALYTICS_FORECAST_SEEDS: '1',
+    },
+  },
+  {
+    label: 'bench:export (EXPORT_ROWS)',
+    script: 'bench:export',
+    result: 'export',
+    env: { EXPORT_ROWS: '200' },
+  },
+  {
+    label: 'bench:report',
+    script: 'bench:report',
+    result: 'report-pdf',
+    env: { REPORT_RESPONSES: '20' },
+  },
+  {
+    label: 'bench:load',
+    script: 'bench:load',
+    result: 'load',
+    env: {
+      LOAD_USERS: '10',
+      LOAD_DURATION_S: '1',
+      LOAD_RAMP_S: '1',
+      LOAD_THINK_MS: '50-100',
+      LOAD_FORMS: '2',
+      LOAD_CONNECTIONS: '10',
+      LOAD_WORKERS: '1',
+      LOAD_PHASES: 'on',
+    },
+  },
+  {
+    label: 'bench:schema',
+    script: 'bench:schema',
+    result: 'schema-ceiling',
+    env: {
+      SCHEMA_CONNECTIONS: '4',
+      SCHEMA_DURATION_S: '1',
+      SCHEMA_WARMUP_S: '1',
+      SCHEMA_ORDER: 'hub,bare',
+    },
+  },
+  {
+    label: 'bench:shedding',
+    script: 'bench:shedding',
+    result: 'load-shedding',
+    env: {
+      SHED_CONNECTIONS: '10',
+      SHED_DURATION_S: '1',
+      SHED_WARMUP_S: '1',
+      SHED_WORKERS: '1',
+      SHED_PHASES: 'on',
+    },
+  },
+];
