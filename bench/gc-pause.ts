@@ -52,6 +52,8 @@ for (const mb of SIZES) {
     round(Math.max(...pauses), 1),
   ]);
 }
+const [mbs, objects, mins, medians, maxes] = [0, 1, 2, 3, 4].map((c) => rows.map((r) => r[c]));
+console.log(JSON.stringify({ bench: 'gc-pause', mbs, objects, mins, medians, maxes }));
 printTable(
   'Forced full GC pause',
   ['live heap MB', 'objects', 'min ms', 'median ms', 'max ms'],
