@@ -1,4 +1,3 @@
-export { buildApp, BODY_LIMIT_BYTES, type AppDeps } from './app.ts';
 export {
   createMetricsRegistry,
   CLUSTER_METRICS_REPLY,
