@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
+import { openRedis } from '../redis/index.ts';
 import type { InsightsService } from './insights/index.ts';
 import type { MetricsService } from './metrics/index.ts';
 
@@ -23,15 +23,13 @@ export async function startAnalyticsJobs(
   logger: Logger,
 ): Promise<{ close(): Promise<void> }> {
   const prefix = `${config.redis.prefix}bull`;
-  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
+  const connection = openRedis(config.redis.url, 'blocking');
   const queue = new Queue(QUEUE, { connection, prefix });
   queue.on('error', () => undefined);
   await queue.upsertJobScheduler('retrain-forecasts', { every: WEEK_MS }, { name: 'retrain-forecasts' });
   await queue.upsertJobScheduler('scan-anomalies', { every: DAY_MS }, { name: 'scan-anomalies' });
   await queue.upsertJobScheduler('reconcile-metrics', { every: HOUR_MS }, { name: 'reconcile-metrics' });
   const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
-  workerConnection.on('error', () => undefined);
   const worker = new Worker(
     QUEUE,
     async (job) => {

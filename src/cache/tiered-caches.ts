@@ -1,7 +1,7 @@
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
-import { Redis } from 'ioredis';
+import { openRedis, type Redis } from '../redis/index.ts';
 import type { Registry } from 'prom-client';
 import type { Caches, NamedCache, NamedCacheOptions } from './cache.ts';
 import { CacheMetrics } from './cache-metrics.ts';
@@ -45,9 +45,8 @@ export class TieredCaches implements Caches {
     // The bus duplicates this connection for publishing and subscribing. While Redis is down
     // a publish fails after one reconnection attempt (instead of waiting for Redis) and the
     // bus's retry queue sends it again later, so a write never hangs on the cache.
-    const busConnection = new QuietRedis(opts.redisUrl, {
+    const busConnection = openRedis(opts.redisUrl, 'retry-once', {
       lazyConnect: true,
-      maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     });
     this.l1 = new BentoCache({
@@ -135,15 +134,6 @@ export class TieredCaches implements Caches {
     } catch {
       // still down or failing: the next 'ready' tries again
     }
-  }
-}
-
-/** The bus's copies of its connection report outages through the hub's own checks, not stderr. */
-class QuietRedis extends Redis {
-  override duplicate(...args: Parameters<Redis['duplicate']>): Redis {
-    const copy = super.duplicate(...args);
-    copy.on('error', () => undefined);
-    return copy;
   }
 }
 

@@ -5,7 +5,7 @@ import { formTitles, lockPendingEvents, markDispatched, PUBLIC_EVENT_TYPES, type
 import { activeIntegrationsOf } from '../integrations/index.ts';
 import { insertDeliveries, type NewDelivery } from './queries.ts';
 import { storedEvent } from './stored-event.ts';
-import type { DeliveryQueue } from './queue.ts';
+import type { DeliveryQueue } from './delivery-queue.ts';
 
 /** Something else that consumes events in the relay's transaction (e.g. analytics). */
 export type EventSubscriber = (events: readonly OutboxEvent[], tx: Queryable) => Promise<void>;

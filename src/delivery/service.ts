@@ -5,7 +5,7 @@ import type { IntegrationRow } from '../integrations/index.ts';
 import { presentDelivery } from './present.ts';
 import * as q from './queries.ts';
 import { storedEvent } from './stored-event.ts';
-import type { DeliveryJob, DeliveryQueue } from './queue.ts';
+import type { DeliveryJob, DeliveryQueue } from './delivery-queue.ts';
 
 /** Reading the delivery log, replaying deliveries, and sending test events. */
 export class DeliveryService {

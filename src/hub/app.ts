@@ -19,12 +19,9 @@ import { registerLoadShedding } from '../http/load-shedding.ts';
 import { registerHttpMetrics } from '../http/metrics.ts';
 import { registerOpenApi } from '../http/openapi.ts';
 import { registerConsole } from '../http/console.ts';
-import {
-  createRateLimiter,
-  createUnauthorizedLimiter,
-  MemoryCounterStore,
-  RedisCounterStore,
-} from '../http/rate-limit.ts';
+import { createRateLimiter, createUnauthorizedLimiter } from '../http/rate-limit.ts';
+import { MemoryCounterStore } from '../http/memory-counter-store.ts';
+import { RedisCounterStore } from '../http/redis-counter-store.ts';
 import { ErrorBody } from '../http/schemas.ts';
 import { serverOptions } from '../http/server-options.ts';
 import { createValidatorCompiler } from '../http/validators.ts';

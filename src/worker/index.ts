@@ -77,6 +77,8 @@ export async function startWorker(
         config,
         {
           db,
+          forms: hub.forms,
+          scheduler: hub.reports?.scheduler,
           renderer: new ExportReportRenderer(db, hub.renderPdf, {
             queryTimeoutMs: config.limits.queryTimeoutMs,
           }),

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Config } from '../../config/index.ts';
+import { openRedis, type Redis } from '../../redis/index.ts';
 import type { ReportJob, ReportSchedule, ReportScheduler } from './scheduler.ts';
 
 export const REPORT_QUEUE = 'reports';
@@ -21,11 +21,7 @@ export class BullReportScheduler implements ReportScheduler {
   private readonly queue: Queue<ReportJob>;
 
   constructor(config: Config) {
-    this.connection = new Redis(config.redis.url, {
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2_000,
-    });
-    this.connection.on('error', () => undefined);
+    this.connection = openRedis(config.redis.url, 'retry-once');
     this.queue = new Queue<ReportJob>(REPORT_QUEUE, {
       connection: this.connection,
       prefix: reportBullPrefix(config),

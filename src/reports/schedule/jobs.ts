@@ -1,8 +1,8 @@
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import type { Database } from '../../db/index.ts';
+import { openRedis } from '../../redis/index.ts';
 import { FormService } from '../../forms/index.ts';
 import { BullReportScheduler, REPORT_QUEUE, reportBullPrefix } from './bull-report-scheduler.ts';
 import type { ReportMailer } from './mailer.ts';
@@ -22,6 +22,9 @@ export interface ReportJobsDeps {
   retryDelaysMs?: readonly number[];
   /** Runs at once (default 2). */
   concurrency?: number;
+  /** The hub's; made here (and closed with the jobs) when absent. */
+  forms?: FormService;
+  scheduler?: ReportScheduler;
 }
 
 export interface RunningReportJobs {
@@ -60,7 +63,7 @@ export async function startReportJobs(
   deps: ReportJobsDeps,
   logger: Logger,
 ): Promise<RunningReportJobs> {
-  const forms = new FormService(deps.db);
+  const forms = deps.forms ?? new FormService(deps.db);
   const mailer =
     deps.mailer ??
     (config.smtp.url ? new SmtpReportMailer(config.smtp.url, config.smtp.from) : undefined);
@@ -73,10 +76,9 @@ export async function startReportJobs(
     retryDelaysMs: deps.retryDelaysMs,
     findForm: (id) => forms.getAny(id),
   });
-  const scheduler = new BullReportScheduler(config);
+  const scheduler = deps.scheduler ?? new BullReportScheduler(config);
   const scheduled = await syncReportSchedules(deps.db, scheduler);
-  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
+  const connection = openRedis(config.redis.url, 'blocking');
   const worker = new Worker<ReportJob>(
     REPORT_QUEUE,
     async (job) => {
@@ -95,7 +97,7 @@ export async function startReportJobs(
     scheduler,
     async close() {
       await worker.close();
-      await scheduler.close();
+      if (!deps.scheduler) await scheduler.close();
       connection.disconnect();
       if (!deps.mailer) mailer?.close();
     },
