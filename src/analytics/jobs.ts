@@ -25,7 +25,7 @@ export async function startAnalyticsJobs(
   const prefix = `${config.redis.prefix}bull`;
   const connection = openRedis(config.redis.url, 'blocking');
   const queue = new Queue(QUEUE, { connection, prefix });
-  queue.on('error', () => undefined);
+  queue.on('error', (error) => logger.warn({ err: error.message }, 'analytics queue error'));
   await queue.upsertJobScheduler('retrain-forecasts', { every: WEEK_MS }, { name: 'retrain-forecasts' });
   await queue.upsertJobScheduler('scan-anomalies', { every: DAY_MS }, { name: 'scan-anomalies' });
   await queue.upsertJobScheduler('reconcile-metrics', { every: HOUR_MS }, { name: 'reconcile-metrics' });
@@ -40,7 +40,7 @@ export async function startAnalyticsJobs(
     },
     { connection: workerConnection, prefix, concurrency: 1 },
   );
-  worker.on('error', () => undefined);
+  worker.on('error', (error) => logger.warn({ err: error.message }, 'analytics worker error'));
   worker.on('completed', (job, result) => logger.info({ job: job.name, result }, 'analytics job done'));
   worker.on('failed', (job, error) => logger.warn({ job: job?.name, err: error.message }, 'analytics job failed'));
   return {

@@ -105,6 +105,7 @@ export class TieredCaches implements Caches {
     this.timers.clear();
     // The L2 instance's connection is the hub's shared client, closed by its owner. The bus
     // closes its own; if Redis is down that could wait, so it gets a bounded time.
+    // Closing: a bus that cannot say goodbye to Redis has nothing left to deliver.
     await Promise.race([this.l1.disconnect().catch(() => undefined), delay(CLOSE_TIMEOUT_MS)]);
   }
 
@@ -118,6 +119,7 @@ export class TieredCaches implements Caches {
     if (!again) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      // `invalidate` records an L2 failure itself (l2Stale: cleared when Redis is back).
       this.invalidate(key, false).catch(() => undefined);
     }, SECOND_INVALIDATION_MS);
     timer.unref();

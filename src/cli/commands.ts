@@ -23,6 +23,7 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
   // finish, then shuts everything down, so nothing is left half-started.
   let startup: Promise<void> = Promise.resolve();
   onShutdown(async () => {
+    // A failed start-up is reported by `await startup` below; here it only has to be over.
     await startup.catch(() => undefined);
     await shutdown();
   });
@@ -112,7 +113,9 @@ export async function runKeysCreate(options: {
 }
 
 async function closeRuntime(runtime: Runtime): Promise<void> {
-  await runtime.db.close().catch(() => undefined);
+  await runtime.db.close().catch((error: Error) => {
+    runtime.logger.warn({ err: error.message }, 'closing the database failed');
+  });
   runtime.redis.disconnect();
 }
 

@@ -51,6 +51,7 @@ export class BullDeliveryQueue implements DeliveryQueue {
         backoff: { type: 'exponential', delay: 1_000 },
       },
     });
+    // Connection errors: each failed `enqueue` rejects to its caller, which logs it.
     this.queue.on('error', () => undefined);
   }
 

@@ -49,6 +49,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    // A failed tick was logged where it ran (`schedule`); stopping only waits for it.
     await this.current.catch(() => undefined);
   }
 

@@ -115,7 +115,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     forms,
     responses: new ResponseService(db, forms),
     integrations: new IntegrationService(db, forms, plugins, secrets, config),
-    deliveries: new DeliveryService(db, queue),
+    deliveries: new DeliveryService(db, queue, logger),
     deliveryMetrics: new DeliveryMetrics(registry, queue),
     changes,
     metrics: new MetricsService(db, store, forms, logger, changes),

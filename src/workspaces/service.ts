@@ -122,6 +122,7 @@ export class WorkspaceService {
     if ((this.touched.get(keyId) ?? 0) > now - 60_000) return;
     if (this.touched.size > 10_000) this.touched.clear();
     this.touched.set(keyId, now);
+    // `last_used_at` is informational and the next use writes it again: no request waits or fails on it.
     q.touchApiKey(this.db, keyId).catch(() => undefined);
   }
 

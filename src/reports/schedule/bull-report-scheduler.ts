@@ -27,6 +27,7 @@ export class BullReportScheduler implements ReportScheduler {
       prefix: reportBullPrefix(config),
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 1_000 },
     });
+    // Connection errors: each failed call rejects to its caller (the API answers it).
     this.queue.on('error', () => undefined);
   }
 

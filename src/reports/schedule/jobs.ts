@@ -87,7 +87,7 @@ export async function startReportJobs(
     },
     { connection, prefix: reportBullPrefix(config), concurrency: deps.concurrency ?? 2 },
   );
-  worker.on('error', () => undefined);
+  worker.on('error', (error) => logger.warn({ err: error.message }, 'report worker error'));
   worker.on('failed', (job, error) =>
     logger.warn({ reportId: job?.data.reportId, err: error.message }, 'report job failed'),
   );
