@@ -43,17 +43,6 @@ export interface Filter {
   [path: string]: unknown;
 }
 
-/** The body of `POST /api/v2/analytics/forms/:id/query`. */
-export interface AnalyticsQuery {
-  aggregate: Aggregate;
-  /** Required by every aggregate but `count`, which refuses it. */
-  field?: QueryPath;
-  group_by?: GroupBy;
-  /** 1..1000: keeps the top N groups (of the first level) by the aggregate, descending. */
-  limit?: number;
-  filter?: Filter;
-}
-
 /** What the compiler knows of the form: its fields and the keys of its calculated fields. */
 export interface CompileContext {
   fields: readonly Field[];
