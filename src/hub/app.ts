@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { deliveryRoutes } from '../delivery/index.ts';
 import { integrationRoutes } from '../integrations/index.ts';
+import { webhookRoutes } from '../webhooks/index.ts';
 import { zapierRoutes } from '../zapier/index.ts';
 import { reportRoutes } from '../reports/index.ts';
 import { exportRoutes } from '../exports/index.ts';
@@ -120,7 +121,8 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
           auth,
           streamKeyCheckMs: config.limits.streamKeyCheckMs,
         });
-      await api.register(integrationRoutes, { service: hub.integrations, plugins: hub.plugins, auth, connectors });
+      await api.register(webhookRoutes, { service: hub.webhooks, auth });
+      if (connectors) await api.register(integrationRoutes, { service: hub.integrations, plugins: hub.plugins, auth });
       await api.register(deliveryRoutes, { deliveries: hub.deliveries, integrations: hub.integrations, forms, auth, connectors });
       await api.register(zapierRoutes, { workspaces, forms, responses: hub.responses, integrations: hub.integrations, auth });
     },

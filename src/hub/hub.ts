@@ -28,6 +28,7 @@ import {
 } from '../reports/index.ts';
 import { ResponseService } from '../responses/index.ts';
 import { SecretBox } from '../secrets/index.ts';
+import { WebhookService } from '../webhooks/index.ts';
 import { WorkspaceService } from '../workspaces/index.ts';
 
 /** What a hub is built from: the configuration and the connections its opener owns. */
@@ -62,6 +63,7 @@ export interface Hub {
   forms: FormService;
   responses: ResponseService;
   integrations: IntegrationService;
+  webhooks: WebhookService;
   deliveries: DeliveryService;
   /** The delivery engine's Prometheus metrics, on `registry`. */
   deliveryMetrics: DeliveryMetrics;
@@ -101,6 +103,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const reports = config.features.reports ? createReports(config, db, forms) : undefined;
   if (reports) closers.push(() => reports.scheduler.close());
   const store = new MetricsStore(redis, config.redis.prefix);
+  const integrations = new IntegrationService(db, forms, plugins, secrets, config);
   return {
     config,
     db,
@@ -114,7 +117,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     workspaces,
     forms,
     responses: new ResponseService(db, forms),
-    integrations: new IntegrationService(db, forms, plugins, secrets, config),
+    integrations,
+    webhooks: new WebhookService(integrations),
     deliveries: new DeliveryService(db, queue, logger),
     deliveryMetrics: new DeliveryMetrics(registry, queue),
     changes,

@@ -12,15 +12,6 @@ import { NangoConnections } from './nango-connections.ts';
 import * as q from './queries.ts';
 import { checkEvents, checkHeaders, checkTemplate, checkTemplateBounds, checkUrl } from './webhook-input.ts';
 
-/** The body of `POST /forms/:id/webhooks` (and a webhook integration's config). */
-export interface WebhookInput {
-  url: string;
-  events?: string[] | undefined;
-  template?: unknown;
-  headers?: Record<string, string> | undefined;
-  active?: boolean | undefined;
-}
-
 export interface IntegrationInput {
   connector: string;
   config: Record<string, unknown>;
@@ -51,15 +42,6 @@ export class IntegrationService {
     private readonly config: Config,
   ) {
     this.nango = new NangoConnections(config);
-  }
-
-  async createWebhook(workspaceId: string, formId: string, input: WebhookInput) {
-    return this.createIntegration(workspaceId, formId, {
-      connector: 'webhook',
-      config: { url: input.url, template: input.template, headers: input.headers },
-      events: input.events,
-      active: input.active,
-    });
   }
 
   async createIntegration(workspaceId: string, formId: string, input: IntegrationInput) {
