@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { etagMatches } from '../common/etag.ts';
+import { etagMatches } from '../common/index.ts';
 import type { Caches, NamedCache } from './cache.ts';
 
 /** What a route says to be cached: `config: cached({ ttl: 30_000 })`. */

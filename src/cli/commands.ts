@@ -4,7 +4,7 @@ import { buildApp, createHub, type Hub } from '../hub/index.ts';
 import { startWorker, type RunningWorker } from '../worker/index.ts';
 import { configure, connect, StartupError, type Runtime } from './startup.ts';
 import { migrate } from '../db/index.ts';
-import { isUuid } from '../common/ids.ts';
+import { isUuid } from '../common/index.ts';
 
 /** `formhub serve|api|worker`: runs until SIGTERM or SIGINT, then shuts down gracefully. */
 export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { uuidv7 } from '../common/ids.ts';
+import { uuidv7 } from '../common/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { formTitles, lockPendingEvents, markDispatched, PUBLIC_EVENT_TYPES, type OutboxEvent } from '../events/index.ts';
 import { activeIntegrationsOf } from '../integrations/index.ts';

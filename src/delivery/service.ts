@@ -1,4 +1,4 @@
-import { isUuid, uuidv7 } from '../common/ids.ts';
+import { isUuid, uuidv7 } from '../common/index.ts';
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.ts';
 import { notFound } from '../errors/index.ts';

@@ -8,24 +8,29 @@ import { reportRoutes } from '../reports/index.ts';
 import { exportRoutes } from '../exports/index.ts';
 import { analyticsRoutes } from '../analytics/index.ts';
 import { cachedRoutes } from '../cache/index.ts';
-import { uuidv7 } from '../common/ids.ts';
+import { uuidv7 } from '../common/index.ts';
 import { formRoutes } from '../forms/index.ts';
 import { responseRoutes } from '../responses/index.ts';
 import { workspaceRoutes } from '../workspaces/index.ts';
-import { createAuthHooks } from '../http/auth.ts';
-import { frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandler } from '../http/error-handler.ts';
-import { registerHealthRoutes } from '../http/health.ts';
-import { registerIdCase } from '../http/id-case.ts';
-import { registerLoadShedding } from '../http/load-shedding.ts';
-import { registerHttpMetrics } from '../http/metrics.ts';
-import { registerOpenApi } from '../http/openapi.ts';
-import { registerConsole } from '../http/console.ts';
-import { createRateLimiter, createUnauthorizedLimiter } from '../http/rate-limit.ts';
-import { MemoryCounterStore } from '../http/memory-counter-store.ts';
-import { RedisCounterStore } from '../http/redis-counter-store.ts';
-import { ErrorBody } from '../http/schemas.ts';
-import { serverOptions } from '../http/server-options.ts';
-import { createValidatorCompiler } from '../http/validators.ts';
+import {
+  createAuthHooks,
+  frameworkErrors,
+  MAX_PARAM_LENGTH,
+  registerErrorHandler,
+  registerHealthRoutes,
+  registerIdCase,
+  registerLoadShedding,
+  registerHttpMetrics,
+  registerOpenApi,
+  registerConsole,
+  createRateLimiter,
+  createUnauthorizedLimiter,
+  MemoryCounterStore,
+  RedisCounterStore,
+  ErrorBody,
+  serverOptions,
+  createValidatorCompiler,
+} from '../http/index.ts';
 import type { Hub } from './hub.ts';
 
 export interface AppOptions {

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
-import { Timestamp } from '../http/schemas.ts';
-import { JsonObject } from '../responses/schemas.ts';
+import { Timestamp } from '../http/index.ts';
+import { JsonObject } from '../responses/index.ts';
 
 const Events = Type.Array(Type.String(), { minItems: 1, maxItems: 10 });
 

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Timestamp } from '../http/schemas.ts';
+import { Timestamp } from '../http/index.ts';
 
 const Events = Type.Array(Type.String(), { minItems: 1, maxItems: 10 });
 const Headers = Type.Record(Type.String(), Type.String());

@@ -8,7 +8,7 @@ import { createHub, type Hub, type HubDeps } from '../hub/index.ts';
 import { createCredentialsResolver } from '../integrations/index.ts';
 import { createGuardedAgent } from '../net/index.ts';
 import { startAnalyticsJobs } from '../analytics/index.ts';
-import { startLoop } from '../common/loop.ts';
+import { startLoop } from '../common/index.ts';
 import { ExportReportRenderer, startReportJobs } from '../reports/index.ts';
 
 export interface WorkerOptions {

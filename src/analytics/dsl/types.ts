@@ -1,6 +1,6 @@
 // Imported from the leaf module rather than `forms/index.ts` so that the compiler stays pure
 // (no database, no services) and cannot take part in an import cycle.
-import type { Field } from '../../forms/field.ts';
+import type { Field } from '../../forms/index.ts';
 
 /** The aggregates of the query DSL (DESIGN.md, "Analytics"). */
 export const AGGREGATES = ['count', 'count_distinct', 'sum', 'avg', 'min', 'max'] as const;

@@ -1,4 +1,4 @@
-import { uuidv7 } from '../../common/ids.ts';
+import { uuidv7 } from '../../common/index.ts';
 import { withQueryTimeout, type Database } from '../../db/index.ts';
 import { writeEvent } from '../../events/index.ts';
 import type { FormService } from '../../forms/index.ts';
