@@ -16,6 +16,24 @@ export default tseslint.config(
     },
   },
   {
+    // Each src/<capability>/ folder's index.ts is its public surface: another folder imports
+    // that, never an inner file (its own subfolders it may reach into).
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`^(\.\./)+[^./][^/]*/(?!index\.ts$).+\.ts$`,
+              message: "Import the folder's public index.ts, not one of its inner files.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts', 'console/build.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -3,3 +3,11 @@ export { MetricsChanges, MetricsService, MetricsStore, type MetricsDocument } fr
 export { InsightsService } from './insights/index.ts';
 export { startAnalyticsJobs } from './jobs.ts';
 export { QueryService } from './query-service.ts';
+export {
+  compileFilter,
+  compileQuery,
+  parseTimestamp,
+  shapeResult,
+  withFormId,
+  type ResultRow,
+} from './dsl/index.ts';

@@ -1,8 +1,8 @@
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/deadline.ts';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
+import { openRedis } from '../redis/index.ts';
 import type { InsightsService } from './insights/index.ts';
 import type { MetricsService } from './metrics/index.ts';
 
@@ -24,15 +24,13 @@ export async function startAnalyticsJobs(
   logger: Logger,
 ): Promise<{ close(): Promise<void> }> {
   const prefix = `${config.redis.prefix}bull`;
-  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
+  const connection = openRedis(config.redis.url, 'blocking');
   const queue = new Queue(QUEUE, { connection, prefix });
-  queue.on('error', () => undefined);
+  queue.on('error', (error) => logger.warn({ err: error.message }, 'analytics queue error'));
   await queue.upsertJobScheduler('retrain-forecasts', { every: WEEK_MS }, { name: 'retrain-forecasts' });
   await queue.upsertJobScheduler('scan-anomalies', { every: DAY_MS }, { name: 'scan-anomalies' });
   await queue.upsertJobScheduler('reconcile-metrics', { every: HOUR_MS }, { name: 'reconcile-metrics' });
   const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
-  workerConnection.on('error', () => undefined);
   const worker = new Worker(
     QUEUE,
     async (job) => {
@@ -43,7 +41,7 @@ export async function startAnalyticsJobs(
     },
     { connection: workerConnection, prefix, concurrency: 1 },
   );
-  worker.on('error', () => undefined);
+  worker.on('error', (error) => logger.warn({ err: error.message }, 'analytics worker error'));
   worker.on('completed', (job, result) => logger.info({ job: job.name, result }, 'analytics job done'));
   worker.on('failed', (job, error) => logger.warn({ job: job?.name, err: error.message }, 'analytics job failed'));
   return {

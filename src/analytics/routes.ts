@@ -1,14 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type AuthHooks, workspaceOf } from '../http/auth.ts';
-import { clientSignal } from '../http/client-signal.ts';
-import { errorResponses, IdParams } from '../http/schemas.ts';
+import {
+  type AuthHooks,
+  workspaceOf,
+  clientSignal,
+  errorResponses,
+  IdParams,
+} from '../http/index.ts';
 import type { MetricsChanges, MetricsService } from './metrics/index.ts';
 import { MetricsStreams, streamMetrics } from './stream.ts';
 import { MetricsSchema, PredictionSchema, PredictQuery, TrendsSchema } from './schemas.ts';
 import type { InsightsService } from './insights/index.ts';
 import type { QueryService } from './query-service.ts';
 import { Type } from 'typebox';
-import { isUuid } from '../common/ids.ts';
+import { isUuid } from '../common/index.ts';
 import { notFound } from '../errors/index.ts';
 
 export interface AnalyticsRoutesOptions {

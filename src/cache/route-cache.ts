@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { etagMatches } from '../common/etag.ts';
+import { etagMatches } from '../common/index.ts';
 import type { Caches, NamedCache } from './cache.ts';
 
 /** What a route says to be cached: `config: cached({ ttl: 30_000 })`. */
@@ -89,6 +89,7 @@ function store(answers: NamedCache<CachedAnswer>, options: CachedRouteOptions) {
     const etag = `"${createHash('sha1').update(payload).digest('base64url')}"`;
     const type = String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8');
     reply.header('etag', etag).header('cache-control', 'private, no-cache');
+    // The answer is sent either way; an answer not cached is computed again next time.
     await answers.set(key, { body: payload, etag, type }, options.ttl).catch(() => undefined);
     if (etagMatches(request.headers['if-none-match'], etag)) {
       reply.code(304);

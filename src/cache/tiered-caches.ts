@@ -1,7 +1,7 @@
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
-import { Redis } from 'ioredis';
+import { openRedis, type Redis } from '../redis/index.ts';
 import type { Registry } from 'prom-client';
 import type { Caches, NamedCache, NamedCacheOptions } from './cache.ts';
 import { CacheMetrics } from './cache-metrics.ts';
@@ -45,9 +45,8 @@ export class TieredCaches implements Caches {
     // The bus duplicates this connection for publishing and subscribing. While Redis is down
     // a publish fails after one reconnection attempt (instead of waiting for Redis) and the
     // bus's retry queue sends it again later, so a write never hangs on the cache.
-    const busConnection = new QuietRedis(opts.redisUrl, {
+    const busConnection = openRedis(opts.redisUrl, 'retry-once', {
       lazyConnect: true,
-      maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     });
     this.l1 = new BentoCache({
@@ -106,6 +105,7 @@ export class TieredCaches implements Caches {
     this.timers.clear();
     // The L2 instance's connection is the hub's shared client, closed by its owner. The bus
     // closes its own; if Redis is down that could wait, so it gets a bounded time.
+    // Closing: a bus that cannot say goodbye to Redis has nothing left to deliver.
     await Promise.race([this.l1.disconnect().catch(() => undefined), delay(CLOSE_TIMEOUT_MS)]);
   }
 
@@ -119,6 +119,7 @@ export class TieredCaches implements Caches {
     if (!again) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      // `invalidate` records an L2 failure itself (l2Stale: cleared when Redis is back).
       this.invalidate(key, false).catch(() => undefined);
     }, SECOND_INVALIDATION_MS);
     timer.unref();
@@ -135,15 +136,6 @@ export class TieredCaches implements Caches {
     } catch {
       // still down or failing: the next 'ready' tries again
     }
-  }
-}
-
-/** The bus's copies of its connection report outages through the hub's own checks, not stderr. */
-class QuietRedis extends Redis {
-  override duplicate(...args: Parameters<Redis['duplicate']>): Redis {
-    const copy = super.duplicate(...args);
-    copy.on('error', () => undefined);
-    return copy;
   }
 }
 

@@ -27,6 +27,7 @@ export class ClusterMetrics {
       if (message?.type !== CLUSTER_METRICS_REQUEST || typeof message.id !== 'number') return;
       const id = message.id;
       const reply = (answer: Omit<ClusterMetricsReply, 'type' | 'id'>) => {
+        // A worker gone meanwhile asked nothing any more; its /metrics request died with it.
         if (worker.isConnected()) worker.send({ type: CLUSTER_METRICS_REPLY, id, ...answer }, () => undefined);
       };
       this.text().then(

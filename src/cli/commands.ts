@@ -1,15 +1,10 @@
 import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, createMetricsRegistry } from '../http/index.ts';
-import { WorkspaceService } from '../workspaces/index.ts';
+import { buildApp, createHub, type Hub } from '../hub/index.ts';
 import { startWorker, type RunningWorker } from '../worker/index.ts';
 import { configure, connect, StartupError, type Runtime } from './startup.ts';
 import { migrate } from '../db/index.ts';
-import { loadEncryptionKey } from '../config/index.ts';
-import { BullDeliveryQueue } from '../delivery/index.ts';
-import { loadAllPlugins } from '../plugins/index.ts';
-import { SecretBox } from '../secrets/index.ts';
-import { isUuid } from '../common/ids.ts';
+import { isUuid } from '../common/index.ts';
 
 /** `formhub serve|api|worker`: runs until SIGTERM or SIGINT, then shuts down gracefully. */
 export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
@@ -23,24 +18,21 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
   const { config, logger } = runtime;
   let app: FastifyInstance | undefined;
   let worker: RunningWorker | undefined;
-  const metrics = createMetricsRegistry();
-  const shared = {
-    plugins: await loadAllPlugins(config, logger),
-    secrets: new SecretBox(loadEncryptionKey(config)),
-    queue: new BullDeliveryQueue(config),
-  };
+  const hub = await createHub(runtime);
   // Signals are handled from here on: one that arrives during start-up waits for it to
   // finish, then shuts everything down, so nothing is left half-started.
   let startup: Promise<void> = Promise.resolve();
   onShutdown(async () => {
+    // A failed start-up is reported by `await startup` below; here it only has to be over.
     await startup.catch(() => undefined);
     await shutdown();
   });
   startup = (async () => {
-    if (mode !== 'api') worker = await startWorker({ ...runtime, ...shared, metrics });
+    if (mode !== 'api') worker = await startWorker(hub);
     if (mode !== 'worker') {
-      app = await buildApp({ ...runtime, ...shared, metrics, logger: { level: config.logLevel } });
-      await app.listen({ port: config.port, host: config.host });
+      const api = await buildApp(hub);
+      app = api;
+      await api.listen({ port: config.port, host: config.host });
     }
   })();
   await startup;
@@ -58,7 +50,7 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
     logger.info('shutting down: no new requests, finishing in-flight work');
     await step('http', async () => app?.close());
     await step('worker', async () => worker?.close());
-    await step('queue', () => shared.queue.close());
+    await step('services', () => hub.close());
     await step('connections', () => closeRuntime(runtime));
   }
 }
@@ -96,8 +88,10 @@ export async function runKeysCreate(options: {
     embedded: 'share',
     command: 'formhub keys create',
   });
+  let hub: Hub | undefined;
   try {
-    const service = new WorkspaceService(runtime.db, runtime.config.adminKey);
+    hub = await createHub(runtime);
+    const service = hub.workspaces;
     if (options.newWorkspace) {
       const created = await service.createWorkspace(options.newWorkspace);
       console.log(
@@ -113,12 +107,15 @@ export async function runKeysCreate(options: {
       console.log(JSON.stringify({ workspace_id: id, id: key.id, name: key.name, key: key.key }));
     }
   } finally {
+    await hub?.close();
     await closeRuntime(runtime);
   }
 }
 
 async function closeRuntime(runtime: Runtime): Promise<void> {
-  await runtime.db.close().catch(() => undefined);
+  await runtime.db.close().catch((error: Error) => {
+    runtime.logger.warn({ err: error.message }, 'closing the database failed');
+  });
   runtime.redis.disconnect();
 }
 

@@ -76,6 +76,7 @@ async function connectDatabase(
   try {
     await db.ping();
   } catch (error) {
+    // The StartupError below carries the reason; a pool that never connected loses nothing.
     await db.close().catch(() => undefined);
     throw new StartupError(
       `cannot reach PostgreSQL at ${describeDatabase(config)} (${reason(error)}). ` +

@@ -30,6 +30,7 @@ export function startLoop(
     async stop() {
       running = false;
       clearTimeout(timer);
+      // A failed run was logged above; stopping only waits for it.
       await current.catch(() => undefined);
     },
   };

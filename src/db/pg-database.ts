@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/deadline.ts';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/index.ts';
 import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
 import {
   boundedQuery,

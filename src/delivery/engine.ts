@@ -27,7 +27,7 @@ import {
   type ClaimRequest,
   type ClaimedDelivery,
 } from './queries.ts';
-import type { DeliveryJob, DeliveryQueue } from './queue.ts';
+import type { DeliveryJob, DeliveryQueue } from './delivery-queue.ts';
 
 export interface EngineDeps {
   db: Database;

@@ -1,4 +1,12 @@
-export { BullDeliveryQueue, bullPrefix, DELIVERY_QUEUE, GROUP_SIZE, attemptsOf, type DeliveryQueue, type DeliveryJob, type DeliveryJobData } from './queue.ts';
+export {
+  GROUP_SIZE,
+  attemptsOf,
+  type DeliveryQueue,
+  type DeliveryJob,
+  type DeliveryJobData,
+  type EnqueueOptions,
+} from './delivery-queue.ts';
+export { BullDeliveryQueue, bullPrefix, DELIVERY_QUEUE } from './bullmq-delivery-queue.ts';
 export { OutboxRelay, toFormEvent, type EventSubscriber } from './relay.ts';
 export { DeliveryEngine, type EngineDeps } from './engine.ts';
 export { DeliverySweeper } from './sweeper.ts';

@@ -117,7 +117,7 @@ export class IntegrationCache {
       (resolved) => {
         if (entry.value === value) entry.settled = { value: resolved };
       },
-      () => undefined,
+      () => undefined, // the caller awaits `value` itself and sees the error
     );
   }
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AttemptOutcome } from './outcome.ts';
-import type { DeliveryQueue } from './queue.ts';
+import type { DeliveryQueue } from './delivery-queue.ts';
 
 /** Prometheus metrics of the delivery engine. */
 export class DeliveryMetrics {

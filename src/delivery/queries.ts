@@ -301,17 +301,3 @@ export async function attemptsOf(db: Queryable, deliveryIds: string[]): Promise<
   );
   return rows;
 }
-
-/** Success rate and dead count of an integration's recent deliveries (delivery health). */
-export async function deliveryHealth(
-  db: Queryable,
-  integrationId: string,
-): Promise<{ total: number; succeeded: number; dead: number }> {
-  const { rows } = await db.query<{ total: number; succeeded: number; dead: number }>(
-    `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-       count(*) FILTER (WHERE status = 'dead')::int AS dead
-     FROM deliveries WHERE integration_id = $1 AND created_at > now() - interval '7 days'`,
-    [integrationId],
-  );
-  return rows[0] ?? { total: 0, succeeded: 0, dead: 0 };
-}

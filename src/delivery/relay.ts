@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import { uuidv7 } from '../common/ids.ts';
+import { uuidv7 } from '../common/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { formTitles, lockPendingEvents, markDispatched, PUBLIC_EVENT_TYPES, type OutboxEvent } from '../events/index.ts';
 import { activeIntegrationsOf } from '../integrations/index.ts';
 import { insertDeliveries, type NewDelivery } from './queries.ts';
 import { storedEvent } from './stored-event.ts';
-import type { DeliveryQueue } from './queue.ts';
+import type { DeliveryQueue } from './delivery-queue.ts';
 
 /** Something else that consumes events in the relay's transaction (e.g. analytics). */
 export type EventSubscriber = (events: readonly OutboxEvent[], tx: Queryable) => Promise<void>;
@@ -49,6 +49,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    // A failed tick was logged where it ran (`schedule`); stopping only waits for it.
     await this.current.catch(() => undefined);
   }
 

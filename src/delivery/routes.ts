@@ -1,9 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FormService } from '../forms/index.ts';
-import { type AuthHooks, workspaceOf } from '../http/auth.ts';
-import { decodeTimeCursor, pageOf } from '../http/cursor.ts';
-import { errorResponses, IdParams, Page } from '../http/schemas.ts';
+import {
+  type AuthHooks,
+  workspaceOf,
+  decodeTimeCursor,
+  pageOf,
+  errorResponses,
+  IdParams,
+  Page,
+} from '../http/index.ts';
 import type { IntegrationService } from '../integrations/index.ts';
 import { DeliveryListQuery, DeliverySchema, ReplayRangeBody } from './schemas.ts';
 import type { DeliveryService } from './service.ts';

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { PageQuery, Timestamp } from '../http/schemas.ts';
+import { PageQuery, Timestamp } from '../http/index.ts';
 
 export const DeliveryStatusSchema = Type.Union([
   Type.Literal('pending'),

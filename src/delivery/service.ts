@@ -1,17 +1,19 @@
-import { isUuid, uuidv7 } from '../common/ids.ts';
+import { isUuid, uuidv7 } from '../common/index.ts';
+import type { Logger } from 'pino';
 import type { Database } from '../db/index.ts';
 import { notFound } from '../errors/index.ts';
 import type { IntegrationRow } from '../integrations/index.ts';
 import { presentDelivery } from './present.ts';
 import * as q from './queries.ts';
 import { storedEvent } from './stored-event.ts';
-import type { DeliveryJob, DeliveryQueue } from './queue.ts';
+import type { DeliveryJob, DeliveryQueue } from './delivery-queue.ts';
 
 /** Reading the delivery log, replaying deliveries, and sending test events. */
 export class DeliveryService {
   constructor(
     private readonly db: Database,
     private readonly queue: DeliveryQueue,
+    private readonly logger: Logger,
   ) {}
 
   async list(
@@ -81,8 +83,16 @@ export class DeliveryService {
     return this.get(integration.workspace_id, created!.id);
   }
 
-  /** The deliveries are due in PostgreSQL already: if Redis is down, the sweeper queues them. */
+  /**
+   * The deliveries are due in PostgreSQL already: if Redis is down, the sweeper queues them.
+   * Logged, so that an operator who sees a replay wait knows why.
+   */
   private async enqueueOrLeaveToSweeper(jobs: DeliveryJob[]): Promise<void> {
-    await this.queue.enqueue(jobs).catch(() => undefined);
+    await this.queue.enqueue(jobs).catch((error: Error) => {
+      this.logger.warn(
+        { err: error.message, deliveries: jobs.map((j) => j.deliveryId) },
+        'could not queue a replay or test delivery; the sweeper will queue it',
+      );
+    });
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.ts';
 import { overdueDeliveries } from './queries.ts';
-import { GROUP_SIZE, type DeliveryQueue } from './queue.ts';
+import { GROUP_SIZE, type DeliveryQueue } from './delivery-queue.ts';
 
 /** How long a worker takes per attempt at least (200 attempts a second), for the grace. */
 const MS_PER_WAITING_ATTEMPT = 5;

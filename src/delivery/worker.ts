@@ -1,10 +1,11 @@
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/deadline.ts';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
+import { openRedis } from '../redis/index.ts';
 import type { DeliveryEngine } from './engine.ts';
-import { attemptsOf, bullPrefix, DELIVERY_QUEUE, type DeliveryJob, type DeliveryJobData } from './queue.ts';
+import { bullPrefix, DELIVERY_QUEUE } from './bullmq-delivery-queue.ts';
+import { attemptsOf, type DeliveryJob, type DeliveryJobData } from './delivery-queue.ts';
 import { Slots } from './slots.ts';
 
 /**
@@ -25,8 +26,7 @@ export function startDeliveryWorker(
   logger: Logger,
   inFlight = 400,
 ): { close(): Promise<void> } {
-  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
+  const connection = openRedis(config.redis.url, 'blocking');
   const slots = new Slots(inFlight);
   const run = (attempt: DeliveryJob) => slots.use(() => engine.attempt(attempt));
   const worker = new Worker<DeliveryJobData>(

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { isUuid, uuidv7 } from '../common/ids.ts';
+import { isUuid, uuidv7 } from '../common/index.ts';
 import type { Database } from '../db/index.ts';
 import { notFound } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';

@@ -10,3 +10,4 @@ export { xlsxValue, xlsxRow, type XlsxValue } from './xlsx-cells.ts';
 export { XLSX_PAGE_SIZE } from './xlsx-writer.ts';
 export { contentDisposition, exportFileName, slugify } from './file-name.ts';
 export { EXPORT_FORMATS, FORMAT_INFO, type ExportFormat } from './formats.ts';
+export { countRenderTime } from './gc-hint.ts';

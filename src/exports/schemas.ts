@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Timestamp } from '../http/schemas.ts';
+import { Timestamp } from '../http/index.ts';
 import { EXPORT_FORMATS } from './formats.ts';
 
 const Format = Type.Union(EXPORT_FORMATS.map((f) => Type.Literal(f)));

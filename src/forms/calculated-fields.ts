@@ -1,4 +1,4 @@
-import { measureJson } from '../common/json-inspect.ts';
+import { measureJson } from '../common/index.ts';
 import { validationFailed } from '../errors/index.ts';
 import { evaluateLogic, isLogic, LOGIC_OPERATORS, LogicBudgetError } from './bounded-logic.ts';
 import type { CalculatedField, FieldIssue } from './field.ts';

@@ -1,4 +1,4 @@
-export { etagMatches } from '../common/etag.ts';
+export { etagMatches } from '../common/index.ts';
 import type { FormRow } from './queries.ts';
 
 /** A form as the API shows it to its workspace. */

@@ -1,13 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { type AuthHooks, workspaceOf } from '../http/auth.ts';
-import { decodeIdCursor, pageOf } from '../http/cursor.ts';
-import { errorResponses, IdParams, Page, PageQuery } from '../http/schemas.ts';
+import {
+  type AuthHooks,
+  workspaceOf,
+  decodeIdCursor,
+  pageOf,
+  errorResponses,
+  IdParams,
+  Page,
+  PageQuery,
+  type RateLimiter,
+} from '../http/index.ts';
 import { cached } from '../cache/index.ts';
 import { etagMatches, presentForm, publicFormJson, schemaEtag } from './present.ts';
 import { CreateFormBody, FormSchema, PublicFormSchema, UpdateFormBody } from './schemas.ts';
 import type { FormService } from './service.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
 
 export interface FormRoutesOptions {
   service: FormService;

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Timestamp } from '../http/schemas.ts';
+import { Timestamp } from '../http/index.ts';
 import { FIELD_KEY_PATTERN, FIELD_TYPES, type FieldType } from './field.ts';
 
 export const FieldSchema = Type.Object(

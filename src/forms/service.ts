@@ -1,5 +1,5 @@
 import { DisabledCaches, type Caches, type NamedCache } from '../cache/index.ts';
-import { isUuid, uuidv7 } from '../common/ids.ts';
+import { isUuid, uuidv7 } from '../common/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { notFound, validationFailed } from '../errors/index.ts';
 import { calculatedBoundIssues, checkLogic } from './calculated-fields.ts';

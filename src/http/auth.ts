@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/index.ts';
-import type { Principal } from '../workspaces/index.ts';
+import type { Principal } from '../common/index.ts';
 import type { UnauthorizedLimiter } from './rate-limit.ts';
 
 declare module 'fastify' {

@@ -50,6 +50,7 @@ export async function registerConsole(app: FastifyInstance, outDir: string = CON
   }
   const page = async (_request: unknown, reply: FastifyReply) => {
     // Read on every request (it is under 1 KB) so a rebuild shows without a restart.
+    // Not built yet: answered with a 503 that says how to build it.
     const html = await readFile(join(outDir, 'index.html'), 'utf8').catch(() => undefined);
     if (html === undefined) return reply.code(503).headers({ ...PAGE_HEADERS, 'cache-control': 'no-store' }).send(NOT_BUILT);
     return reply.headers(PAGE_HEADERS).send(html);

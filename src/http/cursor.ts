@@ -1,4 +1,4 @@
-import { isUuid } from '../common/ids.ts';
+import { isUuid } from '../common/index.ts';
 import { invalidRequest } from '../errors/index.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { normaliseId } from '../common/ids.ts';
+import { normaliseId } from '../common/index.ts';
 
 /** Names of parameters, query keys and body keys that hold our ids. */
 const ID_KEY = /^(?:id|[a-z_]+_ids?)$/;

@@ -41,6 +41,7 @@ export function registerHttpMetrics(app: FastifyInstance, registry: Registry): v
     // Which process answered: tests and operators can see the cluster's workers take turns.
     reply.header('x-formhub-pid', String(process.pid));
     if (!clustered) return registry.metrics();
+    // No answer from the primary: this process's own metrics, and the scope header says so.
     const summed = await askPrimaryForClusterMetrics().catch(() => undefined);
     reply.header('x-formhub-metrics-scope', summed === undefined ? 'process' : 'cluster');
     return summed ?? registry.metrics();

@@ -1,58 +1,5 @@
-import type { Redis } from 'ioredis';
 import { AppError } from '../errors/index.ts';
-
-/** Counts hits per key in fixed windows; answers the counts after this hit. */
-export interface CounterStore {
-  hit(keys: readonly string[], windowMs: number): Promise<number[]>;
-  /** The count of `key` so far in its window, without counting a hit. */
-  read(key: string): Promise<number>;
-}
-
-/** Counters in Redis, shared by every process of the hub. */
-export class RedisCounterStore implements CounterStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
-
-  async hit(keys: readonly string[], windowMs: number): Promise<number[]> {
-    const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.incr(this.prefix + key).pexpire(this.prefix + key, windowMs);
-    const results = (await pipeline.exec()) ?? [];
-    return keys.map((_, i) => {
-      const [error, count] = results[i * 2] ?? [new Error('no reply'), 0];
-      if (error) throw error;
-      return Number(count);
-    });
-  }
-
-  async read(key: string): Promise<number> {
-    return Number((await this.redis.get(this.prefix + key)) ?? 0);
-  }
-}
-
-/** Counters in this process: the fallback while Redis is unreachable. */
-export class MemoryCounterStore implements CounterStore {
-  private readonly counts = new Map<string, number>();
-  private window = '';
-
-  async hit(keys: readonly string[], _windowMs: number): Promise<number[]> {
-    const current = keys[0]?.split(':').pop() ?? '';
-    if (current !== this.window) {
-      this.counts.clear();
-      this.window = current;
-    }
-    return keys.map((key) => {
-      const count = (this.counts.get(key) ?? 0) + 1;
-      this.counts.set(key, count);
-      return count;
-    });
-  }
-
-  async read(key: string): Promise<number> {
-    return key.split(':').pop() === this.window ? (this.counts.get(key) ?? 0) : 0;
-  }
-}
+import type { CounterStore } from './counter-store.ts';
 
 export interface RateLimitOptions {
   perIp: number;

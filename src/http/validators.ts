@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
-import { findTextProblem, MAX_INPUT_DEPTH, type JsonPath } from '../common/json-inspect.ts';
+import { findTextProblem, MAX_INPUT_DEPTH, type JsonPath } from '../common/index.ts';
 
 const common: Options = {
   allErrors: true,

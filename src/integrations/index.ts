@@ -1,4 +1,4 @@
-export { IntegrationService, type WebhookInput, type IntegrationInput } from './service.ts';
+export { IntegrationService, type IntegrationInput } from './service.ts';
 export {
   activeIntegrationsOf,
   disableIntegration,
@@ -8,6 +8,7 @@ export {
   type IntegrationRow,
   type WorkerIntegrationRow,
 } from './queries.ts';
-export { presentWebhook, presentIntegration } from './present.ts';
+export { presentIntegration } from './present.ts';
+export { maskHeaders } from './masked-headers.ts';
 export { createCredentialsResolver, type CredentialsResolver } from './credentials.ts';
-export { integrationRoutes } from './routes.ts';
+export { integrationRoutes, type IntegrationRoutesOptions } from './routes.ts';

@@ -1,10 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { type AuthHooks, workspaceOf } from '../http/auth.ts';
-import { decodeIdCursor, pageOf } from '../http/cursor.ts';
-import { errorResponses, IdParams, Page, PageQuery } from '../http/schemas.ts';
+import {
+  type AuthHooks,
+  workspaceOf,
+  decodeIdCursor,
+  pageOf,
+  errorResponses,
+  IdParams,
+  Page,
+  PageQuery,
+} from '../http/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
-import { presentIntegration, presentWebhook } from './present.ts';
+import { presentIntegration } from './present.ts';
 import type { IntegrationRow } from './queries.ts';
 import * as s from './schemas.ts';
 import type { IntegrationService } from './service.ts';
@@ -13,126 +20,20 @@ export interface IntegrationRoutesOptions {
   service: IntegrationService;
   plugins: PluginRegistry;
   auth: AuthHooks;
-  /** Serve `/connectors` and `/integrations` (FEATURE_CONNECTORS). */
-  connectors: boolean;
 }
 
-const webhookTags = { security: [{ bearerAuth: [] }], tags: ['webhooks'] };
 const integrationTags = { security: [{ bearerAuth: [] }], tags: ['integrations'] };
 
 function page<T>(rows: IntegrationRow[], limit: number, present: (row: IntegrationRow) => T) {
   return pageOf(rows, limit, (row) => ({ id: row.id }), present);
 }
 
-/** Webhooks (Webhook 2.0), and integrations of any connector. */
-export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptions> = async (app, opts) => {
-  const { service, auth } = opts;
-  const webhook = (row: IntegrationRow, secret?: string) => ({
-    ...presentWebhook(row, service.openConfig(row)),
-    ...(secret ? { secret } : {}),
-  });
-
-  app.post(
-    '/forms/:id/webhooks',
-    {
-      preHandler: auth.workspace,
-      schema: {
-        ...webhookTags,
-        summary: 'Create a webhook; its signing secret is shown only in this answer',
-        params: IdParams,
-        body: s.WebhookBody,
-        response: { 201: s.WebhookSchema, ...errorResponses(401, 403, 404, 422) },
-      },
-    },
-    async (request, reply) => {
-      const { row, secret } = await service.createWebhook(workspaceOf(request), request.params.id, request.body);
-      return reply.code(201).send(webhook(row, secret));
-    },
-  );
-
-  app.get(
-    '/forms/:id/webhooks',
-    {
-      preHandler: auth.workspace,
-      schema: {
-        ...webhookTags,
-        summary: "The form's webhooks",
-        params: IdParams,
-        querystring: Type.Object(PageQuery),
-        response: { 200: Page(s.WebhookSchema), ...errorResponses(400, 401, 403, 404) },
-      },
-    },
-    async (request) => {
-      const limit = request.query.limit ?? 50;
-      const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
-      const rows = await service.list(workspaceOf(request), request.params.id, 'webhook', limit + 1, before);
-      return page(rows, limit, (row) => webhook(row));
-    },
-  );
-
-  app.get(
-    '/webhooks/:id',
-    {
-      preHandler: auth.workspace,
-      schema: { ...webhookTags, summary: 'A webhook', params: IdParams, response: { 200: s.WebhookSchema, ...errorResponses(401, 403, 404) } },
-    },
-    async (request) => webhook(await service.get(workspaceOf(request), request.params.id, 'webhook')),
-  );
-
-  app.patch(
-    '/webhooks/:id',
-    {
-      preHandler: auth.workspace,
-      schema: {
-        ...webhookTags,
-        summary: 'Change a webhook (url, events, template, headers, active)',
-        params: IdParams,
-        body: s.WebhookPatch,
-        response: { 200: s.WebhookSchema, ...errorResponses(401, 403, 404, 422) },
-      },
-    },
-    async (request) => {
-      const { events, active, ...config } = request.body;
-      const patch = { events, active, config: Object.keys(config).length > 0 ? config : undefined };
-      return webhook(await service.update(workspaceOf(request), request.params.id, patch, 'webhook'));
-    },
-  );
-
-  app.delete(
-    '/webhooks/:id',
-    {
-      preHandler: auth.workspace,
-      schema: { ...webhookTags, summary: 'Delete a webhook', params: IdParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } },
-    },
-    async (request, reply) => {
-      await service.delete(workspaceOf(request), request.params.id, 'webhook');
-      return reply.code(204).send(null);
-    },
-  );
-
-  app.post(
-    '/webhooks/:id/rotate-secret',
-    {
-      preHandler: auth.workspace,
-      schema: {
-        ...webhookTags,
-        summary: 'A new signing secret (shown once); the old one also signs for 24 hours',
-        params: IdParams,
-        response: { 200: s.WebhookSchema, ...errorResponses(401, 403, 404) },
-      },
-    },
-    async (request) => {
-      const workspaceId = workspaceOf(request);
-      const secret = await service.rotateSecret(workspaceId, request.params.id, 'webhook');
-      return webhook(await service.get(workspaceId, request.params.id, 'webhook'), secret);
-    },
-  );
-
-  if (opts.connectors) await app.register(connectorRoutes, opts);
-};
-
-/** `GET /connectors` and `/integrations`: off when FEATURE_CONNECTORS is false. */
-const connectorRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptions> = async (app, { service, plugins, auth }) => {
+/**
+ * `GET /connectors` and `/integrations`: the connectors this hub has loaded and the forms'
+ * integrations with them (registered only when FEATURE_CONNECTORS is on). Webhooks, one
+ * connector among them, have routes of their own in src/webhooks.
+ */
+export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptions> = async (app, { service, plugins, auth }) => {
   const present = (row: IntegrationRow, secret?: string) => ({
     ...presentIntegration(row, service.publicConfig(row)),
     ...(secret ? { secret } : {}),

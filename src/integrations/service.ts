@@ -1,4 +1,4 @@
-import { isUuid, uuidv7 } from '../common/ids.ts';
+import { isUuid, uuidv7 } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { AppError, notFound, validationFailed, type ErrorDetail } from '../errors/index.ts';
@@ -11,15 +11,6 @@ import { maskHeaders, restoreMaskedHeaders } from './masked-headers.ts';
 import { NangoConnections } from './nango-connections.ts';
 import * as q from './queries.ts';
 import { checkEvents, checkHeaders, checkTemplate, checkTemplateBounds, checkUrl } from './webhook-input.ts';
-
-/** The body of `POST /forms/:id/webhooks` (and a webhook integration's config). */
-export interface WebhookInput {
-  url: string;
-  events?: string[] | undefined;
-  template?: unknown;
-  headers?: Record<string, string> | undefined;
-  active?: boolean | undefined;
-}
 
 export interface IntegrationInput {
   connector: string;
@@ -51,15 +42,6 @@ export class IntegrationService {
     private readonly config: Config,
   ) {
     this.nango = new NangoConnections(config);
-  }
-
-  async createWebhook(workspaceId: string, formId: string, input: WebhookInput) {
-    return this.createIntegration(workspaceId, formId, {
-      connector: 'webhook',
-      config: { url: input.url, template: input.template, headers: input.headers },
-      events: input.events,
-      active: input.active,
-    });
   }
 
   async createIntegration(workspaceId: string, formId: string, input: IntegrationInput) {

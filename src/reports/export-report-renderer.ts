@@ -1,4 +1,4 @@
-import { compileFilter } from '../analytics/dsl/index.ts';
+import { compileFilter } from '../analytics/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { exportBody, exportFileName, FORMAT_INFO, type RenderPdf } from '../exports/index.ts';
 import type {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { compileQuery, shapeResult, withFormId, type ResultRow } from '../analytics/dsl/index.ts';
+import { compileQuery, shapeResult, withFormId, type ResultRow } from '../analytics/index.ts';
 import type { Queryable } from '../db/index.ts';
 import type { PdfExportInput, RenderPdf } from '../exports/index.ts';
 import type { FormRow } from '../forms/index.ts';

@@ -1,6 +1,5 @@
-import { uuidv7 } from '../common/ids.ts';
+import { uuidv7, findTextProblem, formatPath, MAX_INPUT_DEPTH } from '../common/index.ts';
 import type { Database } from '../db/index.ts';
-import { findTextProblem, formatPath, MAX_INPUT_DEPTH } from '../common/json-inspect.ts';
 import { AppError, validationFailed, type ErrorDetail } from '../errors/index.ts';
 import { compileValidator, computeCalculated, type FormRow } from '../forms/index.ts';
 import { metadataProblem } from './metadata-limits.ts';

@@ -3,3 +3,4 @@ export { responseRoutes } from './routes.ts';
 export { importResponses } from './import.ts';
 export { presentResponse, type PresentedResponse } from './present.ts';
 export { parseBound, parseFilter, parseProjection } from './list-params.ts';
+export { JsonObject } from './schemas.ts';

@@ -1,8 +1,8 @@
-import { decodeTimeCursor } from '../http/cursor.ts';
+import { decodeTimeCursor } from '../http/index.ts';
 import { invalidRequest } from '../errors/index.ts';
 import type { FormRow } from '../forms/index.ts';
-import { compileFilter, parseTimestamp } from '../analytics/dsl/index.ts';
-import { findTextProblem, formatPath, MAX_INPUT_DEPTH } from '../common/json-inspect.ts';
+import { compileFilter, parseTimestamp } from '../analytics/index.ts';
+import { findTextProblem, formatPath, MAX_INPUT_DEPTH } from '../common/index.ts';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 

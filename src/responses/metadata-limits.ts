@@ -1,4 +1,4 @@
-import { measureJson } from '../common/json-inspect.ts';
+import { measureJson } from '../common/index.ts';
 
 /** A response's `metadata`: at most 16 KB serialized and 16 levels deep (DESIGN.md 3a). */
 export const METADATA_LIMITS = { maxBytes: 16 * 1024, maxDepth: 16 } as const;

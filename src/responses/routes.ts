@@ -3,11 +3,17 @@ import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { AppError, invalidRequest, validationFailed } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
-import { type AuthHooks, optionalWorkspaceOf, workspaceOf } from '../http/auth.ts';
-import { clientSignal } from '../http/client-signal.ts';
-import { pageOf } from '../http/cursor.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
-import { errorResponses, IdParams, Page } from '../http/schemas.ts';
+import {
+  type AuthHooks,
+  optionalWorkspaceOf,
+  workspaceOf,
+  clientSignal,
+  pageOf,
+  type RateLimiter,
+  errorResponses,
+  IdParams,
+  Page,
+} from '../http/index.ts';
 import type { Database } from '../db/index.ts';
 import { limitBytes } from './byte-limit.ts';
 import { importResponses } from './import.ts';

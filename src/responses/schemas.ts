@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { PageQuery, Timestamp } from '../http/schemas.ts';
+import { PageQuery, Timestamp } from '../http/index.ts';
 
 /** A JSON object of any keys. */
 export const JsonObject = Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true });

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isUuid, uuidv7 } from '../common/ids.ts';
-import { hashToken, randomToken } from '../common/secrets.ts';
+import { isUuid, uuidv7, hashToken, randomToken } from '../common/index.ts';
 import { withQueryTimeout, type Database, type Queryable } from '../db/index.ts';
 import { AppError, notFound, validationFailed } from '../errors/index.ts';
 import { writeEvent, type EventType } from '../events/index.ts';

@@ -1,39 +1,26 @@
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import type { Config } from '../config/index.ts';
-import type { Database } from '../db/index.ts';
 import {
   DeliveryEngine,
-  DeliveryMetrics,
   DeliverySweeper,
   OutboxRelay,
   startDeliveryWorker,
-  type DeliveryQueue,
 } from '../delivery/index.ts';
+import { createHub, type Hub, type HubDeps } from '../hub/index.ts';
 import { createCredentialsResolver } from '../integrations/index.ts';
 import { createGuardedAgent } from '../net/index.ts';
-import type { PluginRegistry } from '../plugins/index.ts';
-import type { Redis } from '../redis/index.ts';
-import type { SecretBox } from '../secrets/index.ts';
-import { InsightsService, MetricsChanges, MetricsService, MetricsStore, startAnalyticsJobs } from '../analytics/index.ts';
-import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/deadline.ts';
-import { startLoop } from '../common/loop.ts';
-import { FormService } from '../forms/index.ts';
-import { createPdfRenderer, ExportReportRenderer, startReportJobs } from '../reports/index.ts';
-import { WorkspaceService } from '../workspaces/index.ts';
+import { startAnalyticsJobs } from '../analytics/index.ts';
+import { CLOSE_DEADLINE_MS, finishedWithin, startLoop } from '../common/index.ts';
+import { ExportReportRenderer, startReportJobs } from '../reports/index.ts';
 
-export interface WorkerDeps {
-  config: Config;
-  db: Database;
-  redis: Redis;
-  logger: Logger;
-  plugins: PluginRegistry;
-  secrets: SecretBox;
-  queue: DeliveryQueue;
-  metrics?: Registry;
+export interface WorkerOptions {
   /** Outbound requests (plugin runs) at once (default 50); attempts in flight are 8 times that. */
   concurrency?: number;
 }
+
+/**
+ * A hub to run on, or what to build one from (then the worker owns it and closes it).
+ * Benchmarks that measure the worker alone pass the parts.
+ */
+export type WorkerDeps = Hub | (HubDeps & WorkerOptions);
 
 /** Delivery attempts in flight per outbound request slot. */
 const ATTEMPTS_PER_SEND_SLOT = 8;
@@ -50,23 +37,28 @@ export interface RunningWorker {
  * Starts the background side of the hub: the outbox relay, the delivery workers and the
  * sweeper that re-queues what Redis lost. Analytics and reports register here too.
  */
-export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
-  const { config, db, logger, queue } = deps;
+export async function startWorker(
+  deps: WorkerDeps,
+  options: WorkerOptions = {},
+): Promise<RunningWorker> {
+  const given = isHub(deps);
+  const hub = isHub(deps) ? deps : await createHub(deps);
+  const { config, db, logger, queue } = hub;
   const dispatcher = createGuardedAgent({
     allowPrivate: config.webhooks.allowPrivateTargets,
     timeoutMs: config.webhooks.timeoutMs,
   });
-  const sending = deps.concurrency ?? 50;
+  const sending = options.concurrency ?? (isHub(deps) ? undefined : deps.concurrency) ?? 50;
   const engine = new DeliveryEngine({
     db,
-    plugins: deps.plugins,
-    secrets: deps.secrets,
+    plugins: hub.plugins,
+    secrets: hub.secrets,
     queue,
     config,
     logger,
     dispatcher,
     credentials: createCredentialsResolver(config, logger),
-    metrics: deps.metrics ? new DeliveryMetrics(deps.metrics, queue) : undefined,
+    metrics: hub.deliveryMetrics,
     maxSending: sending,
   });
   const relay = new OutboxRelay(db, queue, logger);
@@ -76,9 +68,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const workers = startDeliveryWorker(config, engine, logger, sending * ATTEMPTS_PER_SEND_SLOT);
   relay.start();
   sweeper.start();
-  const changes = new MetricsChanges(deps.redis, config.redis.prefix);
-  const store = new MetricsStore(deps.redis, config.redis.prefix);
-  const metrics = new MetricsService(db, store, new FormService(db), logger, changes);
+  const metrics = hub.metrics;
   const aggregator = config.features.analytics
     ? startLoop('analytics aggregation', () => metrics.applyPending(), logger)
     : undefined;
@@ -87,7 +77,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         config,
         {
           db,
-          renderer: new ExportReportRenderer(db, createPdfRenderer(db.reader, new WorkspaceService(db, undefined)), {
+          forms: hub.forms,
+          scheduler: hub.reports?.scheduler,
+          renderer: new ExportReportRenderer(db, hub.renderPdf, {
             queryTimeoutMs: config.limits.queryTimeoutMs,
           }),
         },
@@ -95,9 +87,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       )
     : undefined;
   const analyticsJobs = config.features.analytics
-    ? await startAnalyticsJobs(config, new InsightsService(db, new FormService(db)), metrics, logger)
+    ? await startAnalyticsJobs(config, hub.insights, metrics, logger)
     : undefined;
-  logger.info({ plugins: deps.plugins.list().map((p) => p.metadata.id) }, 'worker started');
+  logger.info({ plugins: hub.plugins.list().map((p) => p.metadata.id) }, 'worker started');
   return {
     relay,
     sweeper,
@@ -112,6 +104,11 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       // Requests of attempts the worker stopped waiting for may still be out: they get the
       // deadline, then are cut (their deliveries are in PostgreSQL, their jobs run again).
       if (!(await finishedWithin(dispatcher.close(), CLOSE_DEADLINE_MS))) await dispatcher.destroy();
+      if (!given) await hub.close();
     },
   };
+}
+
+function isHub(deps: WorkerDeps): deps is Hub {
+  return 'forms' in deps;
 }

@@ -66,7 +66,6 @@ export async function listApiKeys(
   return rows;
 }
 
-/** Revokes a key; false when the workspace has no such live key. */
 /** Revokes a key; returns its hash (to drop it from caches), or undefined when there was none. */
 export async function revokeApiKey(db: Queryable, workspaceId: string, id: string): Promise<string | undefined> {
   const { rows } = await db.query<{ key_hash: string }>(

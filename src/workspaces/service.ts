@@ -1,6 +1,5 @@
 import { DisabledCaches, type Caches, type NamedCache } from '../cache/index.ts';
-import { uuidv7, isUuid } from '../common/ids.ts';
-import { hashToken, randomToken } from '../common/secrets.ts';
+import { uuidv7, isUuid, hashToken, randomToken, type Principal } from '../common/index.ts';
 import type { Database } from '../db/index.ts';
 import { notFound } from '../errors/index.ts';
 import * as q from './queries.ts';
@@ -12,10 +11,6 @@ export const API_KEY_PREFIX = 'fh_';
 export const UNKNOWN_KEY_TTL_MS = 30_000;
 
 type CachedKey = { id: string; workspace_id: string } | { unknown: true };
-
-/** Who a bearer key says the caller is. */
-export type Principal =
-  { kind: 'admin' } | { kind: 'workspace'; workspaceId: string; keyId: string };
 
 export interface CreatedKey {
   id: string;
@@ -122,6 +117,7 @@ export class WorkspaceService {
     if ((this.touched.get(keyId) ?? 0) > now - 60_000) return;
     if (this.touched.size > 10_000) this.touched.clear();
     this.touched.set(keyId, now);
+    // `last_used_at` is informational and the next use writes it again: no request waits or fails on it.
     q.touchApiKey(this.db, keyId).catch(() => undefined);
   }
 

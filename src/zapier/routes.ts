@@ -2,11 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { flattenResponse } from '@formhub/sdk';
 import type { FormService } from '../forms/index.ts';
-import { type AuthHooks, workspaceOf } from '../http/auth.ts';
-import { errorResponses, IdParams } from '../http/schemas.ts';
+import { type AuthHooks, workspaceOf, errorResponses, IdParams } from '../http/index.ts';
 import type { IntegrationService } from '../integrations/index.ts';
-import { presentResponse, type ResponseService } from '../responses/index.ts';
-import { JsonObject } from '../responses/schemas.ts';
+import { JsonObject, presentResponse, type ResponseService } from '../responses/index.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
 
 export interface ZapierRoutesOptions {

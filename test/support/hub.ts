@@ -5,11 +5,8 @@ import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { migrate, openDatabase, type Database } from '../../src/db/index.ts';
-import { buildApp } from '../../src/http/index.ts';
+import { buildApp, createHub, type Hub } from '../../src/hub/index.ts';
 import { createRedis, type Redis } from '../../src/redis/index.ts';
-import { BullDeliveryQueue } from '../../src/delivery/index.ts';
-import { loadAllPlugins } from '../../src/plugins/index.ts';
-import { SecretBox } from '../../src/secrets/index.ts';
 import { startWorker, type RunningWorker } from '../../src/worker/index.ts';
 import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -21,6 +18,8 @@ export interface TestHub {
   db: Database;
   redis: Redis;
   config: Config;
+  /** The services the app and the worker run on: production's own wiring. */
+  services: Hub;
   /** The in-process worker, when started with `{ worker: true }`. */
   worker: RunningWorker | undefined;
   /** Sends a request; `key` becomes `Authorization: Bearer <key>`. */
@@ -63,21 +62,16 @@ export async function startHub(
   const redis = createRedis(config);
   await redis.connect();
   const logger = pino({ level: 'silent' });
-  const shared = {
-    plugins: await loadAllPlugins(config, logger),
-    secrets: new SecretBox(Buffer.from(config.encryptionKey!, 'base64')),
-    queue: new BullDeliveryQueue(config),
-  };
-  const app = await buildApp({ config, db, redis, logger: false, clock: options.clock, ...shared });
+  const services = await createHub({ config, db, redis, logger });
+  const app = await buildApp(services, { logger: false, clock: options.clock });
   await app.ready();
-  const worker = options.worker
-    ? await startWorker({ config, db, redis, logger, ...shared })
-    : undefined;
+  const worker = options.worker ? await startWorker(services) : undefined;
   const hub: TestHub = {
     app,
     db,
     redis,
     config,
+    services,
     worker,
     request({ key, headers, ...options }) {
       return app.inject({
@@ -99,7 +93,7 @@ export async function startHub(
     async close() {
       await app.close();
       await worker?.close();
-      await shared.queue.close();
+      await services.close();
       const keys = await redis.keys(`${config.redis.prefix}*`);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();

@@ -28,7 +28,6 @@ export { AGGREGATES, DATE_TRUNC_UNITS } from './types.ts';
 export type {
   Aggregate,
   AggregateValue,
-  AnalyticsQuery,
   CompileContext,
   CompiledQuery,
   ComparisonOperator,

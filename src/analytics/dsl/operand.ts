@@ -1,4 +1,4 @@
-import type { FieldType } from '../../forms/field.ts';
+import type { FieldType } from '../../forms/index.ts';
 import { dslError } from './errors.ts';
 import type { CompileContext } from './types.ts';
 

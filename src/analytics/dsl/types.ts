@@ -1,6 +1,6 @@
 // Imported from the leaf module rather than `forms/index.ts` so that the compiler stays pure
 // (no database, no services) and cannot take part in an import cycle.
-import type { Field } from '../../forms/field.ts';
+import type { Field } from '../../forms/index.ts';
 
 /** The aggregates of the query DSL (DESIGN.md, "Analytics"). */
 export const AGGREGATES = ['count', 'count_distinct', 'sum', 'avg', 'min', 'max'] as const;
@@ -41,17 +41,6 @@ export interface Filter {
   $or?: Filter[];
   $not?: Filter;
   [path: string]: unknown;
-}
-
-/** The body of `POST /api/v2/analytics/forms/:id/query`. */
-export interface AnalyticsQuery {
-  aggregate: Aggregate;
-  /** Required by every aggregate but `count`, which refuses it. */
-  field?: QueryPath;
-  group_by?: GroupBy;
-  /** 1..1000: keeps the top N groups (of the first level) by the aggregate, descending. */
-  limit?: number;
-  filter?: Filter;
 }
 
 /** What the compiler knows of the form: its fields and the keys of its calculated fields. */

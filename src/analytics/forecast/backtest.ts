@@ -86,11 +86,3 @@ export function foldsWape(folds: readonly BacktestFold[], name: string): number 
   }
   return actual.length > 0 ? wape(actual, forecast) : null;
 }
-
-/** Each model's pooled WAPE over the folds, by model name. */
-export function modelErrors(
-  folds: readonly BacktestFold[],
-  names: readonly string[],
-): Record<string, number | null> {
-  return Object.fromEntries(names.map((name) => [name, foldsWape(folds, name)]));
-}

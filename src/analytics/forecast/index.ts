@@ -24,7 +24,6 @@ export {
 } from './models.ts';
 export {
   foldsWape,
-  modelErrors,
   rollingOrigin,
   wape,
   type BacktestFold,

@@ -1,4 +1,4 @@
-import { uuidv7 } from '../../common/ids.ts';
+import { uuidv7 } from '../../common/index.ts';
 import { withQueryTimeout, type Database } from '../../db/index.ts';
 import { writeEvent } from '../../events/index.ts';
 import type { FormService } from '../../forms/index.ts';
@@ -28,7 +28,8 @@ export interface Trends {
 /**
  * Forecasts and trends over daily completed counts. Models are stored per scope (a form, or
  * a whole workspace), retrained weekly by the worker and on demand when none fits today.
- * A newly seen anomaly raises an `analytics.anomaly` event, so integrations can alert on it.
+ * Reading trends writes nothing; the worker's daily scan (`scanAnomalies`) records each
+ * newly seen anomaly and raises an `analytics.anomaly` event, so integrations can alert on it.
  */
 export class InsightsService {
   constructor(
@@ -78,12 +79,12 @@ export class InsightsService {
     return scopes.length;
   }
 
+  /** Week-over-week change and the anomalies of the last 28 complete days; a pure read. */
   async trends(workspaceId: string, formId: string, now = new Date(), signal?: AbortSignal): Promise<Trends> {
     const form = await this.forms.get(workspaceId, formId);
     const today = utcDate(now);
     const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, form.id, TREND_DAYS, now);
-    const anomalies = await this.recordNewAnomalies(workspaceId, form.id, series, today, now);
-    return { ...weekOverWeek(series, today), anomalies };
+    return { ...weekOverWeek(series, today), anomalies: anomaliesOf(series, today) };
   }
 
   /** Checks every recently active form for anomalies (the daily job); answers how many new. */
@@ -91,32 +92,25 @@ export class InsightsService {
     let found = 0;
     for (const form of await q.activeForms(this.db, 60, now)) {
       const series = await q.dailyCompleted(withQueryTimeout(this.db), form.workspace_id, form.id, TREND_DAYS, now);
-      const before = await this.recordNewAnomalies(form.workspace_id, form.id, series, utcDate(now), now, true);
-      found += before.length;
+      const fresh = await this.recordNewAnomalies(form.workspace_id, form.id, anomaliesOf(series, utcDate(now)), now);
+      found += fresh.length;
     }
     return found;
   }
 
-  /**
-   * Detects the anomalies of the last 28 complete days, records them, and raises an event
-   * for each one not seen before. Answers all of them (or only the new ones with `onlyNew`).
-   */
-  private async recordNewAnomalies(
-    workspaceId: string,
-    formId: string,
-    series: Parameters<typeof detectAnomalies>[0],
-    today: string,
-    now: Date,
-    onlyNew = false,
-  ) {
-    const anomalies = detectAnomalies(series, { today }).map((a) => ({ date: a.date, count: a.count, expected: a.expected }));
-    const fresh = await this.db.transaction(async (tx) => {
+  /** Records anomalies and raises an event for each one not seen before; answers those. */
+  private async recordNewAnomalies(workspaceId: string, formId: string, anomalies: Trends['anomalies'], now: Date) {
+    return this.db.transaction(async (tx) => {
       const inserted = await q.recordAnomalies(tx, formId, anomalies);
       for (const anomaly of inserted) {
         await writeEvent(tx, { id: uuidv7(), workspaceId, formId, type: 'analytics.anomaly', payload: { anomaly }, createdAt: now });
       }
       return inserted;
     });
-    return onlyNew ? fresh : anomalies;
   }
+}
+
+/** The anomalies of the last 28 complete days before `today`. */
+function anomaliesOf(series: Parameters<typeof detectAnomalies>[0], today: string): Trends['anomalies'] {
+  return detectAnomalies(series, { today }).map((a) => ({ date: a.date, count: a.count, expected: a.expected }));
 }

@@ -19,7 +19,10 @@ export class MetricsChanges {
     this.channel = `${prefix}an:changes`;
   }
 
-  /** Tells every process that these forms' metrics changed (best effort). */
+  /**
+   * Tells every process that these forms' metrics changed. Best effort: a lost message only
+   * leaves a live view stale until that form's next change, so a failure is not an error.
+   */
   async publish(formIds: Iterable<string>): Promise<void> {
     for (const formId of formIds) await this.redis.publish(this.channel, formId).catch(() => undefined);
   }
@@ -44,10 +47,12 @@ export class MetricsChanges {
   private ensureSubscriber(): void {
     if (this.subscriber) return;
     const subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false });
+    // ioredis reconnects and subscribes again by itself; publishers see the outage first.
     subscriber.on('error', () => undefined);
     subscriber.on('message', (_channel: string, formId: string) => {
       for (const listener of this.listeners.get(formId) ?? []) listener();
     });
+    // Queued until connected (offline queue, no retry limit): it fails only when closed.
     void subscriber.subscribe(this.channel).catch(() => undefined);
     this.subscriber = subscriber;
   }

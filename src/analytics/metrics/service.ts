@@ -96,7 +96,9 @@ export class MetricsService {
 
   /** Forgets a form's aggregates (after a bulk import): the next read rebuilds them. */
   async invalidate(formId: string): Promise<void> {
-    await this.store.invalidate(formId).catch(() => undefined);
+    await this.store.invalidate(formId).catch((error: Error) => {
+      this.logger.warn({ err: error.message, formId }, 'could not drop the cached metrics; the hourly reconcile repairs them');
+    });
     await this.changes?.publish([formId]);
   }
 

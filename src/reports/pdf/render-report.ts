@@ -6,7 +6,7 @@ import { drawCover } from './cover.ts';
 import { resolveFonts } from './fonts.ts';
 import { ReportDoc } from './report-doc.ts';
 import { renderSlots } from './render-slots.ts';
-import { countRenderTime } from '../../exports/gc-hint.ts';
+import { countRenderTime } from '../../exports/index.ts';
 import { drawResponseBlock } from './response-block.ts';
 import { drawSummary, heading } from './summary.ts';
 import { DEFAULT_TEMPLATE, fillPlaceholders } from './template.ts';

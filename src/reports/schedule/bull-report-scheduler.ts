@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { CLOSE_DEADLINE_MS, finishedWithin } from '../../common/deadline.ts';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../../common/index.ts';
 import type { Config } from '../../config/index.ts';
+import { openRedis, type Redis } from '../../redis/index.ts';
 import type { ReportJob, ReportSchedule, ReportScheduler } from './scheduler.ts';
 
 export const REPORT_QUEUE = 'reports';
@@ -22,16 +22,13 @@ export class BullReportScheduler implements ReportScheduler {
   private readonly queue: Queue<ReportJob>;
 
   constructor(config: Config) {
-    this.connection = new Redis(config.redis.url, {
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2_000,
-    });
-    this.connection.on('error', () => undefined);
+    this.connection = openRedis(config.redis.url, 'retry-once');
     this.queue = new Queue<ReportJob>(REPORT_QUEUE, {
       connection: this.connection,
       prefix: reportBullPrefix(config),
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 1_000 },
     });
+    // Connection errors: each failed call rejects to its caller (the API answers it).
     this.queue.on('error', () => undefined);
   }
 

@@ -1,9 +1,9 @@
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { CLOSE_DEADLINE_MS, finishedWithin } from '../../common/deadline.ts';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../../common/index.ts';
 import type { Config } from '../../config/index.ts';
 import type { Database } from '../../db/index.ts';
+import { openRedis } from '../../redis/index.ts';
 import { FormService } from '../../forms/index.ts';
 import { BullReportScheduler, REPORT_QUEUE, reportBullPrefix } from './bull-report-scheduler.ts';
 import type { ReportMailer } from './mailer.ts';
@@ -23,6 +23,9 @@ export interface ReportJobsDeps {
   retryDelaysMs?: readonly number[];
   /** Runs at once (default 2). */
   concurrency?: number;
+  /** The hub's; made here (and closed with the jobs) when absent. */
+  forms?: FormService;
+  scheduler?: ReportScheduler;
 }
 
 export interface RunningReportJobs {
@@ -61,7 +64,7 @@ export async function startReportJobs(
   deps: ReportJobsDeps,
   logger: Logger,
 ): Promise<RunningReportJobs> {
-  const forms = new FormService(deps.db);
+  const forms = deps.forms ?? new FormService(deps.db);
   const mailer =
     deps.mailer ??
     (config.smtp.url ? new SmtpReportMailer(config.smtp.url, config.smtp.from) : undefined);
@@ -74,10 +77,9 @@ export async function startReportJobs(
     retryDelaysMs: deps.retryDelaysMs,
     findForm: (id) => forms.getAny(id),
   });
-  const scheduler = new BullReportScheduler(config);
+  const scheduler = deps.scheduler ?? new BullReportScheduler(config);
   const scheduled = await syncReportSchedules(deps.db, scheduler);
-  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
+  const connection = openRedis(config.redis.url, 'blocking');
   const worker = new Worker<ReportJob>(
     REPORT_QUEUE,
     async (job) => {
@@ -86,7 +88,7 @@ export async function startReportJobs(
     },
     { connection, prefix: reportBullPrefix(config), concurrency: deps.concurrency ?? 2 },
   );
-  worker.on('error', () => undefined);
+  worker.on('error', (error) => logger.warn({ err: error.message }, 'report worker error'));
   worker.on('failed', (job, error) =>
     logger.warn({ reportId: job?.data.reportId, err: error.message }, 'report job failed'),
   );
@@ -101,7 +103,7 @@ export async function startReportJobs(
         logger.warn('a report job was still running at shutdown; it will run again');
         await finishedWithin(worker.disconnect(), CLOSE_DEADLINE_MS);
       }
-      await scheduler.close();
+      if (!deps.scheduler) await scheduler.close();
       connection.disconnect();
       if (!deps.mailer) mailer?.close();
     },

@@ -1,8 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { type AuthHooks, workspaceOf } from '../../http/auth.ts';
-import { decodeIdCursor, pageOf } from '../../http/cursor.ts';
-import { errorResponses, IdParams, Page, PageQuery } from '../../http/schemas.ts';
+import {
+  type AuthHooks,
+  workspaceOf,
+  decodeIdCursor,
+  pageOf,
+  errorResponses,
+  IdParams,
+  Page,
+  PageQuery,
+} from '../../http/index.ts';
 import { presentReport, presentRun } from './present.ts';
 import { CreateScheduledReportBody, ReportRunSchema, ScheduledReportSchema } from './schemas.ts';
 import type { ScheduledReportService } from './service.ts';

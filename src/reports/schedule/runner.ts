@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { uuidv7 } from '../../common/ids.ts';
+import { uuidv7 } from '../../common/index.ts';
 import type { Database } from '../../db/index.ts';
 import type { FormRow } from '../../forms/index.ts';
 import { isTransientMailError, type ReportMailer } from './mailer.ts';

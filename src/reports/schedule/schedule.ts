@@ -1,7 +1,6 @@
 import { getNextMillis } from 'bullmq';
 
 export type Frequency = 'daily' | 'weekly' | 'monthly';
-export const FREQUENCIES: readonly Frequency[] = ['daily', 'weekly', 'monthly'];
 
 /**
  * The cron pattern behind each frequency preset, read in the report's timezone:

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Timestamp } from '../../http/schemas.ts';
+import { Timestamp } from '../../http/index.ts';
 
 const Frequency = Type.Union([
   Type.Literal('daily'),

@@ -1,4 +1,4 @@
-import { isUuid, uuidv7 } from '../../common/ids.ts';
+import { isUuid, uuidv7 } from '../../common/index.ts';
 import type { Database } from '../../db/index.ts';
 import { AppError, notFound, validationFailed, type ErrorDetail } from '../../errors/index.ts';
 import type { FormService } from '../../forms/index.ts';

@@ -1,47 +1,16 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/deadline.ts';
+import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
+import { openRedis, type Redis } from '../redis/index.ts';
+import {
+  GROUP_SIZE,
+  type DeliveryJob,
+  type DeliveryJobData,
+  type DeliveryQueue,
+  type EnqueueOptions,
+} from './delivery-queue.ts';
 
 export const DELIVERY_QUEUE = 'deliveries';
-
-/** One attempt of one delivery, as queued. */
-export interface DeliveryJob {
-  deliveryId: string;
-  attempt: number;
-  manual?: boolean;
-}
-
-/**
- * What a BullMQ job of the delivery queue carries: one attempt, or a group of attempts that
- * were queued together (the relay's new deliveries), run by one job.
- */
-export type DeliveryJobData = DeliveryJob | { group: DeliveryJob[] };
-
-/** The attempts a job carries. */
-export function attemptsOf(data: DeliveryJobData): DeliveryJob[] {
-  return 'group' in data ? data.group : [data];
-}
-
-/** Attempts per grouped job. */
-export const GROUP_SIZE = 100;
-
-export interface EnqueueOptions {
-  /**
-   * Queue the attempts that are due now as jobs of up to GROUP_SIZE attempts each (delayed
-   * ones stay one job each). A queue job costs the worker about as much CPU as the HTTP
-   * request it makes, so the relay's fresh deliveries travel in groups. The sweeper and
-   * retries queue one job per attempt, whose ids dedupe.
-   */
-  grouped?: boolean;
-}
-
-/** Where the relay, the engine and replays put attempts to make. */
-export interface DeliveryQueue {
-  enqueue(jobs: readonly (DeliveryJob & { delayMs?: number })[], options?: EnqueueOptions): Promise<void>;
-  counts(): Promise<Record<string, number>>;
-  close(): Promise<void>;
-}
 
 /** The BullMQ key prefix of this hub (REDIS_PREFIX + `bull`). */
 export function bullPrefix(config: Config): string {
@@ -72,13 +41,7 @@ export class BullDeliveryQueue implements DeliveryQueue {
   private readonly queue: Queue<DeliveryJobData>;
 
   constructor(config: Config) {
-    this.connection = new Redis(config.redis.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2_000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-    });
-    this.connection.on('error', () => undefined);
+    this.connection = openRedis(config.redis.url, 'fail-fast');
     this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
       connection: this.connection,
       prefix: bullPrefix(config),
@@ -89,6 +52,7 @@ export class BullDeliveryQueue implements DeliveryQueue {
         backoff: { type: 'exponential', delay: 1_000 },
       },
     });
+    // Connection errors: each failed `enqueue` rejects to its caller, which logs it.
     this.queue.on('error', () => undefined);
   }
 

@@ -1,0 +1,17 @@
+/** Small pure helpers every capability may use; this folder imports nothing of the hub's. */
+export { etagMatches } from './etag.ts';
+export { isUuid, normaliseId, uuidv7 } from './ids.ts';
+export {
+  findTextProblem,
+  formatPath,
+  MAX_INPUT_DEPTH,
+  measureJson,
+  textProblem,
+  type JsonMeasure,
+  type JsonPath,
+  type TextProblem,
+} from './json-inspect.ts';
+export { startLoop } from './loop.ts';
+export type { Principal } from './principal.ts';
+export { hashToken, randomToken } from './secrets.ts';
+export { CLOSE_DEADLINE_MS, finishedWithin } from './deadline.ts';

@@ -1,0 +1,46 @@
+import { Type } from 'typebox';
+import { Timestamp } from '../http/index.ts';
+
+const Events = Type.Array(Type.String(), { minItems: 1, maxItems: 10 });
+const Headers = Type.Record(Type.String(), Type.String());
+
+export const WebhookBody = Type.Object(
+  {
+    url: Type.String({ maxLength: 2048 }),
+    events: Type.Optional(Events),
+    template: Type.Optional(
+      Type.Unknown({ description: 'JSON whose strings are mustache templates' }),
+    ),
+    headers: Type.Optional(Headers),
+    active: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhookPatch = Type.Object(
+  {
+    url: Type.Optional(Type.String({ maxLength: 2048 })),
+    events: Type.Optional(Events),
+    template: Type.Optional(Type.Unknown()),
+    headers: Type.Optional(Headers),
+    active: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const WebhookSchema = Type.Object({
+  id: Type.String(),
+  form_id: Type.String(),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  template: Type.Unknown(),
+  headers: Type.Record(Type.String(), Type.String(), {
+    description:
+      'Header names; every value reads back as "***" (send "***" back to keep a stored value)',
+  }),
+  active: Type.Boolean(),
+  disabled_reason: Type.Union([Type.String(), Type.Null()]),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  secret: Type.Optional(Type.String({ description: 'Shown on create and rotate-secret only' })),
+});
