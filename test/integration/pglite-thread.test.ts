@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitTransaction, PgliteThreadDatabase, withQueryTimeout } from '../../src/db/index.ts';
 import { AppError } from '../../src/errors/index.ts';
 import { watchEventLoop } from '../security/loop-watch.ts';
+import { rejection } from '../support/rejection.ts';
 
 /**
  * The embedded database on a thread of its own (DESIGN.md section 3a, QUERY_TIMEOUT): a
@@ -16,15 +17,6 @@ import { watchEventLoop } from '../security/loop-watch.ts';
 
 /** Minutes of work for PGlite: it ends only if something stops it. */
 const ENDLESS = 'SELECT count(*) FROM generate_series(1, 10000000000)';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('PgliteThreadDatabase', () => {
   let dir: string;

@@ -8,22 +8,13 @@ import {
 import { AppError } from '../../src/errors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/receiver.ts';
+import { rejection } from '../support/rejection.ts';
 
 /**
  * The contract of `withQueryTimeout` (DESIGN.md section 3a), as exports and every other
  * bounded reader rely on it. `pg_sleep` stands for a slow statement here only: in the
  * test, never in the hub's code.
  */
-
-/** The error a promise rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('withQueryTimeout on PostgreSQL', () => {
   let database: TestDatabase;
