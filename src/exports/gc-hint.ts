@@ -1,11 +1,17 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { isMainThread } from 'node:worker_threads';
 
 /**
  * Exported bytes (responses' `data` and `metadata` as PostgreSQL prints them) between two
- * major garbage collections asked for by exports, across every export of the process.
+ * major garbage collections asked for by exports, across every export of the thread. On an
+ * export thread (export-thread-pool.ts) 4 MB: its live heap is a few tens of MB, so a full
+ * GC there costs the thread tens of ms and the main thread nothing, and collecting sooner
+ * keeps its heap, hence the process's RSS, smaller (the child hub of
+ * test/security/export-memory.test.ts, 2,000 CSV rows of 40 KB, one run each: every 16 MB
+ * with a 16 MB young generation, +97 MB; every 4 MB with an 8 MB one, +68 MB).
  */
-export const EXPORT_GC_BYTES = 16 * 1024 * 1024;
+export const EXPORT_GC_BYTES = (isMainThread ? 16 : 4) * 1024 * 1024;
 
 let collect: (() => void) | null | undefined;
 let sinceLast = 0;
@@ -41,8 +47,13 @@ export function forceFullGc(): void {
  * The price is a stop-the-world pause per collection, which grows with the live heap:
  * 0.16-0.24 s with 50 MB of live objects on a busy 2-core machine (`npm run bench:gc`), over
  * the 100 ms DESIGN.md section 3a allows. Without it (or with a pause budget that skips it)
- * the same exports grew the hub by 125-147 MB. Moving export formatting to a worker thread
- * with a small heap of its own is the fix that keeps both bounds (docs/security.md).
+ * the same exports grew the hub by 125-147 MB.
+ *
+ * Hence, on PostgreSQL, the hub runs exports on export threads (export-thread-pool.ts):
+ * these GCs then stop only that thread's small heap, never the main thread's event loop
+ * (test/security/export-loop.test.ts). Where an export still runs on the main thread (the
+ * embedded database, scheduled reports in the worker process, code given a `Database`
+ * directly), they stop it as described above.
  */
 export function countExportedBytes(bytes: number): void {
   sinceLast += bytes;
@@ -51,8 +62,9 @@ export function countExportedBytes(bytes: number): void {
   forceFullGc();
 }
 
-/** Milliseconds of PDF rendering (in the process) between two full GCs asked for by renders. */
-export const RENDER_GC_MS = 1000;
+/** Milliseconds of PDF rendering (in the thread) between two full GCs asked for by renders. */
+/** On an export thread every 250 ms: its small heap makes each collection cheap. */
+export const RENDER_GC_MS = isMainThread ? 1000 : 250;
 
 let renderedSinceLast = 0;
 
