@@ -62,8 +62,10 @@ export function countExportedBytes(bytes: number): void {
   forceFullGc();
 }
 
-/** Milliseconds of PDF rendering (in the thread) between two full GCs asked for by renders. */
-/** On an export thread every 250 ms: its small heap makes each collection cheap. */
+/**
+ * Milliseconds of PDF rendering (in the thread) between two full GCs asked for by renders; on
+ * an export thread 250 ms, its small heap making each collection cheap.
+ */
 export const RENDER_GC_MS = isMainThread ? 1000 : 250;
 
 let renderedSinceLast = 0;

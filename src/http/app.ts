@@ -168,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ttlMs: config.exports.ttlMs,
         queryTimeoutMs: config.limits.queryTimeoutMs,
         renderPdf: createPdfRenderer(db.reader, workspaces),
+        threadDatabaseUrl: config.database.url, // on PostgreSQL, exports run on threads
       });
       if (reportScheduler) {
         await api.register(reportRoutes, {
