@@ -8,6 +8,7 @@ import {
   type FromThread,
   type ToThread,
 } from './export-thread-protocol.ts';
+import { countReceivedBytes } from './gc-hint.ts';
 
 export interface ExportThreadPoolOptions extends ExportThreadInit {
   /** Most threads at once; an export past them waits for one to be free. */
@@ -230,6 +231,7 @@ class ThreadExportStream extends Readable {
       this.onStarted();
     } else if (message.type === 'chunk') {
       this.pulling = false;
+      countReceivedBytes(message.bytes.byteLength);
       this.push(Buffer.from(message.bytes));
     } else if (message.type === 'progress') {
       const { onPage } = this.options;

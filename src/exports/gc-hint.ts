@@ -13,15 +13,18 @@ import { isMainThread } from 'node:worker_threads';
  */
 export const EXPORT_GC_BYTES = (isMainThread ? 16 : 4) * 1024 * 1024;
 
-let collect: (() => void) | null | undefined;
+/** V8's `gc([options])`: a full collection unless `{ type: 'minor' }` asks for a scavenge. */
+type Collect = (options?: { type: 'minor' | 'major' }) => void;
+
+let collect: Collect | null | undefined;
 let sinceLast = 0;
 
 /** V8's `gc()`, exposed once at run time (`--expose-gc` then a fresh context); null if that fails. */
-function collector(): (() => void) | null {
+function collector(): Collect | null {
   if (collect === undefined) {
     try {
       setFlagsFromString('--expose-gc');
-      collect = runInNewContext('gc') as () => void;
+      collect = runInNewContext('gc') as Collect;
     } catch {
       collect = null;
     }
@@ -81,4 +84,25 @@ export function countRenderTime(ms: number): void {
   if (renderedSinceLast < RENDER_GC_MS) return;
   renderedSinceLast = 0;
   forceFullGc();
+}
+
+/** Bytes of export output received by the main thread between two young-generation collections. */
+export const RECEIVED_GC_BYTES = 16 * 1024 * 1024;
+
+let receivedSinceLast = 0;
+
+/**
+ * Counts `bytes` of export output the main thread received from an export thread (each chunk
+ * an ArrayBuffer of its own, outside the heap) and runs a young-generation collection (a
+ * scavenge, not a full GC) after every `RECEIVED_GC_BYTES`. Why: a chunk's memory is freed
+ * only when the small objects that hold it are collected, and the hub's 64 MB semi-spaces
+ * fill so slowly with them that tens of MB of written chunks were still held. A scavenge's
+ * pause follows the young objects that survive it (few: the chunks are written), not the
+ * live heap, so it does not hold the event loop as a full GC does.
+ */
+export function countReceivedBytes(bytes: number): void {
+  receivedSinceLast += bytes;
+  if (receivedSinceLast < RECEIVED_GC_BYTES) return;
+  receivedSinceLast = 0;
+  collector()?.({ type: 'minor' });
 }
