@@ -104,5 +104,10 @@ export function countReceivedBytes(bytes: number): void {
   receivedSinceLast += bytes;
   if (receivedSinceLast < RECEIVED_GC_BYTES) return;
   receivedSinceLast = 0;
+  forceYoungGc();
+}
+
+/** Runs one young-generation collection (a scavenge) now; `npm run bench:gc` times it too. */
+export function forceYoungGc(): void {
   collector()?.({ type: 'minor' });
 }
