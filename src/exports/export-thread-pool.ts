@@ -26,6 +26,11 @@ export interface ThreadExportOptions {
 
 /** Threads at most: as many exports as run at once in one process in practice (3 per workspace). */
 export const EXPORT_THREADS = 4;
+/**
+ * PDFs rendered at once per process, as src/reports/pdf/render-slots.ts allows in one thread:
+ * each render holds fonts and layout, and more at once would only share the same cores.
+ */
+export const MAX_PDF_EXPORTS = 2;
 /** An idle thread waits this long for the next export before it is ended. */
 export const EXPORT_THREAD_IDLE_MS = 30_000;
 
@@ -61,6 +66,8 @@ export class ExportThreadPool {
   private readonly waiting: ((thread: Thread) => void)[] = [];
   private nextId = 1;
   private closed = false;
+  private pdfRunning = 0;
+  private readonly pdfWaiting: (() => void)[] = [];
 
   constructor(private readonly options: ExportThreadPoolOptions) {}
 
@@ -74,17 +81,26 @@ export class ExportThreadPool {
     options: ThreadExportOptions = {},
   ): Promise<Readable> {
     options.signal?.throwIfAborted();
-    const thread = await this.acquire();
+    const releasePdf = params.format === 'pdf' ? await this.pdfSlot() : () => undefined;
+    let thread: Thread;
+    try {
+      thread = await this.acquire();
+    } catch (error) {
+      releasePdf();
+      throw error;
+    }
     try {
       await thread.ready;
     } catch (error) {
+      releasePdf();
       this.discard(thread);
       throw error;
     }
     return new Promise<Readable>((resolve, reject) => {
-      const stream = new ThreadExportStream(thread, this.nextId++, options, () =>
-        this.release(thread),
-      );
+      const stream = new ThreadExportStream(thread, this.nextId++, options, () => {
+        this.release(thread);
+        releasePdf();
+      });
       stream.started.then(() => resolve(stream), reject);
       stream.begin(form, params);
     });
@@ -95,6 +111,22 @@ export class ExportThreadPool {
     this.closed = true;
     this.idle.splice(0);
     await Promise.allSettled([...this.threads].map((thread) => thread.worker.terminate()));
+  }
+
+  /** Waits for one of the MAX_PDF_EXPORTS places; answers the function that gives it back. */
+  private async pdfSlot(): Promise<() => void> {
+    if (this.pdfRunning >= MAX_PDF_EXPORTS)
+      await new Promise<void>((resolve) => this.pdfWaiting.push(resolve));
+    else this.pdfRunning++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.pdfWaiting.shift();
+      if (next)
+        next(); // the place passes straight to the next PDF
+      else this.pdfRunning--;
+    };
   }
 
   private acquire(): Promise<Thread> {

@@ -74,6 +74,32 @@ describe('export threads', () => {
     expect(pages).toBeGreaterThanOrEqual(ROWS / 1000 + 1);
   }, 60_000);
 
+  it('renders PDFs on the threads, at most MAX_PDF_EXPORTS at a time', async () => {
+    const pdfs = new ExportThreadPool({ databaseUrl: hub.config.database.url!, pdf: true });
+    try {
+      const params = { format: 'pdf' as const, until: '2025-01-01T00:00:20Z' };
+      // Three threads started, each having rendered a PDF once: a third PDF is not held up by
+      // a thread starting or loading the renderer, only by the limit.
+      const small = { format: 'csv' as const, until: '2025-01-01T00:00:20Z' };
+      const warm = await Promise.all([1, 2, 3].map(() => pdfs.export(form, small)));
+      await Promise.all(warm.map(readAll));
+      for (let i = 0; i < 3; i++) await readAll(await pdfs.export(form, params));
+      const first = await pdfs.export(form, params);
+      const second = await pdfs.export(form, params);
+      let third: Readable | undefined;
+      const waiting = pdfs.export(form, params).then((body) => (third = body));
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(third).toBeUndefined();
+      const pdf = await readAll(first);
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+      await waiting;
+      expect((await readAll(third!)).subarray(0, 5).toString()).toBe('%PDF-');
+      await readAll(second);
+    } finally {
+      await pdfs.close();
+    }
+  }, 60_000);
+
   it('rejects with the AppError of the thread, code and status kept', async () => {
     const error = await pool
       .export(form, { format: 'csv', fields: 'nope' })
