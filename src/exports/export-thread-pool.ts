@@ -134,6 +134,7 @@ export class ExportThreadPool {
     const thread = this.idle.pop();
     if (thread) {
       clearTimeout(thread.idleTimer);
+      thread.worker.ref();
       return Promise.resolve(thread);
     }
     if (this.threads.size < (this.options.max ?? EXPORT_THREADS))
@@ -152,6 +153,7 @@ export class ExportThreadPool {
       this.idle.splice(this.idle.indexOf(thread), 1);
       this.discard(thread);
     }, this.options.idleMs ?? EXPORT_THREAD_IDLE_MS).unref();
+    thread.worker.unref(); // an idle thread does not keep the process alive
     this.idle.push(thread);
   }
 
