@@ -8,6 +8,7 @@ import { notFound } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import { assertFormatAvailable, exportBody, type RenderPdf } from './export-body.ts';
 import { ExportFileSweeper } from './export-file-sweeper.ts';
+import type { ExportThreadPool } from './export-thread-pool.ts';
 import { exportsRateLimited, MAX_EXPORTS_PER_WORKSPACE } from './export-limits.ts';
 import { parseExportRequest, type ExportParams } from './export-params.ts';
 import { exportFileName } from './file-name.ts';
@@ -29,6 +30,8 @@ export interface ExportJobsOptions {
   /** QUERY_TIMEOUT: bounds each page read of a job. */
   queryTimeoutMs?: number | undefined;
   renderPdf?: RenderPdf | undefined;
+  /** When given, jobs are read and formatted on these threads rather than in this one. */
+  threads?: ExportThreadPool | undefined;
   /** Where a failing job or sweep is reported besides its row. */
   onError?: (error: unknown, jobId: string | undefined) => void;
 }
@@ -140,18 +143,22 @@ export class ExportJobs {
     const { db, forms } = this.opts;
     try {
       const form = await forms.get(job.workspace_id, job.form_id);
-      const request = parseExportRequest(form, job.params as unknown as ExportParams);
+      const params = job.params as unknown as ExportParams;
+      const request = parseExportRequest(form, params);
       await mkdir(this.directory, { recursive: true, mode: 0o700 });
       await chmod(this.directory, 0o700); // mkdir leaves an existing directory's mode as it was
       const total = await q.countExportRows(db.reader, request.selection);
       await q.markExportRunning(db, job.id, total, path);
       const onPage = (read: number) => q.setExportProgress(db, job.id, progressOf(read, total));
-      const body = await exportBody(db, request, {
-        signal,
-        onPage,
-        renderPdf: this.opts.renderPdf,
-        queryTimeoutMs: this.opts.queryTimeoutMs,
-      });
+      const { threads } = this.opts;
+      const body = threads
+        ? await threads.export(form, params, { signal, onPage })
+        : await exportBody(db, request, {
+            signal,
+            onPage,
+            renderPdf: this.opts.renderPdf,
+            queryTimeoutMs: this.opts.queryTimeoutMs,
+          });
       await pipeline(body, createWriteStream(path, { mode: 0o600 }), { signal });
       const { size } = await stat(path);
       await q.markExportSucceeded(db, job.id, size, this.opts.ttlMs);

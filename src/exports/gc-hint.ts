@@ -1,21 +1,30 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { isMainThread } from 'node:worker_threads';
 
 /**
  * Exported bytes (responses' `data` and `metadata` as PostgreSQL prints them) between two
- * major garbage collections asked for by exports, across every export of the process.
+ * major garbage collections asked for by exports, across every export of the thread. On an
+ * export thread (export-thread-pool.ts) 4 MB: its live heap is a few tens of MB, so a full
+ * GC there costs the thread tens of ms and the main thread nothing, and collecting sooner
+ * keeps its heap, hence the process's RSS, smaller (the child hub of
+ * test/security/export-memory.test.ts, 2,000 CSV rows of 40 KB, one run each: every 16 MB
+ * with a 16 MB young generation, +97 MB; every 4 MB with an 8 MB one, +68 MB).
  */
-export const EXPORT_GC_BYTES = 16 * 1024 * 1024;
+export const EXPORT_GC_BYTES = (isMainThread ? 16 : 4) * 1024 * 1024;
 
-let collect: (() => void) | null | undefined;
+/** V8's `gc([options])`: a full collection unless `{ type: 'minor' }` asks for a scavenge. */
+type Collect = (options?: { type: 'minor' | 'major' }) => void;
+
+let collect: Collect | null | undefined;
 let sinceLast = 0;
 
 /** V8's `gc()`, exposed once at run time (`--expose-gc` then a fresh context); null if that fails. */
-function collector(): (() => void) | null {
+function collector(): Collect | null {
   if (collect === undefined) {
     try {
       setFlagsFromString('--expose-gc');
-      collect = runInNewContext('gc') as () => void;
+      collect = runInNewContext('gc') as Collect;
     } catch {
       collect = null;
     }
@@ -41,8 +50,13 @@ export function forceFullGc(): void {
  * The price is a stop-the-world pause per collection, which grows with the live heap:
  * 0.16-0.24 s with 50 MB of live objects on a busy 2-core machine (`npm run bench:gc`), over
  * the 100 ms DESIGN.md section 3a allows. Without it (or with a pause budget that skips it)
- * the same exports grew the hub by 125-147 MB. Moving export formatting to a worker thread
- * with a small heap of its own is the fix that keeps both bounds (docs/security.md).
+ * the same exports grew the hub by 125-147 MB.
+ *
+ * Hence, on PostgreSQL, the hub runs exports on export threads (export-thread-pool.ts):
+ * these GCs then stop only that thread's small heap, never the main thread's event loop
+ * (test/security/export-loop.test.ts). Where an export still runs on the main thread (the
+ * embedded database, scheduled reports in the worker process, code given a `Database`
+ * directly), they stop it as described above.
  */
 export function countExportedBytes(bytes: number): void {
   sinceLast += bytes;
@@ -51,8 +65,11 @@ export function countExportedBytes(bytes: number): void {
   forceFullGc();
 }
 
-/** Milliseconds of PDF rendering (in the process) between two full GCs asked for by renders. */
-export const RENDER_GC_MS = 1000;
+/**
+ * Milliseconds of PDF rendering (in the thread) between two full GCs asked for by renders; on
+ * an export thread 250 ms, its small heap making each collection cheap.
+ */
+export const RENDER_GC_MS = isMainThread ? 1000 : 250;
 
 let renderedSinceLast = 0;
 
@@ -67,4 +84,30 @@ export function countRenderTime(ms: number): void {
   if (renderedSinceLast < RENDER_GC_MS) return;
   renderedSinceLast = 0;
   forceFullGc();
+}
+
+/** Bytes of export output received by the main thread between two young-generation collections. */
+export const RECEIVED_GC_BYTES = 16 * 1024 * 1024;
+
+let receivedSinceLast = 0;
+
+/**
+ * Counts `bytes` of export output the main thread received from an export thread (each chunk
+ * an ArrayBuffer of its own, outside the heap) and runs a young-generation collection (a
+ * scavenge, not a full GC) after every `RECEIVED_GC_BYTES`. Why: a chunk's memory is freed
+ * only when the small objects that hold it are collected, and the hub's 64 MB semi-spaces
+ * fill so slowly with them that tens of MB of written chunks were still held. A scavenge's
+ * pause follows the young objects that survive it (few: the chunks are written), not the
+ * live heap, so it does not hold the event loop as a full GC does.
+ */
+export function countReceivedBytes(bytes: number): void {
+  receivedSinceLast += bytes;
+  if (receivedSinceLast < RECEIVED_GC_BYTES) return;
+  receivedSinceLast = 0;
+  forceYoungGc();
+}
+
+/** Runs one young-generation collection (a scavenge) now; `npm run bench:gc` times it too. */
+export function forceYoungGc(): void {
+  collector()?.({ type: 'minor' });
 }

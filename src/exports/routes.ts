@@ -8,6 +8,7 @@ import { type AuthHooks, workspaceOf, errorResponses, IdParams } from '../http/i
 import { assertFormatAvailable, exportBody, type RenderPdf } from './export-body.ts';
 import { ExportSlots } from './export-limits.ts';
 import { ExportJobs } from './export-jobs.ts';
+import { ExportThreadPool } from './export-thread-pool.ts';
 import { parseExportRequest } from './export-params.ts';
 import { contentDisposition, exportFileName } from './file-name.ts';
 import { FORMAT_INFO } from './formats.ts';
@@ -29,6 +30,12 @@ export interface ExportRoutesOptions {
    * and as jobs) answer 422 "pdf export not available".
    */
   renderPdf?: RenderPdf | undefined;
+  /**
+   * DATABASE_URL: when given, exports (direct and jobs) are read and formatted on export
+   * threads that connect to it (export-thread-pool.ts), away from the event loop and heap of
+   * this thread; otherwise in this thread, on `db`.
+   */
+  threadDatabaseUrl?: string | undefined;
 }
 
 const secured = { security: [{ bearerAuth: [] }], tags: ['exports'] };
@@ -38,7 +45,15 @@ const FILE_DESCRIPTION = 'The file, streamed (CSV, XLSX, JSON array, NDJSON or P
 export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, opts) => {
   const { db, forms, auth, renderPdf, queryTimeoutMs } = opts;
   const slots = new ExportSlots();
+  const threads = opts.threadDatabaseUrl
+    ? new ExportThreadPool({
+        databaseUrl: opts.threadDatabaseUrl,
+        queryTimeoutMs,
+        pdf: renderPdf !== undefined,
+      })
+    : undefined;
   const jobs = new ExportJobs({
+    threads,
     db,
     forms,
     dataDir: opts.dataDir,
@@ -48,7 +63,10 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
     onError: (error, jobId) => app.log.warn({ err: error, jobId }, 'export job failed'),
   });
   jobs.startSweeping();
-  app.addHook('onClose', () => jobs.close());
+  app.addHook('onClose', async () => {
+    await jobs.close();
+    await threads?.close();
+  });
 
   app.get(
     '/forms/:id/export',
@@ -74,7 +92,9 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
       let body: Awaited<ReturnType<typeof exportBody>>;
       try {
         // Everything that can be refused has been checked: from here on the body streams.
-        body = await exportBody(db, exportRequest, { renderPdf, queryTimeoutMs });
+        body = threads
+          ? await threads.export(form, request.query)
+          : await exportBody(db, exportRequest, { renderPdf, queryTimeoutMs });
       } catch (error) {
         release();
         throw error;

@@ -119,6 +119,7 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
         ttlMs: config.exports.ttlMs,
         queryTimeoutMs: config.limits.queryTimeoutMs,
         renderPdf: hub.renderPdf,
+        threadDatabaseUrl: config.database.url, // on PostgreSQL, exports run on threads
       });
       if (hub.reports) await api.register(reportRoutes, { service: hub.reports.service, auth });
       if (config.features.analytics)

@@ -74,6 +74,22 @@ describe('embedded database (PGlite) with the worker', () => {
     expect(query.json()).toEqual({ result: { HR: 1, IT: 1 } });
   });
 
+  it('exports responses directly and as a job (on PGlite exports run in process, not on threads)', async () => {
+    const csv = await hub.request({ method: 'GET', url: `/api/v2/forms/${formId}/export?format=csv`, key });
+    expect(csv.statusCode, csv.body).toBe(200);
+    expect(csv.body.split('\r\n')[0]).toContain('name');
+    expect(csv.body).toContain('Grace');
+    const started = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/exports`, key, payload: { format: 'ndjson' } });
+    expect(started.statusCode, started.body).toBe(202);
+    const job = await eventually(async () => {
+      const res = await hub.request({ method: 'GET', url: `/api/v2/exports/${started.json().id}`, key });
+      return ['succeeded', 'failed'].includes(res.json().status) ? res.json() : undefined;
+    });
+    expect(job).toMatchObject({ status: 'succeeded', progress: 100 });
+    const file = await hub.request({ method: 'GET', url: `/api/v2/exports/${started.json().id}/download`, key });
+    expect(file.body.trim().split('\n').map((line) => JSON.parse(line).data.name)).toEqual(['Grace', 'Old']);
+  });
+
   it('delivers every event to the webhook', async () => {
     const requests = await receiver.waitFor(4, 30_000);
     const events = requests.map((r) => JSON.parse(r.body).event).sort();

@@ -25,6 +25,8 @@ const BOUND_MB = 100;
  * next one's. (PDF of 2,000 responses of 40 KB is in the benchmark: it takes over a minute.)
  * What holds the bound: pages cut at 256 KiB and a full GC after every 16 MB exported
  * (src/exports/gc-hint.ts); without the GC, 103-172 MB (docs/BENCHMARKS.md, "Export memory").
+ * These hubs run on PostgreSQL, so exports run on export threads, whose memory is part of
+ * the RSS measured (every 4 MB there; docs/BENCHMARKS.md, "Forced GC pause").
  */
 describe('export memory is bounded by bytes, not rows', () => {
   let database: TestDatabase;
