@@ -11,7 +11,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read configuration through src/config only.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read configuration through src/config only.',
+        },
       ],
     },
   },
@@ -34,7 +38,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**', 'test/**', 'bench/**', 'bin/**', 'vitest.config.ts', 'console/build.ts'],
+    files: [
+      'src/config/**',
+      'test/**',
+      'bench/**',
+      'bin/**',
+      'vitest.config.ts',
+      'console/build.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
@@ -45,15 +56,24 @@ export default tseslint.config(
       'no-console': 'error',
       'no-restricted-globals': [
         'error',
-        { name: 'localStorage', message: 'The API key stays in sessionStorage (console/src/session.ts).' },
-        { name: 'EventSource', message: 'EventSource cannot send the Authorization header: read the stream with fetch.' },
+        {
+          name: 'localStorage',
+          message: 'The API key stays in sessionStorage (console/src/session.ts).',
+        },
+        {
+          name: 'EventSource',
+          message: 'EventSource cannot send the Authorization header: read the stream with fetch.',
+        },
       ],
     },
   },
   {
     // The Zapier app (zapier-platform-core) is CommonJS.
     files: ['connectors/zapier/app/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { module: 'readonly', require: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'readonly', require: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -57,7 +57,9 @@ const SQL_CONCURRENT_RUNS = envInt('ANALYTICS_SQL_CONCURRENT_RUNS', 100);
 const DSL_RUNS = envInt('ANALYTICS_DSL_RUNS', 100);
 const FORECAST_SEEDS = envInt('ANALYTICS_FORECAST_SEEDS', 10);
 const CPU_PROFILE = envFlag('ANALYTICS_CPU_PROFILE', false);
-const PARTS = new Set((process.env.ANALYTICS_PARTS ?? 'metrics,dsl,forecast').split(',').map((p) => p.trim()));
+const PARTS = new Set(
+  (process.env.ANALYTICS_PARTS ?? 'metrics,dsl,forecast').split(',').map((p) => p.trim()),
+);
 const METRICS_TARGET_MS = 20;
 const DSL_TARGET_MS = 200;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -66,7 +68,13 @@ type Pcts = { p50: number; p95: number; p99: number; max: number; n: number };
 
 const pcts = (samples: number[]): Pcts => {
   const p = percentiles(Float64Array.from(samples));
-  return { p50: round(p.p50, 2), p95: round(p.p95, 2), p99: round(p.p99, 2), max: round(p.max, 2), n: samples.length };
+  return {
+    p50: round(p.p50, 2),
+    p95: round(p.p95, 2),
+    p99: round(p.p99, 2),
+    max: round(p.max, 2),
+    n: samples.length,
+  };
 };
 
 interface Ctx {
@@ -89,7 +97,8 @@ async function http(ctx: Ctx, method: 'GET' | 'POST', path: string, body?: unkno
     dispatcher: ctx.agent,
   });
   const text = await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`);
+  if (res.statusCode !== 200)
+    throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`);
   return { text, headers: res.headers };
 }
 
@@ -104,7 +113,12 @@ async function timeEach(runs: number, fn: () => Promise<unknown>): Promise<numbe
 }
 
 /** `concurrency` loops for `seconds` (or until `maxRuns`); latencies and the rate. */
-async function timeConcurrent(concurrency: number, seconds: number, maxRuns: number, fn: () => Promise<unknown>) {
+async function timeConcurrent(
+  concurrency: number,
+  seconds: number,
+  maxRuns: number,
+  fn: () => Promise<unknown>,
+) {
   const out: number[] = [];
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -126,9 +140,11 @@ async function timeConcurrent(concurrency: number, seconds: number, maxRuns: num
 function metricsLabel(sql: string): string {
   const s = sql.replace(/\s+/g, ' ').trim();
   if (s.includes('FROM api_keys') && s.startsWith('SELECT')) return 'auth: SELECT api_keys';
-  if (s.startsWith('UPDATE api_keys SET last_used_at')) return 'auth: UPDATE api_keys (at most once a minute)';
+  if (s.startsWith('UPDATE api_keys SET last_used_at'))
+    return 'auth: UPDATE api_keys (at most once a minute)';
   if (/^SELECT .* FROM forms/.test(s)) return 'forms.get: SELECT forms';
-  if (s.includes('FROM outbox WHERE aggregated_at IS NULL')) return 'drain: SELECT outbox FOR UPDATE SKIP LOCKED';
+  if (s.includes('FROM outbox WHERE aggregated_at IS NULL'))
+    return 'drain: SELECT outbox FOR UPDATE SKIP LOCKED';
   if (s.startsWith('UPDATE outbox SET aggregated_at')) return 'drain: UPDATE outbox';
   return s.slice(0, 60);
 }
@@ -164,9 +180,13 @@ async function metricsPart(ctx: Ctx): Promise<MetricsResult> {
   await timeEach(PROFILED, () => http(ctx, 'GET', path));
   const stats = profile.stats();
   profile.uninstall();
-  const statementsPerGetDetail = stats.map((s) => ({ label: s.label, perGet: round(s.calls / PROFILED, 2) }));
+  const statementsPerGetDetail = stats.map((s) => ({
+    label: s.label,
+    perGet: round(s.calls / PROFILED, 2),
+  }));
   const statementsPerGet = round(
-    stats.filter((s) => !s.label.startsWith('(transaction')).reduce((sum, s) => sum + s.calls, 0) / PROFILED,
+    stats.filter((s) => !s.label.startsWith('(transaction')).reduce((sum, s) => sum + s.calls, 0) /
+      PROFILED,
     2,
   );
 
@@ -177,7 +197,9 @@ async function metricsPart(ctx: Ctx): Promise<MetricsResult> {
   const machineBefore = machineCpuMs().busy;
   const wallBefore = performance.now();
   const profiler = CPU_PROFILE ? await startCpuProfile() : undefined;
-  const concurrent = await timeConcurrent(CONCURRENCY, CONCURRENT_SECONDS, 1_000_000, () => http(ctx, 'GET', path));
+  const concurrent = await timeConcurrent(CONCURRENCY, CONCURRENT_SECONDS, 1_000_000, () =>
+    http(ctx, 'GET', path),
+  );
   const concurrentProfile = await profiler?.stop();
   const self = process.cpuUsage(selfBefore);
   const selfMs = (self.user + self.system) / 1000;
@@ -204,7 +226,9 @@ async function metricsPart(ctx: Ctx): Promise<MetricsResult> {
   let equal = false;
   for (let i = 0; i < 2 && !equal; i++) {
     const [served, computed] = await Promise.all([http(ctx, 'GET', path), onDemand()]);
-    equal = served.text === JSON.stringify(computed) || JSON.stringify(JSON.parse(served.text)) === JSON.stringify(computed);
+    equal =
+      served.text === JSON.stringify(computed) ||
+      JSON.stringify(JSON.parse(served.text)) === JSON.stringify(computed);
   }
   return {
     coldMs: round(coldMs, 1),
@@ -213,11 +237,17 @@ async function metricsPart(ctx: Ctx): Promise<MetricsResult> {
     statementsPerGet,
     statementsPerGetDetail,
     endpointSequential,
-    endpointConcurrent: { ...pcts(concurrent.latencies), perSecond: round(concurrent.perSecond, 0) },
+    endpointConcurrent: {
+      ...pcts(concurrent.latencies),
+      perSecond: round(concurrent.perSecond, 0),
+    },
     concurrentCpu,
     concurrentProfile,
     sqlSequential,
-    sqlConcurrent: { ...pcts(sqlConcurrent.latencies), perSecond: round(sqlConcurrent.perSecond, 1) },
+    sqlConcurrent: {
+      ...pcts(sqlConcurrent.latencies),
+      perSecond: round(sqlConcurrent.perSecond, 1),
+    },
     equal,
     documentBytes: Buffer.byteLength(cold.text),
   };
@@ -246,11 +276,19 @@ function dslQueries() {
     },
     {
       name: 'count by month (date_trunc), completed',
-      query: { aggregate: 'count', group_by: { date_trunc: 'month', field: 'submitted_at' }, filter: { completed: true } },
+      query: {
+        aggregate: 'count',
+        group_by: { date_trunc: 'month', field: 'submitted_at' },
+        filter: { completed: true },
+      },
     },
     {
       name: 'count by tag (multiselect), satisfaction >= 4',
-      query: { aggregate: 'count', group_by: 'data.tags', filter: { 'data.satisfaction': { $gte: 4 } } },
+      query: {
+        aggregate: 'count',
+        group_by: 'data.tags',
+        filter: { 'data.satisfaction': { $gte: 4 } },
+      },
     },
   ];
 }
@@ -259,20 +297,34 @@ async function dslPart(ctx: Ctx): Promise<DslResult[]> {
   const results: DslResult[] = [];
   const path = `/api/v2/analytics/forms/${ctx.form.id}/query`;
   for (const { name, query } of dslQueries()) {
-    const compiled = compileQuery(query, { fields: ctx.form.fields, calculatedKeys: ctx.form.calculated_fields.map((c) => c.key) });
+    const compiled = compileQuery(query, {
+      fields: ctx.form.fields,
+      calculatedKeys: ctx.form.calculated_fields.map((c) => c.key),
+    });
     const params = withFormId(compiled.params, ctx.form.id);
-    const first = JSON.parse((await http(ctx, 'POST', path, query)).text) as { result: Record<string, unknown> };
+    const first = JSON.parse((await http(ctx, 'POST', path, query)).text) as {
+      result: Record<string, unknown>;
+    };
     await timeEach(5, () => http(ctx, 'POST', path, query));
     const endpoint = pcts(await timeEach(DSL_RUNS, () => http(ctx, 'POST', path, query)));
-    const sqlDirect = pcts(await timeEach(DSL_RUNS, () => ctx.hub.db.reader.query(compiled.sql, params)));
-    const { rows } = await ctx.admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${compiled.sql}`, params);
+    const sqlDirect = pcts(
+      await timeEach(DSL_RUNS, () => ctx.hub.db.reader.query(compiled.sql, params)),
+    );
+    const { rows } = await ctx.admin.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, BUFFERS) ${compiled.sql}`,
+      params,
+    );
     results.push({
       name,
       query,
       groups: Object.keys(first.result ?? {}).length,
       endpoint,
       sqlDirect,
-      plan: [`-- ${compiled.sql}`, `-- params: ${JSON.stringify(params)}`, ...rows.map((r) => r['QUERY PLAN'])].join('\n'),
+      plan: [
+        `-- ${compiled.sql}`,
+        `-- params: ${JSON.stringify(params)}`,
+        ...rows.map((r) => r['QUERY PLAN']),
+      ].join('\n'),
     });
   }
   return results;
@@ -315,20 +367,43 @@ function forecastPart(): ForecastResult {
     };
   });
   const search = searchDailySeries(`${ROOT}node_modules`);
-  return { rows, byScenario, search, verdict: forecastVerdict(byScenario, search.candidates.length) };
+  return {
+    rows,
+    byScenario,
+    search,
+    verdict: forecastVerdict(byScenario, search.candidates.length),
+  };
 }
 
-function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined, forecast: ForecastResult | undefined) {
-  const ms = (p: Pcts) => [p.p50.toFixed(2), p.p95.toFixed(2), p.p99.toFixed(2), p.max.toFixed(2), p.n];
+function report(
+  metrics: MetricsResult | undefined,
+  dsl: DslResult[] | undefined,
+  forecast: ForecastResult | undefined,
+) {
+  const ms = (p: Pcts) => [
+    p.p50.toFixed(2),
+    p.p95.toFixed(2),
+    p.p99.toFixed(2),
+    p.max.toFixed(2),
+    p.n,
+  ];
   if (metrics) {
     printTable(
       `Metrics document of a form with ${RESPONSES.toLocaleString('en-US')} responses (${metrics.documentBytes} B), ms`,
       ['how', 'p50', 'p95', 'p99', 'max', 'runs', 'per s'],
       [
         ['GET /metrics, sequential (Redis aggregates)', ...ms(metrics.endpointSequential), '-'],
-        [`GET /metrics, ${CONCURRENCY} concurrent`, ...ms(metrics.endpointConcurrent), metrics.endpointConcurrent.perSecond],
+        [
+          `GET /metrics, ${CONCURRENCY} concurrent`,
+          ...ms(metrics.endpointConcurrent),
+          metrics.endpointConcurrent.perSecond,
+        ],
         ['SQL on demand, sequential', ...ms(metrics.sqlSequential), '-'],
-        [`SQL on demand, ${CONCURRENCY} concurrent`, ...ms(metrics.sqlConcurrent), metrics.sqlConcurrent.perSecond],
+        [
+          `SQL on demand, ${CONCURRENCY} concurrent`,
+          ...ms(metrics.sqlConcurrent),
+          metrics.sqlConcurrent.perSecond,
+        ],
       ],
     );
     console.log(
@@ -349,7 +424,10 @@ function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined
       printTable(
         'Native frames by JavaScript caller',
         ['native frame <- caller', 'share'],
-        metrics.concurrentProfile.nativeByCaller.map((f) => [f.what, `${(f.share * 100).toFixed(1)}%`]),
+        metrics.concurrentProfile.nativeByCaller.map((f) => [
+          f.what,
+          `${(f.share * 100).toFixed(1)}%`,
+        ]),
       );
     }
     console.log(
@@ -382,7 +460,15 @@ function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined
     const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
     printTable(
       `Forecast backtest: WAPE over the last 4 weeks of 182 days (today ${TODAY}), mean of ${FORECAST_SEEDS} seeds`,
-      ['series', 'formhub model', 'seasonal naive', 'linear+dow (seed model)', 'wins vs naive', 'walk-fwd WAPE model/naive', 'walk-fwd MAPE model/naive'],
+      [
+        'series',
+        'formhub model',
+        'seasonal naive',
+        'linear+dow (seed model)',
+        'wins vs naive',
+        'walk-fwd WAPE model/naive',
+        'walk-fwd MAPE model/naive',
+      ],
       forecast.byScenario.map((s) => [
         s.scenario,
         pct(s.model),
@@ -415,7 +501,9 @@ function report(metrics: MetricsResult | undefined, dsl: DslResult[] | undefined
 async function main(): Promise<void> {
   const needsHub = PARTS.has('metrics') || PARTS.has('dsl');
   const busyBefore = await machineBusyPercent();
-  console.log(`machine busy before: ${busyBefore}% of one core (2 cores = 200%); node ${process.version}`);
+  console.log(
+    `machine busy before: ${busyBefore}% of one core (2 cores = 200%); node ${process.version}`,
+  );
   let metrics: MetricsResult | undefined;
   let dsl: DslResult[] | undefined;
   if (needsHub) {
@@ -429,17 +517,29 @@ async function main(): Promise<void> {
     const agent = new Agent({ connections: CONCURRENCY + 4 });
     try {
       await admin.connect();
-      const version = await admin.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
+      const version = await admin.query<{ v: string }>(
+        `SELECT current_setting('server_version') AS v`,
+      );
       console.log(`PostgreSQL ${version.rows[0]?.v}`);
       await hub.app.listen({ port: 0, host: '127.0.0.1' });
       const port = (hub.app.server.address() as AddressInfo).port;
       const ws = await hub.workspace('bench analytics');
-      const created = await hub.request({ method: 'POST', url: '/api/v2/forms', key: ws.key, payload: ANALYTICS_FORM });
-      if (created.statusCode !== 201) throw new Error(`creating the form: ${created.statusCode} ${created.body}`);
+      const created = await hub.request({
+        method: 'POST',
+        url: '/api/v2/forms',
+        key: ws.key,
+        payload: ANALYTICS_FORM,
+      });
+      if (created.statusCode !== 201)
+        throw new Error(`creating the form: ${created.statusCode} ${created.body}`);
       const formId = (created.json() as { id: string }).id;
       const form = await new FormService(hub.db).get(ws.id, formId);
       const loadStarted = performance.now();
-      await insertResponses(admin, { workspaceId: ws.id, formId, formVersion: form.version }, RESPONSES);
+      await insertResponses(
+        admin,
+        { workspaceId: ws.id, formId, formVersion: form.version },
+        RESPONSES,
+      );
       const loadMs = performance.now() - loadStarted;
       const vacuumStarted = performance.now();
       await admin.query('VACUUM ANALYZE responses');

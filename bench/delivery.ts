@@ -32,12 +32,18 @@
 import './support/hub-runtime.ts'; // first: the hub's V8 flags, as bin/formhub.js applies them
 import { execFileSync } from 'node:child_process';
 import { runServeParts, type FlakyResult, type LatencyResult } from './support/delivery-serve.ts';
-import { runThroughput, type EngineProfile, type ThroughputResult } from './support/delivery-throughput.ts';
+import {
+  runThroughput,
+  type EngineProfile,
+  type ThroughputResult,
+} from './support/delivery-throughput.ts';
 import { machineBusyPercent } from './support/cpu.ts';
 import { startReceiverProcess } from './support/receiver-process.ts';
 import { envFlag, envInt, printTable, round } from './support/stats.ts';
 
-const PARTS = new Set((process.env.DELIVERY_PARTS ?? 'throughput,latency,flaky').split(',').map((p) => p.trim()));
+const PARTS = new Set(
+  (process.env.DELIVERY_PARTS ?? 'throughput,latency,flaky').split(',').map((p) => p.trim()),
+);
 const COUNT = envInt('DELIVERY_COUNT', 20_000);
 const CONCURRENCY = envInt('DELIVERY_CONCURRENCY', 50);
 const POOL_MAX = envInt('DELIVERY_POOL_MAX', 50);
@@ -83,7 +89,20 @@ function reportThroughput(t: ThroughputResult) {
   printTable(
     `Deliveries per second, ${COUNT.toLocaleString('en-US')} per phase, concurrency ${CONCURRENCY}, ` +
       `pool ${POOL_MAX}, receiver-side rate (first to last arrival)`,
-    ['phase', 'per s', 'span s', 'errors', 'body B', 'sender CPU', 'receiver', 'postgres', 'redis', 'machine', 'sender ELU', 'redis cmds/dlv'],
+    [
+      'phase',
+      'per s',
+      'span s',
+      'errors',
+      'body B',
+      'sender CPU',
+      'receiver',
+      'postgres',
+      'redis',
+      'machine',
+      'sender ELU',
+      'redis cmds/dlv',
+    ],
     t.phases.map((p) => [
       p.name,
       rate(p.perSecond),
@@ -101,7 +120,15 @@ function reportThroughput(t: ThroughputResult) {
   );
   printTable(
     'CPU ms per delivery',
-    ['phase', 'sender', 'receiver', 'postgres', 'redis', 'loop delay p50/p99 ms', 'top Redis commands per delivery'],
+    [
+      'phase',
+      'sender',
+      'receiver',
+      'postgres',
+      'redis',
+      'loop delay p50/p99 ms',
+      'top Redis commands per delivery',
+    ],
     t.phases.map((p) => [
       p.name,
       p.cpuPerDelivery.sender.toFixed(3),
@@ -121,18 +148,30 @@ function reportThroughput(t: ThroughputResult) {
         `${run.check.distinctWebhookIds} distinct X-Webhook-Id, ${run.check.duplicateRequests} duplicate requests`,
     );
   }
-  console.log(`engine phases (per s): ${engineRates.map(rate).join(', ')}; bare phases: ${bareRates.map(rate).join(', ')}`);
-  console.log(`ratio engine / bare (median engine phase / median bare phase): ${(engine / bare).toFixed(3)} (target >= ${RATIO_TARGET})`);
+  console.log(
+    `engine phases (per s): ${engineRates.map(rate).join(', ')}; bare phases: ${bareRates.map(rate).join(', ')}`,
+  );
+  console.log(
+    `ratio engine / bare (median engine phase / median bare phase): ${(engine / bare).toFixed(3)} (target >= ${RATIO_TARGET})`,
+  );
   console.log(`ratio BullMQ alone / bare: ${(bullmq / bare).toFixed(3)}`);
   console.log(`ratio engine / BullMQ alone: ${(engine / bullmq).toFixed(3)}`);
-  for (const [name, run] of Object.entries(t.engines)) if (run.profile) reportProfile(name, run.profile);
+  for (const [name, run] of Object.entries(t.engines))
+    if (run.profile) reportProfile(name, run.profile);
 }
 
 function reportProfile(name: string, prof: EngineProfile) {
   printTable(
     `${name}: SQL during the phase (${prof.queriesPerDelivery} statements per delivery; time from call to answer, pool wait included)`,
     ['statement', 'calls', 'per delivery', 'mean ms', 'max ms', 'total s'],
-    prof.statements.map((s) => [s.label, s.calls, s.perDelivery, s.meanMs.toFixed(2), s.maxMs, round(s.totalMs / 1000, 1)]),
+    prof.statements.map((s) => [
+      s.label,
+      s.calls,
+      s.perDelivery,
+      s.meanMs.toFixed(2),
+      s.maxMs,
+      round(s.totalMs / 1000, 1),
+    ]),
   );
   // Claims and log writes are shared by concurrent attempts (one statement per batch), so a
   // statement's time cannot be split between the attempts that waited for it.
@@ -173,7 +212,13 @@ function reportProfile(name: string, prof: EngineProfile) {
 }
 
 function reportLatency(l: LatencyResult) {
-  const row = (name: string, p: { p50: number; p95: number; p99: number; max: number }) => [name, p.p50, p.p95, p.p99, p.max];
+  const row = (name: string, p: { p50: number; p95: number; p99: number; max: number }) => [
+    name,
+    p.p50,
+    p.p95,
+    p.p99,
+    p.max,
+  ];
   printTable(
     `End-to-end latency, ${l.submissions} submissions at ${l.ratePerSecond}/s on an idle formhub serve (${l.received} received), ms`,
     ['leg', 'p50', 'p95', 'p99', 'max'],
@@ -198,15 +243,39 @@ function reportFlaky(f: FlakyResult) {
     `Flaky receiver: ${f.submissions.toLocaleString('en-US')} submissions, ${Math.round(FAIL_RATE * 100)}% of requests answer 500, schedule ${RETRY_SCHEDULE}`,
     ['figure', 'value'],
     [
-      ['submitted (201)', `${f.submitted} (${f.submitErrors} errors, ${f.submitPerSecond}/s, ${round(f.submitMs / 1000, 1)} s)`],
+      [
+        'submitted (201)',
+        `${f.submitted} (${f.submitErrors} errors, ${f.submitPerSecond}/s, ${round(f.submitMs / 1000, 1)} s)`,
+      ],
       ['deliveries', f.deliveries],
-      ['succeeded / dead', `${f.succeeded} / ${f.dead} (expected dead n * 0.3^7 = ${f.expectedDead})`],
-      ['responses received with a 2xx', `${f.deliveredResponses} (${(f.deliveredShare * 100).toFixed(3)}%)`],
-      ['duplicate X-Webhook-Id with 2xx', `${f.duplicateIds} ids, ${f.duplicateRequests} extra requests`],
-      ['requests at receiver / attempts logged', `${f.requests} / ${f.attemptsLogged} (${f.logMismatches} deliveries differ)`],
-      ['attempts per delivery', `${f.attemptsPerDelivery} (max ${f.maxAttempts}; histogram ${JSON.stringify(f.attemptHistogram)})`],
-      ['total time, first submission -> last attempt', `${round(f.totalMs / 1000, 1)} s (${f.attemptsPerSecond} attempts/s)`],
-      ['CPU (% of one core)', `serve ${f.cpu.serve}%, postgres ${f.cpu.postgres}%, receiver ${f.cpu.receiver}%, machine ${f.cpu.machine}%`],
+      [
+        'succeeded / dead',
+        `${f.succeeded} / ${f.dead} (expected dead n * 0.3^7 = ${f.expectedDead})`,
+      ],
+      [
+        'responses received with a 2xx',
+        `${f.deliveredResponses} (${(f.deliveredShare * 100).toFixed(3)}%)`,
+      ],
+      [
+        'duplicate X-Webhook-Id with 2xx',
+        `${f.duplicateIds} ids, ${f.duplicateRequests} extra requests`,
+      ],
+      [
+        'requests at receiver / attempts logged',
+        `${f.requests} / ${f.attemptsLogged} (${f.logMismatches} deliveries differ)`,
+      ],
+      [
+        'attempts per delivery',
+        `${f.attemptsPerDelivery} (max ${f.maxAttempts}; histogram ${JSON.stringify(f.attemptHistogram)})`,
+      ],
+      [
+        'total time, first submission -> last attempt',
+        `${round(f.totalMs / 1000, 1)} s (${f.attemptsPerSecond} attempts/s)`,
+      ],
+      [
+        'CPU (% of one core)',
+        `serve ${f.cpu.serve}%, postgres ${f.cpu.postgres}%, receiver ${f.cpu.receiver}%, machine ${f.cpu.machine}%`,
+      ],
       [
         'PostgreSQL backends',
         `mean ${round(f.waits.meanBusy, 1)} busy: ` +
@@ -228,7 +297,11 @@ function reportFlaky(f: FlakyResult) {
 function versions() {
   const psql = (() => {
     try {
-      return execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-Atc', 'SHOW server_version'], { encoding: 'utf8' }).trim();
+      return execFileSync(
+        'psql',
+        ['-h', '127.0.0.1', '-U', 'postgres', '-Atc', 'SHOW server_version'],
+        { encoding: 'utf8' },
+      ).trim();
     } catch {
       return 'unknown';
     }
@@ -241,10 +314,22 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void receiver.stop().finally(() => process.exit(130)));
   try {
     const busyBefore = await machineBusyPercent();
-    console.log(`machine busy before: ${busyBefore}% of one core (2 cores = 200%); ${JSON.stringify(versions())}`);
+    console.log(
+      `machine busy before: ${busyBefore}% of one core (2 cores = 200%); ${JSON.stringify(versions())}`,
+    );
     const throughput = PARTS.has('throughput')
       ? await runThroughput(
-          { deliveries: COUNT, concurrency: CONCURRENCY, poolMax: POOL_MAX, warmup: WARMUP, engineWarmup: ENGINE_WARMUP, phaseTimeoutMs: SETTLE_TIMEOUT_MS, profile: PROFILE, cpuProfile: CPU_PROFILE, rounds: ROUNDS },
+          {
+            deliveries: COUNT,
+            concurrency: CONCURRENCY,
+            poolMax: POOL_MAX,
+            warmup: WARMUP,
+            engineWarmup: ENGINE_WARMUP,
+            phaseTimeoutMs: SETTLE_TIMEOUT_MS,
+            profile: PROFILE,
+            cpuProfile: CPU_PROFILE,
+            rounds: ROUNDS,
+          },
           receiver,
         )
       : undefined;

@@ -39,7 +39,9 @@ import { submissionBodies } from './support/workload.ts';
 const USERS = envInt('LOAD_USERS', 1000);
 const DURATION_MS = envInt('LOAD_DURATION_S', 60) * 1000;
 const RAMP_MS = envInt('LOAD_RAMP_S', 10) * 1000;
-const [THINK_MIN, THINK_MAX] = (process.env.LOAD_THINK_MS ?? '1000-3000').split('-').map(Number) as [number, number];
+const [THINK_MIN, THINK_MAX] = (process.env.LOAD_THINK_MS ?? '1000-3000')
+  .split('-')
+  .map(Number) as [number, number];
 const READ_SHARE = envInt('LOAD_READ_SHARE_PCT', 10) / 100;
 const FORMS = envInt('LOAD_FORMS', 50);
 const ZIPF = Number(process.env.LOAD_ZIPF ?? '1.0');
@@ -73,7 +75,8 @@ async function groupsOf(hub: LoadHub): Promise<ProcessGroups> {
 }
 
 async function runPhase(phase: string): Promise<PhaseResult> {
-  if (phase !== 'on' && phase !== 'off') throw new Error(`LOAD_PHASES: unknown phase "${phase}" (use on, off)`);
+  if (phase !== 'on' && phase !== 'off')
+    throw new Error(`LOAD_PHASES: unknown phase "${phase}" (use on, off)`);
   const hub = await startLoadHub({
     workers: WORKERS,
     backgroundWorker: true,
@@ -89,7 +92,9 @@ async function runPhase(phase: string): Promise<PhaseResult> {
     const cacheBefore = await scrapeCacheCounters(hub.base);
     const redisBefore = await redisKeyspace(REDIS_URL);
     const cpuStart = await readCpu(groups, hub.database.url);
-    console.log(`phase cache ${phase}: ${USERS} users for ${DURATION_MS / 1000} s (ramp ${RAMP_MS / 1000} s)...`);
+    console.log(
+      `phase cache ${phase}: ${USERS} users for ${DURATION_MS / 1000} s (ramp ${RAMP_MS / 1000} s)...`,
+    );
     const scenario = await runScenario({
       base: hub.base,
       key,
@@ -107,7 +112,11 @@ async function runPhase(phase: string): Promise<PhaseResult> {
       connections: CONNECTIONS,
       timeoutMs: 30_000,
     });
-    const cpu = await cpuUsedSince(cpuStart, { ...groups, apiWorkers: (await groupsOf(hub)).apiWorkers }, hub.database.url);
+    const cpu = await cpuUsedSince(
+      cpuStart,
+      { ...groups, apiWorkers: (await groupsOf(hub)).apiWorkers },
+      hub.database.url,
+    );
     const loadAverage = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
     const redisAfter = await redisKeyspace(REDIS_URL);
     const cache = cacheDelta(cacheBefore, await scrapeCacheCounters(hub.base));
@@ -115,7 +124,10 @@ async function runPhase(phase: string): Promise<PhaseResult> {
       phase,
       scenario,
       cache,
-      redis: { hits: redisAfter.hits - redisBefore.hits, misses: redisAfter.misses - redisBefore.misses },
+      redis: {
+        hits: redisAfter.hits - redisBefore.hits,
+        misses: redisAfter.misses - redisBefore.misses,
+      },
       cpu,
       busyBefore,
       loadAverage,
@@ -132,19 +144,35 @@ function kindRows(result: PhaseResult) {
   return REQUEST_KINDS.map((kind) => {
     const k = result.scenario.kinds.get(kind)!;
     const lat = percentiles(Float64Array.from(k.latencies));
-    const statuses = [...k.statuses.entries()].sort().map(([s, n]) => `${s}:${n}`).join(' ');
-    return { kind, count: k.latencies.length, perSecond: k.latencies.length / seconds, ...lat, errors: k.errors, statuses };
+    const statuses = [...k.statuses.entries()]
+      .sort()
+      .map(([s, n]) => `${s}:${n}`)
+      .join(' ');
+    return {
+      kind,
+      count: k.latencies.length,
+      perSecond: k.latencies.length / seconds,
+      ...lat,
+      errors: k.errors,
+      statuses,
+    };
   });
 }
 
 /** CPU ms per answered request, per process group; `total` is the hub's (API, worker, PostgreSQL, Redis). */
 function cpuPerRequest(r: PhaseResult): Record<string, string> {
   const requests = [...r.scenario.kinds.values()].reduce((n, k) => n + k.latencies.length, 0);
-  const ms = (percent: number) => (percent / 100) * r.scenario.elapsedMs / Math.max(1, requests);
+  const ms = (percent: number) => ((percent / 100) * r.scenario.elapsedMs) / Math.max(1, requests);
   const groups = ['apiWorkers', 'background', 'postgres', 'redis', 'loadgen'] as const;
   const out: Record<string, string> = {};
   for (const g of groups) out[g] = ms(r.cpu[g] ?? 0).toFixed(2);
-  out.total = ms((r.cpu.primary ?? 0) + (r.cpu.apiWorkers ?? 0) + (r.cpu.background ?? 0) + (r.cpu.postgres ?? 0) + (r.cpu.redis ?? 0)).toFixed(2);
+  out.total = ms(
+    (r.cpu.primary ?? 0) +
+      (r.cpu.apiWorkers ?? 0) +
+      (r.cpu.background ?? 0) +
+      (r.cpu.postgres ?? 0) +
+      (r.cpu.redis ?? 0),
+  ).toFixed(2);
   return out;
 }
 
@@ -153,9 +181,31 @@ function report(results: PhaseResult[]): void {
   printTable(
     `Load: ${USERS} users, think ${THINK_MIN}-${THINK_MAX} ms, ${DURATION_MS / 1000} s (ramp ${RAMP_MS / 1000} s), ` +
       `${FORMS} forms (Zipf ${ZIPF}), reads ${Math.round(READ_SHARE * 100)}%, formhub api --workers ${WORKERS} + formhub worker`,
-    ['cache', 'request', 'count', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'statuses'],
+    [
+      'cache',
+      'request',
+      'count',
+      'req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'errors',
+      'statuses',
+    ],
     results.flatMap((r) =>
-      kindRows(r).map((k) => [r.phase, k.kind, k.count, k.perSecond.toFixed(1), ms(k.p50), ms(k.p95), ms(k.p99), ms(k.max), k.errors, k.statuses]),
+      kindRows(r).map((k) => [
+        r.phase,
+        k.kind,
+        k.count,
+        k.perSecond.toFixed(1),
+        ms(k.p50),
+        ms(k.p95),
+        ms(k.p99),
+        ms(k.max),
+        k.errors,
+        k.statuses,
+      ]),
     ),
   );
   printTable(
@@ -163,7 +213,13 @@ function report(results: PhaseResult[]): void {
     ['cache', 'req/s', 'peak in flight', 'loadgen loop delay p99 ms', 'max ms'],
     results.map((r) => {
       const total = [...r.scenario.kinds.values()].reduce((n, k) => n + k.latencies.length, 0);
-      return [r.phase, (total / (r.scenario.elapsedMs / 1000)).toFixed(1), r.scenario.peakInFlight, r.scenario.loopDelayMs.p99.toFixed(1), r.scenario.loopDelayMs.max.toFixed(1)];
+      return [
+        r.phase,
+        (total / (r.scenario.elapsedMs / 1000)).toFixed(1),
+        r.scenario.peakInFlight,
+        r.scenario.loopDelayMs.p99.toFixed(1),
+        r.scenario.loopDelayMs.max.toFixed(1),
+      ];
     }),
   );
   printTable(
@@ -171,17 +227,41 @@ function report(results: PhaseResult[]): void {
     ['cache', 'name', 'layer', 'hits', 'misses', 'hit rate', 'any layer'],
     results.flatMap((r) => {
       const overall = overallHitRates(r.cache);
-      return r.cache.map((c) => [r.phase, c.cache, c.layer, c.hits, c.misses, pct(c.hitRate), c.layer === 'l1' ? pct(overall.get(c.cache) ?? null) : '']);
+      return r.cache.map((c) => [
+        r.phase,
+        c.cache,
+        c.layer,
+        c.hits,
+        c.misses,
+        pct(c.hitRate),
+        c.layer === 'l1' ? pct(overall.get(c.cache) ?? null) : '',
+      ]);
     }),
   );
   printTable(
     'Redis INFO stats over the run (the whole server: other clients count too)',
     ['cache', 'keyspace_hits', 'keyspace_misses', 'hit rate'],
-    results.map((r) => [r.phase, r.redis.hits, r.redis.misses, pct(r.redis.hits / Math.max(1, r.redis.hits + r.redis.misses))]),
+    results.map((r) => [
+      r.phase,
+      r.redis.hits,
+      r.redis.misses,
+      pct(r.redis.hits / Math.max(1, r.redis.hits + r.redis.misses)),
+    ]),
   );
   printTable(
     'CPU during the run, % of one core (2 cores = 200%)',
-    ['cache', 'api primary', 'api workers', 'formhub worker', 'postgres', 'redis', 'loadgen', 'rest', 'machine', 'busy before'],
+    [
+      'cache',
+      'api primary',
+      'api workers',
+      'formhub worker',
+      'postgres',
+      'redis',
+      'loadgen',
+      'rest',
+      'machine',
+      'busy before',
+    ],
     results.map((r) => [
       r.phase,
       `${r.cpu.primary}%`,
@@ -197,10 +277,28 @@ function report(results: PhaseResult[]): void {
   );
   printTable(
     'CPU ms per answered request (all kinds), the steadiest figure on a shared machine',
-    ['cache', 'api workers', 'formhub worker', 'postgres', 'redis', 'loadgen', 'hub total', 'load avg 1m'],
+    [
+      'cache',
+      'api workers',
+      'formhub worker',
+      'postgres',
+      'redis',
+      'loadgen',
+      'hub total',
+      'load avg 1m',
+    ],
     results.map((r) => {
       const per = cpuPerRequest(r);
-      return [r.phase, per.apiWorkers!, per.background!, per.postgres!, per.redis!, per.loadgen!, per.total!, r.loadAverage.toFixed(1)];
+      return [
+        r.phase,
+        per.apiWorkers!,
+        per.background!,
+        per.postgres!,
+        per.redis!,
+        per.loadgen!,
+        per.total!,
+        r.loadAverage.toFixed(1),
+      ];
     }),
   );
   console.log(
@@ -229,7 +327,10 @@ function report(results: PhaseResult[]): void {
           statuses: Object.fromEntries(r.scenario.kinds.get(k.kind)!.statuses),
         })),
         peak_in_flight: r.scenario.peakInFlight,
-        loadgen_loop_delay_ms: { p99: round(r.scenario.loopDelayMs.p99), max: round(r.scenario.loopDelayMs.max) },
+        loadgen_loop_delay_ms: {
+          p99: round(r.scenario.loopDelayMs.p99),
+          max: round(r.scenario.loopDelayMs.max),
+        },
         cache_counters: r.cache,
         redis_keyspace: r.redis,
         cpu_percent_of_core: r.cpu,
@@ -246,7 +347,8 @@ async function main(): Promise<void> {
   for (const phase of PHASES) results.push(await runPhase(phase));
   report(results);
   for (const r of results)
-    for (const [kind, tally] of r.scenario.kinds) assertNotLimited(`${r.phase} ${kind}`, tally.statuses.get('429') ?? 0);
+    for (const [kind, tally] of r.scenario.kinds)
+      assertNotLimited(`${r.phase} ${kind}`, tally.statuses.get('429') ?? 0);
 }
 
 await main();

@@ -38,7 +38,13 @@ const ORDER = (process.env.SCHEMA_ORDER ?? 'hub,bare,hub,bare').split(',').map((
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BARE_SERVER = fileURLToPath(new URL('./support/load-bare-schema.ts', import.meta.url));
 /** Headers node:http writes itself (or that describe one connection), not copied to the bare server. */
-const OWN_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+const OWN_HEADERS = new Set([
+  'date',
+  'connection',
+  'keep-alive',
+  'content-length',
+  'transfer-encoding',
+]);
 
 interface Target {
   name: 'hub' | 'bare';
@@ -99,7 +105,11 @@ async function measure(target: Target): Promise<Run> {
   try {
     await hammer(pool, target.path, WARMUP_MS, false);
     const pids = await target.pids();
-    const before = { server: cpuSnapshot(pids), machine: machineCpuMs().busy, self: process.cpuUsage() };
+    const before = {
+      server: cpuSnapshot(pids),
+      machine: machineCpuMs().busy,
+      self: process.cpuUsage(),
+    };
     const t0 = performance.now();
     const run = await hammer(pool, target.path, DURATION_MS, true);
     const wall = performance.now() - t0;
@@ -107,7 +117,8 @@ async function measure(target: Target): Promise<Run> {
     const loadgenMs = (self.user + self.system) / 1000;
     const serverMs = cpuSince(before.server, pids);
     const machineMs = machineCpuMs().busy - before.machine;
-    if (run.firstError) console.log(`${target.name}: ${run.errors} errors, first: ${run.firstError}`);
+    if (run.firstError)
+      console.log(`${target.name}: ${run.errors} errors, first: ${run.firstError}`);
     const pct = (cpuMs: number) => Math.round((100 * cpuMs) / wall);
     const answered = Math.max(1, run.latencies.length);
     return {
@@ -117,8 +128,15 @@ async function measure(target: Target): Promise<Run> {
       errors: run.errors,
       tooMany: run.tooMany,
       latency: percentiles(Float64Array.from(run.latencies)),
-      cpu: { server: pct(serverMs), loadgen: pct(loadgenMs), rest: pct(Math.max(0, machineMs - serverMs - loadgenMs)) },
-      msPerRequest: { server: round(serverMs / answered, 4), loadgen: round(loadgenMs / answered, 4) },
+      cpu: {
+        server: pct(serverMs),
+        loadgen: pct(loadgenMs),
+        rest: pct(Math.max(0, machineMs - serverMs - loadgenMs)),
+      },
+      msPerRequest: {
+        server: round(serverMs / answered, 4),
+        loadgen: round(loadgenMs / answered, 4),
+      },
     };
   } finally {
     await pool.close();
@@ -126,7 +144,9 @@ async function measure(target: Target): Promise<Run> {
 }
 
 /** The hub's answer to the schema GET: body bytes and the headers worth copying. */
-async function captureSchema(url: string): Promise<{ body: string; headers: Record<string, string> }> {
+async function captureSchema(
+  url: string,
+): Promise<{ body: string; headers: Record<string, string> }> {
   const res = await fetch(url);
   if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
   const headers: Record<string, string> = {};
@@ -139,13 +159,24 @@ async function captureSchema(url: string): Promise<{ body: string; headers: Reco
 async function startBare(payload: { body: string; headers: Record<string, string> }) {
   const port = await freePort();
   const child = spawn(process.execPath, benchScriptArgs(BARE_SERVER), {
-    env: { ...process.env, PORT: String(port), BARE_WORKERS: '2', BARE_PAYLOAD: JSON.stringify(payload) },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      BARE_WORKERS: '2',
+      BARE_PAYLOAD: JSON.stringify(payload),
+    },
     stdio: 'inherit',
   });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
-  while (!(await fetch(base).then((r) => r.ok, () => false))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the bare server did not start');
+  while (
+    !(await fetch(base).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error('the bare server did not start');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return { child, base };
@@ -184,7 +215,12 @@ async function main(): Promise<void> {
         path,
         pids: async () => [(await hub.pids()).primary, ...(await clusterWorkerPids(hub.base))],
       },
-      bare: { name: 'bare', base: bare.base, path, pids: async () => [bareChild.pid!, ...childrenOf(bareChild.pid!)] },
+      bare: {
+        name: 'bare',
+        base: bare.base,
+        path,
+        pids: async () => [bareChild.pid!, ...childrenOf(bareChild.pid!)],
+      },
     };
     const runs: Run[] = [];
     for (const name of ORDER) {
@@ -227,7 +263,20 @@ function report(runs: Run[], bodyBytes: number, headers: string[], limiterCounte
   printTable(
     `Schema ceiling: GET /api/v2/forms/:id/schema (${bodyBytes} bytes), ${CONNECTIONS} connections, ` +
       `${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up, 2 server processes each`,
-    ['server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', '429s', 'server CPU', 'loadgen CPU', 'rest', 'server ms/req', 'loadgen ms/req'],
+    [
+      'server',
+      'req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'errors',
+      '429s',
+      'server CPU',
+      'loadgen CPU',
+      'rest',
+      'server ms/req',
+      'loadgen ms/req',
+    ],
     runs.map((r) => [
       r.name === 'hub' ? 'formhub api --workers 2' : 'bare node:http, 2 workers',
       Math.round(r.reqPerSec).toLocaleString('en-US'),
@@ -243,19 +292,28 @@ function report(runs: Run[], bodyBytes: number, headers: string[], limiterCounte
       r.msPerRequest.loadgen.toFixed(4),
     ]),
   );
-  const of = (name: string, pick: (r: Run) => number) => runs.filter((r) => r.name === name).map(pick);
-  const both = of('hub', (r) => r.reqPerSec).length > 0 && of('bare', (r) => r.reqPerSec).length > 0;
-  const ratio = both ? median(of('hub', (r) => r.reqPerSec)) / median(of('bare', (r) => r.reqPerSec)) : null;
+  const of = (name: string, pick: (r: Run) => number) =>
+    runs.filter((r) => r.name === name).map(pick);
+  const both =
+    of('hub', (r) => r.reqPerSec).length > 0 && of('bare', (r) => r.reqPerSec).length > 0;
+  const ratio = both
+    ? median(of('hub', (r) => r.reqPerSec)) / median(of('bare', (r) => r.reqPerSec))
+    : null;
   // Bare CPU per request over the hub's: the share of the bare server's capacity the hub would reach on the same CPU.
   const cpuRatio = both
-    ? median(of('bare', (r) => r.msPerRequest.server)) / median(of('hub', (r) => r.msPerRequest.server))
+    ? median(of('bare', (r) => r.msPerRequest.server)) /
+      median(of('hub', (r) => r.msPerRequest.server))
     : null;
   const bareLoadgen = both ? Math.round(median(of('bare', (r) => r.cpu.loadgen))) : 0;
   console.log(`\ncopied headers: ${headers.join(', ')}`);
-  console.log(`rate limiter: on, counted ${limiterCounted.toLocaleString('en-US')} requests in Redis; 429 answers: ${runs.reduce((n, r) => n + r.tooMany, 0)}`);
+  console.log(
+    `rate limiter: on, counted ${limiterCounted.toLocaleString('en-US')} requests in Redis; 429 answers: ${runs.reduce((n, r) => n + r.tooMany, 0)}`,
+  );
   if (ratio !== null && cpuRatio !== null) {
     console.log(`ratio formhub / bare (req/s, medians): ${ratio.toFixed(2)}`);
-    console.log(`ratio bare / formhub (server CPU ms per request, medians): ${cpuRatio.toFixed(2)}`);
+    console.log(
+      `ratio bare / formhub (server CPU ms per request, medians): ${cpuRatio.toFixed(2)}`,
+    );
     console.log(`verdict: ${verdict(ratio, cpuRatio, bareLoadgen)}`);
   }
   console.log(

@@ -31,7 +31,11 @@ function newestSource(): number {
 
 /** True when the built console is missing or older than a source file. */
 export function consoleIsStale(): boolean {
-  return !existsSync(stamp) || !existsSync(join(outDir, 'index.html')) || statSync(stamp).mtimeMs < newestSource();
+  return (
+    !existsSync(stamp) ||
+    !existsSync(join(outDir, 'index.html')) ||
+    statSync(stamp).mtimeMs < newestSource()
+  );
 }
 
 /** Builds in this process (the command line below); NODE_ENV must already be `production`. */
@@ -42,7 +46,9 @@ async function build(): Promise<void> {
   } catch {
     // Production installs (--omit=dev) have no Vite: they must ship a built console.
     if (existsSync(join(outDir, 'index.html'))) return;
-    throw new Error('the admin console is not built and Vite is not installed (npm ci installs it)');
+    throw new Error(
+      'the admin console is not built and Vite is not installed (npm ci installs it)',
+    );
   }
   const { default: config } = await import('./vite.config.ts');
   await vite.build({ ...config, configFile: false });
@@ -65,7 +71,11 @@ export async function ensureConsoleBuilt(options: { force?: boolean } = {}): Pro
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(stderr.trim() || `the console build exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(stderr.trim() || `the console build exited with ${code}`)),
+    );
   });
   return true;
 }
@@ -76,10 +86,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   process.env.NODE_ENV = 'production';
   (force || consoleIsStale() ? build().then(() => true) : Promise.resolve(false)).then(
     (built) => {
-      if (built) console.log(`formhub: admin console built into dist/console in ${Date.now() - started} ms`);
+      if (built)
+        console.log(`formhub: admin console built into dist/console in ${Date.now() - started} ms`);
     },
     (error: unknown) => {
-      console.error(`formhub: cannot build the admin console: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(
+        `formhub: cannot build the admin console: ${error instanceof Error ? error.message : String(error)}`,
+      );
       process.exitCode = 1;
     },
   );

@@ -21,7 +21,12 @@ import pg from 'pg';
 import { uuidv7 } from '../../src/common/ids.ts';
 import type { Queryable, QueryResult } from '../../src/db/index.ts';
 import { findFormById } from '../../src/forms/queries.ts';
-import { asRow, insertResponseWithEvent, type NewResponse, type ResponseRow } from '../../src/responses/queries.ts';
+import {
+  asRow,
+  insertResponseWithEvent,
+  type NewResponse,
+  type ResponseRow,
+} from '../../src/responses/queries.ts';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 const ROUTE = /^\/api\/v2\/forms\/([0-9a-f-]{36})\/responses$/;

@@ -16,7 +16,13 @@ export const ANALYTICS_FORM = {
   description: 'Counted fields of every kind the metrics cover, plus a number and a text.',
   status: 'published' as const,
   fields: [
-    { key: 'department', type: 'select', label: 'Department', required: true, options: DEPARTMENTS },
+    {
+      key: 'department',
+      type: 'select',
+      label: 'Department',
+      required: true,
+      options: DEPARTMENTS,
+    },
     { key: 'tags', type: 'multiselect', label: 'Tags', options: TAGS },
     { key: 'approved', type: 'boolean', label: 'Approved' },
     { key: 'satisfaction', type: 'rating', label: 'Satisfaction', max: 5 },

@@ -37,7 +37,12 @@ function placeOf(url: string, functionName: string): string {
   if (url.includes('/sdk/')) return 'sdk (@formhub/sdk)';
   if (url.includes('/connectors/')) return 'connectors';
   if (url.includes('/bench/')) return 'bench (this process)';
-  if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/').slice(0, 2).join('/');
+  if (url.startsWith('node:'))
+    return url
+      .replace(/^node:(internal\/)?/, 'node:')
+      .split('/')
+      .slice(0, 2)
+      .join('/');
   return url;
 }
 
@@ -49,16 +54,20 @@ export async function startCpuProfile(intervalUs = 500): Promise<CpuProfiler> {
   await session.post('Profiler.start');
   return {
     async stop() {
-      const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: { nodes: ProfileNode[] } };
+      const { profile } = (await session.post('Profiler.stop')) as unknown as {
+        profile: { nodes: ProfileNode[] };
+      };
       session.disconnect();
       // CPU_PROFILE_OUT=file.cpuprofile keeps the raw profile (for Chrome DevTools or speedscope).
-      if (process.env.CPU_PROFILE_OUT) writeFileSync(process.env.CPU_PROFILE_OUT, JSON.stringify(profile));
+      if (process.env.CPU_PROFILE_OUT)
+        writeFileSync(process.env.CPU_PROFILE_OUT, JSON.stringify(profile));
       const places = new Map<string, number>();
       const functions = new Map<string, number>();
       const natives = new Map<string, number>();
       const parent = new Map<number, ProfileNode>();
       const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-      for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+      for (const node of profile.nodes)
+        for (const child of node.children ?? []) parent.set(child, node);
       const SPECIAL = new Set(['(garbage collector)', '(program)', '(idle)', '(root)']);
       /** The place of the nearest ancestor that is JavaScript code outside node's own modules. */
       const callerPlace = (node: ProfileNode): string => {
@@ -80,7 +89,9 @@ export async function startCpuProfile(intervalUs = 500): Promise<CpuProfiler> {
         if (hits === 0 || node.callFrame.functionName === '(idle)' || !byId.has(node.id)) continue;
         busy += hits;
         const native = node.callFrame.url === '' && !SPECIAL.has(node.callFrame.functionName);
-        const place = native ? callerPlace(node) : placeOf(node.callFrame.url, node.callFrame.functionName);
+        const place = native
+          ? callerPlace(node)
+          : placeOf(node.callFrame.url, node.callFrame.functionName);
         if (native) {
           const what = `${node.callFrame.functionName || '(native)'} <- ${place}`;
           natives.set(what, (natives.get(what) ?? 0) + hits);

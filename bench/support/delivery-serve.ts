@@ -28,7 +28,15 @@ export interface ServeOptions {
   redisUrl: string;
   retrySchedule: string;
   latency: { submissions: number; ratePerSecond: number; warmup: number } | undefined;
-  flaky: { submissions: number; concurrency: number; failRate: number; settleTimeoutMs: number; replayRounds: number } | undefined;
+  flaky:
+    | {
+        submissions: number;
+        concurrency: number;
+        failRate: number;
+        settleTimeoutMs: number;
+        replayRounds: number;
+      }
+    | undefined;
 }
 
 type Pcts = { p50: number; p95: number; p99: number; max: number };
@@ -80,7 +88,9 @@ export interface FlakyResult {
   attemptsPerSecond: number;
   cpu: { serve: number; postgres: number; receiver: number; machine: number };
   waits: WaitProfile;
-  replay: { rounds: number; replayed: number; deliveredShareAfter: number; deadAfter: number } | undefined;
+  replay:
+    | { rounds: number; replayed: number; deliveredShareAfter: number; deadAfter: number }
+    | undefined;
 }
 
 export interface ServeResult {
@@ -93,7 +103,10 @@ const epoch = () => performance.timeOrigin + performance.now();
 async function call(base: string, key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(30_000),
   });
@@ -107,9 +120,15 @@ const pcts = (values: number[]): Pcts => {
   return { p50: round(p.p50, 1), p95: round(p.p95, 1), p99: round(p.p99, 1), max: round(p.max, 1) };
 };
 
-async function setUpWebhook(base: string, key: string, url: string): Promise<{ formId: string; webhookId: string }> {
+async function setUpWebhook(
+  base: string,
+  key: string,
+  url: string,
+): Promise<{ formId: string; webhookId: string }> {
   const form = await call(base, key, 'POST', '/api/v2/forms', BENCH_FORM);
-  const webhook = await call(base, key, 'POST', `/api/v2/forms/${String(form.id)}/webhooks`, { url });
+  const webhook = await call(base, key, 'POST', `/api/v2/forms/${String(form.id)}/webhooks`, {
+    url,
+  });
   return { formId: String(form.id), webhookId: String(webhook.id) };
 }
 
@@ -143,7 +162,8 @@ async function latencyPart(
           });
           const json = (await res.body.json()) as { id?: string };
           const createdAt = epoch();
-          if (res.statusCode !== 201 || !json.id) throw new Error(`submission answered ${res.statusCode}`);
+          if (res.statusCode !== 201 || !json.id)
+            throw new Error(`submission answered ${res.statusCode}`);
           if (record) sent.push({ id: json.id, sentAt, createdAt });
         })(),
       );
@@ -174,7 +194,9 @@ async function latencyPart(
      WHERE o.form_id = $1 AND o.event_type = 'response.submitted'`,
     [formId],
   );
-  const logged = new Map(rows.map((r) => [r.rid, { dispatched: Number(r.dispatched), attemptAt: Number(r.attempt_at) }]));
+  const logged = new Map(
+    rows.map((r) => [r.rid, { dispatched: Number(r.dispatched), attemptAt: Number(r.attempt_at) }]),
+  );
   const fromCreated: number[] = [];
   const fromSent: number[] = [];
   const api: number[] = [];
@@ -213,7 +235,12 @@ async function deliveryStatus(admin: pg.Client, webhookId: string) {
   );
   const by = Object.fromEntries(rows.map((r) => [r.status, r.n])) as Record<string, number>;
   const total = rows.reduce((sum, r) => sum + r.n, 0);
-  return { total, settled: (by.succeeded ?? 0) + (by.dead ?? 0), succeeded: by.succeeded ?? 0, dead: by.dead ?? 0 };
+  return {
+    total,
+    settled: (by.succeeded ?? 0) + (by.dead ?? 0),
+    succeeded: by.succeeded ?? 0,
+    dead: by.dead ?? 0,
+  };
 }
 
 async function flakyPart(
@@ -228,9 +255,18 @@ async function flakyPart(
   const { formId, webhookId } = await setUpWebhook(base, key, `${receiver.base}/flaky`);
   const sampler = await startPgSampler(server.databaseUrl);
   const pgBefore = cpuSnapshot(await backendPids(server.databaseUrl));
-  const before = { serve: cpuOf(server.pid), receiver: cpuOf(receiver.pid), machine: machineCpuMs().busy, at: performance.now() };
+  const before = {
+    serve: cpuOf(server.pid),
+    receiver: cpuOf(receiver.pid),
+    machine: machineCpuMs().busy,
+    at: performance.now(),
+  };
   const startedAt = Date.now();
-  const client = createLoadClient('http', `${base}/api/v2/forms/${formId}/responses`, o.concurrency);
+  const client = createLoadClient(
+    'http',
+    `${base}/api/v2/forms/${formId}/responses`,
+    o.concurrency,
+  );
   const load = await runLoad({
     send: client.send,
     bodies: submissionBodies(1_000, 33),
@@ -244,7 +280,10 @@ async function flakyPart(
   const deadline = Date.now() + o.settleTimeoutMs;
   let status = await deliveryStatus(admin, webhookId);
   while (!(status.total >= load.ok && status.settled === status.total)) {
-    if (Date.now() > deadline) throw new Error(`flaky: not settled within ${o.settleTimeoutMs} ms: ${JSON.stringify(status)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `flaky: not settled within ${o.settleTimeoutMs} ms: ${JSON.stringify(status)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 250));
     status = await deliveryStatus(admin, webhookId);
   }
@@ -268,7 +307,10 @@ async function flakyPart(
     'SELECT id, attempts, status FROM deliveries WHERE integration_id = $1',
     [webhookId],
   );
-  const { rows: responses } = await admin.query<{ id: string }>('SELECT id FROM responses WHERE form_id = $1', [formId]);
+  const { rows: responses } = await admin.query<{ id: string }>(
+    'SELECT id FROM responses WHERE form_id = $1',
+    [formId],
+  );
   const totalMs = Number(timing[0]?.last ?? 0) - startedAt;
 
   const tally = async () => {
@@ -365,7 +407,10 @@ async function flakyPart(
 }
 
 /** Runs the latency and flaky parts against one `formhub serve` child process. */
-export async function runServeParts(options: ServeOptions, receiver: ReceiverProcess): Promise<ServeResult> {
+export async function runServeParts(
+  options: ServeOptions,
+  receiver: ReceiverProcess,
+): Promise<ServeResult> {
   const database: TestDatabase = await createTestDatabase();
   const prefix = `formhub-bench:${randomBytes(4).toString('hex')}:`;
   const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
@@ -393,9 +438,13 @@ export async function runServeParts(options: ServeOptions, receiver: ReceiverPro
     );
     await admin.connect();
     const base = `http://127.0.0.1:${port}`;
-    const ws = await call(base, adminKey, 'POST', '/api/v2/workspaces', { name: 'bench deliveries' });
+    const ws = await call(base, adminKey, 'POST', '/api/v2/workspaces', {
+      name: 'bench deliveries',
+    });
     const key = String(ws.api_key);
-    const latency = options.latency ? await latencyPart(base, key, receiver, admin, options.latency) : undefined;
+    const latency = options.latency
+      ? await latencyPart(base, key, receiver, admin, options.latency)
+      : undefined;
     const flaky = options.flaky
       ? await flakyPart(
           base,

@@ -21,7 +21,12 @@ import pino from 'pino';
 import { request, type Dispatcher } from 'undici';
 import { uuidv7 } from '../../src/common/ids.ts';
 import type { Database } from '../../src/db/index.ts';
-import { BullDeliveryQueue, DeliveryEngine, GROUP_SIZE, OutboxRelay } from '../../src/delivery/index.ts';
+import {
+  BullDeliveryQueue,
+  DeliveryEngine,
+  GROUP_SIZE,
+  OutboxRelay,
+} from '../../src/delivery/index.ts';
 import { createGuardedAgent } from '../../src/net/index.ts';
 import { loadAllPlugins } from '../../src/plugins/index.ts';
 import { SecretBox } from '../../src/secrets/index.ts';
@@ -29,7 +34,12 @@ import { startWorker } from '../../src/worker/index.ts';
 import { startHub, type TestHub } from '../../test/support/hub.ts';
 import { cpuOf, cpuSince, cpuSnapshot, machineCpuMs } from './cpu.ts';
 import { startCpuProfile, type CpuProfileSummary, type CpuProfiler } from './cpu-profile.ts';
-import { commandStatsDelta, parseCommandStats, startPgSampler, type WaitProfile } from './pg-sampler.ts';
+import {
+  commandStatsDelta,
+  parseCommandStats,
+  startPgSampler,
+  type WaitProfile,
+} from './pg-sampler.ts';
 import { installQueryProfile, type QueryProfile, type StatementStats } from './query-profile.ts';
 import type { ReceiverProcess } from './receiver-process.ts';
 import { backendPids } from './servers.ts';
@@ -138,14 +148,30 @@ function webhookHeaders(id: string): Record<string, string> {
 }
 
 /** One POST as the engine's recording client makes it: undici request, body read in full. */
-async function post(dispatcher: Dispatcher, url: string, bodies: Bodies, i: number): Promise<number> {
+async function post(
+  dispatcher: Dispatcher,
+  url: string,
+  bodies: Bodies,
+  i: number,
+): Promise<number> {
   const { id, text } = bodies.body(i);
-  const res = await request(url, { method: 'POST', headers: webhookHeaders(id), body: text, dispatcher });
+  const res = await request(url, {
+    method: 'POST',
+    headers: webhookHeaders(id),
+    body: text,
+    dispatcher,
+  });
   await res.body.arrayBuffer();
   return res.statusCode;
 }
 
-async function bareLoop(dispatcher: Dispatcher, url: string, bodies: Bodies, n: number, concurrency: number) {
+async function bareLoop(
+  dispatcher: Dispatcher,
+  url: string,
+  bodies: Bodies,
+  n: number,
+  concurrency: number,
+) {
   let next = 0;
   let errors = 0;
   const worker = async () => {
@@ -201,7 +227,8 @@ async function measurePhase(
   const elu = performance.eventLoopUtilization(before.elu);
   const commands = commandStatsDelta(before.commands, await redisInfo(redis));
   const summary = await receiver.summary(path);
-  const spanMs = summary.first !== null && summary.last !== null ? summary.last - summary.first : NaN;
+  const spanMs =
+    summary.first !== null && summary.last !== null ? summary.last - summary.first : NaN;
   const pct = (ms: number) => round((100 * ms) / wall, 0);
   const per = (ms: number) => round(ms / expected, 3);
   const calls = commands.reduce((sum, c) => sum + c.calls, 0);
@@ -212,36 +239,60 @@ async function measurePhase(
     bodyBytes: summary.meanBytes,
     spanMs,
     perSecond: (summary.requests - 1) / (spanMs / 1000),
-    cpu: { sender: pct(selfMs), receiver: pct(receiverMs), postgres: pct(pgMs), redis: pct(redisMs), machine: pct(machineMs) },
-    cpuPerDelivery: { sender: per(selfMs), receiver: per(receiverMs), postgres: per(pgMs), redis: per(redisMs) },
+    cpu: {
+      sender: pct(selfMs),
+      receiver: pct(receiverMs),
+      postgres: pct(pgMs),
+      redis: pct(redisMs),
+      machine: pct(machineMs),
+    },
+    cpuPerDelivery: {
+      sender: per(selfMs),
+      receiver: per(receiverMs),
+      postgres: per(pgMs),
+      redis: per(redisMs),
+    },
     eventLoop: {
       utilisation: round(elu.utilization, 2),
       delayP50: round(delay.percentile(50) / 1e6, 1),
       delayP99: round(delay.percentile(99) / 1e6, 1),
     },
     redisCallsPerDelivery: round(calls / expected, 2),
-    redisTopCommands: commands.slice(0, 6).map((c) => ({ command: c.command, perDelivery: round(c.calls / expected, 2) })),
+    redisTopCommands: commands
+      .slice(0, 6)
+      .map((c) => ({ command: c.command, perDelivery: round(c.calls / expected, 2) })),
   };
 }
 
 /** The engine's statements by kind. */
 function deliveryLabel(sql: string): string {
   const s = sql.replace(/\s+/g, ' ').trim();
-  if (s.startsWith('UPDATE deliveries SET locked_until')) return 'claimDelivery: UPDATE deliveries ... RETURNING';
-  if (s.startsWith('UPDATE deliveries d SET locked_until')) return 'claimDeliveries (batch): UPDATE deliveries FROM unnest';
-  if (s.startsWith('WITH u AS')) return 'recordAttempts (batch): INSERT delivery_attempts + UPDATE deliveries FROM json_to_recordset';
-  if (s.startsWith('WITH logged AS')) return 'recordAttempt: INSERT delivery_attempts + UPDATE deliveries';
+  if (s.startsWith('UPDATE deliveries SET locked_until'))
+    return 'claimDelivery: UPDATE deliveries ... RETURNING';
+  if (s.startsWith('UPDATE deliveries d SET locked_until'))
+    return 'claimDeliveries (batch): UPDATE deliveries FROM unnest';
+  if (s.startsWith('WITH u AS'))
+    return 'recordAttempts (batch): INSERT delivery_attempts + UPDATE deliveries FROM json_to_recordset';
+  if (s.startsWith('WITH logged AS'))
+    return 'recordAttempt: INSERT delivery_attempts + UPDATE deliveries';
   if (/FROM integrations WHERE id = \$1/.test(s)) return 'findIntegrationById: SELECT integrations';
-  if (s.startsWith('UPDATE integrations SET failing_since = NULL')) return 'markHealthy: UPDATE integrations (no-op)';
-  if (s.startsWith('UPDATE integrations SET failing_since = COALESCE')) return 'markFailing: UPDATE integrations';
+  if (s.startsWith('UPDATE integrations SET failing_since = NULL'))
+    return 'markHealthy: UPDATE integrations (no-op)';
+  if (s.startsWith('UPDATE integrations SET failing_since = COALESCE'))
+    return 'markFailing: UPDATE integrations';
   if (s.includes('FROM delivery_schedule s JOIN deliveries')) return 'sweeper: overdue deliveries';
   if (s.includes('FROM outbox WHERE dispatched_at IS NULL')) return 'relay: lock pending events';
-  if (s.includes('FROM outbox WHERE aggregated_at IS NULL')) return 'analytics: lock unaggregated events';
+  if (s.includes('FROM outbox WHERE aggregated_at IS NULL'))
+    return 'analytics: lock unaggregated events';
   return s.slice(0, 60);
 }
 
 /** N committed responses and their `response.submitted` events (already counted by analytics). */
-async function insertSubmitted(db: Database, form: { id: string; workspace_id: string; version: number }, n: number) {
+async function insertSubmitted(
+  db: Database,
+  form: { id: string; workspace_id: string; version: number },
+  n: number,
+) {
   const random = seededRandom(11);
   const chunk = 2_000;
   for (let start = 0; start < n; start += chunk) {
@@ -255,7 +306,15 @@ async function insertSubmitted(db: Database, form: { id: string; workspace_id: s
       const id = uuidv7();
       const at = new Date().toISOString();
       const answers = makeAnswers(random, start + i);
-      const response = { id, form_id: form.id, data: answers, completed: true, submitted_at: at, updated_at: at, metadata: {} };
+      const response = {
+        id,
+        form_id: form.id,
+        data: answers,
+        completed: true,
+        submitted_at: at,
+        updated_at: at,
+        metadata: {},
+      };
       ids.push(id);
       eventIds.push(uuidv7());
       data.push(JSON.stringify(answers));
@@ -279,15 +338,29 @@ async function insertSubmitted(db: Database, form: { id: string; workspace_id: s
   }
 }
 
-async function api(hub: TestHub, key: string, method: 'POST' | 'GET', url: string, payload?: unknown) {
-  const res = await hub.request({ method, url, key, ...(payload === undefined ? {} : { payload: payload as object }) });
+async function api(
+  hub: TestHub,
+  key: string,
+  method: 'POST' | 'GET',
+  url: string,
+  payload?: unknown,
+) {
+  const res = await hub.request({
+    method,
+    url,
+    key,
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
   if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
   return res.json() as Record<string, unknown>;
 }
 
 /** The pg.Pool inside the hub's PgDatabase (private; read for sampling only). */
-function poolOf(db: Database): { waitingCount: number; totalCount: number; idleCount: number } | undefined {
-  return Reflect.get(db, 'pool') as { waitingCount: number; totalCount: number; idleCount: number } | undefined;
+function poolOf(
+  db: Database,
+): { waitingCount: number; totalCount: number; idleCount: number } | undefined {
+  return Reflect.get(db, 'pool') as
+    { waitingCount: number; totalCount: number; idleCount: number } | undefined;
 }
 
 /**
@@ -307,8 +380,14 @@ async function runEngine(
   const ws = await hub.workspace(`bench ${variant}`);
   const form = await api(hub, ws.key, 'POST', '/api/v2/forms', BENCH_FORM);
   const formId = String(form.id);
-  const webhook = await api(hub, ws.key, 'POST', `/api/v2/forms/${formId}/webhooks`, { url: `${receiver.base}${path}` });
-  await insertSubmitted(hub.db, { id: formId, workspace_id: ws.id, version: Number(form.version ?? 1) }, options.deliveries);
+  const webhook = await api(hub, ws.key, 'POST', `/api/v2/forms/${formId}/webhooks`, {
+    url: `${receiver.base}${path}`,
+  });
+  await insertSubmitted(
+    hub.db,
+    { id: formId, workspace_id: ws.id, version: Number(form.version ?? 1) },
+    options.deliveries,
+  );
 
   const plugins = await loadAllPlugins(hub.config, logger);
   const secrets = new SecretBox(Buffer.from(hub.config.encryptionKey!, 'base64'));
@@ -327,7 +406,9 @@ async function runEngine(
   // The relay queues its new deliveries in groups of GROUP_SIZE attempts per job.
   const jobs = Math.ceil(options.deliveries / GROUP_SIZE);
   if ((counts.waiting ?? 0) + (counts.prioritized ?? 0) < jobs) {
-    throw new Error(`the relay queued ${JSON.stringify(counts)}, not ${jobs} jobs of ${options.deliveries} attempts`);
+    throw new Error(
+      `the relay queued ${JSON.stringify(counts)}, not ${jobs} jobs of ${options.deliveries} attempts`,
+    );
   }
 
   let profile: QueryProfile | undefined;
@@ -344,7 +425,8 @@ async function runEngine(
   const pool = poolOf(hub.db);
   const poolSamples: { waiting: number; inUse: number }[] = [];
   const poolTimer = setInterval(() => {
-    if (pool) poolSamples.push({ waiting: pool.waitingCount, inUse: pool.totalCount - pool.idleCount });
+    if (pool)
+      poolSamples.push({ waiting: pool.waitingCount, inUse: pool.totalCount - pool.idleCount });
   }, 20);
   const sampler = await startPgSampler(hub.config.database.url!);
   let running: { close(): Promise<void> } | undefined;
@@ -357,7 +439,8 @@ async function runEngine(
   };
   try {
     const phase = await measurePhase(name, measureCtx, path, options.deliveries, async () => {
-      if (options.cpuProfile && name === 'engine' && run === 1) cpuProfiler = await startCpuProfile();
+      if (options.cpuProfile && name === 'engine' && run === 1)
+        cpuProfiler = await startCpuProfile();
       running = await startWorker({
         config: hub.config,
         db: hub.db,
@@ -389,7 +472,11 @@ async function runEngine(
     }
     const dump = await receiver.dump(path);
     const distinct = new Set(dump.webhookId).size;
-    const engineCheck = { succeeded, distinctWebhookIds: distinct, duplicateRequests: dump.webhookId.length - distinct };
+    const engineCheck = {
+      succeeded,
+      distinctWebhookIds: distinct,
+      duplicateRequests: dump.webhookId.length - distinct,
+    };
     let engineProfile: EngineProfile | undefined;
     if (profile) {
       const n = options.deliveries;
@@ -405,11 +492,14 @@ async function runEngine(
       const meanMs = attempts.reduce((sum, a) => sum + a.ms, 0) / Math.max(1, attempts.length);
       const dbMeanMs = attempts.reduce((sum, a) => sum + a.dbMs, 0) / Math.max(1, attempts.length);
       const perJobMs = (1000 * options.concurrency) / phase.perSecond;
-      const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+      const mean = (values: number[]) =>
+        values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
       engineProfile = {
         statements,
         queriesPerDelivery: round(
-          statements.filter((s) => !s.label.startsWith('(transaction')).reduce((sum, s) => sum + s.calls, 0) / n,
+          statements
+            .filter((s) => !s.label.startsWith('(transaction'))
+            .reduce((sum, s) => sum + s.calls, 0) / n,
           2,
         ),
         attempt: {
@@ -499,14 +589,20 @@ async function runBullmqAlone(
   }
 }
 
-export async function runThroughput(options: ThroughputOptions, receiver: ReceiverProcess): Promise<ThroughputResult> {
+export async function runThroughput(
+  options: ThroughputOptions,
+  receiver: ReceiverProcess,
+): Promise<ThroughputResult> {
   const hub = await startHub({
     DATABASE_POOL_MIN: '10',
     DATABASE_POOL_MAX: String(options.poolMax),
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     LOG_LEVEL: 'silent',
   });
-  const dispatcher = createGuardedAgent({ allowPrivate: true, timeoutMs: hub.config.webhooks.timeoutMs });
+  const dispatcher = createGuardedAgent({
+    allowPrivate: true,
+    timeoutMs: hub.config.webhooks.timeoutMs,
+  });
   try {
     const measureCtx = {
       receiver,
@@ -526,15 +622,31 @@ export async function runThroughput(options: ThroughputOptions, receiver: Receiv
     phases.push(await runBullmqAlone(hub, options, receiver, dispatcher, bodies, measureCtx));
     // The engine's code is compiled by a first, unmeasured run (the bare loop has its warm-up
     // too): a worker runs for days, so its steady state is what counts.
-    const warmUp = { ...options, deliveries: options.engineWarmup, profile: false, cpuProfile: false };
+    const warmUp = {
+      ...options,
+      deliveries: options.engineWarmup,
+      profile: false,
+      cpuProfile: false,
+    };
     await runEngine(hub, warmUp, receiver, measureCtx, 'engine-warm-up');
     // Rounds of (engine, bare): the machine's speed drifts by tens of percent within a run,
     // so the ratio is taken between medians of several phases measured in turn.
     for (let round = 1; round <= options.rounds; round++) {
       const profiled = round === 1 && (options.profile || options.cpuProfile);
-      const run = await runEngine(hub, { ...options, profile: options.profile && round === 1 }, receiver, measureCtx, 'engine', round);
+      const run = await runEngine(
+        hub,
+        { ...options, profile: options.profile && round === 1 },
+        receiver,
+        measureCtx,
+        'engine',
+        round,
+      );
       phases.push({ ...run.phase, profiled });
-      engines[`engine-${round}`] = { relay: run.relay, profile: run.engineProfile, check: run.engineCheck };
+      engines[`engine-${round}`] = {
+        relay: run.relay,
+        profile: run.engineProfile,
+        check: run.engineCheck,
+      };
       phases.push(await bare('bare', `/bare-${round + 1}`, options.deliveries));
     }
     return { phases, engines };

@@ -25,10 +25,15 @@ export const MEMORY_FORMATS = ['csv', 'xlsx', 'json', 'ndjson', 'pdf'] as const;
 type Format = (typeof MEMORY_FORMATS)[number];
 
 /** EXPORT_MEMORY_FORMATS (default: all five), e.g. `csv,pdf` for the smoke run: each format costs a fresh hub. */
-export function memoryFormats(text = process.env.EXPORT_MEMORY_FORMATS || MEMORY_FORMATS.join(',')): Format[] {
+export function memoryFormats(
+  text = process.env.EXPORT_MEMORY_FORMATS || MEMORY_FORMATS.join(','),
+): Format[] {
   return text.split(',').map((name) => {
     const format = MEMORY_FORMATS.find((f) => f === name.trim());
-    if (!format) throw new Error(`EXPORT_MEMORY_FORMATS must list ${MEMORY_FORMATS.join(', ')} (got "${name}")`);
+    if (!format)
+      throw new Error(
+        `EXPORT_MEMORY_FORMATS must list ${MEMORY_FORMATS.join(', ')} (got "${name}")`,
+      );
     return format;
   });
 }

@@ -8,7 +8,12 @@
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { addDays, seasonalNaive, trainModel, type DailyCount } from '../../src/analytics/forecast/index.ts';
+import {
+  addDays,
+  seasonalNaive,
+  trainModel,
+  type DailyCount,
+} from '../../src/analytics/forecast/index.ts';
 import { seededRandom } from './workload.ts';
 
 export interface Scenario {
@@ -24,9 +29,27 @@ export interface Scenario {
 }
 
 export const SCENARIOS: Scenario[] = [
-  { name: 'growing, ~150 -> 240/day', base: 150, slopePerDay: 0.5, weekly: [1.15, 1.2, 1.15, 1.1, 1.0, 0.6, 0.8], noise: 0.08 },
-  { name: 'flat, ~40/day', base: 40, slopePerDay: 0, weekly: [1.2, 1.15, 1.1, 1.1, 1.0, 0.65, 0.8], noise: 0.1 },
-  { name: 'declining small, ~16 -> 9/day', base: 16, slopePerDay: -0.04, weekly: [1.2, 1.2, 1.1, 1.1, 0.9, 0.7, 0.8], noise: 0.1 },
+  {
+    name: 'growing, ~150 -> 240/day',
+    base: 150,
+    slopePerDay: 0.5,
+    weekly: [1.15, 1.2, 1.15, 1.1, 1.0, 0.6, 0.8],
+    noise: 0.08,
+  },
+  {
+    name: 'flat, ~40/day',
+    base: 40,
+    slopePerDay: 0,
+    weekly: [1.2, 1.15, 1.1, 1.1, 1.0, 0.65, 0.8],
+    noise: 0.1,
+  },
+  {
+    name: 'declining small, ~16 -> 9/day',
+    base: 16,
+    slopePerDay: -0.04,
+    weekly: [1.2, 1.2, 1.1, 1.1, 0.9, 0.7, 0.8],
+    noise: 0.1,
+  },
 ];
 
 const DAYS = 182;
@@ -57,7 +80,8 @@ export function syntheticSeries(scenario: Scenario, seed: number): DailyCount[] 
   const first = addDays(TODAY, -DAYS);
   const firstDow = (((Date.parse(`${first}T00:00:00Z`) / 86_400_000 + 3) % 7) + 7) % 7; // Monday = 0
   return Array.from({ length: DAYS }, (_, t) => {
-    const mean = Math.max(0, scenario.base + scenario.slopePerDay * t) * scenario.weekly[(firstDow + t) % 7]!;
+    const mean =
+      Math.max(0, scenario.base + scenario.slopePerDay * t) * scenario.weekly[(firstDow + t) % 7]!;
     const noisy = mean * Math.max(0, 1 + scenario.noise * gaussian(random));
     return { date: addDays(first, t), count: poisson(noisy, random) };
   });
@@ -101,7 +125,10 @@ function walkForward(series: DailyCount[]) {
     const start = series.length - 7 * w; // first test day
     const today = series[start - 1]!.date; // incomplete in production: left out
     const week = series.slice(start, start + 7).map((d) => d.count);
-    const trained = trainModel(series.slice(0, start), { today, now: new Date(`${today}T12:00:00Z`) });
+    const trained = trainModel(series.slice(0, start), {
+      today,
+      now: new Date(`${today}T12:00:00Z`),
+    });
     const train = series.slice(0, start - 1).map((d) => d.count);
     const firstDow = (((Date.parse(`${series[0]!.date}T00:00:00Z`) / 86_400_000 + 3) % 7) + 7) % 7;
     actual.push(...week);
@@ -115,7 +142,8 @@ function walkForward(series: DailyCount[]) {
 
 export function backtestSeries(scenario: string, seed: number, series: DailyCount[]): BacktestRow {
   const trained = trainModel(series, { today: TODAY, now: new Date(`${TODAY}T12:00:00Z`) });
-  const backtest = (trained.params as { backtest?: Record<string, number | null> } | undefined)?.backtest ?? {};
+  const backtest =
+    (trained.params as { backtest?: Record<string, number | null> } | undefined)?.backtest ?? {};
   return {
     scenario,
     seed,
@@ -130,7 +158,8 @@ export function backtestSeries(scenario: string, seed: number, series: DailyCoun
 export function runSyntheticBacktests(seeds: number): BacktestRow[] {
   const rows: BacktestRow[] = [];
   for (const scenario of SCENARIOS) {
-    for (let seed = 1; seed <= seeds; seed++) rows.push(backtestSeries(scenario.name, seed, syntheticSeries(scenario, seed * 7919)));
+    for (let seed = 1; seed <= seeds; seed++)
+      rows.push(backtestSeries(scenario.name, seed, syntheticSeries(scenario, seed * 7919)));
   }
   return rows;
 }
@@ -153,10 +182,17 @@ export interface ScenarioErrors {
  */
 export function forecastVerdict(scenarios: readonly ScenarioErrors[], realSeries: number): string {
   const beatsNaive = scenarios.every((s) => s.model < s.seasonalNaive);
-  const ties = scenarios.filter((s) => Math.abs(s.model - s.linear) <= TIE * s.linear).map((s) => s.scenario);
+  const ties = scenarios
+    .filter((s) => Math.abs(s.model - s.linear) <= TIE * s.linear)
+    .map((s) => s.scenario);
   const losses = scenarios.filter((s) => s.linear < s.model * (1 - TIE)).map((s) => s.scenario);
-  const data = realSeries === 0 ? 'on synthetic series only (no real daily series found)' : `on synthetic series and ${realSeries} real ones`;
-  const naive = beatsNaive ? `beats seasonal-naive ${data}` : `MISSED: does not beat seasonal-naive on every series ${data}`;
+  const data =
+    realSeries === 0
+      ? 'on synthetic series only (no real daily series found)'
+      : `on synthetic series and ${realSeries} real ones`;
+  const naive = beatsNaive
+    ? `beats seasonal-naive ${data}`
+    : `MISSED: does not beat seasonal-naive on every series ${data}`;
   const linear =
     losses.length > 0
       ? `; the seed's linear model is better on ${losses.join(', ')}`
@@ -203,7 +239,12 @@ export function searchDailySeries(root: string): DatasetSearch {
         walk(path, depth + 1);
         continue;
       }
-      if (!/\.(csv|tsv|json|ndjson|txt)$/i.test(name) || stat.size > 2_000_000 || name === 'package.json') continue;
+      if (
+        !/\.(csv|tsv|json|ndjson|txt)$/i.test(name) ||
+        stat.size > 2_000_000 ||
+        name === 'package.json'
+      )
+        continue;
       filesScanned++;
       const text = readFileSync(path, 'utf8');
       const lines = text.match(csvLine)?.length ?? 0;

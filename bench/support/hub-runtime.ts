@@ -5,5 +5,6 @@
  */
 import { applyRuntimeFlags, RUNTIME_V8_FLAGS } from '../../src/cli/runtime-flags.ts';
 
-export const hubRuntimeFlags: readonly string[] = process.env.BENCH_V8_DEFAULTS === '1' ? [] : RUNTIME_V8_FLAGS;
+export const hubRuntimeFlags: readonly string[] =
+  process.env.BENCH_V8_DEFAULTS === '1' ? [] : RUNTIME_V8_FLAGS;
 if (hubRuntimeFlags.length > 0) applyRuntimeFlags();

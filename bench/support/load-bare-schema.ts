@@ -21,7 +21,10 @@ if (cluster.isPrimary && workers > 1) {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 } else {
-  const payload = JSON.parse(process.env.BARE_PAYLOAD ?? '{}') as { body: string; headers: Record<string, string> };
+  const payload = JSON.parse(process.env.BARE_PAYLOAD ?? '{}') as {
+    body: string;
+    headers: Record<string, string>;
+  };
   const body = Buffer.from(payload.body, 'base64');
   const headers = { ...payload.headers, 'content-length': String(body.length) };
   const server = createServer((_request, response) => {

@@ -74,7 +74,11 @@ export async function startLoadHub(options: HubOptions): Promise<LoadHub> {
     if (options.backgroundWorker) {
       background = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, 'worker'], {
         // Info logs only to see when it is up; its stdout is read and dropped.
-        env: childEnv({ ...env, DATABASE_POOL_MAX: String(options.workerPoolMax), LOG_LEVEL: 'info' }),
+        env: childEnv({
+          ...env,
+          DATABASE_POOL_MAX: String(options.workerPoolMax),
+          LOG_LEVEL: 'info',
+        }),
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       await workerRunning(background, 180_000);
@@ -94,15 +98,23 @@ export async function startLoadHub(options: HubOptions): Promise<LoadHub> {
 
 /** The live cluster workers' pids, from `formhub_cluster_worker_info` on /metrics. */
 export async function clusterWorkerPids(base: string): Promise<number[]> {
-  const text = await fetch(`${base}/metrics`).then((r) => r.text(), () => '');
-  return [...text.matchAll(/^formhub_cluster_worker_info\{pid="(\d+)",worker="\d+"\} 1$/gm)].map((m) => Number(m[1]));
+  const text = await fetch(`${base}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+  return [...text.matchAll(/^formhub_cluster_worker_info\{pid="(\d+)",worker="\d+"\} 1$/gm)].map(
+    (m) => Number(m[1]),
+  );
 }
 
 /** Resolves once `formhub worker` logs that it is running; rejects if it exits or takes too long. */
 function workerRunning(child: ChildProcess, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`formhub worker not running within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`formhub worker not running within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     child.once('exit', (code) => reject(new Error(`formhub worker exited early (${code})`)));
     child.stdout!.on('data', (chunk: Buffer) => {
       if (seen === 'yes') return;
@@ -124,12 +136,18 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
 }
 
 /** A workspace, its key, and `count` published forms (BENCH_FORM, numbered titles). */
-export async function createForms(hub: LoadHub, count: number): Promise<{ key: string; formIds: string[] }> {
+export async function createForms(
+  hub: LoadHub,
+  count: number,
+): Promise<{ key: string; formIds: string[] }> {
   const ws = await postJson(`${hub.base}/api/v2/workspaces`, hub.adminKey, { name: 'load bench' });
   const key = String(ws.api_key);
   const formIds: string[] = [];
   for (let i = 0; i < count; i++) {
-    const form = await postJson(`${hub.base}/api/v2/forms`, key, { ...BENCH_FORM, title: `${BENCH_FORM.title} #${i + 1}` });
+    const form = await postJson(`${hub.base}/api/v2/forms`, key, {
+      ...BENCH_FORM,
+      title: `${BENCH_FORM.title} #${i + 1}`,
+    });
     formIds.push(String(form.id));
   }
   return { key, formIds };

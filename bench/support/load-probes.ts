@@ -15,7 +15,9 @@ export type CacheCounters = Map<string, { hits: number; misses: number }>;
 export function parseCacheCounters(text: string): CacheCounters {
   const counters: CacheCounters = new Map();
   for (const match of text.matchAll(/^formhub_cache_(hits|misses)_total\{([^}]*)\} (\S+)$/gm)) {
-    const labels = Object.fromEntries([...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const labels = Object.fromEntries(
+      [...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
     const key = `${labels.cache ?? '?'}|${labels.layer ?? '?'}`;
     const entry = counters.get(key) ?? { hits: 0, misses: 0 };
     entry[match[1] as 'hits' | 'misses'] += Number(match[3]);
@@ -49,7 +51,13 @@ export function cacheDelta(before: CacheCounters, after: CacheCounters): CacheRo
       const [cache, layer] = key.split('|') as [string, string];
       const hits = now.hits - then.hits;
       const misses = now.misses - then.misses;
-      return { cache, layer, hits, misses, hitRate: hits + misses > 0 ? hits / (hits + misses) : null };
+      return {
+        cache,
+        layer,
+        hits,
+        misses,
+        hitRate: hits + misses > 0 ? hits / (hits + misses) : null,
+      };
     })
     .sort((a, b) => a.cache.localeCompare(b.cache) || a.layer.localeCompare(b.layer));
 }
@@ -75,7 +83,8 @@ export async function redisKeyspace(url: string): Promise<{ hits: number; misses
   try {
     await redis.connect();
     const info = await redis.info('stats');
-    const field = (name: string) => Number(info.match(new RegExp(`^${name}:(\\d+)`, 'm'))?.[1] ?? NaN);
+    const field = (name: string) =>
+      Number(info.match(new RegExp(`^${name}:(\\d+)`, 'm'))?.[1] ?? NaN);
     return { hits: field('keyspace_hits'), misses: field('keyspace_misses') };
   } finally {
     redis.disconnect();
@@ -119,7 +128,12 @@ export async function readCpu(groups: ProcessGroups, databaseUrl: string): Promi
     at: performance.now(),
     loadgen: (usage.user + usage.system) / 1000,
     machine: machineCpuMs().busy,
-    groups: new Map(Object.entries(groups).map(([name, pids]) => [name as keyof ProcessGroups, cpuSnapshot(pids)])),
+    groups: new Map(
+      Object.entries(groups).map(([name, pids]) => [
+        name as keyof ProcessGroups,
+        cpuSnapshot(pids),
+      ]),
+    ),
     postgres: cpuSnapshot(await backendPids(databaseUrl)),
   };
 }
@@ -133,7 +147,9 @@ export async function cpuUsedSince(
   const wall = performance.now() - start.at;
   const pct = (ms: number) => Math.round((100 * ms) / wall);
   const usage = process.cpuUsage();
-  const used: Record<string, number> = { loadgen: (usage.user + usage.system) / 1000 - start.loadgen };
+  const used: Record<string, number> = {
+    loadgen: (usage.user + usage.system) / 1000 - start.loadgen,
+  };
   for (const [name, pids] of Object.entries(groups)) {
     used[name] = cpuSince(start.groups.get(name as keyof ProcessGroups) ?? new Map(), pids);
   }
@@ -146,4 +162,3 @@ export async function cpuUsedSince(
   percent.machine = pct(machine);
   return percent;
 }
-

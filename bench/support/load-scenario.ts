@@ -145,16 +145,28 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       const formId = options.formIds[pickForm(random())]!;
       const etag = etags.get(formId);
       const conditional = etag !== undefined && random() < options.conditionalShare;
-      const schemaHeaders = await send('schema', 'GET', `/api/v2/forms/${formId}/schema`, conditional ? { 'if-none-match': etag } : {});
+      const schemaHeaders = await send(
+        'schema',
+        'GET',
+        `/api/v2/forms/${formId}/schema`,
+        conditional ? { 'if-none-match': etag } : {},
+      );
       const newTag = schemaHeaders?.etag;
       if (typeof newTag === 'string') etags.set(formId, newTag);
       if (!(await think())) return;
       const body = options.bodies[bodyIndex++ % options.bodies.length]!;
-      await send('submit', 'POST', `/api/v2/forms/${formId}/responses`, { 'content-type': 'application/json' }, body);
+      await send(
+        'submit',
+        'POST',
+        `/api/v2/forms/${formId}/responses`,
+        { 'content-type': 'application/json' },
+        body,
+      );
       if (!(await think())) return;
       if (random() < options.readShare) {
         const auth = { authorization: `Bearer ${options.key}` };
-        if (random() < 0.5) await send('metrics', 'GET', `/api/v2/analytics/forms/${formId}/metrics`, auth);
+        if (random() < 0.5)
+          await send('metrics', 'GET', `/api/v2/analytics/forms/${formId}/metrics`, auth);
         else await send('listing', 'GET', `/api/v2/forms/${formId}/responses?limit=20`, auth);
         if (!(await think())) return;
       }

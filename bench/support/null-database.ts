@@ -16,7 +16,8 @@ export class NullDatabase implements Database {
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
     // The import's slot check (at most 2 imports per workspace) is granted: with nothing
     // running there is a free slot, and it is no batch, so it is neither kept nor replayed.
-    if (sql.includes('pg_try_advisory_xact_lock')) return { rows: [{ taken: true } as R], rowCount: 1 };
+    if (sql.includes('pg_try_advisory_xact_lock'))
+      return { rows: [{ taken: true } as R], rowCount: 1 };
     this.sql = sql;
     this.statements.push(params);
     const ids = params[3];

@@ -31,7 +31,11 @@ export async function startPgSampler(databaseUrl: string, everyMs = 50): Promise
     // Bounded by `stop`; each round is one small query.
     while (running) {
       const started = performance.now();
-      const { rows } = await client.query<{ state: string | null; type: string | null; event: string | null }>(
+      const { rows } = await client.query<{
+        state: string | null;
+        type: string | null;
+        event: string | null;
+      }>(
         `SELECT state, wait_event_type AS type, wait_event AS event FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
            AND state IS NOT NULL AND state <> 'idle'`,

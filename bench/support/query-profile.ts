@@ -81,7 +81,12 @@ export function installQueryProfile(db: Database, label: Labeller = firstWords):
       return await boundTransaction(async (tx) => fn({ query: timed(tx) }));
     } finally {
       // BEGIN and COMMIT are two more round trips; the time is the whole transaction's.
-      const entry = table.get(TRANSACTIONS) ?? { label: TRANSACTIONS, calls: 0, totalMs: 0, maxMs: 0 };
+      const entry = table.get(TRANSACTIONS) ?? {
+        label: TRANSACTIONS,
+        calls: 0,
+        totalMs: 0,
+        maxMs: 0,
+      };
       const ms = performance.now() - started;
       entry.calls++;
       entry.totalMs += ms;

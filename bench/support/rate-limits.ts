@@ -26,7 +26,8 @@ export async function rateLimitCounted(redisUrl: string, prefix: string): Promis
     let total = 0;
     for (let i = 0; i < 1_000; i++) {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*rl:ip:*`, 'COUNT', 1000);
-      for (const value of keys.length > 0 ? await redis.mget(...keys) : []) total += Number(value ?? 0);
+      for (const value of keys.length > 0 ? await redis.mget(...keys) : [])
+        total += Number(value ?? 0);
       cursor = next;
       if (cursor === '0') break;
     }
@@ -41,5 +42,6 @@ export async function rateLimitCounted(redisUrl: string, prefix: string): Promis
  * refused requests and are not what they claim to measure.
  */
 export function assertNotLimited(what: string, tooMany: number): void {
-  if (tooMany > 0) throw new Error(`${what}: ${tooMany} answers were 429 (rate limited); the figures are void`);
+  if (tooMany > 0)
+    throw new Error(`${what}: ${tooMany} answers were 429 (rate limited); the figures are void`);
 }

@@ -15,11 +15,18 @@ export interface ReceiverProcess {
   dump(path: string): Promise<ReceiverDump>;
   reset(path: string): Promise<void>;
   /** Polls until `path` has `count` requests (and `okCount` 2xx, when given); throws after `timeoutMs`. */
-  waitFor(path: string, count: number, timeoutMs: number, okCount?: number): Promise<ReceiverSummary>;
+  waitFor(
+    path: string,
+    count: number,
+    timeoutMs: number,
+    okCount?: number,
+  ): Promise<ReceiverSummary>;
   stop(): Promise<void>;
 }
 
-export async function startReceiverProcess(env: Record<string, string> = {}): Promise<ReceiverProcess> {
+export async function startReceiverProcess(
+  env: Record<string, string> = {},
+): Promise<ReceiverProcess> {
   const child: ChildProcess = fork(SCRIPT, [], {
     execArgv: [...BENCH_EXEC_ARGV],
     env: { ...process.env, ...env },
@@ -28,7 +35,10 @@ export async function startReceiverProcess(env: Record<string, string> = {}): Pr
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const pending: ((message: Record<string, unknown>) => void)[] = [];
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the receiver did not start within 30 s')), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error('the receiver did not start within 30 s')),
+      30_000,
+    );
     child.once('error', reject);
     child.on('message', (message: Record<string, unknown>) => {
       if (message.type === 'ready') {
@@ -58,7 +68,9 @@ export async function startReceiverProcess(env: Record<string, string> = {}): Pr
         const s = await receiver.summary(path);
         if (s.requests >= count && (okCount === undefined || s.ok >= okCount)) return s;
         if (Date.now() > deadline) {
-          throw new Error(`receiver ${path}: ${s.requests} requests (${s.ok} 2xx) of ${count} within ${timeoutMs} ms`);
+          throw new Error(
+            `receiver ${path}: ${s.requests} requests (${s.ok} 2xx) of ${count} within ${timeoutMs} ms`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

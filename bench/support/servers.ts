@@ -139,7 +139,11 @@ export async function startBareProcess(
 }
 
 /** POSTs JSON with a bearer key; throws unless the answer is 201. */
-export async function postJson(url: string, key: string, body: unknown): Promise<Record<string, unknown>> {
+export async function postJson(
+  url: string,
+  key: string,
+  body: unknown,
+): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

@@ -58,7 +58,8 @@ const now = () => performance.timeOrigin + performance.now();
 
 function logOf(path: string): Log {
   let log = logs.get(path);
-  if (!log) logs.set(path, (log = { at: [], status: [], webhookId: [], responseId: [], bytes: [] }));
+  if (!log)
+    logs.set(path, (log = { at: [], status: [], webhookId: [], responseId: [], bytes: [] }));
   return log;
 }
 
@@ -69,7 +70,10 @@ const server = createServer((req, res) => {
     const at = now();
     const path = (req.url ?? '/').split('?')[0]!;
     const status = path.startsWith('/flaky') && random() < FAIL_RATE ? 500 : 200;
-    res.writeHead(status, { 'content-type': 'text/plain', 'content-length': status === 200 ? 2 : 4 });
+    res.writeHead(status, {
+      'content-type': 'text/plain',
+      'content-length': status === 200 ? 2 : 4,
+    });
     res.end(status === 200 ? 'ok' : 'fail');
     const body = Buffer.concat(chunks).toString('utf8');
     const log = logOf(path);
@@ -96,7 +100,10 @@ function summary(path: string): ReceiverSummary {
     path,
     requests: log.at.length,
     ok,
-    meanBytes: log.bytes.length > 0 ? Math.round(log.bytes.reduce((a, b) => a + b, 0) / log.bytes.length) : 0,
+    meanBytes:
+      log.bytes.length > 0
+        ? Math.round(log.bytes.reduce((a, b) => a + b, 0) / log.bytes.length)
+        : 0,
     first: log.at.length > 0 ? first : null,
     last: log.at.length > 0 ? last : null,
   };

@@ -32,8 +32,15 @@ export default class WebhookPlugin extends FormPlugin<WebhookConfig> {
       additionalProperties: false,
       properties: {
         url: { type: 'string', description: 'The receiver (http or https)' },
-        template: { description: 'JSON whose strings are mustache templates over {event, form, response, data}' },
-        headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra request headers' },
+        template: {
+          description:
+            'JSON whose strings are mustache templates over {event, form, response, data}',
+        },
+        headers: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          description: 'Extra request headers',
+        },
       },
     },
   };
@@ -47,12 +54,22 @@ export default class WebhookPlugin extends FormPlugin<WebhookConfig> {
 
 /** The payload without a template (DESIGN.md, "Webhooks"). */
 export function defaultPayload(event: FormEvent, deliveryId: string) {
-  const base = { event: event.type, delivery_id: deliveryId, created_at: event.created_at, form: event.form };
-  return event.anomaly ? { ...base, anomaly: event.anomaly } : { ...base, response: event.response };
+  const base = {
+    event: event.type,
+    delivery_id: deliveryId,
+    created_at: event.created_at,
+    form: event.form,
+  };
+  return event.anomaly
+    ? { ...base, anomaly: event.anomaly }
+    : { ...base, response: event.response };
 }
 
 async function send(event: FormEvent, ctx: PluginContext<WebhookConfig>): Promise<void> {
-  const payload = ctx.config.template === undefined ? defaultPayload(event, ctx.idempotencyKey) : ctx.renderValue(ctx.config.template);
+  const payload =
+    ctx.config.template === undefined
+      ? defaultPayload(event, ctx.idempotencyKey)
+      : ctx.renderValue(ctx.config.template);
   const body = JSON.stringify(payload);
   const headers = {
     'user-agent': 'formhub-webhooks/1.0',
@@ -73,7 +90,9 @@ async function send(event: FormEvent, ctx: PluginContext<WebhookConfig>): Promis
     throw new RetryableError('the receiver answered 429', { statusCode: 429, retryAfterMs });
   }
   if (res.status >= 300 && res.status < 400) {
-    throw new RetryableError(`the receiver answered ${res.status}; redirects are not followed`, { statusCode: res.status });
+    throw new RetryableError(`the receiver answered ${res.status}; redirects are not followed`, {
+      statusCode: res.status,
+    });
   }
   throw new RetryableError(`the receiver answered ${res.status}`, { statusCode: res.status });
 }

@@ -45,6 +45,10 @@ async function send(event: FormEvent, ctx: PluginContext<ZapierHookConfig>): Pro
   });
   if (res.status >= 200 && res.status < 300) return;
   if (res.status === 410) throw new GoneError('Zapier answered 410: the Zap unsubscribed');
-  const retryAfterMs = res.status === 429 ? (parseRetryAfter(res.headers['retry-after']) ?? undefined) : undefined;
-  throw new RetryableError(`Zapier answered ${res.status}`, { statusCode: res.status, retryAfterMs });
+  const retryAfterMs =
+    res.status === 429 ? (parseRetryAfter(res.headers['retry-after']) ?? undefined) : undefined;
+  throw new RetryableError(`Zapier answered ${res.status}`, {
+    statusCode: res.status,
+    retryAfterMs,
+  });
 }

@@ -21,19 +21,38 @@ export function onSignedOut(listener: Listener): () => void {
 }
 
 /** Sends a request under /api/v2 with the key in the Authorization header (never in the URL). */
-export async function request(path: string, init: RequestInit = {}, key = storedKey()): Promise<Response> {
+export async function request(
+  path: string,
+  init: RequestInit = {},
+  key = storedKey(),
+): Promise<Response> {
   const headers = new Headers(init.headers);
   if (key) headers.set('authorization', `Bearer ${key}`);
-  if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  if (init.body !== undefined && !headers.has('content-type'))
+    headers.set('content-type', 'application/json');
   let res: Response;
   try {
-    res = await fetch(`/api/v2${path}`, { ...init, headers, credentials: 'omit', referrerPolicy: 'no-referrer' });
+    res = await fetch(`/api/v2${path}`, {
+      ...init,
+      headers,
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+    });
   } catch {
-    throw new ApiError(0, 'network', 'The hub cannot be reached. Check your connection and try again.');
+    throw new ApiError(
+      0,
+      'network',
+      'The hub cannot be reached. Check your connection and try again.',
+    );
   }
   if (res.ok) return res;
-  const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
-  const error = new ApiError(res.status, body?.error?.code ?? 'error', body?.error?.message ?? `The hub answered ${res.status}.`);
+  const body = (await res.json().catch(() => undefined)) as
+    { error?: { code?: string; message?: string } } | undefined;
+  const error = new ApiError(
+    res.status,
+    body?.error?.code ?? 'error',
+    body?.error?.message ?? `The hub answered ${res.status}.`,
+  );
   if (res.status === 401 && key === storedKey()) {
     forgetKey();
     for (const listener of signedOut) listener();
@@ -42,7 +61,11 @@ export async function request(path: string, init: RequestInit = {}, key = stored
 }
 
 /** GET (or another method) and parse JSON. */
-export async function json<T>(path: string, init: RequestInit = {}, key?: string | null): Promise<T> {
+export async function json<T>(
+  path: string,
+  init: RequestInit = {},
+  key?: string | null,
+): Promise<T> {
   const res = await request(path, init, key === undefined ? storedKey() : key);
   return (await res.json()) as T;
 }

@@ -41,7 +41,10 @@ function valueOf(text: string, type: string | undefined): unknown {
  * Builds the DSL filter from the rows: one condition per row, several rows ANDed.
  * Throws an Error naming the row when a value does not fit its field. Pure.
  */
-export function buildFilter(rows: FilterRow[], fields: Field[]): Record<string, unknown> | undefined {
+export function buildFilter(
+  rows: FilterRow[],
+  fields: Field[],
+): Record<string, unknown> | undefined {
   const types = new Map(fields.map((f) => [`data.${f.key}`, f.type]));
   types.set('completed', 'completed');
   const conditions = rows
@@ -51,7 +54,8 @@ export function buildFilter(rows: FilterRow[], fields: Field[]): Record<string, 
       try {
         let value: unknown;
         if (row.op === '$exists') value = valueOf(row.value || 'true', 'boolean');
-        else if (row.op === '$in' || row.op === '$nin') value = row.value.split(',').map((part) => valueOf(part, type));
+        else if (row.op === '$in' || row.op === '$nin')
+          value = row.value.split(',').map((part) => valueOf(part, type));
         else value = valueOf(row.value, type);
         return { [row.path]: { [row.op]: value } };
       } catch (error) {

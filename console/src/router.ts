@@ -57,7 +57,15 @@ export function useRoute(): Route {
 
 /** Handles a click on an internal link without reloading (modified clicks open a tab as usual). */
 export function followLink(event: MouseEvent): void {
-  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  if (
+    event.defaultPrevented ||
+    event.button !== 0 ||
+    event.metaKey ||
+    event.ctrlKey ||
+    event.shiftKey ||
+    event.altKey
+  )
+    return;
   const anchor = event.currentTarget as HTMLAnchorElement;
   event.preventDefault();
   navigate(anchor.pathname);

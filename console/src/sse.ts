@@ -50,13 +50,20 @@ export type StreamState = 'connecting' | 'live' | 'reconnecting';
  */
 export async function followMetrics<T>(
   formId: string,
-  handlers: { onMetrics(document: T): void; onState(state: StreamState): void; onError(error: unknown): void },
+  handlers: {
+    onMetrics(document: T): void;
+    onState(state: StreamState): void;
+    onError(error: unknown): void;
+  },
   signal: AbortSignal,
 ): Promise<void> {
   let delay = 1000;
   while (!signal.aborted) {
     try {
-      const res = await request(`/analytics/forms/${formId}/stream`, { signal, headers: { accept: 'text/event-stream' } });
+      const res = await request(`/analytics/forms/${formId}/stream`, {
+        signal,
+        headers: { accept: 'text/event-stream' },
+      });
       handlers.onState('live');
       delay = 1000;
       for await (const event of readEvents(res.body!)) {

@@ -15,10 +15,18 @@ const fields: Field[] = [
 
 describe('export wizard filter', () => {
   it('turns one row into one condition, typed by the field', () => {
-    expect(buildFilter([{ path: 'data.age', op: '$gte', value: ' 18 ' }], fields)).toEqual({ 'data.age': { $gte: 18 } });
-    expect(buildFilter([{ path: 'data.ok', op: '$eq', value: 'false' }], fields)).toEqual({ 'data.ok': { $eq: false } });
-    expect(buildFilter([{ path: 'completed', op: '$eq', value: 'true' }], fields)).toEqual({ completed: { $eq: true } });
-    expect(buildFilter([{ path: 'data.note', op: '$contains', value: 'urgent' }], fields)).toEqual({ 'data.note': { $contains: 'urgent' } });
+    expect(buildFilter([{ path: 'data.age', op: '$gte', value: ' 18 ' }], fields)).toEqual({
+      'data.age': { $gte: 18 },
+    });
+    expect(buildFilter([{ path: 'data.ok', op: '$eq', value: 'false' }], fields)).toEqual({
+      'data.ok': { $eq: false },
+    });
+    expect(buildFilter([{ path: 'completed', op: '$eq', value: 'true' }], fields)).toEqual({
+      completed: { $eq: true },
+    });
+    expect(buildFilter([{ path: 'data.note', op: '$contains', value: 'urgent' }], fields)).toEqual({
+      'data.note': { $contains: 'urgent' },
+    });
   });
 
   it('ANDs several rows, splits lists, and defaults $exists to true', () => {
@@ -31,19 +39,35 @@ describe('export wizard filter', () => {
         ],
         fields,
       ),
-    ).toEqual({ $and: [{ 'data.dept': { $in: ['IT', 'HR'] } }, { 'data.score': { $nin: [1, 2] } }, { 'data.note': { $exists: true } }] });
+    ).toEqual({
+      $and: [
+        { 'data.dept': { $in: ['IT', 'HR'] } },
+        { 'data.score': { $nin: [1, 2] } },
+        { 'data.note': { $exists: true } },
+      ],
+    });
   });
 
   it('answers undefined without rows and names the row whose value does not fit', () => {
     expect(buildFilter([], fields)).toBeUndefined();
-    expect(() => buildFilter([{ path: 'data.dept', op: '$eq', value: 'IT' }, { path: 'data.age', op: '$lt', value: 'old' }], fields)).toThrow(
-      'Filter row 2: "old" is not a number',
+    expect(() =>
+      buildFilter(
+        [
+          { path: 'data.dept', op: '$eq', value: 'IT' },
+          { path: 'data.age', op: '$lt', value: 'old' },
+        ],
+        fields,
+      ),
+    ).toThrow('Filter row 2: "old" is not a number');
+    expect(() => buildFilter([{ path: 'data.ok', op: '$eq', value: 'yes' }], fields)).toThrow(
+      'Filter row 1: "yes" is not true or false',
     );
-    expect(() => buildFilter([{ path: 'data.ok', op: '$eq', value: 'yes' }], fields)).toThrow('Filter row 1: "yes" is not true or false');
   });
 
   it('takes the file name from Content-Disposition', () => {
-    expect(fileNameOf(`attachment; filename="a.csv"; filename*=UTF-8''caf%C3%A9.csv`, 'x')).toBe('café.csv');
+    expect(fileNameOf(`attachment; filename="a.csv"; filename*=UTF-8''caf%C3%A9.csv`, 'x')).toBe(
+      'café.csv',
+    );
     expect(fileNameOf('attachment; filename="report.xlsx"', 'x')).toBe('report.xlsx');
     expect(fileNameOf(null, 'export.csv')).toBe('export.csv');
   });
@@ -77,7 +101,14 @@ describe('SSE reader', () => {
 
   it('reassembles events split across chunks, skips comments, joins data lines', async () => {
     const events = [];
-    for await (const event of readEvents(streamOf(['event: met', 'rics\ndata: {"total"', ':1}\n\n: keep-alive\n\n', 'data: a\r\ndata: b\r\n\r\n']))) {
+    for await (const event of readEvents(
+      streamOf([
+        'event: met',
+        'rics\ndata: {"total"',
+        ':1}\n\n: keep-alive\n\n',
+        'data: a\r\ndata: b\r\n\r\n',
+      ]),
+    )) {
       events.push(event);
     }
     expect(events).toEqual([
@@ -95,11 +126,25 @@ describe('delivery success rate', () => {
     status,
     created_at: new Date(now - hoursAgo * 3_600_000).toISOString(),
     next_attempt_at: null,
-    attempts: Array.from({ length: attempts }, (_, i) => ({ number: i + 1, at: '', status_code: 200, latency_ms: 1, error: null, manual: false })),
+    attempts: Array.from({ length: attempts }, (_, i) => ({
+      number: i + 1,
+      at: '',
+      status_code: 200,
+      latency_ms: 1,
+      error: null,
+      manual: false,
+    })),
   });
 
   it('counts the last 24 h, leaving out deliveries not tried yet', () => {
-    const list = [delivery('succeeded', 1), delivery('succeeded', 2), delivery('dead', 3), delivery('failed', 23), delivery('pending', 1, 0), delivery('dead', 25)];
+    const list = [
+      delivery('succeeded', 1),
+      delivery('succeeded', 2),
+      delivery('dead', 3),
+      delivery('failed', 23),
+      delivery('pending', 1, 0),
+      delivery('dead', 25),
+    ];
     expect(successRate(list, now)).toEqual({ rate: 0.5, counted: 4 });
     expect(successRate([delivery('pending', 1, 0)], now)).toEqual({ rate: null, counted: 0 });
   });

@@ -39,7 +39,10 @@ export default class EchoPlugin extends FormPlugin<EchoConfig> {
     },
   };
 
-  override async onResponseSubmitted(event: FormEvent, ctx: PluginContext<EchoConfig>): Promise<void> {
+  override async onResponseSubmitted(
+    event: FormEvent,
+    ctx: PluginContext<EchoConfig>,
+  ): Promise<void> {
     const summary = ctx.render(ctx.config.summary ?? 'New response to {{form.title}}');
     const res = await ctx.http.request({
       url: ctx.config.url,
@@ -51,9 +54,13 @@ export default class EchoPlugin extends FormPlugin<EchoConfig> {
       },
       body: JSON.stringify({ summary, response_id: event.response.id, answers: event.data }),
     });
-    if (res.status >= 200 && res.status < 300) return ctx.logger.info('echoed', { status: res.status });
+    if (res.status >= 200 && res.status < 300)
+      return ctx.logger.info('echoed', { status: res.status });
     if (res.status === 410) throw new GoneError('the echo target is gone');
-    if (res.status === 400 || res.status === 422) throw new PermanentError(`the echo target refused it: ${res.body}`, { statusCode: res.status });
+    if (res.status === 400 || res.status === 422)
+      throw new PermanentError(`the echo target refused it: ${res.body}`, {
+        statusCode: res.status,
+      });
     throw new RetryableError(`the echo target answered ${res.status}`, {
       statusCode: res.status,
       retryAfterMs: parseRetryAfter(res.headers['retry-after']) ?? undefined,

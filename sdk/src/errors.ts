@@ -9,7 +9,10 @@ export class RetryableError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly statusCode: number | undefined;
 
-  constructor(message: string, options: { retryAfterMs?: number; statusCode?: number; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { retryAfterMs?: number; statusCode?: number; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'RetryableError';
     this.retryAfterMs = options.retryAfterMs;

@@ -4,7 +4,8 @@
  * `analytics.anomaly` reports an anomalous day (`event.anomaly`); its response is an empty
  * placeholder.
  */
-export type FormEventType = 'response.submitted' | 'response.updated' | 'response.deleted' | 'analytics.anomaly' | 'ping';
+export type FormEventType =
+  'response.submitted' | 'response.updated' | 'response.deleted' | 'analytics.anomaly' | 'ping';
 
 /** A day whose count fell far outside what the forecast model expected. */
 export interface AnomalyInfo {

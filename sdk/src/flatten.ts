@@ -7,5 +7,10 @@ import type { FormResponse } from './events.ts';
  * @example flattenResponse(response) // { id: 'r1', form_id: 'f1', submitted_at: '...', email: 'a@b.co' }
  */
 export function flattenResponse(response: FormResponse): Record<string, unknown> {
-  return { id: response.id, form_id: response.form_id, submitted_at: response.submitted_at, ...response.data };
+  return {
+    id: response.id,
+    form_id: response.form_id,
+    submitted_at: response.submitted_at,
+    ...response.data,
+  };
 }

@@ -1,4 +1,11 @@
-import type { Credentials, HttpClient, HttpRequest, HttpResponse, PluginContext, PluginLogger } from './context.ts';
+import type {
+  Credentials,
+  HttpClient,
+  HttpRequest,
+  HttpResponse,
+  PluginContext,
+  PluginLogger,
+} from './context.ts';
 import type { FormEvent, FormEventType } from './events.ts';
 import { hookFor, type FormPlugin } from './plugin.ts';
 import { compileTemplate } from './template.ts';
@@ -9,17 +16,36 @@ import { compileTemplate } from './template.ts';
  * @example const event = sampleEvent({ data: { email: 'ada@example.com' } });
  */
 export function sampleEvent(
-  overrides: { type?: FormEventType; data?: Record<string, unknown>; form?: { id: string; title: string } } = {},
+  overrides: {
+    type?: FormEventType;
+    data?: Record<string, unknown>;
+    form?: { id: string; title: string };
+  } = {},
 ): FormEvent {
-  const form = overrides.form ?? { id: '01a2b3c4-0000-7000-8000-000000000001', title: 'Contact form' };
-  const data = overrides.data ?? { name: 'Ada Lovelace', email: 'ada@example.com', department: 'IT' };
+  const form = overrides.form ?? {
+    id: '01a2b3c4-0000-7000-8000-000000000001',
+    title: 'Contact form',
+  };
+  const data = overrides.data ?? {
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    department: 'IT',
+  };
   const at = '2026-11-28T10:00:00.000Z';
   return {
     id: '01a2b3c4-0000-7000-8000-0000000000e1',
     type: overrides.type ?? 'response.submitted',
     created_at: at,
     form,
-    response: { id: '01a2b3c4-0000-7000-8000-0000000000a1', form_id: form.id, data, completed: true, submitted_at: at, updated_at: at, metadata: {} },
+    response: {
+      id: '01a2b3c4-0000-7000-8000-0000000000a1',
+      form_id: form.id,
+      data,
+      completed: true,
+      submitted_at: at,
+      updated_at: at,
+      metadata: {},
+    },
     data,
   };
 }
@@ -56,7 +82,10 @@ export interface HarnessOptions<C> {
  * const result = await runPlugin(new MyPlugin(), { config: { url: 'http://127.0.0.1:4000/' } });
  * assert.equal(result.ok, true);
  */
-export async function runPlugin<C>(plugin: FormPlugin<C>, options: HarnessOptions<C>): Promise<HarnessResult> {
+export async function runPlugin<C>(
+  plugin: FormPlugin<C>,
+  options: HarnessOptions<C>,
+): Promise<HarnessResult> {
   const event = options.event ?? sampleEvent();
   const controller = new AbortController();
   const result: HarnessResult = { ok: false, requests: [], logs: [] };
@@ -107,7 +136,11 @@ function harnessLogger(result: HarnessResult): PluginLogger {
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-function harnessHttp(fetchImpl: typeof fetch, signal: AbortSignal, result: HarnessResult): HttpClient {
+function harnessHttp(
+  fetchImpl: typeof fetch,
+  signal: AbortSignal,
+  result: HarnessResult,
+): HttpClient {
   return {
     async request(request) {
       const res = await fetchImpl(request.url, {

@@ -4,9 +4,22 @@
  * @example
  * import { FormPlugin, RetryableError, type FormEvent, type PluginContext } from '@formhub/sdk';
  */
-export { FormPlugin, hookFor, isFormPlugin, type PluginMetadata, type JsonSchema } from './plugin.ts';
+export {
+  FormPlugin,
+  hookFor,
+  isFormPlugin,
+  type PluginMetadata,
+  type JsonSchema,
+} from './plugin.ts';
 export type { AnomalyInfo, FormEvent, FormEventType, FormResponse } from './events.ts';
-export type { PluginContext, HttpClient, HttpRequest, HttpResponse, PluginLogger, Credentials } from './context.ts';
+export type {
+  PluginContext,
+  HttpClient,
+  HttpRequest,
+  HttpResponse,
+  PluginLogger,
+  Credentials,
+} from './context.ts';
 export { RetryableError, PermanentError, GoneError } from './errors.ts';
 export { flattenResponse } from './flatten.ts';
 export {

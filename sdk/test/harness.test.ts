@@ -2,7 +2,12 @@ import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import EchoPlugin from '../../plugins/echo/index.ts';
 import WebhookPlugin from '../../connectors/webhook/index.ts';
-import { generateWebhookSecret, runPlugin, sampleEvent, verifyWebhookSignature } from '../src/index.ts';
+import {
+  generateWebhookSecret,
+  runPlugin,
+  sampleEvent,
+  verifyWebhookSignature,
+} from '../src/index.ts';
 
 describe('runPlugin harness', () => {
   const seen: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
@@ -32,7 +37,11 @@ describe('runPlugin harness', () => {
     expect(result.ok).toBe(true);
     expect(result.requests).toHaveLength(1);
     const last = seen[seen.length - 1]!;
-    expect(JSON.parse(last.body)).toEqual({ summary: 'Hello from Contact form', response_id: event.response.id, answers: { email: 'ada@example.com' } });
+    expect(JSON.parse(last.body)).toEqual({
+      summary: 'Hello from Contact form',
+      response_id: event.response.id,
+      answers: { email: 'ada@example.com' },
+    });
     expect(last.headers.authorization).toBe('Bearer t0k');
     expect(result.logs.map((l) => l.message)).toContain('echoed');
   });
@@ -42,15 +51,28 @@ describe('runPlugin harness', () => {
     const result = await runPlugin(new EchoPlugin(), { config: { url: `${base}/in` } });
     status = 200;
     expect(result.ok).toBe(false);
-    expect(result.error).toMatchObject({ name: 'RetryableError', statusCode: 429, retryAfterMs: 7000 });
+    expect(result.error).toMatchObject({
+      name: 'RetryableError',
+      statusCode: 429,
+      retryAfterMs: 7000,
+    });
   });
 
   it('signs webhook payloads so that verifyWebhookSignature accepts them', async () => {
     const secret = generateWebhookSecret();
-    const result = await runPlugin(new WebhookPlugin(), { config: { url: `${base}/hook` }, signingSecrets: [secret] });
+    const result = await runPlugin(new WebhookPlugin(), {
+      config: { url: `${base}/hook` },
+      signingSecrets: [secret],
+    });
     expect(result.ok).toBe(true);
     const last = seen[seen.length - 1]!;
     expect(verifyWebhookSignature({ secret, headers: last.headers, body: last.body })).toBe(true);
-    expect(verifyWebhookSignature({ secret: generateWebhookSecret(), headers: last.headers, body: last.body })).toBe(false);
+    expect(
+      verifyWebhookSignature({
+        secret: generateWebhookSecret(),
+        headers: last.headers,
+        body: last.body,
+      }),
+    ).toBe(false);
   });
 });

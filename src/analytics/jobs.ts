@@ -27,9 +27,17 @@ export async function startAnalyticsJobs(
   const connection = openRedis(config.redis.url, 'blocking');
   const queue = new Queue(QUEUE, { connection, prefix });
   queue.on('error', (error) => logger.warn({ err: error.message }, 'analytics queue error'));
-  await queue.upsertJobScheduler('retrain-forecasts', { every: WEEK_MS }, { name: 'retrain-forecasts' });
+  await queue.upsertJobScheduler(
+    'retrain-forecasts',
+    { every: WEEK_MS },
+    { name: 'retrain-forecasts' },
+  );
   await queue.upsertJobScheduler('scan-anomalies', { every: DAY_MS }, { name: 'scan-anomalies' });
-  await queue.upsertJobScheduler('reconcile-metrics', { every: HOUR_MS }, { name: 'reconcile-metrics' });
+  await queue.upsertJobScheduler(
+    'reconcile-metrics',
+    { every: HOUR_MS },
+    { name: 'reconcile-metrics' },
+  );
   const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
   const worker = new Worker(
     QUEUE,
@@ -42,8 +50,12 @@ export async function startAnalyticsJobs(
     { connection: workerConnection, prefix, concurrency: 1 },
   );
   worker.on('error', (error) => logger.warn({ err: error.message }, 'analytics worker error'));
-  worker.on('completed', (job, result) => logger.info({ job: job.name, result }, 'analytics job done'));
-  worker.on('failed', (job, error) => logger.warn({ job: job?.name, err: error.message }, 'analytics job failed'));
+  worker.on('completed', (job, result) =>
+    logger.info({ job: job.name, result }, 'analytics job done'),
+  );
+  worker.on('failed', (job, error) =>
+    logger.warn({ job: job?.name, err: error.message }, 'analytics job failed'),
+  );
   return {
     async close() {
       // A retraining or a reconcile in progress is not waited for past the deadline: each is

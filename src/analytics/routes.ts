@@ -121,12 +121,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
       },
     },
     async (request, reply) =>
-      opts.insights.trends(
-        workspaceOf(request),
-        request.params.id,
-        clock(),
-        clientSignal(reply),
-      ),
+      opts.insights.trends(workspaceOf(request), request.params.id, clock(), clientSignal(reply)),
   );
 
   app.get(

@@ -20,15 +20,24 @@ export const PredictQuery = Type.Object({ form_id: Type.Optional(Type.String()) 
 
 export const PredictionSchema = Type.Object({
   forecast: Type.Array(
-    Type.Object({ date: Type.String(), expected: Type.Integer(), low: Type.Integer(), high: Type.Integer() }),
+    Type.Object({
+      date: Type.String(),
+      expected: Type.Integer(),
+      low: Type.Integer(),
+      high: Type.Integer(),
+    }),
   ),
   total: Type.Integer(),
   model: Type.Object({
     kind: Type.String(),
     trained_at: Type.String(),
     training_days: Type.Integer(),
-    mape: Type.Union([Type.Number(), Type.Null()], { description: 'Backtest error (WAPE) over the last 4 weeks' }),
-    baseline_mape: Type.Union([Type.Number(), Type.Null()], { description: 'The same for the seasonal-naive forecast' }),
+    mape: Type.Union([Type.Number(), Type.Null()], {
+      description: 'Backtest error (WAPE) over the last 4 weeks',
+    }),
+    baseline_mape: Type.Union([Type.Number(), Type.Null()], {
+      description: 'The same for the seasonal-naive forecast',
+    }),
   }),
 });
 
@@ -36,5 +45,7 @@ export const TrendsSchema = Type.Object({
   this_week: Type.Integer(),
   last_week: Type.Integer(),
   change: Type.Union([Type.Number(), Type.Null()]),
-  anomalies: Type.Array(Type.Object({ date: Type.String(), count: Type.Integer(), expected: Type.Integer() })),
+  anomalies: Type.Array(
+    Type.Object({ date: Type.String(), count: Type.Integer(), expected: Type.Integer() }),
+  ),
 });

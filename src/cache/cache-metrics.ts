@@ -13,15 +13,27 @@ export class CacheMetrics {
 
   constructor(registry: Registry | undefined) {
     const registers = registry ? [registry] : [];
-    this.hits = counter('formhub_cache_hits_total', 'Cache hits by cache name and layer (l1 process, l2 Redis)', registers);
-    this.misses = counter('formhub_cache_misses_total', 'Cache misses by cache name and layer', registers);
+    this.hits = counter(
+      'formhub_cache_hits_total',
+      'Cache hits by cache name and layer (l1 process, l2 Redis)',
+      registers,
+    );
+    this.misses = counter(
+      'formhub_cache_misses_total',
+      'Cache misses by cache name and layer',
+      registers,
+    );
   }
 
   /** An emitter to hand to the BentoCache instance of `layer`. */
   emitterFor(layer: CacheLayer): EventEmitter {
     const emitter = new EventEmitter();
-    emitter.on('cache:hit', (event: { key: string }) => this.hits.inc({ cache: cacheName(event.key), layer }));
-    emitter.on('cache:miss', (event: { key: string }) => this.misses.inc({ cache: cacheName(event.key), layer }));
+    emitter.on('cache:hit', (event: { key: string }) =>
+      this.hits.inc({ cache: cacheName(event.key), layer }),
+    );
+    emitter.on('cache:miss', (event: { key: string }) =>
+      this.misses.inc({ cache: cacheName(event.key), layer }),
+    );
     return emitter;
   }
 }

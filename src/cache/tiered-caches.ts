@@ -56,7 +56,12 @@ export class TieredCaches implements Caches {
       stores: {
         [store]: bentostore()
           .useL1Layer(memoryDriver({ maxItems: opts.l1MaxItems, serialize: false }))
-          .useBus(redisBusDriver({ connection: busConnection, retryQueue: { enabled: true, maxSize: 10_000 } })),
+          .useBus(
+            redisBusDriver({
+              connection: busConnection,
+              retryQueue: { enabled: true, maxSize: 10_000 },
+            }),
+          ),
       },
     });
     this.l2 = new BentoCache({
@@ -64,7 +69,9 @@ export class TieredCaches implements Caches {
       ttl: opts.l2TtlMs,
       emitter: metrics.emitterFor('l2'),
       suppressL2Errors: true,
-      stores: { [store]: bentostore().useL2Layer(redisDriver({ connection: opts.redis, prefix: store })) },
+      stores: {
+        [store]: bentostore().useL2Layer(redisDriver({ connection: opts.redis, prefix: store })),
+      },
     });
     opts.redis.on('ready', this.onRedisReady);
   }
@@ -93,7 +100,12 @@ export class TieredCaches implements Caches {
         ),
       set: async (key, value, ttlMs) => {
         await this.l2.set({ key: `${name}:${key}`, value, ttl: ttlMs ?? l2Ttl });
-        await this.l1.set({ key: `${name}:${key}`, value, ttl: ttlMs ?? l1Ttl, skipBusNotify: true });
+        await this.l1.set({
+          key: `${name}:${key}`,
+          value,
+          ttl: ttlMs ?? l1Ttl,
+          skipBusNotify: true,
+        });
       },
       invalidate: (key) => this.invalidate(`${name}:${key}`, true),
     };

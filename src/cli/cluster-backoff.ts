@@ -21,7 +21,8 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
 };
 
 /** What to do about one worker slot after its worker died, and the slot's new death streak. */
-export type RestartDecision = { restart: true; delayMs: number; streak: number } | { restart: false; streak: number };
+export type RestartDecision =
+  { restart: true; delayMs: number; streak: number } | { restart: false; streak: number };
 
 /**
  * Decides for a worker slot whose worker died after `livedMs`, with `streak` rapid deaths

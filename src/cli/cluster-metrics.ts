@@ -1,6 +1,10 @@
 import type { Worker } from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
-import { CLUSTER_METRICS_REPLY, CLUSTER_METRICS_REQUEST, type ClusterMetricsReply } from '../http/index.ts';
+import {
+  CLUSTER_METRICS_REPLY,
+  CLUSTER_METRICS_REQUEST,
+  type ClusterMetricsReply,
+} from '../http/index.ts';
 
 /**
  * The primary's side of `/metrics` in a cluster: a worker asks over IPC, the primary sums
@@ -28,7 +32,8 @@ export class ClusterMetrics {
       const id = message.id;
       const reply = (answer: Omit<ClusterMetricsReply, 'type' | 'id'>) => {
         // A worker gone meanwhile asked nothing any more; its /metrics request died with it.
-        if (worker.isConnected()) worker.send({ type: CLUSTER_METRICS_REPLY, id, ...answer }, () => undefined);
+        if (worker.isConnected())
+          worker.send({ type: CLUSTER_METRICS_REPLY, id, ...answer }, () => undefined);
       };
       this.text().then(
         (text) => reply({ text }),

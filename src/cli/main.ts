@@ -47,18 +47,28 @@ async function main(argv: string[]): Promise<void> {
   // The server commands load the whole hub; `--help` and `connector new` need none of it.
   const commands = () => import('./commands.ts');
   if (values.help || !command) return void console.log(USAGE);
-  if (values.workers !== undefined && command !== 'api') throw new StartupError('--workers applies to formhub api only');
+  if (values.workers !== undefined && command !== 'api')
+    throw new StartupError('--workers applies to formhub api only');
   if (command === 'api' && cluster.isPrimary) {
     const workers = parseWorkerCount(values.workers, availableParallelism());
-    if (workers === undefined) throw new StartupError(`--workers must be a number from 1 to 64 or auto (got "${values.workers}")`);
+    if (workers === undefined)
+      throw new StartupError(
+        `--workers must be a number from 1 to 64 or auto (got "${values.workers}")`,
+      );
     if (workers > 1) return (await import('./cluster.ts')).runCluster(workers);
   }
-  if (command === 'serve' || command === 'api' || command === 'worker') return (await commands()).run(command);
+  if (command === 'serve' || command === 'api' || command === 'worker')
+    return (await commands()).run(command);
   if (command === 'migrate') return (await commands()).runMigrate();
   if (command === 'keys' && sub === 'create') {
-    return (await commands()).runKeysCreate({ workspace: values.workspace, newWorkspace: values['new-workspace'], name: values.name });
+    return (await commands()).runKeysCreate({
+      workspace: values.workspace,
+      newWorkspace: values['new-workspace'],
+      name: values.name,
+    });
   }
-  if (command === 'connector' && sub === 'new' && positionals.length <= 3) return runConnectorNew(positionals[2]);
+  if (command === 'connector' && sub === 'new' && positionals.length <= 3)
+    return runConnectorNew(positionals[2]);
   throw new StartupError(`unknown command "${positionals.join(' ')}"\n${USAGE}`);
 }
 

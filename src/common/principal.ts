@@ -3,5 +3,4 @@
  * hooks read it, and neither has to import the other for it.
  */
 export type Principal =
-  | { kind: 'admin' }
-  | { kind: 'workspace'; workspaceId: string; keyId: string };
+  { kind: 'admin' } | { kind: 'workspace'; workspaceId: string; keyId: string };

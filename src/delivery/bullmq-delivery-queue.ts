@@ -56,7 +56,10 @@ export class BullDeliveryQueue implements DeliveryQueue {
     this.queue.on('error', () => undefined);
   }
 
-  async enqueue(jobs: readonly (DeliveryJob & { delayMs?: number })[], options: EnqueueOptions = {}): Promise<void> {
+  async enqueue(
+    jobs: readonly (DeliveryJob & { delayMs?: number })[],
+    options: EnqueueOptions = {},
+  ): Promise<void> {
     if (jobs.length === 0) return;
     const single = (data: DeliveryJob, delayMs?: number) => ({
       name: 'deliver',

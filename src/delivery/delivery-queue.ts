@@ -35,7 +35,10 @@ export interface EnqueueOptions {
 
 /** Where the relay, the engine and replays put attempts to make. */
 export interface DeliveryQueue {
-  enqueue(jobs: readonly (DeliveryJob & { delayMs?: number })[], options?: EnqueueOptions): Promise<void>;
+  enqueue(
+    jobs: readonly (DeliveryJob & { delayMs?: number })[],
+    options?: EnqueueOptions,
+  ): Promise<void>;
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }

@@ -13,7 +13,11 @@ import type { PluginRegistry } from '../plugins/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import type { DeliveryMetrics } from './metrics.ts';
 import { FailureClocks } from './failure-clock.ts';
-import { IntegrationCache, type CachedIntegration, type OpenedIntegration } from './integration-cache.ts';
+import {
+  IntegrationCache,
+  type CachedIntegration,
+  type OpenedIntegration,
+} from './integration-cache.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import { nextState, outcomeOfError, type AttemptOutcome, type NextState } from './outcome.ts';
 import { AttemptAbort } from './attempt-abort.ts';
@@ -66,7 +70,10 @@ export class DeliveryEngine {
   private readonly integrations: IntegrationCache;
   private readonly clocks: FailureClocks;
   private readonly sending: Slots;
-  private readonly hooks = new WeakMap<FormPlugin, Map<FormEvent['type'], PluginHook | undefined>>();
+  private readonly hooks = new WeakMap<
+    FormPlugin,
+    Map<FormEvent['type'], PluginHook | undefined>
+  >();
   /** Hub settings connectors may read (the same object for every attempt, frozen). */
   private readonly settings: Readonly<Record<string, string | undefined>>;
 
@@ -88,7 +95,9 @@ export class DeliveryEngine {
       },
       { ttlMs: deps.integrationTtlMs },
     );
-    this.clocks = new FailureClocks(db, (id, since) => this.integrations.patch(id, { failing_since: since }));
+    this.clocks = new FailureClocks(db, (id, since) =>
+      this.integrations.patch(id, { failing_since: since }),
+    );
     this.sending = new Slots(deps.maxSending ?? 50);
     const { connectors } = config;
     this.settings = Object.freeze({
@@ -102,7 +111,8 @@ export class DeliveryEngine {
     const delivery = await this.claims.add({ id: job.deliveryId, attempt: job.attempt });
     if (!delivery) return;
     const integration =
-      current(this.integrations.peek(delivery.integration_id), delivery) ?? (await this.integration(delivery));
+      current(this.integrations.peek(delivery.integration_id), delivery) ??
+      (await this.integration(delivery));
     await this.sending.acquire();
     const at = new Date();
     let outcome: AttemptOutcome;
@@ -135,7 +145,9 @@ export class DeliveryEngine {
       const delayMs = next.nextAttemptAt.getTime() - Date.now();
       await this.deps.queue
         .enqueue([{ deliveryId: delivery.id, attempt: job.attempt + 1, delayMs }])
-        .catch((error: Error) => this.deps.logger.warn({ err: error.message }, 'retry not queued; the sweeper will'));
+        .catch((error: Error) =>
+          this.deps.logger.warn({ err: error.message }, 'retry not queued; the sweeper will'),
+        );
     }
   }
 
@@ -152,7 +164,8 @@ export class DeliveryEngine {
    */
   private async integration(delivery: ClaimedDelivery): Promise<CachedIntegration | undefined> {
     const id = delivery.integration_id;
-    const seen = (cached: CachedIntegration | undefined) => (cached?.row.version ?? null) === delivery.integration_version;
+    const seen = (cached: CachedIntegration | undefined) =>
+      (cached?.row.version ?? null) === delivery.integration_version;
     const cached = await this.integrations.get(id);
     if (seen(cached)) return cached;
     // The attempts of a batch that find the same stale copy share one read (it started after
@@ -161,7 +174,12 @@ export class DeliveryEngine {
     return seen(reread) ? reread : this.integrations.fresh(id);
   }
 
-  private decide(outcome: AttemptOutcome, attemptNumber: number, now: Date, failingSince: Date | null): NextState {
+  private decide(
+    outcome: AttemptOutcome,
+    attemptNumber: number,
+    now: Date,
+    failingSince: Date | null,
+  ): NextState {
     const schedule = this.deps.config.webhooks.retryScheduleMs;
     return nextState(outcome, { schedule, attemptNumber, now, failingSince });
   }
@@ -185,7 +203,12 @@ export class DeliveryEngine {
       if (integration.failing_since) await this.clocks.stop(id);
       return this.decide(outcome, attemptNumber, now, null);
     }
-    let next = this.decide(outcome, attemptNumber, now, integration.failing_since ?? (await this.clocks.start(id, now)));
+    let next = this.decide(
+      outcome,
+      attemptNumber,
+      now,
+      integration.failing_since ?? (await this.clocks.start(id, now)),
+    );
     if (next.disable && outcome.kind !== 'gone') {
       next = this.decide(outcome, attemptNumber, now, await this.clocks.confirm(id, now));
     }
@@ -196,11 +219,16 @@ export class DeliveryEngine {
     return next;
   }
 
-  private async run(delivery: ClaimedDelivery, integration: CachedIntegration | undefined, attempt: number): Promise<AttemptOutcome> {
+  private async run(
+    delivery: ClaimedDelivery,
+    integration: CachedIntegration | undefined,
+    attempt: number,
+  ): Promise<AttemptOutcome> {
     const started = performance.now();
     const row = integration?.row;
     if (!integration || !row || row.deleted || !row.active) {
-      const reason = !row || row.deleted ? 'the integration was deleted' : 'the integration is disabled';
+      const reason =
+        !row || row.deleted ? 'the integration was deleted' : 'the integration is disabled';
       return { kind: 'permanent', statusCode: 0, latencyMs: 0, error: reason, excerpt: null };
     }
     const loaded = this.deps.plugins.get(row.connector);
@@ -242,9 +270,19 @@ export class DeliveryEngine {
       await withTimeout(work, this.deps.config.webhooks.timeoutMs, abort);
       const last = exchanges[exchanges.length - 1];
       const latencyMs = Math.round(performance.now() - started);
-      return { kind: 'success', statusCode: last?.statusCode ?? 0, latencyMs, error: null, excerpt: last?.excerpt ?? null };
+      return {
+        kind: 'success',
+        statusCode: last?.statusCode ?? 0,
+        latencyMs,
+        error: null,
+        excerpt: last?.excerpt ?? null,
+      };
     } catch (error) {
-      return outcomeOfError(error, exchanges[exchanges.length - 1], Math.round(performance.now() - started));
+      return outcomeOfError(
+        error,
+        exchanges[exchanges.length - 1],
+        Math.round(performance.now() - started),
+      );
     }
   }
 
@@ -255,7 +293,11 @@ export class DeliveryEngine {
       hooks = new Map();
       this.hooks.set(plugin, hooks);
     }
-    if (!hooks.has(type)) hooks.set(type, hookFor<Record<string, unknown>>(plugin as FormPlugin<Record<string, unknown>>, type));
+    if (!hooks.has(type))
+      hooks.set(
+        type,
+        hookFor<Record<string, unknown>>(plugin as FormPlugin<Record<string, unknown>>, type),
+      );
     return hooks.get(type);
   }
 
@@ -266,7 +308,10 @@ export class DeliveryEngine {
     const { row } = integration;
     const previous =
       row.previous_secret_sealed && row.previous_secret_expires_at
-        ? { secret: secrets.open(row.previous_secret_sealed), expiresAt: row.previous_secret_expires_at }
+        ? {
+            secret: secrets.open(row.previous_secret_sealed),
+            expiresAt: row.previous_secret_expires_at,
+          }
         : null;
     integration.opened = {
       config: secrets.openJson<Record<string, unknown>>(row.config_sealed),
@@ -280,8 +325,13 @@ export class DeliveryEngine {
 type PluginHook = (event: FormEvent, ctx: PluginContext) => Promise<void>;
 
 /** The cached integration when it may be delivered to (active, not deleted) and is the version the claim saw. */
-function current(cached: CachedIntegration | undefined, delivery: ClaimedDelivery): CachedIntegration | undefined {
-  return cached?.row.active && !cached.row.deleted && cached.row.version === delivery.integration_version
+function current(
+  cached: CachedIntegration | undefined,
+  delivery: ClaimedDelivery,
+): CachedIntegration | undefined {
+  return cached?.row.active &&
+    !cached.row.deleted &&
+    cached.row.version === delivery.integration_version
     ? cached
     : undefined;
 }
@@ -291,7 +341,8 @@ function cloneJson<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(cloneJson) as T;
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) copy[key] = cloneJson((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value))
+    copy[key] = cloneJson((value as Record<string, unknown>)[key]);
   return copy as T;
 }
 

@@ -22,10 +22,22 @@ export interface LastExchange {
  * own copy of the SDK classify the same): GoneError disables, PermanentError is dead at
  * once, anything else is retried.
  */
-export function outcomeOfError(error: unknown, last: LastExchange | undefined, latencyMs: number): AttemptOutcome {
-  const e = (error ?? {}) as { name?: string; message?: string; statusCode?: number; retryAfterMs?: number; code?: string };
-  const kind = e.name === 'GoneError' ? 'gone' : e.name === 'PermanentError' ? 'permanent' : 'retry';
-  const message = e.code && e.message && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message;
+export function outcomeOfError(
+  error: unknown,
+  last: LastExchange | undefined,
+  latencyMs: number,
+): AttemptOutcome {
+  const e = (error ?? {}) as {
+    name?: string;
+    message?: string;
+    statusCode?: number;
+    retryAfterMs?: number;
+    code?: string;
+  };
+  const kind =
+    e.name === 'GoneError' ? 'gone' : e.name === 'PermanentError' ? 'permanent' : 'retry';
+  const message =
+    e.code && e.message && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message;
   return {
     kind,
     statusCode: e.statusCode ?? last?.statusCode ?? 0,
@@ -53,19 +65,32 @@ export const FAILING_DISABLE_MS = 5 * 24 * 3_600_000;
  */
 export function nextState(
   outcome: AttemptOutcome,
-  input: { schedule: readonly number[]; attemptNumber: number; now: Date; failingSince: Date | null; random?: () => number },
+  input: {
+    schedule: readonly number[];
+    attemptNumber: number;
+    now: Date;
+    failingSince: Date | null;
+    random?: () => number;
+  },
 ): NextState {
-  if (outcome.kind === 'success') return { status: 'succeeded', nextAttemptAt: null, disable: null };
+  if (outcome.kind === 'success')
+    return { status: 'succeeded', nextAttemptAt: null, disable: null };
   if (outcome.kind === 'gone') {
-    return { status: 'dead', nextAttemptAt: null, disable: `the target answered ${outcome.statusCode || 'gone'}` };
+    return {
+      status: 'dead',
+      nextAttemptAt: null,
+      disable: `the target answered ${outcome.statusCode || 'gone'}`,
+    };
   }
   const failingFor = input.failingSince ? input.now.getTime() - input.failingSince.getTime() : 0;
   const disable = failingFor >= FAILING_DISABLE_MS ? 'every delivery failed for 5 days' : null;
-  if (outcome.kind === 'permanent' || disable) return { status: 'dead', nextAttemptAt: null, disable };
+  if (outcome.kind === 'permanent' || disable)
+    return { status: 'dead', nextAttemptAt: null, disable };
   const delay = nextDelayMs({
     schedule: input.schedule,
     attemptNumber: input.attemptNumber,
-    retryAfter: outcome.retryAfterMs === undefined ? null : String(Math.ceil(outcome.retryAfterMs / 1000)),
+    retryAfter:
+      outcome.retryAfterMs === undefined ? null : String(Math.ceil(outcome.retryAfterMs / 1000)),
     random: input.random,
     now: input.now.getTime(),
   });

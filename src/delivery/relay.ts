@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import { uuidv7 } from '../common/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
-import { formTitles, lockPendingEvents, markDispatched, PUBLIC_EVENT_TYPES, type OutboxEvent } from '../events/index.ts';
+import {
+  formTitles,
+  lockPendingEvents,
+  markDispatched,
+  PUBLIC_EVENT_TYPES,
+  type OutboxEvent,
+} from '../events/index.ts';
 import { activeIntegrationsOf } from '../integrations/index.ts';
 import { insertDeliveries, type NewDelivery } from './queries.ts';
 import { storedEvent } from './stored-event.ts';
@@ -61,13 +67,25 @@ export class OutboxRelay {
       if (events.length === 0) return { events, deliveries: [] as { id: string }[] };
       const deliveries = await insertDeliveries(tx, await this.fanOut(tx, events));
       for (const subscriber of this.subscribers) await subscriber(events, tx);
-      await markDispatched(tx, events.map((e) => e.id), new Date());
+      await markDispatched(
+        tx,
+        events.map((e) => e.id),
+        new Date(),
+      );
       return { events, deliveries };
     });
     if (deliveries.length > 0) {
-      await this.queue.enqueue(deliveries.map((d) => ({ deliveryId: d.id, attempt: 1 })), { grouped: true }).catch((error: Error) => {
-        this.logger.warn({ err: error.message, count: deliveries.length }, 'queue unavailable; the sweeper will retry');
-      });
+      await this.queue
+        .enqueue(
+          deliveries.map((d) => ({ deliveryId: d.id, attempt: 1 })),
+          { grouped: true },
+        )
+        .catch((error: Error) => {
+          this.logger.warn(
+            { err: error.message, count: deliveries.length },
+            'queue unavailable; the sweeper will retry',
+          );
+        });
     }
     return events.length;
   }
@@ -84,7 +102,8 @@ export class OutboxRelay {
     for (const event of deliverable) {
       const envelope = storedEvent(toFormEvent(event, titles.get(event.formId) ?? ''));
       for (const integration of integrations) {
-        if (integration.form_id !== event.formId || !integration.events.includes(event.type)) continue;
+        if (integration.form_id !== event.formId || !integration.events.includes(event.type))
+          continue;
         out.push({
           id: uuidv7(),
           workspaceId: integration.workspace_id,

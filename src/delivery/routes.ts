@@ -26,9 +26,14 @@ export interface DeliveryRoutesOptions {
 const secured = { security: [{ bearerAuth: [] }], tags: ['deliveries'] };
 
 /** Delivery logs, replays and test events, for webhooks and for every integration. */
-export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = async (app, opts) => {
+export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = async (
+  app,
+  opts,
+) => {
   const { deliveries, integrations, forms, auth } = opts;
-  const kinds: { base: string; connector: string | undefined }[] = [{ base: '/webhooks', connector: 'webhook' }];
+  const kinds: { base: string; connector: string | undefined }[] = [
+    { base: '/webhooks', connector: 'webhook' },
+  ];
   if (opts.connectors) kinds.push({ base: '/integrations', connector: undefined });
 
   for (const { base, connector } of kinds) {
@@ -45,12 +50,21 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
         },
       },
       async (request) => {
-        const integration = await integrations.get(workspaceOf(request), request.params.id, connector);
+        const integration = await integrations.get(
+          workspaceOf(request),
+          request.params.id,
+          connector,
+        );
         const limit = request.query.limit ?? 50;
         const cursor = request.query.cursor ? decodeTimeCursor(request.query.cursor) : undefined;
         const before = cursor ? { createdAt: cursor.at, id: cursor.id } : undefined;
         const rows = await deliveries.list(integration, request.query.status, limit + 1, before);
-        return pageOf(rows, limit, (row) => ({ t: row.created_at, id: row.id }), (row) => row);
+        return pageOf(
+          rows,
+          limit,
+          (row) => ({ t: row.created_at, id: row.id }),
+          (row) => row,
+        );
       },
     );
 
@@ -82,13 +96,25 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
           summary: 'Replay every delivery created in [since, until] (optionally of one status)',
           params: IdParams,
           body: ReplayRangeBody,
-          response: { 202: Type.Object({ replayed: Type.Integer() }), ...errorResponses(401, 403, 404, 422) },
+          response: {
+            202: Type.Object({ replayed: Type.Integer() }),
+            ...errorResponses(401, 403, 404, 422),
+          },
         },
       },
       async (request, reply) => {
-        const integration = await integrations.get(workspaceOf(request), request.params.id, connector);
+        const integration = await integrations.get(
+          workspaceOf(request),
+          request.params.id,
+          connector,
+        );
         const { since, until, status } = request.body;
-        const replayed = await deliveries.replayRange(integration, new Date(since), until ? new Date(until) : new Date(), status);
+        const replayed = await deliveries.replayRange(
+          integration,
+          new Date(since),
+          until ? new Date(until) : new Date(),
+          status,
+        );
         return reply.code(202).send({ replayed });
       },
     );
@@ -98,7 +124,12 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
     '/deliveries/:id',
     {
       preHandler: auth.workspace,
-      schema: { ...secured, summary: 'A delivery and its attempts', params: IdParams, response: { 200: DeliverySchema, ...errorResponses(401, 403, 404) } },
+      schema: {
+        ...secured,
+        summary: 'A delivery and its attempts',
+        params: IdParams,
+        response: { 200: DeliverySchema, ...errorResponses(401, 403, 404) },
+      },
     },
     async (request) => deliveries.get(workspaceOf(request), request.params.id),
   );
@@ -114,6 +145,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
         response: { 202: DeliverySchema, ...errorResponses(401, 403, 404) },
       },
     },
-    async (request, reply) => reply.code(202).send(await deliveries.replay(workspaceOf(request), request.params.id)),
+    async (request, reply) =>
+      reply.code(202).send(await deliveries.replay(workspaceOf(request), request.params.id)),
   );
 };

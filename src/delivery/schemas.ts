@@ -30,7 +30,10 @@ export const DeliverySchema = Type.Object({
   attempts: Type.Array(AttemptSchema),
 });
 
-export const DeliveryListQuery = Type.Object({ ...PageQuery, status: Type.Optional(DeliveryStatusSchema) });
+export const DeliveryListQuery = Type.Object({
+  ...PageQuery,
+  status: Type.Optional(DeliveryStatusSchema),
+});
 
 export const ReplayRangeBody = Type.Object(
   {

@@ -23,8 +23,16 @@ export class DeliveryService {
     before?: { createdAt: Date; id: string },
   ) {
     const rows = await q.listDeliveries(this.db.reader, integration.id, status, limit, before);
-    const attempts = await q.attemptsOf(this.db.reader, rows.map((r) => r.id));
-    return rows.map((row) => presentDelivery(row, attempts.filter((a) => a.delivery_id === row.id)));
+    const attempts = await q.attemptsOf(
+      this.db.reader,
+      rows.map((r) => r.id),
+    );
+    return rows.map((row) =>
+      presentDelivery(
+        row,
+        attempts.filter((a) => a.delivery_id === row.id),
+      ),
+    );
   }
 
   async get(workspaceId: string, id: string) {
@@ -37,14 +45,23 @@ export class DeliveryService {
   async replay(workspaceId: string, id: string) {
     const row = isUuid(id) ? await q.rearmDelivery(this.db, id, workspaceId) : undefined;
     if (!row) throw notFound('delivery');
-    await this.enqueueOrLeaveToSweeper([{ deliveryId: row.id, attempt: row.attempts + 1, manual: true }]);
+    await this.enqueueOrLeaveToSweeper([
+      { deliveryId: row.id, attempt: row.attempts + 1, manual: true },
+    ]);
     return presentDelivery(row, await q.attemptsOf(this.db, [row.id]));
   }
 
   /** Replays every delivery of an integration created in [since, until], optionally of one status. */
-  async replayRange(integration: IntegrationRow, since: Date, until: Date, status?: q.DeliveryStatus) {
+  async replayRange(
+    integration: IntegrationRow,
+    since: Date,
+    until: Date,
+    status?: q.DeliveryStatus,
+  ) {
     const rows = await q.rearmDeliveries(this.db, integration.id, since, until, status);
-    await this.enqueueOrLeaveToSweeper(rows.map((r) => ({ deliveryId: r.id, attempt: r.attempts + 1, manual: true })));
+    await this.enqueueOrLeaveToSweeper(
+      rows.map((r) => ({ deliveryId: r.id, attempt: r.attempts + 1, manual: true })),
+    );
     return rows.length;
   }
 

@@ -11,7 +11,8 @@ export class Slots {
   private head = 0;
 
   constructor(private readonly size: number) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError('size must be a positive integer');
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError('size must be a positive integer');
   }
 
   /** Takes a slot, waiting for one if none is free; give it back with `release`. */

@@ -52,7 +52,10 @@ export class DeliverySweeper {
 
   /** Queues overdue deliveries; answers how many. */
   async sweep(): Promise<number> {
-    const grace = (this.options.graceMs ?? 10_000) + (await this.waitingJobs()) * (this.options.graceMsPerWaitingJob ?? GROUP_SIZE * MS_PER_WAITING_ATTEMPT);
+    const grace =
+      (this.options.graceMs ?? 10_000) +
+      (await this.waitingJobs()) *
+        (this.options.graceMsPerWaitingJob ?? GROUP_SIZE * MS_PER_WAITING_ATTEMPT);
     const overdue = await overdueDeliveries(this.db, grace, 1_000);
     if (overdue.length === 0) return 0;
     await this.queue.enqueue(overdue.map((d) => ({ deliveryId: d.id, attempt: d.attempts + 1 })));

@@ -36,9 +36,13 @@ export function startDeliveryWorker(
       if (attempts.length === 1) return run(attempts[0]!);
       // Every attempt of a group runs; if one could not be logged, the job fails and BullMQ
       // runs it again, where the attempts already made claim nothing.
-      const failed = (await Promise.allSettled(attempts.map(run))).filter((r) => r.status === 'rejected');
+      const failed = (await Promise.allSettled(attempts.map(run))).filter(
+        (r) => r.status === 'rejected',
+      );
       if (failed.length > 0) {
-        throw new Error(`${failed.length} of ${attempts.length} attempts failed: ${String(failed[0]!.reason)}`);
+        throw new Error(
+          `${failed.length} of ${attempts.length} attempts failed: ${String(failed[0]!.reason)}`,
+        );
       }
     },
     {
@@ -49,7 +53,9 @@ export function startDeliveryWorker(
       lockDuration: config.webhooks.timeoutMs + 20_000,
     },
   );
-  worker.on('error', (error) => logger.debug({ err: error.message }, 'delivery worker connection error'));
+  worker.on('error', (error) =>
+    logger.debug({ err: error.message }, 'delivery worker connection error'),
+  );
   worker.on('failed', (job, error) =>
     logger.warn({ job: job?.id, err: error.message }, 'delivery job failed; BullMQ will retry it'),
   );
@@ -61,7 +67,10 @@ export function startDeliveryWorker(
       // a worker, and the engine's claim keeps that to one attempt each.
       const graceMs = config.webhooks.timeoutMs + CLOSE_DEADLINE_MS;
       if (!(await finishedWithin(worker.close(), graceMs))) {
-        logger.warn({ graceMs }, 'delivery jobs still running at shutdown; leaving them to be run again');
+        logger.warn(
+          { graceMs },
+          'delivery jobs still running at shutdown; leaving them to be run again',
+        );
         await finishedWithin(worker.disconnect(), CLOSE_DEADLINE_MS);
       }
       // Nothing should be left in the engine's batches once its attempts have ended.

@@ -10,6 +10,13 @@ export async function writeEvent(tx: Queryable, event: OutboxEvent): Promise<voi
   await tx.query(
     `INSERT INTO outbox (id, workspace_id, form_id, event_type, payload, created_at)
      VALUES ($1, $2, $3, $4, $5::jsonb, $6)`,
-    [event.id, event.workspaceId, event.formId, event.type, JSON.stringify(event.payload), event.createdAt],
+    [
+      event.id,
+      event.workspaceId,
+      event.formId,
+      event.type,
+      JSON.stringify(event.payload),
+      event.createdAt,
+    ],
   );
 }

@@ -29,7 +29,14 @@ export function exportColumns(
   projection?: readonly string[],
 ): ExportColumn[] {
   const byKey = new Map<string, Field>(form.fields.map((f) => [f.key, f]));
-  const keys = projection ?? [...form.fields.map((f) => f.key), ...form.calculated_fields.map((c) => c.key)];
-  const data = keys.map((key): ExportColumn => ({ key, kind: byKey.get(key)?.type ?? 'calculated', meta: false }));
+  const keys = projection ?? [
+    ...form.fields.map((f) => f.key),
+    ...form.calculated_fields.map((c) => c.key),
+  ];
+  const data = keys.map((key): ExportColumn => ({
+    key,
+    kind: byKey.get(key)?.type ?? 'calculated',
+    meta: false,
+  }));
   return [...META, ...data];
 }

@@ -22,11 +22,16 @@ export interface ExportParams {
  */
 export function parseExportRequest(form: FormRow, params: ExportParams): ExportRequest {
   const fields = Array.isArray(params.fields) ? params.fields.join(',') : params.fields;
-  const filter = params.filter === undefined || typeof params.filter === 'string' ? params.filter : JSON.stringify(params.filter);
+  const filter =
+    params.filter === undefined || typeof params.filter === 'string'
+      ? params.filter
+      : JSON.stringify(params.filter);
   const since = parseBound('since', params.since);
   const until = parseBound('until', params.until);
   if (since && until && since > until) {
-    throw invalidRequest('since is after until', [{ field: 'since', message: 'must not be after until' }]);
+    throw invalidRequest('since is after until', [
+      { field: 'since', message: 'must not be after until' },
+    ]);
   }
   const projection = parseProjection(form, fields);
   return {
@@ -34,6 +39,12 @@ export function parseExportRequest(form: FormRow, params: ExportParams): ExportR
     format: params.format,
     projection,
     bom: params.bom,
-    selection: { workspaceId: form.workspace_id, formId: form.id, since, until, where: parseFilter(form, filter) },
+    selection: {
+      workspaceId: form.workspace_id,
+      formId: form.id,
+      since,
+      until,
+      where: parseFilter(form, filter),
+    },
   };
 }

@@ -6,7 +6,11 @@ import { csvHeader, csvRow, UTF8_BOM } from './csv-format.ts';
 type Pages = AsyncIterable<readonly ExportRow[]>;
 
 /** CSV text, one chunk per page: the header (after an optional BOM), then the rows. */
-export async function* csvChunks(columns: readonly ExportColumn[], pages: Pages, bom = false): AsyncGenerator<string> {
+export async function* csvChunks(
+  columns: readonly ExportColumn[],
+  pages: Pages,
+  bom = false,
+): AsyncGenerator<string> {
   yield (bom ? UTF8_BOM : '') + csvHeader(columns);
   for await (const page of pages) {
     let chunk = '';
@@ -16,7 +20,10 @@ export async function* csvChunks(columns: readonly ExportColumn[], pages: Pages,
 }
 
 /** NDJSON: one Response object (as the API shows it) per line. */
-export async function* ndjsonChunks(pages: Pages, projection?: readonly string[]): AsyncGenerator<string> {
+export async function* ndjsonChunks(
+  pages: Pages,
+  projection?: readonly string[],
+): AsyncGenerator<string> {
   for await (const page of pages) {
     let chunk = '';
     for (const row of page) chunk += `${JSON.stringify(presentResponse(row, projection))}\n`;
@@ -25,7 +32,10 @@ export async function* ndjsonChunks(pages: Pages, projection?: readonly string[]
 }
 
 /** A JSON array of Response objects, written as it is read. */
-export async function* jsonChunks(pages: Pages, projection?: readonly string[]): AsyncGenerator<string> {
+export async function* jsonChunks(
+  pages: Pages,
+  projection?: readonly string[],
+): AsyncGenerator<string> {
   yield '[';
   let first = true;
   for await (const page of pages) {

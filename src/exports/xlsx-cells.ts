@@ -24,10 +24,12 @@ export function xlsxValue(kind: ColumnKind, value: unknown): XlsxValue {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value;
   if (typeof value === 'number' || typeof value === 'boolean') return value;
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('; ');
+  if (Array.isArray(value))
+    return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('; ');
   if (typeof value !== 'string') return JSON.stringify(value);
   if (kind === 'date' || kind === 'datetime') return parseDate(value) ?? value;
-  if (NUMERIC.has(kind) && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  if (NUMERIC.has(kind) && value.trim() !== '' && Number.isFinite(Number(value)))
+    return Number(value);
   return value;
 }
 

@@ -26,11 +26,20 @@ export async function writeXlsx(
   pages: AsyncIterable<readonly ExportRow[]>,
   out: Writable,
 ): Promise<void> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: out,
+    useStyles: true,
+    useSharedStrings: false,
+  });
   const sheet = workbook.addWorksheet('Responses');
   sheet.columns = columns.map((c) => {
     const numFmt = xlsxNumberFormat(c.kind);
-    return { header: c.key, key: c.key, width: Math.max(12, Math.min(40, c.key.length + 2)), ...(numFmt ? { style: { numFmt } } : {}) };
+    return {
+      header: c.key,
+      key: c.key,
+      width: Math.max(12, Math.min(40, c.key.length + 2)),
+      ...(numFmt ? { style: { numFmt } } : {}),
+    };
   });
   for await (const page of pages) {
     for (const row of page) sheet.addRow(xlsxRow(columns, row)).commit();

@@ -18,7 +18,13 @@ export function presentForm(row: FormRow) {
 
 /** The public view of a published form: what a form renderer needs, nothing more. */
 export function presentPublicForm(row: FormRow) {
-  return { id: row.id, title: row.title, description: row.description, version: row.version, fields: row.fields };
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    version: row.version,
+    fields: row.fields,
+  };
 }
 
 const publicJson = new WeakMap<FormRow, string>();

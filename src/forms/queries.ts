@@ -47,7 +47,11 @@ export async function insertForm(db: Queryable, form: NewForm): Promise<FormRow>
 }
 
 /** A live form of the workspace; undefined for unknown, deleted or another workspace's. */
-export async function findForm(db: Queryable, workspaceId: string, id: string): Promise<FormRow | undefined> {
+export async function findForm(
+  db: Queryable,
+  workspaceId: string,
+  id: string,
+): Promise<FormRow | undefined> {
   const { rows } = await db.query<FormRow>(
     `SELECT ${COLUMNS} FROM forms WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL`,
     [id, workspaceId],
@@ -57,7 +61,10 @@ export async function findForm(db: Queryable, workspaceId: string, id: string): 
 
 /** A live form by id alone, for the public routes (which then check its status). */
 export async function findFormById(db: Queryable, id: string): Promise<FormRow | undefined> {
-  const { rows } = await db.query<FormRow>(`SELECT ${COLUMNS} FROM forms WHERE id = $1 AND deleted_at IS NULL`, [id]);
+  const { rows } = await db.query<FormRow>(
+    `SELECT ${COLUMNS} FROM forms WHERE id = $1 AND deleted_at IS NULL`,
+    [id],
+  );
   return rows[0];
 }
 
@@ -110,7 +117,11 @@ export async function updateForm(
   return rows[0];
 }
 
-export async function softDeleteForm(db: Queryable, workspaceId: string, id: string): Promise<boolean> {
+export async function softDeleteForm(
+  db: Queryable,
+  workspaceId: string,
+  id: string,
+): Promise<boolean> {
   const { rowCount } = await db.query(
     'UPDATE forms SET deleted_at = now() WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL',
     [id, workspaceId],

@@ -28,7 +28,10 @@ const FORM_ROUTE_TTL_MS = 60_000;
 const secured = { security: [{ bearerAuth: [] }], tags: ['forms'] };
 
 /** CRUD on forms, and the public schema of a published form. */
-export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (app, { service, auth, rateLimit }) => {
+export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (
+  app,
+  { service, auth, rateLimit },
+) => {
   app.post(
     '/forms',
     {
@@ -40,7 +43,8 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
         response: { 201: FormSchema, ...errorResponses(401, 403, 422) },
       },
     },
-    async (request, reply) => reply.code(201).send(presentForm(await service.create(workspaceOf(request), request.body))),
+    async (request, reply) =>
+      reply.code(201).send(presentForm(await service.create(workspaceOf(request), request.body))),
   );
 
   app.get(
@@ -50,7 +54,8 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
       config: cached({ ttl: FORM_ROUTE_TTL_MS }),
       schema: {
         ...secured,
-        summary: "List the workspace's forms, newest first (cached per workspace; ETag, 304 on If-None-Match)",
+        summary:
+          "List the workspace's forms, newest first (cached per workspace; ETag, 304 on If-None-Match)",
         querystring: Type.Object(PageQuery),
         response: { 200: Page(FormSchema), 304: Type.Null(), ...errorResponses(400, 401, 403) },
       },
@@ -90,7 +95,8 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
         response: { 200: FormSchema, ...errorResponses(401, 403, 404, 422) },
       },
     },
-    async (request) => presentForm(await service.update(workspaceOf(request), request.params.id, request.body)),
+    async (request) =>
+      presentForm(await service.update(workspaceOf(request), request.params.id, request.body)),
   );
 
   app.delete(

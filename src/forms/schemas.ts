@@ -48,29 +48,25 @@ export const UpdateFormBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-export const FormSchema = Type.Object(
-  {
-    id: Type.String(),
-    title: Type.String(),
-    description: Type.Union([Type.String(), Type.Null()]),
-    status: Status,
-    version: Type.Integer(),
-    fields: Type.Array(FieldSchema),
-    calculated_fields: Type.Array(CalculatedFieldSchema),
-    created_at: Timestamp,
-    updated_at: Timestamp,
-  },
-);
+export const FormSchema = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  status: Status,
+  version: Type.Integer(),
+  fields: Type.Array(FieldSchema),
+  calculated_fields: Type.Array(CalculatedFieldSchema),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
 
-export const PublicFormSchema = Type.Object(
-  {
-    id: Type.String(),
-    title: Type.String(),
-    description: Type.Union([Type.String(), Type.Null()]),
-    version: Type.Integer(),
-    fields: Type.Array(FieldSchema),
-  },
-);
+export const PublicFormSchema = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  version: Type.Integer(),
+  fields: Type.Array(FieldSchema),
+});
 
 export type CreateFormInput = Static<typeof CreateFormBody>;
 export type UpdateFormInput = Static<typeof UpdateFormBody>;

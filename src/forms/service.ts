@@ -77,7 +77,8 @@ export class FormService {
   async update(workspaceId: string, id: string, input: UpdateFormInput): Promise<q.FormRow> {
     const current = await this.get(workspaceId, id);
     const fields = (input.fields ?? current.fields) as Field[];
-    const calculatedFields = (input.calculated_fields ?? current.calculated_fields) as CalculatedField[];
+    const calculatedFields = (input.calculated_fields ??
+      current.calculated_fields) as CalculatedField[];
     assertSoundDefinition(fields, calculatedFields);
     const updated = await q.updateForm(this.db, workspaceId, id, {
       title: input.title ?? current.title,
@@ -109,7 +110,10 @@ function reviveForm(row: q.FormRow): q.FormRow {
 }
 
 function assertSoundDefinition(fields: Field[], calculatedFields: CalculatedField[]): void {
-  const issues: FieldIssue[] = validateFormDefinition({ fields, calculated_fields: calculatedFields });
+  const issues: FieldIssue[] = validateFormDefinition({
+    fields,
+    calculated_fields: calculatedFields,
+  });
   calculatedFields.forEach((calculated, i) => {
     const problem = checkLogic(calculated.logic);
     if (problem) issues.push({ field: `calculated_fields[${i}].logic`, message: problem });

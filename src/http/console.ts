@@ -32,7 +32,10 @@ const NOT_BUILT =
  * with a year-long immutable cache, and `index.html` with `no-cache` for `/console` and
  * every client route under it (SPA fallback).
  */
-export async function registerConsole(app: FastifyInstance, outDir: string = CONSOLE_OUT_DIR): Promise<void> {
+export async function registerConsole(
+  app: FastifyInstance,
+  outDir: string = CONSOLE_OUT_DIR,
+): Promise<void> {
   const assets = join(outDir, 'assets');
   if (existsSync(assets)) {
     await app.register(fastifyStatic, {
@@ -52,7 +55,11 @@ export async function registerConsole(app: FastifyInstance, outDir: string = CON
     // Read on every request (it is under 1 KB) so a rebuild shows without a restart.
     // Not built yet: answered with a 503 that says how to build it.
     const html = await readFile(join(outDir, 'index.html'), 'utf8').catch(() => undefined);
-    if (html === undefined) return reply.code(503).headers({ ...PAGE_HEADERS, 'cache-control': 'no-store' }).send(NOT_BUILT);
+    if (html === undefined)
+      return reply
+        .code(503)
+        .headers({ ...PAGE_HEADERS, 'cache-control': 'no-store' })
+        .send(NOT_BUILT);
     return reply.headers(PAGE_HEADERS).send(html);
   };
   app.get('/console', { schema: { hide: true } }, page);

@@ -24,8 +24,13 @@ async function probe(check: () => Promise<void>, timeoutMs: number): Promise<str
 export function registerHealthRoutes(app: FastifyInstance, checks: HealthChecks): void {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    const [database, redis] = await Promise.all([probe(checks.database, 2_000), probe(checks.redis, 2_000)]);
+    const [database, redis] = await Promise.all([
+      probe(checks.database, 2_000),
+      probe(checks.redis, 2_000),
+    ]);
     const ready = database === 'ok' && redis === 'ok';
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: { database, redis } });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ok' : 'unavailable', checks: { database, redis } });
   });
 }

@@ -1,6 +1,13 @@
 import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
-import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+} from 'prom-client';
 
 /** A Prometheus registry with the process's default metrics and the HTTP metrics. */
 export function createMetricsRegistry(): Registry {
@@ -90,7 +97,10 @@ function joinClusterMetrics(registry: Registry): void {
 function askPrimaryForClusterMetrics(): Promise<string> {
   const id = ++nextRequestId;
   return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => settle({ type: CLUSTER_METRICS_REPLY, id, error: 'timed out' }), PRIMARY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => settle({ type: CLUSTER_METRICS_REPLY, id, error: 'timed out' }),
+      PRIMARY_TIMEOUT_MS,
+    );
     function settle(reply: ClusterMetricsReply) {
       clearTimeout(timer);
       pending.delete(id);

@@ -133,9 +133,26 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
           clock: options.clock,
         });
       await api.register(webhookRoutes, { service: hub.webhooks, auth });
-      if (connectors) await api.register(integrationRoutes, { service: hub.integrations, plugins: hub.plugins, auth });
-      await api.register(deliveryRoutes, { deliveries: hub.deliveries, integrations: hub.integrations, forms, auth, connectors });
-      await api.register(zapierRoutes, { workspaces, forms, responses: hub.responses, integrations: hub.integrations, auth });
+      if (connectors)
+        await api.register(integrationRoutes, {
+          service: hub.integrations,
+          plugins: hub.plugins,
+          auth,
+        });
+      await api.register(deliveryRoutes, {
+        deliveries: hub.deliveries,
+        integrations: hub.integrations,
+        forms,
+        auth,
+        connectors,
+      });
+      await api.register(zapierRoutes, {
+        workspaces,
+        forms,
+        responses: hub.responses,
+        integrations: hub.integrations,
+        auth,
+      });
     },
     { prefix: '/api/v2' },
   );

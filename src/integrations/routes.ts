@@ -33,7 +33,10 @@ function page<T>(rows: IntegrationRow[], limit: number, present: (row: Integrati
  * integrations with them (registered only when FEATURE_CONNECTORS is on). Webhooks, one
  * connector among them, have routes of their own in src/webhooks.
  */
-export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptions> = async (app, { service, plugins, auth }) => {
+export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptions> = async (
+  app,
+  { service, plugins, auth },
+) => {
   const present = (row: IntegrationRow, secret?: string) => ({
     ...presentIntegration(row, service.publicConfig(row)),
     ...(secret ? { secret } : {}),
@@ -46,7 +49,10 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
       schema: {
         ...integrationTags,
         summary: 'The connectors this hub has loaded, with their config schemas',
-        response: { 200: Type.Object({ data: Type.Array(s.ConnectorSchema) }), ...errorResponses(401, 403) },
+        response: {
+          200: Type.Object({ data: Type.Array(s.ConnectorSchema) }),
+          ...errorResponses(401, 403),
+        },
       },
     },
     async () => ({
@@ -66,7 +72,8 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
       preHandler: auth.workspace,
       schema: {
         ...integrationTags,
-        summary: "Connect a form to a connector; config is validated against the connector's schema",
+        summary:
+          "Connect a form to a connector; config is validated against the connector's schema",
         params: IdParams,
         body: s.IntegrationBody,
         response: { 201: s.IntegrationSchema, ...errorResponses(401, 403, 404, 422) },
@@ -74,12 +81,19 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     },
     async (request, reply) => {
       const body = request.body;
-      const { events, active, ...config } = body.config as Record<string, unknown> & { events?: string[]; active?: boolean };
+      const { events, active, ...config } = body.config as Record<string, unknown> & {
+        events?: string[];
+        active?: boolean;
+      };
       const input =
         body.connector === 'webhook'
           ? { ...body, config, events: body.events ?? events, active: body.active ?? active }
           : body;
-      const { row, secret } = await service.createIntegration(workspaceOf(request), request.params.id, input);
+      const { row, secret } = await service.createIntegration(
+        workspaceOf(request),
+        request.params.id,
+        input,
+      );
       return reply.code(201).send(present(row, secret));
     },
   );
@@ -99,7 +113,13 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     async (request) => {
       const limit = request.query.limit ?? 50;
       const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
-      const rows = await service.list(workspaceOf(request), request.params.id, undefined, limit + 1, before);
+      const rows = await service.list(
+        workspaceOf(request),
+        request.params.id,
+        undefined,
+        limit + 1,
+        before,
+      );
       return page(rows, limit, (row) => present(row));
     },
   );
@@ -108,7 +128,12 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     '/integrations/:id',
     {
       preHandler: auth.workspace,
-      schema: { ...integrationTags, summary: 'An integration (secrets omitted)', params: IdParams, response: { 200: s.IntegrationSchema, ...errorResponses(401, 403, 404) } },
+      schema: {
+        ...integrationTags,
+        summary: 'An integration (secrets omitted)',
+        params: IdParams,
+        response: { 200: s.IntegrationSchema, ...errorResponses(401, 403, 404) },
+      },
     },
     async (request) => present(await service.get(workspaceOf(request), request.params.id)),
   );
@@ -134,7 +159,12 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     '/integrations/:id',
     {
       preHandler: auth.workspace,
-      schema: { ...integrationTags, summary: 'Delete an integration', params: IdParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } },
+      schema: {
+        ...integrationTags,
+        summary: 'Delete an integration',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
     },
     async (request, reply) => {
       await service.delete(workspaceOf(request), request.params.id);

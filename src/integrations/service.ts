@@ -10,7 +10,13 @@ import { checkConnection, claimOwnership, type ConnectionClaim } from './connect
 import { maskHeaders, restoreMaskedHeaders } from './masked-headers.ts';
 import { NangoConnections } from './nango-connections.ts';
 import * as q from './queries.ts';
-import { checkEvents, checkHeaders, checkTemplate, checkTemplateBounds, checkUrl } from './webhook-input.ts';
+import {
+  checkEvents,
+  checkHeaders,
+  checkTemplate,
+  checkTemplateBounds,
+  checkUrl,
+} from './webhook-input.ts';
 
 export interface IntegrationInput {
   connector: string;
@@ -192,7 +198,8 @@ export class IntegrationService {
         details.push({ field: path, message: e.message ?? 'is not valid' });
       }
     }
-    if (connector === 'webhook' || connector === 'zapier') this.checkTarget(connector, cleaned, details);
+    if (connector === 'webhook' || connector === 'zapier')
+      this.checkTarget(connector, cleaned, details);
     else checkTemplateBounds(cleaned, 'config', details);
     if (details.length > 0) throw validationFailed('the integration breaks the rules', details);
     return cleaned;

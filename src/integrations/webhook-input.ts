@@ -57,7 +57,10 @@ export function checkTemplate(template: unknown, field: string, details: ErrorDe
  */
 export function checkTemplateBounds(config: unknown, field: string, details: ErrorDetail[]): void {
   for (const issue of templateBoundIssues(config)) {
-    details.push({ field: issue.path ? `${field}.${issue.path}`.replace('.[', '[') : field, message: issue.message });
+    details.push({
+      field: issue.path ? `${field}.${issue.path}`.replace('.[', '[') : field,
+      message: issue.message,
+    });
   }
 }
 

@@ -46,7 +46,10 @@ addFormats.default(ajv);
  * FormPlugin instance or class. A plugin that fails to load, has bad metadata or an
  * invalid config schema is logged and skipped: never fatal.
  */
-export async function loadPlugins(directories: readonly string[], logger: Logger): Promise<PluginRegistry> {
+export async function loadPlugins(
+  directories: readonly string[],
+  logger: Logger,
+): Promise<PluginRegistry> {
   const registry = new PluginRegistry();
   for (const directory of directories) {
     const root = resolve(directory);
@@ -58,10 +61,17 @@ export async function loadPlugins(directories: readonly string[], logger: Logger
       if (!entry) continue;
       try {
         const loaded = await loadPlugin(entry);
-        if (!registry.add(loaded)) logger.warn({ plugin: loaded.metadata.id, source: entry }, 'duplicate plugin id; skipped');
+        if (!registry.add(loaded))
+          logger.warn(
+            { plugin: loaded.metadata.id, source: entry },
+            'duplicate plugin id; skipped',
+          );
         else logger.debug({ plugin: loaded.metadata.id, source: entry }, 'plugin loaded');
       } catch (error) {
-        logger.error({ source: entry, err: (error as Error).message }, 'plugin failed to load; skipped');
+        logger.error(
+          { source: entry, err: (error as Error).message },
+          'plugin failed to load; skipped',
+        );
       }
     }
   }
@@ -83,7 +93,9 @@ export async function loadPlugin(entry: string): Promise<LoadedPlugin> {
   let candidate = module.default;
   if (typeof candidate === 'function') candidate = new (candidate as new () => unknown)();
   if (!isFormPlugin(candidate)) {
-    throw new Error('the default export is not a FormPlugin (metadata id, name, version and configSchema are needed)');
+    throw new Error(
+      'the default export is not a FormPlugin (metadata id, name, version and configSchema are needed)',
+    );
   }
   const metadata = candidate.metadata;
   let validateConfig: ValidateFunction;
@@ -92,7 +104,13 @@ export async function loadPlugin(entry: string): Promise<LoadedPlugin> {
   } catch (error) {
     throw new Error(`configSchema is not a valid JSON Schema: ${(error as Error).message}`);
   }
-  return { plugin: candidate, metadata, validateConfig, secretKeys: secretKeysOf(metadata.configSchema), source: entry };
+  return {
+    plugin: candidate,
+    metadata,
+    validateConfig,
+    secretKeys: secretKeysOf(metadata.configSchema),
+    source: entry,
+  };
 }
 
 function secretKeysOf(schema: Record<string, unknown>): string[] {

@@ -27,4 +27,9 @@ export { FREQUENCY_PATTERNS, nextRunAt, type Frequency } from './schedule/schedu
 export type { ReportPeriod } from './schedule/period.ts';
 export { createPdfRenderer, reportSummary } from './pdf-export.ts';
 export { ExportReportRenderer } from './export-report-renderer.ts';
-export { renderReportPdf, writeReportPdf, loadReportTemplate, type ReportInput } from './pdf/index.ts';
+export {
+  renderReportPdf,
+  writeReportPdf,
+  loadReportTemplate,
+  type ReportInput,
+} from './pdf/index.ts';

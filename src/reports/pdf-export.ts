@@ -9,8 +9,15 @@ import { renderReportPdf, type ReportSummary } from './pdf/index.ts';
 const CHOICE_TYPES = new Set(['select', 'radio', 'multiselect', 'boolean', 'rating']);
 
 /** Runs one DSL query over a form (the same compiler as `POST /analytics/.../query`). */
-async function query(db: Queryable, form: FormRow, body: Record<string, unknown>): Promise<unknown> {
-  const compiled = compileQuery(body, { fields: form.fields, calculatedKeys: form.calculated_fields.map((c) => c.key) });
+async function query(
+  db: Queryable,
+  form: FormRow,
+  body: Record<string, unknown>,
+): Promise<unknown> {
+  const compiled = compileQuery(body, {
+    fields: form.fields,
+    calculatedKeys: form.calculated_fields.map((c) => c.key),
+  });
   const { rows } = await db.query<ResultRow>(compiled.sql, withFormId(compiled.params, form.id));
   return shapeResult(rows, compiled.shape);
 }
@@ -19,13 +26,22 @@ async function query(db: Queryable, form: FormRow, body: Record<string, unknown>
  * The report's summary for a period: totals, daily completed counts and the counts of each
  * choice field, computed with the query DSL over PostgreSQL.
  */
-export async function reportSummary(db: Queryable, form: FormRow, since?: Date, until?: Date): Promise<ReportSummary> {
+export async function reportSummary(
+  db: Queryable,
+  form: FormRow,
+  since?: Date,
+  until?: Date,
+): Promise<ReportSummary> {
   const period: Record<string, string> = {};
   if (since) period.$gte = since.toISOString();
   if (until) period.$lte = until.toISOString();
   const base = Object.keys(period).length > 0 ? { submitted_at: period } : {};
   const done = { ...base, completed: true };
-  const byState = (await query(db, form, { aggregate: 'count', group_by: 'completed', filter: base })) as Record<string, number>;
+  const byState = (await query(db, form, {
+    aggregate: 'count',
+    group_by: 'completed',
+    filter: base,
+  })) as Record<string, number>;
   const daily = (await query(db, form, {
     aggregate: 'count',
     group_by: { date_trunc: 'day', field: 'submitted_at' },
@@ -33,7 +49,11 @@ export async function reportSummary(db: Queryable, form: FormRow, since?: Date, 
   })) as Record<string, number>;
   const fields: Record<string, { answered: number; counts: Record<string, number> }> = {};
   for (const field of form.fields.filter((f) => CHOICE_TYPES.has(f.type))) {
-    const counts = (await query(db, form, { aggregate: 'count', group_by: `data.${field.key}`, filter: done })) as Record<string, number>;
+    const counts = (await query(db, form, {
+      aggregate: 'count',
+      group_by: `data.${field.key}`,
+      filter: done,
+    })) as Record<string, number>;
     const answered = (await query(db, form, {
       aggregate: 'count',
       filter: { ...done, [`data.${field.key}`]: { $exists: true, $ne: null } },

@@ -32,7 +32,10 @@ export class ImportSyntaxError extends Error {
 export class ImportRowTooLargeError extends ImportSyntaxError {
   override readonly name: string = 'ImportRowTooLargeError';
   constructor(index: number, where: string) {
-    super(`row ${index}${where} is larger than ${MAX_ROW_BYTES} bytes (1 MiB), the most a row may be`, index);
+    super(
+      `row ${index}${where} is larger than ${MAX_ROW_BYTES} bytes (1 MiB), the most a row may be`,
+      index,
+    );
   }
 }
 

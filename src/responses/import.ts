@@ -20,8 +20,15 @@ type Row = { index: number; value: unknown };
  * (`[3].email`); no event is raised, so no integration is notified. At most
  * MAX_CONCURRENT_IMPORTS run at a time per workspace (429 beyond, before any row is read).
  */
-export async function importResponses(db: Database, form: FormRow, rows: AsyncIterable<Row>): Promise<number> {
-  const validate = compileValidator(form.fields, form.calculated_fields.map((c) => c.key));
+export async function importResponses(
+  db: Database,
+  form: FormRow,
+  rows: AsyncIterable<Row>,
+): Promise<number> {
+  const validate = compileValidator(
+    form.fields,
+    form.calculated_fields.map((c) => c.key),
+  );
   const details: ErrorDetail[] = [];
   let imported = 0;
   await db.transaction(async (tx) => {
@@ -62,7 +69,8 @@ export async function importResponses(db: Database, form: FormRow, rows: AsyncIt
       if (batch.ids.length >= BATCH_SIZE) await flush();
     }
     await inFlight;
-    if (details.length > 0) throw validationFailed('the import has invalid rows; nothing was imported', details);
+    if (details.length > 0)
+      throw validationFailed('the import has invalid rows; nothing was imported', details);
     await flush();
     await inFlight;
   });
@@ -80,7 +88,8 @@ function calculated(
     return computeCalculated(form.calculated_fields, data);
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    for (const detail of error.details) addDetail(details, `[${index}].${detail.field}`, detail.message);
+    for (const detail of error.details)
+      addDetail(details, `[${index}].${detail.field}`, detail.message);
     return undefined;
   }
 }
@@ -115,9 +124,10 @@ function checkRow(value: unknown, index: number, details: ErrorDetail[]): Import
   }
   const before = details.length;
   if (!isObject(value.data)) addDetail(details, `[${index}].data`, 'must be an object');
-  const at = typeof value.submitted_at === 'string' && ISO_DATETIME.test(value.submitted_at)
-    ? new Date(value.submitted_at)
-    : undefined;
+  const at =
+    typeof value.submitted_at === 'string' && ISO_DATETIME.test(value.submitted_at)
+      ? new Date(value.submitted_at)
+      : undefined;
   if (!at || Number.isNaN(at.getTime())) {
     addDetail(details, `[${index}].submitted_at`, 'must be an ISO 8601 date-time with a time zone');
   }
@@ -130,7 +140,9 @@ function checkRow(value: unknown, index: number, details: ErrorDetail[]): Import
   if (value.completed !== undefined && typeof value.completed !== 'boolean') {
     addDetail(details, `[${index}].completed`, 'must be true or false');
   }
-  const unknown = Object.keys(value).filter((k) => !['data', 'submitted_at', 'completed', 'metadata'].includes(k));
+  const unknown = Object.keys(value).filter(
+    (k) => !['data', 'submitted_at', 'completed', 'metadata'].includes(k),
+  );
   for (const key of unknown) addDetail(details, `[${index}].${key}`, 'is not a known property');
   if (details.length > before) return undefined;
   return {

@@ -80,7 +80,10 @@ export function parseFilter(
   }
   // The query string was checked as text; its JSON escapes (`\u0000`) only appear now.
   const problem = findTextProblem(filter, MAX_INPUT_DEPTH);
-  if (problem) throw invalidRequest('filter holds text that cannot be stored', [{ field: formatPath('filter', problem.path), message: problem.message }]);
+  if (problem)
+    throw invalidRequest('filter holds text that cannot be stored', [
+      { field: formatPath('filter', problem.path), message: problem.message },
+    ]);
   const ctx = { fields: form.fields, calculatedKeys: form.calculated_fields.map((c) => c.key) };
   compileFilter(filter, ctx, [form.id]);
   return (params) => compileFilter(filter, ctx, params);

@@ -15,7 +15,10 @@ export function presentResponse(row: ResponseRow, fields?: readonly string[]) {
 
 export type PresentedResponse = ReturnType<typeof presentResponse>;
 
-function project(data: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+function project(
+  data: Record<string, unknown>,
+  fields: readonly string[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of fields) if (key in data) out[key] = data[key];
   return out;

@@ -255,7 +255,11 @@ export async function insertImportBatch(
  * transaction-level advisory locks, so the count holds across API processes and is
  * released on every path without bookkeeping. False when every slot is taken.
  */
-export async function tryImportSlot(tx: Queryable, workspaceId: string, slots: number): Promise<boolean> {
+export async function tryImportSlot(
+  tx: Queryable,
+  workspaceId: string,
+  slots: number,
+): Promise<boolean> {
   for (let slot = 0; slot < slots; slot++) {
     const { rows } = await tx.query<{ taken: boolean }>(
       "SELECT pg_try_advisory_xact_lock(hashtext('formhub.import:' || $1::text), $2::int) AS taken",

@@ -17,7 +17,12 @@ import {
 import type { Database } from '../db/index.ts';
 import { limitBytes } from './byte-limit.ts';
 import { importResponses } from './import.ts';
-import { detectImportFormat, ImportRowTooLargeError, ImportSyntaxError, readImportRows } from './import-reader.ts';
+import {
+  detectImportFormat,
+  ImportRowTooLargeError,
+  ImportSyntaxError,
+  readImportRows,
+} from './import-reader.ts';
 import { parseBound, parseFilter, parseProjection, parseResponseCursor } from './list-params.ts';
 import { presentResponse } from './present.ts';
 import * as s from './schemas.ts';
@@ -94,14 +99,19 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
       const where = parseFilter(form, query.filter);
       const projection = parseProjection(form, query.fields);
       const limit = query.limit ?? 50;
-      const rows = await service.list(workspaceId, form.id, {
-        limit: limit + 1,
-        since: parseBound('since', query.since),
-        until: parseBound('until', query.until),
-        completed: query.completed,
-        before: parseResponseCursor(query.cursor),
-        where,
-      }, clientSignal(reply));
+      const rows = await service.list(
+        workspaceId,
+        form.id,
+        {
+          limit: limit + 1,
+          since: parseBound('since', query.since),
+          until: parseBound('until', query.until),
+          completed: query.completed,
+          before: parseResponseCursor(query.cursor),
+          where,
+        },
+        clientSignal(reply),
+      );
       return pageOf(
         rows,
         limit,
@@ -185,11 +195,15 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
       bodyLimit: opts.importBodyLimitBytes,
       schema: {
         ...secured,
-        summary: 'Import historical responses: a JSON array or NDJSON of {data, submitted_at, completed?}',
+        summary:
+          'Import historical responses: a JSON array or NDJSON of {data, submitted_at, completed?}',
         description:
           'All or nothing: one invalid row (or one over 1 MiB) rejects the import with 422 naming the row. No events. At most 2 imports at a time per workspace (429 beyond).',
         params: IdParams,
-        response: { 201: Type.Object({ imported: Type.Integer() }), ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429) },
+        response: {
+          201: Type.Object({ imported: Type.Integer() }),
+          ...errorResponses(400, 401, 403, 404, 413, 415, 422, 429),
+        },
       },
     },
     async (request, reply) => {
@@ -213,7 +227,9 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
         // the client gets the answer and the connection is not left stuck on unread bytes.
         if (!body.readableEnded) body.resume();
         if (error instanceof ImportRowTooLargeError) {
-          throw validationFailed(error.message, [{ field: `[${error.index}]`, message: error.message }]);
+          throw validationFailed(error.message, [
+            { field: `[${error.index}]`, message: error.message },
+          ]);
         }
         if (error instanceof ImportSyntaxError) {
           throw invalidRequest(error.message, [

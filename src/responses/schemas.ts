@@ -2,12 +2,17 @@ import { Type } from 'typebox';
 import { PageQuery, Timestamp } from '../http/index.ts';
 
 /** A JSON object of any keys. */
-export const JsonObject = Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true });
+export const JsonObject = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  additionalProperties: true,
+});
 
 export const SubmitBody = Type.Object(
   {
     data: JsonObject,
-    completed: Type.Optional(Type.Boolean({ description: 'false keeps it partial and returns a resume_token' })),
+    completed: Type.Optional(
+      Type.Boolean({ description: 'false keeps it partial and returns a resume_token' }),
+    ),
     metadata: Type.Optional(JsonObject),
   },
   { additionalProperties: false },
@@ -37,11 +42,15 @@ export const ResponseSchema = Type.Object(responseProperties);
 export const SubmittedResponseSchema = Type.Object({
   ...responseProperties,
   resume_token: Type.Optional(
-    Type.String({ description: 'Only for a partial response: send it as X-Resume-Token to continue it.' }),
+    Type.String({
+      description: 'Only for a partial response: send it as X-Resume-Token to continue it.',
+    }),
   ),
 });
 
-const DateOrDateTime = Type.String({ description: 'ISO 8601 date or date-time (UTC when no zone is given)' });
+const DateOrDateTime = Type.String({
+  description: 'ISO 8601 date or date-time (UTC when no zone is given)',
+});
 
 export const ListQuery = Type.Object({
   ...PageQuery,

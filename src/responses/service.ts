@@ -3,7 +3,12 @@ import { isUuid, uuidv7, hashToken, randomToken } from '../common/index.ts';
 import { withQueryTimeout, type Database, type Queryable } from '../db/index.ts';
 import { AppError, notFound, validationFailed } from '../errors/index.ts';
 import { writeEvent, type EventType } from '../events/index.ts';
-import { compileValidator, computeCalculated, type FormRow, type FormService } from '../forms/index.ts';
+import {
+  compileValidator,
+  computeCalculated,
+  type FormRow,
+  type FormService,
+} from '../forms/index.ts';
 import { metadataProblem } from './metadata-limits.ts';
 import { presentResponse, type PresentedResponse } from './present.ts';
 import * as q from './queries.ts';
@@ -139,7 +144,9 @@ export class ResponseService {
       const updated = await q.updateResponse(tx, id, {
         data: computeCalculated(form.calculated_fields, data),
         completed,
-        metadata: input.metadata ? checkedMetadata({ ...row.metadata, ...input.metadata }) : row.metadata,
+        metadata: input.metadata
+          ? checkedMetadata({ ...row.metadata, ...input.metadata })
+          : row.metadata,
         formVersion: form.version,
         submittedAt: completing ? now : row.submitted_at,
         now,
@@ -246,11 +253,15 @@ function mergeAnswers(
 /** The metadata as given, or 422 when it is past METADATA_LIMITS. */
 function checkedMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
   const problem = metadataProblem(metadata);
-  if (problem) throw validationFailed('the metadata is too large', [{ field: 'metadata', message: problem }]);
+  if (problem)
+    throw validationFailed('the metadata is too large', [{ field: 'metadata', message: problem }]);
   return metadata;
 }
 
-function withToken<T extends object>(response: T, token: string | undefined): T & { resume_token?: string } {
+function withToken<T extends object>(
+  response: T,
+  token: string | undefined,
+): T & { resume_token?: string } {
   return token ? { ...response, resume_token: token } : response;
 }
 

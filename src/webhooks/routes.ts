@@ -26,7 +26,10 @@ function page<T>(rows: IntegrationRow[], limit: number, present: (row: Integrati
 }
 
 /** `/forms/:id/webhooks` and `/webhooks/:id`: signed webhooks (Webhook 2.0). */
-export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = async (app, { service, auth }) => {
+export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = async (
+  app,
+  { service, auth },
+) => {
   const webhook = (row: IntegrationRow, secret?: string) => service.present(row, secret);
 
   app.post(
@@ -42,7 +45,11 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const { row, secret } = await service.create(workspaceOf(request), request.params.id, request.body);
+      const { row, secret } = await service.create(
+        workspaceOf(request),
+        request.params.id,
+        request.body,
+      );
       return reply.code(201).send(webhook(row, secret));
     },
   );
@@ -71,7 +78,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/webhooks/:id',
     {
       preHandler: auth.workspace,
-      schema: { ...webhookTags, summary: 'A webhook', params: IdParams, response: { 200: s.WebhookSchema, ...errorResponses(401, 403, 404) } },
+      schema: {
+        ...webhookTags,
+        summary: 'A webhook',
+        params: IdParams,
+        response: { 200: s.WebhookSchema, ...errorResponses(401, 403, 404) },
+      },
     },
     async (request) => webhook(await service.get(workspaceOf(request), request.params.id)),
   );
@@ -99,7 +111,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/webhooks/:id',
     {
       preHandler: auth.workspace,
-      schema: { ...webhookTags, summary: 'Delete a webhook', params: IdParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } },
+      schema: {
+        ...webhookTags,
+        summary: 'Delete a webhook',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
     },
     async (request, reply) => {
       await service.delete(workspaceOf(request), request.params.id);

@@ -1,4 +1,8 @@
-import type { IntegrationInput, IntegrationRow, IntegrationService } from '../integrations/index.ts';
+import type {
+  IntegrationInput,
+  IntegrationRow,
+  IntegrationService,
+} from '../integrations/index.ts';
 import { presentWebhook } from './present.ts';
 
 /** The body of `POST /forms/:id/webhooks` (and a webhook integration's config). */

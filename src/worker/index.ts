@@ -103,7 +103,8 @@ export async function startWorker(
       await workers.close();
       // Requests of attempts the worker stopped waiting for may still be out: they get the
       // deadline, then are cut (their deliveries are in PostgreSQL, their jobs run again).
-      if (!(await finishedWithin(dispatcher.close(), CLOSE_DEADLINE_MS))) await dispatcher.destroy();
+      if (!(await finishedWithin(dispatcher.close(), CLOSE_DEADLINE_MS)))
+        await dispatcher.destroy();
       if (!given) await hub.close();
     },
   };

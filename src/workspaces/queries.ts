@@ -17,7 +17,11 @@ export interface ApiKeyRow {
 
 const KEY_COLUMNS = 'id, workspace_id, name, key_prefix, created_at, last_used_at';
 
-export async function insertWorkspace(db: Queryable, id: string, name: string): Promise<WorkspaceRow> {
+export async function insertWorkspace(
+  db: Queryable,
+  id: string,
+  name: string,
+): Promise<WorkspaceRow> {
   const { rows } = await db.query<WorkspaceRow>(
     'INSERT INTO workspaces (id, name) VALUES ($1, $2) RETURNING id, name, created_at',
     [id, name],
@@ -26,7 +30,10 @@ export async function insertWorkspace(db: Queryable, id: string, name: string): 
 }
 
 export async function findWorkspace(db: Queryable, id: string): Promise<WorkspaceRow | undefined> {
-  const { rows } = await db.query<WorkspaceRow>('SELECT id, name, created_at FROM workspaces WHERE id = $1', [id]);
+  const { rows } = await db.query<WorkspaceRow>(
+    'SELECT id, name, created_at FROM workspaces WHERE id = $1',
+    [id],
+  );
   return rows[0];
 }
 
@@ -43,7 +50,10 @@ export async function insertApiKey(
 }
 
 /** The live key with this hash, if any. */
-export async function findApiKeyByHash(db: Queryable, hash: string): Promise<ApiKeyRow | undefined> {
+export async function findApiKeyByHash(
+  db: Queryable,
+  hash: string,
+): Promise<ApiKeyRow | undefined> {
   const { rows } = await db.query<ApiKeyRow>(
     `SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
     [hash],
@@ -67,7 +77,11 @@ export async function listApiKeys(
 }
 
 /** Revokes a key; returns its hash (to drop it from caches), or undefined when there was none. */
-export async function revokeApiKey(db: Queryable, workspaceId: string, id: string): Promise<string | undefined> {
+export async function revokeApiKey(
+  db: Queryable,
+  workspaceId: string,
+  id: string,
+): Promise<string | undefined> {
   const { rows } = await db.query<{ key_hash: string }>(
     `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND workspace_id = $2 AND revoked_at IS NULL
      RETURNING key_hash`,

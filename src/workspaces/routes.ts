@@ -19,7 +19,10 @@ export interface WorkspaceRoutesOptions {
 }
 
 /** `POST /workspaces` (admin key) and the workspace's own API keys. */
-export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> = async (app, { service, auth }) => {
+export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> = async (
+  app,
+  { service, auth },
+) => {
   app.post(
     '/workspaces',
     {
@@ -32,7 +35,8 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
         response: { 201: s.CreatedWorkspace, ...errorResponses(401, 403, 422) },
       },
     },
-    async (request, reply) => reply.code(201).send(await service.createWorkspace(request.body.name)),
+    async (request, reply) =>
+      reply.code(201).send(await service.createWorkspace(request.body.name)),
   );
 
   app.post(

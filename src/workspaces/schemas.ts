@@ -1,9 +1,15 @@
 import { Type } from 'typebox';
 import { Timestamp } from '../http/index.ts';
 
-export const CreateWorkspaceBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) });
+export const CreateWorkspaceBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+});
 
-export const CreatedWorkspace = Type.Object({ id: Type.String(), name: Type.String(), api_key: Type.String() });
+export const CreatedWorkspace = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  api_key: Type.String(),
+});
 
 export const CreateKeyBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) });
 
@@ -15,12 +21,10 @@ export const CreatedKey = Type.Object({
   created_at: Timestamp,
 });
 
-export const ApiKey = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    prefix: Type.String({ description: 'The first characters of the key, to recognise it.' }),
-    created_at: Timestamp,
-    last_used_at: Type.Union([Timestamp, Type.Null()]),
-  },
-);
+export const ApiKey = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  prefix: Type.String({ description: 'The first characters of the key, to recognise it.' }),
+  created_at: Timestamp,
+  last_used_at: Type.Union([Timestamp, Type.Null()]),
+});

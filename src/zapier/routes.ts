@@ -28,7 +28,10 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
       schema: {
         ...tags,
         summary: "Zapier's authentication test",
-        response: { 200: Type.Object({ workspace: Type.Object({ id: Type.String(), name: Type.String() }) }), ...errorResponses(401, 403) },
+        response: {
+          200: Type.Object({ workspace: Type.Object({ id: Type.String(), name: Type.String() }) }),
+          ...errorResponses(401, 403),
+        },
       },
     },
     async (request) => ({ workspace: await workspaces.getWorkspace(workspaceOf(request)) }),
@@ -41,10 +44,14 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
       schema: {
         ...tags,
         summary: 'Forms for the dynamic dropdown',
-        response: { 200: Type.Array(Type.Object({ id: Type.String(), title: Type.String() })), ...errorResponses(401, 403) },
+        response: {
+          200: Type.Array(Type.Object({ id: Type.String(), title: Type.String() })),
+          ...errorResponses(401, 403),
+        },
       },
     },
-    async (request) => (await forms.list(workspaceOf(request), 1000)).map((f) => ({ id: f.id, title: f.title })),
+    async (request) =>
+      (await forms.list(workspaceOf(request), 1000)).map((f) => ({ id: f.id, title: f.title })),
   );
 
   app.post(
@@ -59,7 +66,10 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
           event: Type.Optional(Type.String()),
           form_id: Type.String(),
         }),
-        response: { 201: Type.Object({ id: Type.String() }), ...errorResponses(401, 403, 404, 422) },
+        response: {
+          201: Type.Object({ id: Type.String() }),
+          ...errorResponses(401, 403, 404, 422),
+        },
       },
     },
     async (request, reply) => {
@@ -81,7 +91,10 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
         ...tags,
         summary: 'Unsubscribe a Zap (performUnsubscribe)',
         params: IdParams,
-        response: { 200: Type.Object({ id: Type.String(), deleted: Type.Boolean() }), ...errorResponses(401, 403, 404) },
+        response: {
+          200: Type.Object({ id: Type.String(), deleted: Type.Boolean() }),
+          ...errorResponses(401, 403, 404),
+        },
       },
     },
     async (request) => {
@@ -102,7 +115,10 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
       },
     },
     async (request) => {
-      const rows = await responses.list(workspaceOf(request), request.params.id, { limit: 10, completed: true });
+      const rows = await responses.list(workspaceOf(request), request.params.id, {
+        limit: 10,
+        completed: true,
+      });
       return rows.map((row) => flattenResponse(presentResponse(row)));
     },
   );

@@ -18,7 +18,11 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     label: 'bench:export (memory, one child hub per format: the longest, so first)',
     script: 'bench:export',
     result: 'export-memory',
-    env: { EXPORT_MEMORY_CASES: '250:20', EXPORT_MEMORY_FORMATS: 'csv,pdf', EXPORT_CELL_TIMEOUT: '60' },
+    env: {
+      EXPORT_MEMORY_CASES: '250:20',
+      EXPORT_MEMORY_FORMATS: 'csv,pdf',
+      EXPORT_CELL_TIMEOUT: '60',
+    },
   },
   {
     label: 'bench:gc',

@@ -19,7 +19,9 @@ describe('cache invalidation across processes', () => {
   const servers: Server[] = [];
   const ports: number[] = [];
   const redisPrefix = `formhub-test:${randomBytes(4).toString('hex')}:`;
-  const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+  const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    lazyConnect: true,
+  });
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -64,14 +66,21 @@ describe('cache invalidation across processes', () => {
   it('shows a PATCH and a DELETE made on one process on the other', async () => {
     const [one, two] = ports as [number, number];
     const ws = (await call(one, 'POST', '/workspaces', ADMIN, { name: 'two processes' })).json;
-    const form = (await call(one, 'POST', '/forms', ws.api_key, { title: 'v1', fields: [{ key: 'q', type: 'text' }] })).json;
+    const form = (
+      await call(one, 'POST', '/forms', ws.api_key, {
+        title: 'v1',
+        fields: [{ key: 'q', type: 'text' }],
+      })
+    ).json;
 
     // Both processes hold the form in L1 (and the route answer in the route cache).
     for (const port of [one, two, two]) {
       expect((await call(port, 'GET', `/forms/${form.id}/schema`)).json.title).toBe('v1');
       expect((await call(port, 'GET', `/forms/${form.id}`, ws.api_key)).json.title).toBe('v1');
     }
-    expect((await call(two, 'GET', `/forms/${form.id}`, ws.api_key)).headers.get('x-cache')).toBe('hit');
+    expect((await call(two, 'GET', `/forms/${form.id}`, ws.api_key)).headers.get('x-cache')).toBe(
+      'hit',
+    );
     // Both processes' cache buses are subscribed (Redis has acknowledged them), so the
     // invalidation the PATCH publishes reaches the second one.
     await redis.connect();
@@ -80,7 +89,9 @@ describe('cache invalidation across processes', () => {
     // How fast the change travels is a benchmark's question; here it must arrive, with the
     // deadlines (15 s) only as a last guard. The L1 lifetime is 5 minutes: nothing else
     // than the invalidation can make the change show.
-    expect((await call(one, 'PATCH', `/forms/${form.id}`, ws.api_key, { title: 'v2' })).status).toBe(200);
+    expect(
+      (await call(one, 'PATCH', `/forms/${form.id}`, ws.api_key, { title: 'v2' })).status,
+    ).toBe(200);
     let schemaTitle = 'v1';
     let routeTitle = 'v1';
     await waitUntil(

@@ -15,7 +15,11 @@ describe('formhub CLI', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('stops at start with one line naming each bad variable', async () => {
-    const result = await runCli(['serve'], { PORT: 'abc', WEBHOOK_RETRY_SCHEDULE: '1s,soon', DATA_DIR: dataDir });
+    const result = await runCli(['serve'], {
+      PORT: 'abc',
+      WEBHOOK_RETRY_SCHEDULE: '1s,soon',
+      DATA_DIR: dataDir,
+    });
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(2);
@@ -25,7 +29,10 @@ describe('formhub CLI', () => {
 
   it('says in one line when Redis is unreachable, where it looked and how to fix it', async () => {
     const port = await freePort();
-    const result = await runCli(['serve'], { REDIS_URL: `redis://127.0.0.1:${port}`, DATA_DIR: dataDir });
+    const result = await runCli(['serve'], {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      DATA_DIR: dataDir,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
@@ -39,7 +46,9 @@ describe('formhub CLI', () => {
       DATA_DIR: dataDir,
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:${port}/formhub`);
+    expect(result.stderr).toContain(
+      `cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:${port}/formhub`,
+    );
     expect(result.stderr).not.toContain('secret');
   });
 
@@ -51,12 +60,21 @@ describe('formhub CLI', () => {
     const post = (path: string, body: unknown, key?: string) =>
       fetch(base + path, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
         body: JSON.stringify(body),
       });
-    const ws = (await (await post('/workspaces', { name: 'Embedded' }, ADMIN)).json()) as { api_key: string };
+    const ws = (await (await post('/workspaces', { name: 'Embedded' }, ADMIN)).json()) as {
+      api_key: string;
+    };
     const form = (await (
-      await post('/forms', { title: 'Hello', fields: [{ key: 'name', type: 'text', required: true }] }, ws.api_key)
+      await post(
+        '/forms',
+        { title: 'Hello', fields: [{ key: 'name', type: 'text', required: true }] },
+        ws.api_key,
+      )
     ).json()) as { id: string };
     const submitted = await post(`/forms/${form.id}/responses`, { data: { name: 'Ada' } });
     expect(submitted.status).toBe(201);
@@ -64,7 +82,9 @@ describe('formhub CLI', () => {
     expect(code, server.output().slice(-3000)).toBe(0);
 
     const again = await startServer(['serve'], env, port);
-    const list = await fetch(`${base}/forms/${form.id}/responses`, { headers: { authorization: `Bearer ${ws.api_key}` } });
+    const list = await fetch(`${base}/forms/${form.id}/responses`, {
+      headers: { authorization: `Bearer ${ws.api_key}` },
+    });
     const body = (await list.json()) as { data: { data: { name: string } }[] };
     expect(body.data.map((r) => r.data.name)).toEqual(['Ada']);
     const againCode = await again.stop();
@@ -86,14 +106,22 @@ describe('formhub CLI', () => {
       expect((await runCli(['migrate'], env)).stdout).toContain('up to date');
       const created = await runCli(['keys', 'create', '--new-workspace', 'CLI co'], env);
       expect(created.code).toBe(0);
-      const { key, workspace_id: workspaceId } = JSON.parse(created.stdout) as { key: string; workspace_id: string };
+      const { key, workspace_id: workspaceId } = JSON.parse(created.stdout) as {
+        key: string;
+        workspace_id: string;
+      };
       expect(key).toMatch(/^fh_/);
-      const second = await runCli(['keys', 'create', '--workspace', workspaceId, '--name', 'ci'], env);
+      const second = await runCli(
+        ['keys', 'create', '--workspace', workspaceId, '--name', 'ci'],
+        env,
+      );
       expect(JSON.parse(second.stdout)).toMatchObject({ workspace_id: workspaceId, name: 'ci' });
 
       const port = await freePort();
       const server = await startServer(['api'], { ...env, REDIS_PREFIX: `e2e-${port}:` }, port);
-      const keys = await fetch(`http://127.0.0.1:${port}/api/v2/api-keys`, { headers: { authorization: `Bearer ${key}` } });
+      const keys = await fetch(`http://127.0.0.1:${port}/api/v2/api-keys`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
       expect(keys.status).toBe(200);
       expect(((await keys.json()) as { data: unknown[] }).data).toHaveLength(2);
       expect(await server.stop()).toBe(0);

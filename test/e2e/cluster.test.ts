@@ -83,13 +83,18 @@ describe('formhub api --workers 2', () => {
     };
     server = await startServer(['api', '--workers', '2'], env, port, 150_000);
     // /readyz answered once one worker listens; wait for the second too.
-    await eventually(async () => ((await servingPids(port, 4)).size === 2 ? true : undefined), 90_000);
+    await eventually(
+      async () => ((await servingPids(port, 4)).size === 2 ? true : undefined),
+      90_000,
+    );
   }, 240_000);
 
   afterAll(async () => {
     if (server?.child.exitCode === null) server.child.kill('SIGKILL');
     await database?.drop();
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+      maxRetriesPerRequest: 1,
+    });
     const keys = await redis.keys(`${redisPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
@@ -110,12 +115,14 @@ describe('formhub api --workers 2', () => {
     const rounds = 6;
     const answeredBy = new Set<number>();
     for (let i = 0; i < rounds; i++) {
-      for (let j = 0; j < 2; j++) expect((await get(port, '/api/v2/openapi.json')).status).toBe(200);
+      for (let j = 0; j < 2; j++)
+        expect((await get(port, '/api/v2/openapi.json')).status).toBe(200);
       answeredBy.add((await get(port, '/metrics')).pid);
     }
     expect(answeredBy.size).toBe(2);
     const requests = rounds * 2;
-    const series = 'formhub_http_requests_total{method="GET",route="/api/v2/openapi.json",status_code="200"}';
+    const series =
+      'formhub_http_requests_total{method="GET",route="/api/v2/openapi.json",status_code="200"}';
     for (let i = 0; i < 2; i++) {
       const metrics = await get(port, '/metrics');
       expect(metrics.scope).toBe('cluster');
@@ -132,21 +139,29 @@ describe('formhub api --workers 2', () => {
     // The primary has seen the death (it logs it as it schedules the replacement), so from
     // here on it hands connections to the survivor only, while the replacement starts.
     await eventually(
-      async () => (server.output().includes('cluster worker died unexpectedly; restarting it') ? true : undefined),
+      async () =>
+        server.output().includes('cluster worker died unexpectedly; restarting it')
+          ? true
+          : undefined,
       30_000,
     );
     for (let i = 0; i < 4; i++) expect((await get(port, '/healthz')).status).toBe(200);
     const after = await eventually(async () => {
       const res = await get(port, '/metrics');
       const pids = workerPids(res.body);
-      return res.scope === 'cluster' && pids.length === 2 && !pids.includes(victim) ? { pids, body: res.body } : undefined;
+      return res.scope === 'cluster' && pids.length === 2 && !pids.includes(victim)
+        ? { pids, body: res.body }
+        : undefined;
     }, 90_000);
     expect(after.pids).toContain(survivor);
     expect(alive(victim)).toBe(false);
     expect(sample(after.body, 'formhub_cluster_worker_restarts_total')).toBe(1);
     expect(sample(after.body, 'formhub_cluster_workers')).toBe(2);
     const replacement = after.pids.find((pid) => pid !== survivor)!;
-    await eventually(async () => ((await servingPids(port, 4)).has(replacement) ? true : undefined), 30_000);
+    await eventually(
+      async () => ((await servingPids(port, 4)).has(replacement) ? true : undefined),
+      30_000,
+    );
   }, 120_000);
 
   it('shuts every worker down on SIGTERM and exits 0', async () => {

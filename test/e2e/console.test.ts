@@ -61,18 +61,27 @@ describe('admin console in headless Chromium', () => {
   const unauthenticatedApiCalls: string[] = [];
 
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await hub.request({ method: method as 'GET', url: `/api/v2${path}`, key, ...(body === undefined ? {} : { payload: body as object }) });
+    const res = await hub.request({
+      method: method as 'GET',
+      url: `/api/v2${path}`,
+      key,
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
     if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${res.body}`);
     return res.json() as T;
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run does it)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run does it)`);
     await ensureConsoleBuilt();
     mkdirSync(IMAGES, { recursive: true });
     receiver = await startReceiver(() => ({ status: healthy ? 200 : 500 }));
     // One retry 100 ms after the first failure, then the delivery is dead.
-    hub = await startHub({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms' }, { worker: true });
+    hub = await startHub(
+      { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms' },
+      { worker: true },
+    );
     await hub.app.listen({ port: 0, host: '127.0.0.1' });
     const address = hub.app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -91,33 +100,58 @@ describe('admin console in headless Chromium', () => {
     // 8 weeks of history with a weekly rhythm and one spike, so charts, forecast and anomalies have something to show.
     const rand = mulberry32(8);
     const rows: unknown[] = [];
-    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+    const today = Date.UTC(
+      new Date().getUTCFullYear(),
+      new Date().getUTCMonth(),
+      new Date().getUTCDate(),
+    );
     for (let day = 56; day >= 1; day -= 1) {
       const weekday = new Date(today - day * 86_400_000).getUTCDay();
-      const count = (weekday === 0 || weekday === 6 ? 3 : 9) + Math.floor(rand() * 3) + (day === 10 ? 40 : 0);
+      const count =
+        (weekday === 0 || weekday === 6 ? 3 : 9) + Math.floor(rand() * 3) + (day === 10 ? 40 : 0);
       for (let i = 0; i < count; i += 1) {
         rows.push({
-          submitted_at: new Date(today - day * 86_400_000 + Math.floor(rand() * 86_000_000)).toISOString(),
+          submitted_at: new Date(
+            today - day * 86_400_000 + Math.floor(rand() * 86_000_000),
+          ).toISOString(),
           completed: rand() > 0.08,
-          data: { name: `Person ${rows.length}`, dept: DEPTS[Math.floor(rand() * 4)], score: 1 + Math.floor(rand() * 5), newsletter: rand() > 0.5 },
+          data: {
+            name: `Person ${rows.length}`,
+            dept: DEPTS[Math.floor(rand() * 4)],
+            score: 1 + Math.floor(rand() * 5),
+            newsletter: rand() > 0.5,
+          },
         });
       }
     }
     await api('POST', `/forms/${formId}/responses/import`, rows);
 
-    webhookId = (await api<{ id: string }>('POST', `/forms/${formId}/webhooks`, { url: receiver.url })).id;
+    webhookId = (
+      await api<{ id: string }>('POST', `/forms/${formId}/webhooks`, { url: receiver.url })
+    ).id;
     await api('POST', `/forms/${formId}/responses`, { data: { name: 'Dead letter', dept: 'HR' } });
     await eventually(async () => {
-      const dead = await api<{ data: Delivery[] }>('GET', `/webhooks/${webhookId}/deliveries?status=dead`);
+      const dead = await api<{ data: Delivery[] }>(
+        'GET',
+        `/webhooks/${webhookId}/deliveries?status=dead`,
+      );
       return dead.data.length === 1 ? true : undefined;
     }, 20_000);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+    });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+    });
     page = await context.newPage();
     page.on('request', (request) => {
       requestedUrls.push(request.url());
-      if (request.url().includes('/api/v2/') && !request.headers().authorization) unauthenticatedApiCalls.push(request.url());
+      if (request.url().includes('/api/v2/') && !request.headers().authorization)
+        unauthenticatedApiCalls.push(request.url());
     });
   }, 180_000);
 
@@ -136,7 +170,9 @@ describe('admin console in headless Chromium', () => {
       expect(res.headers.get('content-type')).toContain('text/html');
     }
     const html = await (await fetch(`${base}/console/`)).text();
-    const assets = [...html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    const assets = [...html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+)"/g)].map(
+      (m) => m[1]!,
+    );
     expect(assets.length).toBeGreaterThanOrEqual(2);
     let compressed = Buffer.byteLength(html);
     for (const asset of assets) {
@@ -154,8 +190,12 @@ describe('admin console in headless Chromium', () => {
   it('signs in with the keyboard, keeps the key in session storage only, and follows new submissions live', async () => {
     await page.goto(`${base}/console/`);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Skip to content');
-    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe('solid');
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe(
+      'Skip to content',
+    );
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe(
+      'solid',
+    );
     await page.focus('#api-key');
     await page.keyboard.type(key);
     await page.keyboard.press('Enter');
@@ -163,7 +203,10 @@ describe('admin console in headless Chromium', () => {
     await page.waitForURL(`**/console/forms/${formId}`);
 
     const metrics = await api<{ total: number }>('GET', `/analytics/forms/${formId}/metrics`);
-    await page.waitForFunction((n) => document.querySelector('[data-testid=stat-total]')?.textContent === String(n), metrics.total);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=stat-total]')?.textContent === String(n),
+      metrics.total,
+    );
     await page.getByText('Live: updates as responses arrive').waitFor();
     await page.locator('.u-over').first().waitFor();
     await page.getByRole('table', { name: /Forecast per day/ }).waitFor();
@@ -176,10 +219,16 @@ describe('admin console in headless Chromium', () => {
     // last guard, and the time it took is printed, not asserted.
     await page.evaluate(() => (window.marker = 42));
     const submitted = Date.now();
-    await api('POST', `/forms/${formId}/responses`, { data: { name: 'Live one', dept: 'IT', score: 5 } });
-    await page.waitForFunction((n) => document.querySelector('[data-testid=stat-total]')?.textContent === String(n), metrics.total + 1, {
-      timeout: 30_000,
+    await api('POST', `/forms/${formId}/responses`, {
+      data: { name: 'Live one', dept: 'IT', score: 5 },
     });
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=stat-total]')?.textContent === String(n),
+      metrics.total + 1,
+      {
+        timeout: 30_000,
+      },
+    );
     const shownAfterMs = Date.now() - submitted;
     expect(await page.evaluate(() => window.marker)).toBe(42);
     await page.getByRole('cell', { name: /name: Live one/ }).waitFor();
@@ -198,14 +247,21 @@ describe('admin console in headless Chromium', () => {
     // Columns: dept first, then name; score and newsletter left out.
     await page.getByRole('button', { name: 'Move dept up' }).click();
     await page.getByRole('listitem').filter({ hasText: 'score' }).getByRole('checkbox').uncheck();
-    await page.getByRole('listitem').filter({ hasText: 'newsletter' }).getByRole('checkbox').uncheck();
+    await page
+      .getByRole('listitem')
+      .filter({ hasText: 'newsletter' })
+      .getByRole('checkbox')
+      .uncheck();
     await page.getByRole('button', { name: 'Add a condition' }).click();
     await page.getByLabel('Row 1 field').selectOption('data.dept');
     await page.getByLabel('Row 1 operator').selectOption('$eq');
     await page.getByLabel('Row 1 value').fill('IT');
     await page.screenshot({ path: `${IMAGES}console-export.png`, fullPage: true });
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export', exact: true }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export', exact: true }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/\.csv$/);
     const rows = parse(readFileSync((await download.path())!, 'utf8'), { bom: true }) as string[][];
     expect(rows[0]).toEqual(['id', 'submitted_at', 'completed', 'dept', 'name']);
@@ -220,8 +276,13 @@ describe('admin console in headless Chromium', () => {
     // The same as an export job (the path for large exports, with a progress bar), as JSON.
     await page.locator('select[name=format]').selectOption('json');
     await page.getByLabel(/Export job/).check();
-    const [job] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export', exact: true }).click()]);
-    const documents = JSON.parse(readFileSync((await job.path())!, 'utf8')) as { data: Record<string, unknown> }[];
+    const [job] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export', exact: true }).click(),
+    ]);
+    const documents = JSON.parse(readFileSync((await job.path())!, 'utf8')) as {
+      data: Record<string, unknown>;
+    }[];
     expect(documents).toHaveLength(expected.result);
     expect(documents.every((d) => d.data.dept === 'IT')).toBe(true);
   }, 60_000);
@@ -229,7 +290,10 @@ describe('admin console in headless Chromium', () => {
   it('shows delivery health and replays a dead delivery from the monitor', async () => {
     // The live submission of the dashboard test failed too: wait until both deliveries are dead.
     const dead = await eventually(async () => {
-      const page = await api<{ data: Delivery[] }>('GET', `/webhooks/${webhookId}/deliveries?status=dead`);
+      const page = await api<{ data: Delivery[] }>(
+        'GET',
+        `/webhooks/${webhookId}/deliveries?status=dead`,
+      );
       return page.data.length === 2 ? page.data : undefined;
     }, 20_000);
     healthy = true;
@@ -249,7 +313,9 @@ describe('admin console in headless Chromium', () => {
       return delivery.status === 'succeeded' ? delivery : undefined;
     }, 20_000);
     expect(replayed.attempts.at(-1)).toMatchObject({ manual: true, status_code: 200 });
-    expect(receiver.requests.slice(before).some((r) => r.headers['x-webhook-id'] === target.id)).toBe(true);
+    expect(
+      receiver.requests.slice(before).some((r) => r.headers['x-webhook-id'] === target.id),
+    ).toBe(true);
 
     // Bulk replay of what is left.
     await page.getByRole('button', { name: 'Refresh' }).click();
@@ -264,13 +330,20 @@ describe('admin console in headless Chromium', () => {
 
   it('is usable 360 px wide: nothing overflows sideways', async () => {
     await page.setViewportSize({ width: 360, height: 800 });
-    for (const path of [`/console/forms/${formId}`, `/console/forms/${formId}/export`, `/console/forms/${formId}/integrations`]) {
+    for (const path of [
+      `/console/forms/${formId}`,
+      `/console/forms/${formId}/export`,
+      `/console/forms/${formId}/integrations`,
+    ]) {
       await page.goto(base + path);
       await page.locator('main .card').first().waitFor();
       await page.waitForTimeout(500);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect(overflow, path).toBeLessThanOrEqual(0);
-      if (path.endsWith(formId)) await page.screenshot({ path: `${IMAGES}console-dashboard-360.png` });
+      if (path.endsWith(formId))
+        await page.screenshot({ path: `${IMAGES}console-dashboard-360.png` });
     }
   }, 60_000);
 
@@ -282,20 +355,37 @@ describe('admin console in headless Chromium', () => {
       const address = off.app.server.address();
       const offBase = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
       const offKey = (await off.workspace()).key;
-      const created = await off.request({ method: 'POST', url: '/api/v2/forms', key: offKey, payload: { title: 'Quiet form', fields: [{ key: 'name', type: 'text' }] } });
+      const created = await off.request({
+        method: 'POST',
+        url: '/api/v2/forms',
+        key: offKey,
+        payload: { title: 'Quiet form', fields: [{ key: 'name', type: 'text' }] },
+      });
       const quiet = created.json() as { id: string };
-      await off.request({ method: 'POST', url: `/api/v2/forms/${quiet.id}/responses`, payload: { data: { name: 'Still listed' } } });
+      await off.request({
+        method: 'POST',
+        url: `/api/v2/forms/${quiet.id}/responses`,
+        payload: { data: { name: 'Still listed' } },
+      });
 
       const tab = await context.newPage();
       await tab.goto(`${offBase}/console/`);
       await tab.getByLabel('Workspace API key').fill(offKey);
       await tab.getByRole('button', { name: 'Sign in' }).click();
       await tab.getByRole('link', { name: 'Quiet form', exact: true }).click();
-      await tab.getByText('Analytics: not available on this hub (it may be turned off with FEATURE_ANALYTICS)').waitFor();
+      await tab
+        .getByText(
+          'Analytics: not available on this hub (it may be turned off with FEATURE_ANALYTICS)',
+        )
+        .waitFor();
       await tab.getByRole('cell', { name: /name: Still listed/ }).waitFor();
       expect(await tab.getByRole('alert').count()).toBe(0);
       await tab.getByRole('link', { name: 'Integrations' }).click();
-      await tab.getByText('Connector integrations: not available on this hub (it may be turned off with FEATURE_CONNECTORS)').waitFor();
+      await tab
+        .getByText(
+          'Connector integrations: not available on this hub (it may be turned off with FEATURE_CONNECTORS)',
+        )
+        .waitFor();
       await tab.getByText('No webhooks on this form.').waitFor();
     } finally {
       await context.close();

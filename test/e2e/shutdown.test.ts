@@ -18,7 +18,11 @@ const ATTEMPT_TIMEOUT_MS = 3_000;
 const SHUTDOWN_BOUND_MS = 45_000;
 
 /** A webhook target that takes every request and never answers: deliveries stay running. */
-async function stuckTarget(): Promise<{ url: string; arrived: Promise<void>; close(): Promise<void> }> {
+async function stuckTarget(): Promise<{
+  url: string;
+  arrived: Promise<void>;
+  close(): Promise<void>;
+}> {
   const held: IncomingMessage[] = [];
   let first!: () => void;
   const arrived = new Promise<void>((resolve) => (first = resolve));
@@ -73,7 +77,9 @@ describe('formhub serve shuts down under load', () => {
     if (server?.child.exitCode === null) server.child.kill('SIGKILL');
     await target?.close();
     await database?.drop();
-    const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', {
+      maxRetriesPerRequest: 1,
+    });
     const keys = await redis.keys(`${redisPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
@@ -95,12 +101,18 @@ describe('formhub serve shuts down under load', () => {
   it('finishes within a bound, with requests, an SSE stream and deliveries open, and loses no 201', async () => {
     const ws = (await call('POST', '/workspaces', ADMIN, { name: 'shutdown' })).json;
     const key = ws.api_key as string;
-    const form = (await call('POST', '/forms', key, { title: 'Load', fields: [{ key: 'n', type: 'integer' }] })).json;
+    const form = (
+      await call('POST', '/forms', key, { title: 'Load', fields: [{ key: 'n', type: 'integer' }] })
+    ).json;
     const formId = form.id as string;
-    expect((await call('POST', `/forms/${formId}/webhooks`, key, { url: target.url })).status).toBe(201);
+    expect((await call('POST', `/forms/${formId}/webhooks`, key, { url: target.url })).status).toBe(
+      201,
+    );
 
     // Deliveries running: the target holds every request it gets.
-    expect((await call('POST', `/forms/${formId}/responses`, undefined, { data: { n: -1 } })).status).toBe(201);
+    expect(
+      (await call('POST', `/forms/${formId}/responses`, undefined, { data: { n: -1 } })).status,
+    ).toBe(201);
     await target.arrived;
 
     // An SSE stream open, its first event read.
@@ -125,7 +137,9 @@ describe('formhub serve shuts down under load', () => {
     let stopped = false;
     const client = async () => {
       while (!stopped) {
-        const res = await call('POST', `/forms/${formId}/responses`, undefined, { data: { n: n++ } }).catch(() => undefined);
+        const res = await call('POST', `/forms/${formId}/responses`, undefined, {
+          data: { n: n++ },
+        }).catch(() => undefined);
         if (!res) return; // the server is gone
         if (res.status === 201) acknowledged.push(res.json.id as string);
       }
@@ -137,13 +151,17 @@ describe('formhub serve shuts down under load', () => {
     const exited = server.stop();
     const code = await Promise.race([
       exited,
-      new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), SHUTDOWN_BOUND_MS).unref()),
+      new Promise<'hung'>((resolve) =>
+        setTimeout(() => resolve('hung'), SHUTDOWN_BOUND_MS).unref(),
+      ),
     ]);
     const tookMs = Date.now() - signalled;
     stopped = true;
     await Promise.all(clients);
     halfSent.destroy();
-    console.log(`[shutdown] exited ${String(code)} after ${tookMs} ms; ${acknowledged.length} submissions acknowledged`);
+    console.log(
+      `[shutdown] exited ${String(code)} after ${tookMs} ms; ${acknowledged.length} submissions acknowledged`,
+    );
     expect(code, server.output().slice(-3000)).toBe(0);
     expect(tookMs).toBeLessThan(SHUTDOWN_BOUND_MS);
     await expect(reader.read()).resolves.toMatchObject({ done: true });
@@ -152,7 +170,10 @@ describe('formhub serve shuts down under load', () => {
     const db = new pg.Client({ connectionString: database.url });
     await db.connect();
     try {
-      const stored = await db.query<{ id: string }>('SELECT id FROM responses WHERE id = ANY($1::uuid[])', [acknowledged]);
+      const stored = await db.query<{ id: string }>(
+        'SELECT id FROM responses WHERE id = ANY($1::uuid[])',
+        [acknowledged],
+      );
       expect(stored.rows.map((r) => r.id).sort()).toEqual([...acknowledged].sort());
     } finally {
       await db.end();

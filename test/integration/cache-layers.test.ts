@@ -15,7 +15,9 @@ import { redisAnswers, type Child, adopt, waitUntil } from '../support/resilienc
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const opened: Array<{ caches: TieredCaches; redis: Redis }> = [];
 
-async function layers(overrides: Partial<TieredCachesOptions> & { prefix: string; redisUrl?: string }) {
+async function layers(
+  overrides: Partial<TieredCachesOptions> & { prefix: string; redisUrl?: string },
+) {
   const redisUrl = overrides.redisUrl ?? REDIS_URL;
   const redis = new Redis(redisUrl, {
     enableOfflineQueue: false,
@@ -42,7 +44,8 @@ async function layers(overrides: Partial<TieredCachesOptions> & { prefix: string
 const prefix = () => `formhub-test:${randomBytes(4).toString('hex')}:`;
 
 /** Resolves at `instant` (ms since the epoch): for a test of lifetimes, where time is the subject. */
-const until = (instant: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, instant - Date.now())));
+const until = (instant: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, instant - Date.now())));
 
 /** A value source that counts its loads, like a table read. */
 function source<T>(initial: T, delayMs = 0) {
@@ -55,9 +58,15 @@ function source<T>(initial: T, delayMs = 0) {
   return { state, load };
 }
 
-async function counter(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+async function counter(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
   const metric = await registry.getSingleMetric(name)?.get();
-  const match = metric?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
+  const match = metric?.values.find((v) =>
+    Object.entries(labels).every(([k, val]) => v.labels[k] === val),
+  );
   return match?.value ?? 0;
 }
 
@@ -80,27 +89,42 @@ describe('tiered caches (bentocache over real Redis)', () => {
 
   it('serves L1, then L2 once L1 expires, then the loader once L2 expires', async () => {
     const shared = prefix();
-    const { caches, registry, redis } = await layers({ prefix: shared, l1TtlMs: 200, l2TtlMs: 3_000 });
+    const { caches, registry, redis } = await layers({
+      prefix: shared,
+      l1TtlMs: 200,
+      l2TtlMs: 3_000,
+    });
     const forms = caches.named<{ v: number }>('forms');
     const { state, load } = source({ v: 1 });
     const filled = Date.now();
     expect(await forms.get('k', load)).toEqual({ v: 1 });
     state.value = { v: 2 }; // changed behind the cache's back: only the TTLs can show it
     expect(await forms.get('k', load)).toEqual({ v: 1 });
-    expect(await counter(registry, 'formhub_cache_hits_total', { cache: 'forms', layer: 'l1' })).toBe(1);
+    expect(
+      await counter(registry, 'formhub_cache_hits_total', { cache: 'forms', layer: 'l1' }),
+    ).toBe(1);
     // What is tested is time passing: wait until the L1 lifetime has surely run out (L2 has
     // 2.8 s more, a margin for a busy machine), rather than a guessed sleep.
     await until(filled + 200 + 50);
     const refilled = Date.now();
     expect(await forms.get('k', load)).toEqual({ v: 1 }); // L1 gone, L2 still holds v1
-    expect(await counter(registry, 'formhub_cache_hits_total', { cache: 'forms', layer: 'l2' })).toBe(1);
+    expect(
+      await counter(registry, 'formhub_cache_hits_total', { cache: 'forms', layer: 'l2' }),
+    ).toBe(1);
     expect(state.loads).toBe(1);
     // Then until Redis itself has expired the L2 entry, and L1's refill has run out too.
-    await waitUntil(async () => (await redis.exists(`${shared}cache:forms:k`)) === 0, 15_000, 'the L2 entry to expire', 25);
+    await waitUntil(
+      async () => (await redis.exists(`${shared}cache:forms:k`)) === 0,
+      15_000,
+      'the L2 entry to expire',
+      25,
+    );
     await until(refilled + 200 + 50);
     expect(await forms.get('k', load)).toEqual({ v: 2 });
     expect(state.loads).toBe(2);
-    expect(await counter(registry, 'formhub_cache_misses_total', { cache: 'forms', layer: 'l2' })).toBe(2);
+    expect(
+      await counter(registry, 'formhub_cache_misses_total', { cache: 'forms', layer: 'l2' }),
+    ).toBe(2);
   });
 
   it('does not store what the loader did not find', async () => {
@@ -129,7 +153,12 @@ describe('tiered caches (bentocache over real Redis)', () => {
     await formsA.invalidate('k');
     expect(state.loads).toBe(1);
     // B serves v1 from its L1 until the bus message drops it; the deadline is a last guard.
-    await waitUntil(async () => (await formsB.get('k', load))?.v === 2, 15_000, "B's L1 to drop the key", 20);
+    await waitUntil(
+      async () => (await formsB.get('k', load))?.v === 2,
+      15_000,
+      "B's L1 to drop the key",
+      20,
+    );
     expect(state.loads).toBe(2);
   });
 
@@ -157,12 +186,27 @@ describe('tiered caches while Redis is down', () => {
   /** A private redis-server that keeps its data across a restart (append-only file). */
   async function startPersistentRedis(port: number): Promise<Child> {
     dir ??= mkdtempSync(join(tmpdir(), 'formhub-redis-'));
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--dir',
+      dir,
+    ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     const tracked = adopt(`redis-server:${port}`, child, () => output);
-    await waitUntil(() => redisAnswers(`redis://127.0.0.1:${port}`), 10_000, 'private redis-server');
+    await waitUntil(
+      () => redisAnswers(`redis://127.0.0.1:${port}`),
+      10_000,
+      'private redis-server',
+    );
     return tracked;
   }
 
@@ -190,7 +234,11 @@ describe('tiered caches while Redis is down', () => {
     redisChild = await startPersistentRedis(port); // L2 comes back holding the stale v1
     const check = new Redis(redisUrl);
     try {
-      await waitUntil(async () => (await check.exists(`${shared}cache:forms:k`)) === 0, 10_000, 'stale L2 entry cleared');
+      await waitUntil(
+        async () => (await check.exists(`${shared}cache:forms:k`)) === 0,
+        10_000,
+        'stale L2 entry cleared',
+      );
       const fresh = await layers({ prefix: shared, redisUrl });
       expect(await fresh.caches.named<{ v: number }>('forms').get('k', load)).toEqual({ v: 2 });
     } finally {

@@ -34,7 +34,10 @@ describe('grouped delivery jobs', () => {
   let worker: RunningWorker | undefined;
 
   beforeAll(async () => {
-    hub = await startHub({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms,200ms' });
+    hub = await startHub({
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      WEBHOOK_RETRY_SCHEDULE: '100ms,200ms',
+    });
     key = (await hub.workspace()).key;
     const form = await hub.request({
       method: 'POST',
@@ -44,11 +47,19 @@ describe('grouped delivery jobs', () => {
     });
     formId = form.json().id;
     receiver = await startReceiver();
-    const hook = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/webhooks`, key, payload: { url: receiver.url } });
+    const hook = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/webhooks`,
+      key,
+      payload: { url: receiver.url },
+    });
     expect(hook.statusCode).toBe(201);
     queue = new BullDeliveryQueue(hub.config);
     connection = new Redis(hub.config.redis.url, { maxRetriesPerRequest: null });
-    inspect = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection, prefix: bullPrefix(hub.config) });
+    inspect = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
+      connection,
+      prefix: bullPrefix(hub.config),
+    });
   });
 
   afterAll(async () => {
@@ -74,7 +85,11 @@ describe('grouped delivery jobs', () => {
 
   const submit = async (count: number) => {
     for (let n = 0; n < count; n++) {
-      const res = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data: { n } } });
+      const res = await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${formId}/responses`,
+        payload: { data: { n } },
+      });
       expect(res.statusCode).toBe(201);
     }
   };
@@ -88,7 +103,9 @@ describe('grouped delivery jobs', () => {
     await submit(1);
     const relay = new OutboxRelay(hub.db, queue, logger);
     while ((await relay.tick()) > 0);
-    const { rows } = await hub.db.query<{ id: string }>(`SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`);
+    const { rows } = await hub.db.query<{ id: string }>(
+      `SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`,
+    );
     return rows[0]!.id;
   };
 
@@ -107,7 +124,9 @@ describe('grouped delivery jobs', () => {
     expect(relayed).toBe(count);
 
     const jobs = await inspect.getJobs(['waiting']);
-    const sizes = jobs.map((job) => ('group' in job.data ? job.data.group.length : 1)).sort((a, b) => b - a);
+    const sizes = jobs
+      .map((job) => ('group' in job.data ? job.data.group.length : 1))
+      .sort((a, b) => b - a);
     expect(sizes).toEqual([GROUP_SIZE, GROUP_SIZE, 5]);
     expect(jobs.every((job) => job.name === 'deliver-group')).toBe(true);
     const attempts = jobs.flatMap((job) => ('group' in job.data ? job.data.group : [job.data]));
@@ -131,7 +150,9 @@ describe('grouped delivery jobs', () => {
       return rows.length === 1 && rows[0]!.status === 'succeeded' ? rows : undefined;
     });
     expect(rows).toEqual([{ status: 'succeeded', n: count, logged: count }]);
-    const scheduled = await hub.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM delivery_schedule`);
+    const scheduled = await hub.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM delivery_schedule`,
+    );
     expect(scheduled.rows[0]!.n).toBe(0); // nothing waits any more
     await settled();
   });
@@ -150,19 +171,25 @@ describe('grouped delivery jobs', () => {
     await receiver.waitFor(before + 1);
     expect(receiver.requests.slice(before).map((r) => r.headers['x-webhook-id'])).toEqual([last]);
     await settled();
-    const attempts = await hub.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM delivery_attempts`);
+    const attempts = await hub.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM delivery_attempts`,
+    );
     expect(attempts.rows[0]!.n).toBe(rows.length + 1);
   });
 
   it('a group that mixes made and new attempts sends only the new ones', async () => {
     const before = receiver.requests.length;
-    const done = await hub.db.query<{ id: string }>(`SELECT id FROM deliveries ORDER BY id LIMIT 3`);
+    const done = await hub.db.query<{ id: string }>(
+      `SELECT id FROM deliveries ORDER BY id LIMIT 3`,
+    );
     await worker!.close();
     worker = undefined;
     await submit(2);
     const relay = new OutboxRelay(hub.db, queue, logger);
     while ((await relay.tick()) > 0);
-    const fresh = await hub.db.query<{ id: string }>(`SELECT id FROM deliveries WHERE status = 'pending'`);
+    const fresh = await hub.db.query<{ id: string }>(
+      `SELECT id FROM deliveries WHERE status = 'pending'`,
+    );
     expect(fresh.rows).toHaveLength(2);
     await queue.enqueue(
       [...done.rows, ...fresh.rows].map((r) => ({ deliveryId: r.id, attempt: 1 })),
@@ -183,7 +210,11 @@ describe('grouped delivery jobs', () => {
   it('delayed attempts stay one job each, with ids that dedupe; a lone attempt is a plain job', async () => {
     await worker!.close();
     worker = undefined;
-    const later = { deliveryId: '00000000-0000-7000-8000-000000000001', attempt: 2, delayMs: 60_000 };
+    const later = {
+      deliveryId: '00000000-0000-7000-8000-000000000001',
+      attempt: 2,
+      delayMs: 60_000,
+    };
     const now = { deliveryId: '00000000-0000-7000-8000-000000000002', attempt: 1 };
     await queue.enqueue([later, now], { grouped: true });
     await queue.enqueue([later], { grouped: true }); // the same retry again: one job
@@ -192,7 +223,9 @@ describe('grouped delivery jobs', () => {
       { name: 'deliver', data: { deliveryId: later.deliveryId, attempt: 2 } },
     ]);
     const waiting = await inspect.getJobs(['waiting']);
-    expect(waiting.map((job) => ({ name: job.name, data: job.data }))).toEqual([{ name: 'deliver', data: now }]);
+    expect(waiting.map((job) => ({ name: job.name, data: job.data }))).toEqual([
+      { name: 'deliver', data: now },
+    ]);
     await inspect.obliterate({ force: true });
   });
 });

@@ -13,7 +13,10 @@ describe('embedded database (PGlite) with the worker', () => {
   let formId: string;
   let receiver: Receiver;
   beforeAll(async () => {
-    hub = await startHub({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms' }, { worker: true, embedded: true });
+    hub = await startHub(
+      { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms' },
+      { worker: true, embedded: true },
+    );
     expect(hub.db.kind).toBe('pglite');
     key = (await hub.workspace()).key;
     formId = (
@@ -36,7 +39,10 @@ describe('embedded database (PGlite) with the worker', () => {
       method: 'POST',
       url: `/api/v2/forms/${formId}/webhooks`,
       key,
-      payload: { url: receiver.url, events: ['response.submitted', 'response.updated', 'response.deleted'] },
+      payload: {
+        url: receiver.url,
+        events: ['response.submitted', 'response.updated', 'response.deleted'],
+      },
     });
   }, 120_000);
   afterAll(async () => {
@@ -45,9 +51,19 @@ describe('embedded database (PGlite) with the worker', () => {
   });
 
   it('submits, continues a partial response, updates, deletes, imports and counts it all', async () => {
-    const done = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data: { name: 'Ada', dept: 'IT' } } });
+    const done = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/responses`,
+      payload: { data: { name: 'Ada', dept: 'IT' } },
+    });
     expect(done.statusCode, done.body).toBe(201);
-    const partial = (await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data: { dept: 'HR' }, completed: false } })).json();
+    const partial = (
+      await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${formId}/responses`,
+        payload: { data: { dept: 'HR' }, completed: false },
+      })
+    ).json();
     const completed = await hub.request({
       method: 'PATCH',
       url: `/api/v2/responses/${partial.id}`,
@@ -56,9 +72,17 @@ describe('embedded database (PGlite) with the worker', () => {
     });
     expect(completed.statusCode, completed.body).toBe(200);
     expect(completed.json().data).toMatchObject({ name: 'Grace', shout: 'Grace!' });
-    const patched = await hub.request({ method: 'PATCH', url: `/api/v2/responses/${done.json().id}`, key, payload: { data: { dept: 'HR' } } });
+    const patched = await hub.request({
+      method: 'PATCH',
+      url: `/api/v2/responses/${done.json().id}`,
+      key,
+      payload: { data: { dept: 'HR' } },
+    });
     expect(patched.statusCode, patched.body).toBe(200);
-    expect((await hub.request({ method: 'DELETE', url: `/api/v2/responses/${done.json().id}`, key })).statusCode).toBe(204);
+    expect(
+      (await hub.request({ method: 'DELETE', url: `/api/v2/responses/${done.json().id}`, key }))
+        .statusCode,
+    ).toBe(204);
     const imported = await hub.request({
       method: 'POST',
       url: `/api/v2/forms/${formId}/responses/import`,
@@ -66,34 +90,70 @@ describe('embedded database (PGlite) with the worker', () => {
       payload: [{ data: { name: 'Old', dept: 'IT' }, submitted_at: '2026-01-05T10:00:00Z' }],
     });
     expect(imported.statusCode, imported.body).toBe(201);
-    const metrics = await hub.request({ method: 'GET', url: `/api/v2/analytics/forms/${formId}/metrics`, key });
+    const metrics = await hub.request({
+      method: 'GET',
+      url: `/api/v2/analytics/forms/${formId}/metrics`,
+      key,
+    });
     expect(metrics.statusCode, metrics.body).toBe(200);
     expect(metrics.json()).toMatchObject({ total: 2, completed: 2, partial: 0 });
     expect(metrics.json().fields.dept.counts).toEqual({ HR: 1, IT: 1 });
-    const query = await hub.request({ method: 'POST', url: `/api/v2/analytics/forms/${formId}/query`, key, payload: { aggregate: 'count', group_by: 'data.dept' } });
+    const query = await hub.request({
+      method: 'POST',
+      url: `/api/v2/analytics/forms/${formId}/query`,
+      key,
+      payload: { aggregate: 'count', group_by: 'data.dept' },
+    });
     expect(query.json()).toEqual({ result: { HR: 1, IT: 1 } });
   });
 
   it('exports responses directly and as a job (on PGlite exports run in process, not on threads)', async () => {
-    const csv = await hub.request({ method: 'GET', url: `/api/v2/forms/${formId}/export?format=csv`, key });
+    const csv = await hub.request({
+      method: 'GET',
+      url: `/api/v2/forms/${formId}/export?format=csv`,
+      key,
+    });
     expect(csv.statusCode, csv.body).toBe(200);
     expect(csv.body.split('\r\n')[0]).toContain('name');
     expect(csv.body).toContain('Grace');
-    const started = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/exports`, key, payload: { format: 'ndjson' } });
+    const started = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/exports`,
+      key,
+      payload: { format: 'ndjson' },
+    });
     expect(started.statusCode, started.body).toBe(202);
     const job = await eventually(async () => {
-      const res = await hub.request({ method: 'GET', url: `/api/v2/exports/${started.json().id}`, key });
+      const res = await hub.request({
+        method: 'GET',
+        url: `/api/v2/exports/${started.json().id}`,
+        key,
+      });
       return ['succeeded', 'failed'].includes(res.json().status) ? res.json() : undefined;
     });
     expect(job).toMatchObject({ status: 'succeeded', progress: 100 });
-    const file = await hub.request({ method: 'GET', url: `/api/v2/exports/${started.json().id}/download`, key });
-    expect(file.body.trim().split('\n').map((line) => JSON.parse(line).data.name)).toEqual(['Grace', 'Old']);
+    const file = await hub.request({
+      method: 'GET',
+      url: `/api/v2/exports/${started.json().id}/download`,
+      key,
+    });
+    expect(
+      file.body
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).data.name),
+    ).toEqual(['Grace', 'Old']);
   });
 
   it('delivers every event to the webhook', async () => {
     const requests = await receiver.waitFor(4, 30_000);
     const events = requests.map((r) => JSON.parse(r.body).event).sort();
-    expect(events).toEqual(['response.deleted', 'response.submitted', 'response.submitted', 'response.updated']);
+    expect(events).toEqual([
+      'response.deleted',
+      'response.submitted',
+      'response.submitted',
+      'response.updated',
+    ]);
     const ready = await eventually(async () => {
       const res = await hub.request({ method: 'GET', url: '/readyz' });
       return res.statusCode === 200 ? res : undefined;

@@ -101,7 +101,11 @@ describe('export job progress', () => {
   };
 
   /** Polls the job until `done` says so, collecting every progress value it showed. */
-  const watch = async (id: string, seen: number[], done: (job: { status: string; progress: number }) => boolean) => {
+  const watch = async (
+    id: string,
+    seen: number[],
+    done: (job: { status: string; progress: number }) => boolean,
+  ) => {
     const deadline = Date.now() + 60_000; // a last guard only: each step waits on the job itself
     for (;;) {
       const job = await status(id);

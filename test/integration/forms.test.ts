@@ -25,7 +25,8 @@ describe('forms', () => {
   let hub: TestHub;
   let ws: { id: string; key: string };
 
-  const create = (payload: unknown, key = ws.key) => hub.request({ method: 'POST', url: '/api/v2/forms', key, payload: payload as object });
+  const create = (payload: unknown, key = ws.key) =>
+    hub.request({ method: 'POST', url: '/api/v2/forms', key, payload: payload as object });
   const createForm = async (payload: object): Promise<Form> => {
     const res = await create(payload);
     expect(res.statusCode, res.body).toBe(201);
@@ -42,7 +43,10 @@ describe('forms', () => {
 
   describe('create', () => {
     it('creates a form with the defaults: published, version 1', async () => {
-      const res = await create({ title: 'Contact', fields: [{ key: 'email', type: 'email', required: true }] });
+      const res = await create({
+        title: 'Contact',
+        fields: [{ key: 'email', type: 'email', required: true }],
+      });
       expect(res.statusCode).toBe(201);
       const form = res.json() as Form;
       expect(form).toEqual({
@@ -56,7 +60,11 @@ describe('forms', () => {
         created_at: expect.stringMatching(ISO_UTC),
         updated_at: expect.stringMatching(ISO_UTC),
       });
-      const got = await hub.request({ method: 'GET', url: `/api/v2/forms/${form.id}`, key: ws.key });
+      const got = await hub.request({
+        method: 'GET',
+        url: `/api/v2/forms/${form.id}`,
+        key: ws.key,
+      });
       expect(got.statusCode).toBe(200);
       expect(got.json()).toEqual(form);
       const { rows } = await hub.db.query<{ workspace_id: string; version: number }>(
@@ -68,7 +76,14 @@ describe('forms', () => {
 
     it('keeps description, status, every field property and calculated fields', async () => {
       const fields = [
-        { key: 'first', type: 'text', label: 'First name', required: true, max_length: 40, pattern: '[A-Za-z ]+' },
+        {
+          key: 'first',
+          type: 'text',
+          label: 'First name',
+          required: true,
+          max_length: 40,
+          pattern: '[A-Za-z ]+',
+        },
         { key: 'age', type: 'integer', min: 0, max: 150 },
         { key: 'dept', type: 'select', options: ['IT', 'HR'] },
         { key: 'stars', type: 'rating', max: 10 },
@@ -81,7 +96,12 @@ describe('forms', () => {
         fields,
         calculated_fields: calculated,
       });
-      expect(form).toMatchObject({ title: 'Full', description: 'All of it', status: 'draft', version: 1 });
+      expect(form).toMatchObject({
+        title: 'Full',
+        description: 'All of it',
+        status: 'draft',
+        version: 1,
+      });
       expect(form.fields).toEqual(fields);
       expect(form.calculated_fields).toEqual(calculated);
     });
@@ -105,12 +125,42 @@ describe('forms', () => {
       ],
       ['a key starting with a digit', [{ key: '1abc', type: 'text' }], undefined, 'fields[0].key'],
       ['a key with a dash', [{ key: 'first-name', type: 'text' }], undefined, 'fields[0].key'],
-      ['a key of 65 characters', [{ key: 'a'.repeat(65), type: 'text' }], undefined, 'fields[0].key'],
-      ['a select without options', [{ key: 'dept', type: 'select' }], undefined, 'fields[0].options'],
-      ['a radio with empty options', [{ key: 'size', type: 'radio', options: [] }], undefined, 'fields[0].options'],
-      ['a multiselect with duplicate options', [{ key: 't', type: 'multiselect', options: ['a', 'a'] }], undefined, 'fields[0].options'],
-      ['a pattern that does not compile', [{ key: 'code', type: 'text', pattern: '([a-z' }], undefined, 'fields[0].pattern'],
-      ['min greater than max', [{ key: 'n', type: 'number', min: 10, max: 1 }], undefined, 'fields[0].min'],
+      [
+        'a key of 65 characters',
+        [{ key: 'a'.repeat(65), type: 'text' }],
+        undefined,
+        'fields[0].key',
+      ],
+      [
+        'a select without options',
+        [{ key: 'dept', type: 'select' }],
+        undefined,
+        'fields[0].options',
+      ],
+      [
+        'a radio with empty options',
+        [{ key: 'size', type: 'radio', options: [] }],
+        undefined,
+        'fields[0].options',
+      ],
+      [
+        'a multiselect with duplicate options',
+        [{ key: 't', type: 'multiselect', options: ['a', 'a'] }],
+        undefined,
+        'fields[0].options',
+      ],
+      [
+        'a pattern that does not compile',
+        [{ key: 'code', type: 'text', pattern: '([a-z' }],
+        undefined,
+        'fields[0].pattern',
+      ],
+      [
+        'min greater than max',
+        [{ key: 'n', type: 'number', min: 10, max: 1 }],
+        undefined,
+        'fields[0].min',
+      ],
       [
         'bad json-logic in a calculated field',
         [{ key: 'a', type: 'number' }],
@@ -124,7 +174,11 @@ describe('forms', () => {
         'calculated_fields[0].key',
       ],
     ])('%s', async (_name, fields, calculated, field) => {
-      const res = await create({ title: 'Bad', fields, ...(calculated ? { calculated_fields: calculated } : {}) });
+      const res = await create({
+        title: 'Bad',
+        fields,
+        ...(calculated ? { calculated_fields: calculated } : {}),
+      });
       const details = expectError(res, 422, 'validation_failed');
       expect(fieldsOf(details)).toEqual([field]);
     });
@@ -142,14 +196,22 @@ describe('forms', () => {
       });
       const details = expectError(res, 422, 'validation_failed');
       expect(fieldsOf(details).sort()).toEqual(
-        ['calculated_fields[0].logic', 'fields[1].key', 'fields[2].options', 'fields[3].pattern'].sort(),
+        [
+          'calculated_fields[0].logic',
+          'fields[1].key',
+          'fields[2].options',
+          'fields[3].pattern',
+        ].sort(),
       );
     });
 
     it('stores nothing when the definition is refused', async () => {
       const ws2 = await hub.workspace('refused');
       await create({ title: 'Bad', fields: [{ key: 'dept', type: 'select' }] }, ws2.key);
-      const { rows } = await hub.db.query<{ n: string }>('SELECT count(*) AS n FROM forms WHERE workspace_id = $1', [ws2.id]);
+      const { rows } = await hub.db.query<{ n: string }>(
+        'SELECT count(*) AS n FROM forms WHERE workspace_id = $1',
+        [ws2.id],
+      );
       expect(Number(rows[0]?.n)).toBe(0);
     });
   });
@@ -160,7 +222,11 @@ describe('forms', () => {
       ['an empty title', { title: '', fields: [] }, 'title'],
       ['no fields', { title: 'T' }, 'fields'],
       ['fields not a list of objects', { title: 'T', fields: [1] }, 'fields[0]'],
-      ['an unknown field type', { title: 'T', fields: [{ key: 'a', type: 'colour' }] }, 'fields[0].type'],
+      [
+        'an unknown field type',
+        { title: 'T', fields: [{ key: 'a', type: 'colour' }] },
+        'fields[0].type',
+      ],
       ['a field without a key', { title: 'T', fields: [{ type: 'text' }] }, 'fields[0].key'],
       ['an unknown status', { title: 'T', status: 'archived', fields: [] }, 'status'],
     ])('%s', async (_name, payload, field) => {
@@ -169,7 +235,10 @@ describe('forms', () => {
     });
 
     it('an unknown property in a field (a typo) is refused, not silently dropped', async () => {
-      const res = await create({ title: 'Typo', fields: [{ key: 'email', type: 'email', requried: true }] });
+      const res = await create({
+        title: 'Typo',
+        fields: [{ key: 'email', type: 'email', requried: true }],
+      });
       expect(fieldsOf(expectError(res, 422, 'validation_failed'))).toEqual(['fields[0].requried']);
     });
 
@@ -197,7 +266,11 @@ describe('forms', () => {
   describe('get and list', () => {
     it('answers 404 to an unknown or malformed id', async () => {
       for (const id of ['00000000-0000-7000-8000-000000000000', 'nope', '1']) {
-        expectError(await hub.request({ method: 'GET', url: `/api/v2/forms/${id}`, key: ws.key }), 404, 'not_found');
+        expectError(
+          await hub.request({ method: 'GET', url: `/api/v2/forms/${id}`, key: ws.key }),
+          404,
+          'not_found',
+        );
       }
     });
 
@@ -228,15 +301,20 @@ describe('forms', () => {
       expect(seen.map((f) => f.title)).toEqual(['Form 4', 'Form 3', 'Form 2', 'Form 1', 'Form 0']);
       expect(new Set(seen.map((f) => f.id)).size).toBe(5);
       // Without a limit, all on one page with no cursor.
-      const all = (await hub.request({ method: 'GET', url: '/api/v2/forms', key: other.key })).json() as Page<Form>;
+      const all = (
+        await hub.request({ method: 'GET', url: '/api/v2/forms', key: other.key })
+      ).json() as Page<Form>;
       expect(all.data.map((f) => f.id)).toEqual([...made].reverse());
       expect(all.next_cursor).toBeNull();
     });
 
     it('pages 50 forms by default', async () => {
       const many = await hub.workspace('many');
-      for (let i = 0; i < 51; i++) expect((await create({ title: `F${i}`, fields: [] }, many.key)).statusCode).toBe(201);
-      const first = (await hub.request({ method: 'GET', url: '/api/v2/forms', key: many.key })).json() as Page<Form>;
+      for (let i = 0; i < 51; i++)
+        expect((await create({ title: `F${i}`, fields: [] }, many.key)).statusCode).toBe(201);
+      const first = (
+        await hub.request({ method: 'GET', url: '/api/v2/forms', key: many.key })
+      ).json() as Page<Form>;
       expect(first.data).toHaveLength(50);
       expect(first.next_cursor).toEqual(expect.any(String));
       const url = `/api/v2/forms?cursor=${encodeURIComponent(first.next_cursor!)}`;
@@ -248,7 +326,11 @@ describe('forms', () => {
 
     it('answers 400 to a bad cursor or limit', async () => {
       for (const query of ['cursor=garbage', 'limit=0', 'limit=1001', 'limit=abc']) {
-        expectError(await hub.request({ method: 'GET', url: `/api/v2/forms?${query}`, key: ws.key }), 400, 'invalid_request');
+        expectError(
+          await hub.request({ method: 'GET', url: `/api/v2/forms?${query}`, key: ws.key }),
+          400,
+          'invalid_request',
+        );
       }
     });
   });
@@ -265,11 +347,22 @@ describe('forms', () => {
         method: 'PATCH',
         url: `/api/v2/forms/${form.id}`,
         key: ws.key,
-        payload: { title: 'After', fields: [{ key: 'a', type: 'text' }, { key: 'b', type: 'boolean', required: true }] },
+        payload: {
+          title: 'After',
+          fields: [
+            { key: 'a', type: 'text' },
+            { key: 'b', type: 'boolean', required: true },
+          ],
+        },
       });
       expect(res.statusCode).toBe(200);
       const updated = res.json() as Form;
-      expect(updated).toMatchObject({ id: form.id, title: 'After', version: 2, status: 'published' });
+      expect(updated).toMatchObject({
+        id: form.id,
+        title: 'After',
+        version: 2,
+        status: 'published',
+      });
       expect(updated.fields.map((f) => f.key)).toEqual(['a', 'b']);
       expect(updated.created_at).toBe(form.created_at);
       expect(Date.parse(updated.updated_at)).toBeGreaterThan(Date.parse(form.updated_at));
@@ -278,10 +371,19 @@ describe('forms', () => {
       expect(after.statusCode).toBe(200);
       expect(after.json()).toMatchObject({ title: 'After', version: 2 });
       expect((after.json().fields as { key: string }[]).map((f) => f.key)).toEqual(['a', 'b']);
-      const got = await hub.request({ method: 'GET', url: `/api/v2/forms/${form.id}`, key: ws.key });
+      const got = await hub.request({
+        method: 'GET',
+        url: `/api/v2/forms/${form.id}`,
+        key: ws.key,
+      });
       expect(got.json()).toEqual(updated);
 
-      const again = await hub.request({ method: 'PATCH', url: `/api/v2/forms/${form.id}`, key: ws.key, payload: { description: 'd' } });
+      const again = await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/forms/${form.id}`,
+        key: ws.key,
+        payload: { description: 'd' },
+      });
       expect(again.json()).toMatchObject({ version: 3, title: 'After', description: 'd' });
     });
 
@@ -291,12 +393,26 @@ describe('forms', () => {
         method: 'PATCH',
         url: `/api/v2/forms/${form.id}`,
         key: ws.key,
-        payload: { fields: [{ key: 'a', type: 'text' }, { key: 'a', type: 'text' }] },
+        payload: {
+          fields: [
+            { key: 'a', type: 'text' },
+            { key: 'a', type: 'text' },
+          ],
+        },
       });
       expect(fieldsOf(expectError(res, 422, 'validation_failed'))).toEqual(['fields[1].key']);
-      const empty = await hub.request({ method: 'PATCH', url: `/api/v2/forms/${form.id}`, key: ws.key, payload: {} });
+      const empty = await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/forms/${form.id}`,
+        key: ws.key,
+        payload: {},
+      });
       expectError(empty, 422, 'validation_failed');
-      const got = await hub.request({ method: 'GET', url: `/api/v2/forms/${form.id}`, key: ws.key });
+      const got = await hub.request({
+        method: 'GET',
+        url: `/api/v2/forms/${form.id}`,
+        key: ws.key,
+      });
       expect(got.json()).toEqual(form);
     });
 
@@ -312,20 +428,43 @@ describe('forms', () => {
 
     it('DELETE answers 204, then the form is 404 everywhere', async () => {
       const form = await createForm({ title: 'Doomed', fields: [{ key: 'a', type: 'text' }] });
-      const del = await hub.request({ method: 'DELETE', url: `/api/v2/forms/${form.id}`, key: ws.key });
+      const del = await hub.request({
+        method: 'DELETE',
+        url: `/api/v2/forms/${form.id}`,
+        key: ws.key,
+      });
       expect(del.statusCode).toBe(204);
       expect(del.body).toBe('');
-      expectError(await hub.request({ method: 'GET', url: `/api/v2/forms/${form.id}`, key: ws.key }), 404, 'not_found');
-      expectError(await hub.request({ method: 'DELETE', url: `/api/v2/forms/${form.id}`, key: ws.key }), 404, 'not_found');
       expectError(
-        await hub.request({ method: 'PATCH', url: `/api/v2/forms/${form.id}`, key: ws.key, payload: { title: 'x' } }),
+        await hub.request({ method: 'GET', url: `/api/v2/forms/${form.id}`, key: ws.key }),
+        404,
+        'not_found',
+      );
+      expectError(
+        await hub.request({ method: 'DELETE', url: `/api/v2/forms/${form.id}`, key: ws.key }),
+        404,
+        'not_found',
+      );
+      expectError(
+        await hub.request({
+          method: 'PATCH',
+          url: `/api/v2/forms/${form.id}`,
+          key: ws.key,
+          payload: { title: 'x' },
+        }),
         404,
         'not_found',
       );
       expectError(await schemaOf(form.id), 404, 'not_found');
-      const sub = await hub.request({ method: 'POST', url: `/api/v2/forms/${form.id}/responses`, payload: { data: { a: 'x' } } });
+      const sub = await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${form.id}/responses`,
+        payload: { data: { a: 'x' } },
+      });
       expectError(sub, 404, 'not_found');
-      const list = (await hub.request({ method: 'GET', url: '/api/v2/forms?limit=1000', key: ws.key })).json() as Page<Form>;
+      const list = (
+        await hub.request({ method: 'GET', url: '/api/v2/forms?limit=1000', key: ws.key })
+      ).json() as Page<Form>;
       expect(list.data.map((f) => f.id)).not.toContain(form.id);
     });
   });
@@ -341,7 +480,12 @@ describe('forms', () => {
       const res = await schemaOf(form.id);
       expect(res.statusCode).toBe(200);
       const body = res.json() as Record<string, unknown>;
-      expect(body).toMatchObject({ title: 'Public', description: 'Tell us', version: 1, fields: form.fields });
+      expect(body).toMatchObject({
+        title: 'Public',
+        description: 'Tell us',
+        version: 1,
+        fields: form.fields,
+      });
       expect(body).not.toHaveProperty('workspace_id');
       expect(res.body).not.toContain(ws.id);
     });
@@ -357,12 +501,22 @@ describe('forms', () => {
     it('publishing a draft makes its schema public; unpublishing hides it again', async () => {
       const draft = await createForm({ title: 'Later', status: 'draft', fields: [] });
       expectError(await schemaOf(draft.id), 404, 'not_found');
-      const pub = await hub.request({ method: 'PATCH', url: `/api/v2/forms/${draft.id}`, key: ws.key, payload: { status: 'published' } });
+      const pub = await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/forms/${draft.id}`,
+        key: ws.key,
+        payload: { status: 'published' },
+      });
       expect(pub.json()).toMatchObject({ status: 'published', version: 2 });
       const res = await schemaOf(draft.id);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ title: 'Later', version: 2 });
-      await hub.request({ method: 'PATCH', url: `/api/v2/forms/${draft.id}`, key: ws.key, payload: { status: 'draft' } });
+      await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/forms/${draft.id}`,
+        key: ws.key,
+        payload: { status: 'draft' },
+      });
       expectError(await schemaOf(draft.id), 404, 'not_found');
     });
 
@@ -384,7 +538,9 @@ describe('forms', () => {
       expect(cached.body).toBe('');
       expect(cached.headers.etag).toBe(etag);
 
-      const listed = await schemaOf(form.id, { 'if-none-match': `"something-else", ${etag as string}` });
+      const listed = await schemaOf(form.id, {
+        'if-none-match': `"something-else", ${etag as string}`,
+      });
       expect(listed.statusCode).toBe(304);
 
       const other = await schemaOf(form.id, { 'if-none-match': '"something-else"' });
@@ -396,7 +552,12 @@ describe('forms', () => {
       const form = await createForm({ title: 'Old', fields: [{ key: 'a', type: 'text' }] });
       const first = await schemaOf(form.id);
       const etag = first.headers.etag as string;
-      const patched = await hub.request({ method: 'PATCH', url: `/api/v2/forms/${form.id}`, key: ws.key, payload: { title: 'New' } });
+      const patched = await hub.request({
+        method: 'PATCH',
+        url: `/api/v2/forms/${form.id}`,
+        key: ws.key,
+        payload: { title: 'New' },
+      });
       expect(patched.statusCode).toBe(200);
 
       const res = await schemaOf(form.id, { 'if-none-match': etag });

@@ -31,7 +31,12 @@ describe('bulk import', () => {
     expect(res.statusCode, res.body).toBe(201);
     return res.json().id as string;
   };
-  const importBody = (formId: string, body: string, contentType: string, key: string | null = ws.key) =>
+  const importBody = (
+    formId: string,
+    body: string,
+    contentType: string,
+    key: string | null = ws.key,
+  ) =>
     hub.request({
       method: 'POST',
       url: `/api/v2/forms/${formId}/responses/import`,
@@ -39,17 +44,28 @@ describe('bulk import', () => {
       headers: { 'content-type': contentType },
       payload: body,
     });
-  const importJson = (formId: string, rows: unknown[]) => importBody(formId, JSON.stringify(rows), 'application/json');
+  const importJson = (formId: string, rows: unknown[]) =>
+    importBody(formId, JSON.stringify(rows), 'application/json');
   const count = async (formId: string): Promise<number> => {
-    const { rows } = await hub.db.query<{ n: string }>('SELECT count(*) AS n FROM responses WHERE form_id = $1', [formId]);
+    const { rows } = await hub.db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM responses WHERE form_id = $1',
+      [formId],
+    );
     return Number(rows[0]?.n);
   };
   const outboxCount = async (formId: string): Promise<number> => {
-    const { rows } = await hub.db.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE form_id = $1', [formId]);
+    const { rows } = await hub.db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM outbox WHERE form_id = $1',
+      [formId],
+    );
     return Number(rows[0]?.n);
   };
   const listAll = async (formId: string): Promise<Response[]> => {
-    const res = await hub.request({ method: 'GET', url: `/api/v2/forms/${formId}/responses?limit=1000`, key: ws.key });
+    const res = await hub.request({
+      method: 'GET',
+      url: `/api/v2/forms/${formId}/responses?limit=1000`,
+      key: ws.key,
+    });
     expect(res.statusCode).toBe(200);
     return res.json().data as Response[];
   };
@@ -63,7 +79,10 @@ describe('bulk import', () => {
   it('imports a JSON array of 3 valid rows (201 {imported: 3}), listed with their submitted_at', async () => {
     const form = await createForm();
     const rows = [
-      { data: { name: 'Ann', email: 'ann@example.com', n: 1 }, submitted_at: '2025-03-01T10:00:00.000Z' },
+      {
+        data: { name: 'Ann', email: 'ann@example.com', n: 1 },
+        submitted_at: '2025-03-01T10:00:00.000Z',
+      },
       { data: { name: 'Ben', n: 2 }, submitted_at: '2025-03-02T11:30:00.000Z', completed: true },
       { data: { name: 'Cid' }, submitted_at: '2025-03-03T09:15:00+02:00' },
     ];
@@ -81,7 +100,12 @@ describe('bulk import', () => {
     ]);
     expect(listed.every((r) => r.completed)).toBe(true);
     // Calculated fields are computed on import too.
-    expect(listed.find((r) => r.data.name === 'Ann')?.data).toEqual({ name: 'Ann', email: 'ann@example.com', n: 1, double: 2 });
+    expect(listed.find((r) => r.data.name === 'Ann')?.data).toEqual({
+      name: 'Ann',
+      email: 'ann@example.com',
+      n: 1,
+      double: 2,
+    });
     // since/until see the historical times.
     const since = await hub.request({
       method: 'GET',
@@ -140,9 +164,15 @@ describe('bulk import', () => {
       { data: { name: 'x' }, submitted_at: 'last tuesday' },
       { data: { name: 'x', double: 4 }, submitted_at: '2025-01-01T00:00:00Z' },
     ];
-    const res = await importBody(form, lines.map((l) => JSON.stringify(l)).join('\n'), 'application/x-ndjson');
+    const res = await importBody(
+      form,
+      lines.map((l) => JSON.stringify(l)).join('\n'),
+      'application/x-ndjson',
+    );
     const details = expectError(res, 422, 'validation_failed');
-    expect(fieldsOf(details).sort()).toEqual(['[1].n', '[1].surprise', '[2].submitted_at', '[3].double'].sort());
+    expect(fieldsOf(details).sort()).toEqual(
+      ['[1].n', '[1].surprise', '[2].submitted_at', '[3].double'].sort(),
+    );
     expect(await count(form)).toBe(0);
   });
 
@@ -160,14 +190,18 @@ describe('bulk import', () => {
 
   it('enforces required fields only when completed is true (the default)', async () => {
     const form = await createForm();
-    const partial = await importJson(form, [{ data: { email: 'p@example.com' }, submitted_at: '2025-01-01T00:00:00Z', completed: false }]);
+    const partial = await importJson(form, [
+      { data: { email: 'p@example.com' }, submitted_at: '2025-01-01T00:00:00Z', completed: false },
+    ]);
     expect(partial.statusCode, partial.body).toBe(201);
     expect(partial.json()).toEqual({ imported: 1 });
     const listed = await listAll(form);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ completed: false, data: { email: 'p@example.com' } });
 
-    const byDefault = await importJson(form, [{ data: { email: 'q@example.com' }, submitted_at: '2025-01-02T00:00:00Z' }]);
+    const byDefault = await importJson(form, [
+      { data: { email: 'q@example.com' }, submitted_at: '2025-01-02T00:00:00Z' },
+    ]);
     expect(fieldsOf(expectError(byDefault, 422, 'validation_failed'))).toEqual(['[0].name']);
     const explicit = await importJson(form, [
       { data: { email: 'r@example.com' }, submitted_at: '2025-01-02T00:00:00Z', completed: true },
@@ -177,15 +211,30 @@ describe('bulk import', () => {
   });
 
   it.each([
-    ['a truncated JSON array', '[{"data": {"name": "a"}, "submitted_at": "2025-01-01T00:00:00Z"}', 'application/json'],
+    [
+      'a truncated JSON array',
+      '[{"data": {"name": "a"}, "submitted_at": "2025-01-01T00:00:00Z"}',
+      'application/json',
+    ],
     ['a JSON object, not an array', '{"data": {"name": "a"}}', 'application/json'],
-    ['a bad element', '[{"data": {"name": "a"}, "submitted_at": "2025-01-01T00:00:00Z"}, {nope}]', 'application/json'],
-    ['a bad NDJSON line', '{"data": {"name": "a"}, "submitted_at": "2025-01-01T00:00:00Z"}\n{"data": ', 'application/x-ndjson'],
-  ])('answers 400 invalid_request to malformed JSON: %s, importing nothing', async (_name, body, contentType) => {
-    const form = await createForm();
-    expectError(await importBody(form, body, contentType), 400, 'invalid_request');
-    expect(await count(form)).toBe(0);
-  });
+    [
+      'a bad element',
+      '[{"data": {"name": "a"}, "submitted_at": "2025-01-01T00:00:00Z"}, {nope}]',
+      'application/json',
+    ],
+    [
+      'a bad NDJSON line',
+      '{"data": {"name": "a"}, "submitted_at": "2025-01-01T00:00:00Z"}\n{"data": ',
+      'application/x-ndjson',
+    ],
+  ])(
+    'answers 400 invalid_request to malformed JSON: %s, importing nothing',
+    async (_name, body, contentType) => {
+      const form = await createForm();
+      expectError(await importBody(form, body, contentType), 400, 'invalid_request');
+      expect(await count(form)).toBe(0);
+    },
+  );
 
   it('answers 415 to an unsupported content type', async () => {
     const form = await createForm();
@@ -200,7 +249,11 @@ describe('bulk import', () => {
     const form = await createForm();
     const res = await importBody(form, '[]', 'application/json', null);
     expectError(res, 401, 'unauthorized');
-    expectError(await importBody('00000000-0000-7000-8000-000000000000', '[]', 'application/json'), 404, 'not_found');
+    expectError(
+      await importBody('00000000-0000-7000-8000-000000000000', '[]', 'application/json'),
+      404,
+      'not_found',
+    );
   });
 
   it('writes no outbox rows', async () => {
@@ -213,7 +266,11 @@ describe('bulk import', () => {
     expect(await count(form)).toBe(2);
     expect(await outboxCount(form)).toBe(0);
     // A live submission to the same form does write one, so the query above can see events.
-    const live = await hub.request({ method: 'POST', url: `/api/v2/forms/${form}/responses`, payload: { data: { name: 'live' } } });
+    const live = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${form}/responses`,
+      payload: { data: { name: 'live' } },
+    });
     expect(live.statusCode).toBe(201);
     expect(await outboxCount(form)).toBe(1);
   });
@@ -231,7 +288,13 @@ describe('bulk import', () => {
     const lines: string[] = [];
     for (let i = 0; i < 20_000; i++) {
       const submittedAt = new Date(base + i * 60_000).toISOString();
-      lines.push(JSON.stringify({ data: { name: `row ${i}`, n: i }, submitted_at: submittedAt, completed: i % 10 !== 0 }));
+      lines.push(
+        JSON.stringify({
+          data: { name: `row ${i}`, n: i },
+          submitted_at: submittedAt,
+          completed: i % 10 !== 0,
+        }),
+      );
     }
     const res = await importBody(form, `${lines.join('\n')}\n`, 'application/x-ndjson');
     expect(res.statusCode, res.body).toBe(201);
@@ -258,7 +321,10 @@ describe('bulk import', () => {
     }
     lines.push(JSON.stringify({ data: { n: 'NaN' }, submitted_at: '2025-06-01T00:00:00Z' }));
     const res = await importBody(form, lines.join('\n'), 'application/x-ndjson');
-    expect(fieldsOf(expectError(res, 422, 'validation_failed')).sort()).toEqual(['[5000].n', '[5000].name']);
+    expect(fieldsOf(expectError(res, 422, 'validation_failed')).sort()).toEqual([
+      '[5000].n',
+      '[5000].name',
+    ]);
     expect(await count(form)).toBe(0);
   }, 60_000);
 });

@@ -22,11 +22,26 @@ describe('forecasts and trends', () => {
   const dropDay = utcDay(-5);
 
   beforeAll(async () => {
-    hub = await startHub({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }, { worker: true, clock: () => NOW });
+    hub = await startHub(
+      { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' },
+      { worker: true, clock: () => NOW },
+    );
     key = (await hub.workspace()).key;
-    formId = (await hub.request({ method: 'POST', url: '/api/v2/forms', key, payload: { title: 'Daily', fields: [{ key: 'n', type: 'integer' }] } })).json().id;
+    formId = (
+      await hub.request({
+        method: 'POST',
+        url: '/api/v2/forms',
+        key,
+        payload: { title: 'Daily', fields: [{ key: 'n', type: 'integer' }] },
+      })
+    ).json().id;
     receiver = await startReceiver();
-    await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/webhooks`, key, payload: { url: receiver.url, events: ['analytics.anomaly'] } });
+    await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/webhooks`,
+      key,
+      payload: { url: receiver.url, events: ['analytics.anomaly'] },
+    });
     // 26 weeks of history up to yesterday: a trend, quiet weekends, noise, and a 40% drop 5 days ago.
     const random = mulberry32(7);
     const lines: string[] = [];
@@ -38,7 +53,12 @@ describe('forecasts and trends', () => {
       if (date === dropDay) count = Math.round(count * 0.6);
       counts.set(date, count);
       for (let i = 0; i < count; i++) {
-        lines.push(JSON.stringify({ data: { n: i }, submitted_at: `${date}T${String(8 + (i % 12)).padStart(2, '0')}:00:00Z` }));
+        lines.push(
+          JSON.stringify({
+            data: { n: i },
+            submitted_at: `${date}T${String(8 + (i % 12)).padStart(2, '0')}:00:00Z`,
+          }),
+        );
       }
     }
     const res = await hub.request({
@@ -56,43 +76,78 @@ describe('forecasts and trends', () => {
   });
 
   it('forecasts the 7 days after today with intervals, better than the seasonal-naive baseline', async () => {
-    const res = await hub.request({ method: 'GET', url: `/api/v2/analytics/predict/next-week?form_id=${formId}`, key });
+    const res = await hub.request({
+      method: 'GET',
+      url: `/api/v2/analytics/predict/next-week?form_id=${formId}`,
+      key,
+    });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
-    expect(body.forecast.map((p: { date: string }) => p.date)).toEqual([1, 2, 3, 4, 5, 6, 7].map(utcDay));
+    expect(body.forecast.map((p: { date: string }) => p.date)).toEqual(
+      [1, 2, 3, 4, 5, 6, 7].map(utcDay),
+    );
     for (const p of body.forecast) {
       expect(Number.isInteger(p.expected)).toBe(true);
       expect(p.low).toBeLessThanOrEqual(p.expected);
       expect(p.high).toBeGreaterThanOrEqual(p.expected);
       expect(p.low).toBeGreaterThanOrEqual(0);
     }
-    expect(body.total).toBe(body.forecast.reduce((s: number, p: { expected: number }) => s + p.expected, 0));
+    expect(body.total).toBe(
+      body.forecast.reduce((s: number, p: { expected: number }) => s + p.expected, 0),
+    );
     expect(body.model).toMatchObject({ kind: 'ensemble', training_days: 182 });
     expect(body.model.mape).toBeLessThan(body.model.baseline_mape);
     // Weekdays are forecast well above weekends, as in the history.
-    const weekday = body.forecast.filter((p: { date: string }) => ![0, 6].includes(new Date(`${p.date}T00:00:00Z`).getUTCDay()));
-    const weekend = body.forecast.filter((p: { date: string }) => [0, 6].includes(new Date(`${p.date}T00:00:00Z`).getUTCDay()));
-    expect(Math.min(...weekday.map((p: { expected: number }) => p.expected))).toBeGreaterThan(Math.max(...weekend.map((p: { expected: number }) => p.expected)));
+    const weekday = body.forecast.filter(
+      (p: { date: string }) => ![0, 6].includes(new Date(`${p.date}T00:00:00Z`).getUTCDay()),
+    );
+    const weekend = body.forecast.filter((p: { date: string }) =>
+      [0, 6].includes(new Date(`${p.date}T00:00:00Z`).getUTCDay()),
+    );
+    expect(Math.min(...weekday.map((p: { expected: number }) => p.expected))).toBeGreaterThan(
+      Math.max(...weekend.map((p: { expected: number }) => p.expected)),
+    );
     // The stored model answers again without retraining.
-    const again = (await hub.request({ method: 'GET', url: `/api/v2/analytics/predict/next-week?form_id=${formId}`, key })).json();
+    const again = (
+      await hub.request({
+        method: 'GET',
+        url: `/api/v2/analytics/predict/next-week?form_id=${formId}`,
+        key,
+      })
+    ).json();
     expect(again.model.trained_at).toBe(body.model.trained_at);
   });
 
   it('forecasts the whole workspace without form_id, and 404s another workspace form', async () => {
-    const res = await hub.request({ method: 'GET', url: '/api/v2/analytics/predict/next-week', key });
+    const res = await hub.request({
+      method: 'GET',
+      url: '/api/v2/analytics/predict/next-week',
+      key,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().forecast).toHaveLength(7);
     const other = await hub.workspace('other');
-    const denied = await hub.request({ method: 'GET', url: `/api/v2/analytics/predict/next-week?form_id=${formId}`, key: other.key });
+    const denied = await hub.request({
+      method: 'GET',
+      url: `/api/v2/analytics/predict/next-week?form_id=${formId}`,
+      key: other.key,
+    });
     expect(denied.statusCode).toBe(404);
   });
 
   it('reports week-over-week change and the injected drop; the daily scan alerts integrations once', async () => {
-    const res = await hub.request({ method: 'GET', url: `/api/v2/analytics/forms/${formId}/trends`, key });
+    const res = await hub.request({
+      method: 'GET',
+      url: `/api/v2/analytics/forms/${formId}/trends`,
+      key,
+    });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
     const thisWeek = [-6, -5, -4, -3, -2, -1].reduce((s, o) => s + (counts.get(utcDay(o)) ?? 0), 0);
-    const lastWeek = [-13, -12, -11, -10, -9, -8, -7].reduce((s, o) => s + (counts.get(utcDay(o)) ?? 0), 0);
+    const lastWeek = [-13, -12, -11, -10, -9, -8, -7].reduce(
+      (s, o) => s + (counts.get(utcDay(o)) ?? 0),
+      0,
+    );
     expect(body).toMatchObject({ this_week: thisWeek, last_week: lastWeek });
     expect(body.change).toBeCloseTo(thisWeek / lastWeek - 1, 10);
     const drop = body.anomalies.find((a: { date: string }) => a.date === dropDay);

@@ -12,7 +12,9 @@ function sseReader(body: ReadableStream<Uint8Array>) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
-  return async function next(timeoutMs = 10_000): Promise<{ event: string; data: string } | { comment: string }> {
+  return async function next(
+    timeoutMs = 10_000,
+  ): Promise<{ event: string; data: string } | { comment: string }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const end = buffer.indexOf('\n\n');
@@ -50,7 +52,10 @@ describe('metrics stream (SSE)', () => {
         method: 'POST',
         url: '/api/v2/forms',
         key,
-        payload: { title: 'Live', fields: [{ key: 'dept', type: 'select', options: ['IT', 'HR'] }] },
+        payload: {
+          title: 'Live',
+          fields: [{ key: 'dept', type: 'select', options: ['IT', 'HR'] }],
+        },
       })
     ).json();
     const controller = new AbortController();
@@ -63,12 +68,22 @@ describe('metrics stream (SSE)', () => {
     const next = sseReader(res.body!);
     const first = await next();
     expect(first).toMatchObject({ event: 'metrics' });
-    expect(JSON.parse((first as { data: string }).data)).toMatchObject({ form_id: form.id, total: 0 });
+    expect(JSON.parse((first as { data: string }).data)).toMatchObject({
+      form_id: form.id,
+      total: 0,
+    });
 
     for (const dept of ['IT', 'HR', 'IT']) {
-      await hub.request({ method: 'POST', url: `/api/v2/forms/${form.id}/responses`, payload: { data: { dept } } });
+      await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${form.id}/responses`,
+        payload: { data: { dept } },
+      });
     }
-    let latest = { total: 0 } as { total: number; fields: { dept: { counts: Record<string, number> } } };
+    let latest = { total: 0 } as {
+      total: number;
+      fields: { dept: { counts: Record<string, number> } };
+    };
     const started = Date.now();
     while (latest.total < 3) {
       const event = await next();
@@ -82,8 +97,17 @@ describe('metrics stream (SSE)', () => {
   it('answers 404 for another workspace and 401 without a key, before streaming', async () => {
     const a = await hub.workspace('a');
     const b = await hub.workspace('b');
-    const form = (await hub.request({ method: 'POST', url: '/api/v2/forms', key: a.key, payload: { title: 'x', fields: [] } })).json();
-    const other = await fetch(`${base}/analytics/forms/${form.id}/stream`, { headers: { authorization: `Bearer ${b.key}` } });
+    const form = (
+      await hub.request({
+        method: 'POST',
+        url: '/api/v2/forms',
+        key: a.key,
+        payload: { title: 'x', fields: [] },
+      })
+    ).json();
+    const other = await fetch(`${base}/analytics/forms/${form.id}/stream`, {
+      headers: { authorization: `Bearer ${b.key}` },
+    });
     expect(other.status).toBe(404);
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe('not_found');
     expect((await fetch(`${base}/analytics/forms/${form.id}/stream`)).status).toBe(401);
@@ -95,13 +119,24 @@ describe('metrics stream (SSE)', () => {
     const address = other.app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const { key } = await other.workspace();
-    const form = (await other.request({ method: 'POST', url: '/api/v2/forms', key, payload: { title: 'Closing', fields: [] } })).json();
-    const res = await fetch(`http://127.0.0.1:${port}/api/v2/analytics/forms/${form.id}/stream`, { headers: { authorization: `Bearer ${key}` } });
+    const form = (
+      await other.request({
+        method: 'POST',
+        url: '/api/v2/forms',
+        key,
+        payload: { title: 'Closing', fields: [] },
+      })
+    ).json();
+    const res = await fetch(`http://127.0.0.1:${port}/api/v2/analytics/forms/${form.id}/stream`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
     const next = sseReader(res.body!);
     expect(await next()).toMatchObject({ event: 'metrics' });
     const started = Date.now();
     const closed = other.close().then(() => 'closed' as const);
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
+    const timeout = new Promise<'timeout'>((resolve) =>
+      setTimeout(() => resolve('timeout'), 10_000).unref(),
+    );
     expect(await Promise.race([closed, timeout])).toBe('closed');
     expect(Date.now() - started).toBeLessThan(10_000);
     await expect(next(2_000)).rejects.toThrow('stream ended');

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregatesFromSql, buildDocument, type MetricsDocument } from '../../src/analytics/metrics/index.ts';
+import {
+  aggregatesFromSql,
+  buildDocument,
+  type MetricsDocument,
+} from '../../src/analytics/metrics/index.ts';
 import type { Field } from '../../src/forms/index.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
 
@@ -18,15 +22,32 @@ describe('live metrics', () => {
   beforeAll(async () => {
     hub = await startHub();
     key = (await hub.workspace()).key;
-    formId = (await hub.request({ method: 'POST', url: '/api/v2/forms', key, payload: { title: 'M', fields: FIELDS } })).json().id;
+    formId = (
+      await hub.request({
+        method: 'POST',
+        url: '/api/v2/forms',
+        key,
+        payload: { title: 'M', fields: FIELDS },
+      })
+    ).json().id;
   });
   afterAll(async () => hub.close());
 
   const submit = async (data: Record<string, unknown>, completed = true) =>
-    (await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data, completed } })).json();
+    (
+      await hub.request({
+        method: 'POST',
+        url: `/api/v2/forms/${formId}/responses`,
+        payload: { data, completed },
+      })
+    ).json();
   /** The metrics document; `source` says which path must have served it. */
   const metrics = async (source: 'redis' | 'rebuild' | 'any' = 'redis') => {
-    const res = await hub.request({ method: 'GET', url: `/api/v2/analytics/forms/${formId}/metrics`, key });
+    const res = await hub.request({
+      method: 'GET',
+      url: `/api/v2/analytics/forms/${formId}/metrics`,
+      key,
+    });
     expect(res.statusCode, res.body).toBe(200);
     if (source !== 'any') expect(res.headers['x-metrics-source']).toBe(source);
     return res.json();
@@ -38,8 +59,15 @@ describe('live metrics', () => {
    */
   const fromSql = async (doc: MetricsDocument) => {
     const now = new Date(doc.timeseries.hour.at(-1)!.t);
-    const form = (await hub.db.query<{ fields: Field[] }>('SELECT fields FROM forms WHERE id = $1', [formId])).rows[0]!;
-    return buildDocument(formId, form.fields, await aggregatesFromSql(hub.db, formId, form.fields, now), now);
+    const form = (
+      await hub.db.query<{ fields: Field[] }>('SELECT fields FROM forms WHERE id = $1', [formId])
+    ).rows[0]!;
+    return buildDocument(
+      formId,
+      form.fields,
+      await aggregatesFromSql(hub.db, formId, form.fields, now),
+      now,
+    );
   };
 
   it('counts creates, partials, completions, updates and deletes exactly', async () => {
@@ -57,8 +85,16 @@ describe('live metrics', () => {
     // the completed submissions stamped on that day: both from one instant, midnight or not.
     const today = doc.timeseries.day.at(-1)!.t;
     expect([before, after]).toContain(today);
-    const completedToday = [gone, ...done].filter((r) => r.submitted_at.slice(0, 10) === today).length;
-    expect(doc).toMatchObject({ total: 4, completed: 3, partial: 1, today: completedToday, completion_rate: 0.75 });
+    const completedToday = [gone, ...done].filter(
+      (r) => r.submitted_at.slice(0, 10) === today,
+    ).length;
+    expect(doc).toMatchObject({
+      total: 4,
+      completed: 3,
+      partial: 1,
+      today: completedToday,
+      completion_rate: 0.75,
+    });
     expect(doc.fields.dept).toEqual({ answered: 3, counts: { IT: 2, HR: 1 } });
     expect(doc.fields.tags).toEqual({ answered: 2, counts: { b: 2, a: 1 } });
     expect(doc.fields.ok).toEqual({ answered: 2, counts: { false: 1, true: 1 } });
@@ -74,7 +110,12 @@ describe('live metrics', () => {
       headers: { 'x-resume-token': partial.resume_token },
       payload: { data: { tags: ['c'] }, completed: true },
     });
-    await hub.request({ method: 'PATCH', url: `/api/v2/responses/${gone.id}`, key, payload: { data: { dept: 'IT' } } });
+    await hub.request({
+      method: 'PATCH',
+      url: `/api/v2/responses/${gone.id}`,
+      key,
+      payload: { data: { dept: 'IT' } },
+    });
     await hub.request({ method: 'DELETE', url: `/api/v2/responses/${gone.id}`, key });
     doc = await metrics();
     expect(doc).toMatchObject({ total: 3, completed: 3, partial: 0, completion_rate: 1 });
@@ -89,11 +130,19 @@ describe('live metrics', () => {
       { data: { dept: 'HR' }, submitted_at: `${day}T09:00:00Z` },
       { data: { dept: 'IT' }, submitted_at: `${day}T10:00:00Z`, completed: false },
     ];
-    const res = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses/import`, key, payload: rows });
+    const res = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/responses/import`,
+      key,
+      payload: rows,
+    });
     expect(res.statusCode, res.body).toBe(201);
     const doc = await metrics('rebuild');
     expect(doc).toMatchObject({ total: 6, completed: 5, partial: 1 });
-    expect(doc.timeseries.day.find((p: { t: string }) => p.t === day)).toEqual({ t: day, count: 2 });
+    expect(doc.timeseries.day.find((p: { t: string }) => p.t === day)).toEqual({
+      t: day,
+      count: 2,
+    });
     expect(doc).toEqual(await fromSql(doc));
   });
 
@@ -131,7 +180,11 @@ describe('live metrics', () => {
     expect(doc.fields.size).toEqual({ answered: 1, counts: { L: 1 } });
     expect(doc).toEqual(await fromSql(doc));
     const other = await hub.workspace('other');
-    const res = await hub.request({ method: 'GET', url: `/api/v2/analytics/forms/${formId}/metrics`, key: other.key });
+    const res = await hub.request({
+      method: 'GET',
+      url: `/api/v2/analytics/forms/${formId}/metrics`,
+      key: other.key,
+    });
     expect(res.statusCode).toBe(404);
   });
 
@@ -142,7 +195,11 @@ describe('live metrics', () => {
       const doc = await metrics('any');
       expect(doc).toEqual(await fromSql(doc));
       expect(doc.total).toBe(expected.total);
-      const res = await hub.request({ method: 'GET', url: `/api/v2/analytics/forms/${formId}/metrics`, key });
+      const res = await hub.request({
+        method: 'GET',
+        url: `/api/v2/analytics/forms/${formId}/metrics`,
+        key,
+      });
       expect(res.headers['x-metrics-source']).toBe('sql');
     } finally {
       await hub.redis.connect();
@@ -155,7 +212,12 @@ describe('live metrics', () => {
     const { FormService } = await import('../../src/forms/index.ts');
     const pino = (await import('pino')).default;
     const forms = new FormService(hub.db);
-    const service = new MetricsService(hub.db, new MetricsStore(hub.redis, hub.config.redis.prefix), forms, pino({ level: 'silent' }));
+    const service = new MetricsService(
+      hub.db,
+      new MetricsStore(hub.redis, hub.config.redis.prefix),
+      forms,
+      pino({ level: 'silent' }),
+    );
     const form = (await forms.getAny(formId))!;
     await metrics('any');
     expect(await service.reconcile(form)).toBe(false);

@@ -9,7 +9,9 @@ describe('operations endpoints', () => {
   afterAll(async () => hub.close());
 
   it('answers /healthz and /readyz', async () => {
-    expect((await hub.request({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await hub.request({ method: 'GET', url: '/healthz' })).json()).toEqual({
+      status: 'ok',
+    });
     const ready = await hub.request({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
   });
@@ -19,7 +21,10 @@ describe('operations endpoints', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json() as {
       openapi: string;
-      paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>
+      >;
     };
     expect(doc.openapi).toBe('3.1.0');
     for (const path of [
@@ -47,7 +52,10 @@ describe('operations endpoints', () => {
   });
 
   it('exposes Prometheus metrics by route', async () => {
-    await hub.request({ method: 'GET', url: '/api/v2/forms/00000000-0000-7000-8000-000000000000/schema' });
+    await hub.request({
+      method: 'GET',
+      url: '/api/v2/forms/00000000-0000-7000-8000-000000000000/schema',
+    });
     const res = await hub.request({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(
@@ -57,7 +65,11 @@ describe('operations endpoints', () => {
   });
 
   it('echoes a caller request id and answers unknown routes with the error shape', async () => {
-    const res = await hub.request({ method: 'GET', url: '/api/v2/nope', headers: { 'x-request-id': 'abc-123' } });
+    const res = await hub.request({
+      method: 'GET',
+      url: '/api/v2/nope',
+      headers: { 'x-request-id': 'abc-123' },
+    });
     expect(res.statusCode).toBe(404);
     expect(res.headers['x-request-id']).toBe('abc-123');
     expect(res.json()).toMatchObject({ error: { code: 'not_found', details: [] } });

@@ -39,7 +39,10 @@ const submit = (hub: TestHub, formId: string, opts: { key?: string; ip?: string 
   });
 
 const countResponses = async (hub: TestHub, formId: string): Promise<number> => {
-  const { rows } = await hub.db.query<{ n: string }>('SELECT count(*) AS n FROM responses WHERE form_id = $1', [formId]);
+  const { rows } = await hub.db.query<{ n: string }>(
+    'SELECT count(*) AS n FROM responses WHERE form_id = $1',
+    [formId],
+  );
   return Number(rows[0]?.n);
 };
 
@@ -59,7 +62,11 @@ describe('rate limits per client address', () => {
   let forms: string[];
 
   beforeAll(async () => {
-    hub = await startHub({ RATE_LIMIT_PER_IP: '3', RATE_LIMIT_PER_FORM: '0', RATE_LIMIT_WINDOW: '1m' });
+    hub = await startHub({
+      RATE_LIMIT_PER_IP: '3',
+      RATE_LIMIT_PER_FORM: '0',
+      RATE_LIMIT_WINDOW: '1m',
+    });
     ({ ws, forms } = await setUp(hub, ['one', 'two']));
     await awaitRoomInWindow();
   }, 90_000);
@@ -95,7 +102,12 @@ describe('rate limits per client address', () => {
 
   it('counts schema loads against the same per-address allowance', async () => {
     const [form] = forms as [string];
-    const load = () => hub.request({ method: 'GET', url: `/api/v2/forms/${form}/schema`, remoteAddress: '10.0.0.3' });
+    const load = () =>
+      hub.request({
+        method: 'GET',
+        url: `/api/v2/forms/${form}/schema`,
+        remoteAddress: '10.0.0.3',
+      });
     const codes: number[] = [];
     for (let i = 0; i < 3; i++) codes.push((await load()).statusCode);
     expect(codes).toEqual([200, 200, 200]);
@@ -116,7 +128,11 @@ describe('rate limits per form', () => {
   let forms: string[];
 
   beforeAll(async () => {
-    hub = await startHub({ RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_FORM: '2', RATE_LIMIT_WINDOW: '1m' });
+    hub = await startHub({
+      RATE_LIMIT_PER_IP: '0',
+      RATE_LIMIT_PER_FORM: '2',
+      RATE_LIMIT_WINDOW: '1m',
+    });
     ({ forms } = await setUp(hub, ['busy', 'quiet']));
     await awaitRoomInWindow();
   }, 90_000);

@@ -48,12 +48,25 @@ describe('PDF export and report rendering, wired into the hub', () => {
       { data: { name: 'Ива', dept: 'HR' }, submitted_at: '2026-11-03T10:00:00Z' },
       { data: { name: 'Ada', dept: 'IT' }, submitted_at: '2026-10-01T10:00:00Z' },
     ];
-    expect((await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses/import`, key, payload: rows })).statusCode).toBe(201);
+    expect(
+      (
+        await hub.request({
+          method: 'POST',
+          url: `/api/v2/forms/${formId}/responses/import`,
+          key,
+          payload: rows,
+        })
+      ).statusCode,
+    ).toBe(201);
   });
   afterAll(async () => hub.close());
 
   it('exports a branded PDF with the summary and the responses', async () => {
-    const res = await hub.request({ method: 'GET', url: `/api/v2/forms/${formId}/export?format=pdf`, key });
+    const res = await hub.request({
+      method: 'GET',
+      url: `/api/v2/forms/${formId}/export?format=pdf`,
+      key,
+    });
     expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
     expect(res.headers['content-type']).toContain('application/pdf');
     const text = await pdfText(res.rawPayload);
@@ -65,7 +78,10 @@ describe('PDF export and report rendering, wired into the hub', () => {
   it('renders a scheduled report for its period (csv, pdf), honouring the filter', async () => {
     const forms = new FormService(hub.db);
     const form = await forms.getAny(formId);
-    const renderer = new ExportReportRenderer(hub.db, createPdfRenderer(hub.db, new WorkspaceService(hub.db, undefined)));
+    const renderer = new ExportReportRenderer(
+      hub.db,
+      createPdfRenderer(hub.db, new WorkspaceService(hub.db, undefined)),
+    );
     const input = {
       reportId: '00000000-0000-7000-8000-000000000001',
       workspaceId: form!.workspace_id,

@@ -91,15 +91,30 @@ describe('responses', () => {
     expect(res.statusCode, res.body).toBe(201);
     return res.json().id as string;
   };
-  const submit = (formId: string, payload: unknown, opts: { key?: string; headers?: Record<string, string> } = {}) =>
-    hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: payload as object, ...opts });
+  const submit = (
+    formId: string,
+    payload: unknown,
+    opts: { key?: string; headers?: Record<string, string> } = {},
+  ) =>
+    hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/responses`,
+      payload: payload as object,
+      ...opts,
+    });
   const submitOk = async (formId: string, payload: object, key?: string): Promise<Response> => {
     const res = await submit(formId, payload, key ? { key } : {});
     expect(res.statusCode, res.body).toBe(201);
     return res.json() as Response;
   };
   const patch = (id: string, payload: object, headers: Record<string, string> = {}, key?: string) =>
-    hub.request({ method: 'PATCH', url: `/api/v2/responses/${id}`, payload, headers, ...(key ? { key } : {}) });
+    hub.request({
+      method: 'PATCH',
+      url: `/api/v2/responses/${id}`,
+      payload,
+      headers,
+      ...(key ? { key } : {}),
+    });
   const outboxFor = async (responseId: string): Promise<OutboxRow[]> => {
     const { rows } = await hub.db.query<OutboxRow>(
       `SELECT id, event_type, form_id, workspace_id, payload FROM outbox
@@ -149,12 +164,18 @@ describe('responses', () => {
         metadata: { source: 'test' },
       });
       expect(body).not.toHaveProperty('resume_token');
-      const { rows } = await hub.db.query<{ data: unknown; completed: boolean; workspace_id: string; deleted: boolean }>(
-        'SELECT data, completed, workspace_id, deleted FROM responses WHERE id = $1',
-        [body.id],
-      );
+      const { rows } = await hub.db.query<{
+        data: unknown;
+        completed: boolean;
+        workspace_id: string;
+        deleted: boolean;
+      }>('SELECT data, completed, workspace_id, deleted FROM responses WHERE id = $1', [body.id]);
       expect(rows).toEqual([{ data: VALID, completed: true, workspace_id: ws.id, deleted: false }]);
-      const got = await hub.request({ method: 'GET', url: `/api/v2/responses/${body.id}`, key: ws.key });
+      const got = await hub.request({
+        method: 'GET',
+        url: `/api/v2/responses/${body.id}`,
+        key: ws.key,
+      });
       expect(got.statusCode).toBe(200);
       expect(got.json()).toEqual(body);
     });
@@ -212,7 +233,10 @@ describe('responses', () => {
       delete rest.name;
       delete rest.email;
       const res = await submit(everyType, { data: rest });
-      expect(fieldsOf(expectError(res, 422, 'validation_failed')).sort()).toEqual(['email', 'name']);
+      expect(fieldsOf(expectError(res, 422, 'validation_failed')).sort()).toEqual([
+        'email',
+        'name',
+      ]);
       const blank = await submit(everyType, { data: { ...VALID, name: '' } });
       expect(fieldsOf(expectError(blank, 422, 'validation_failed'))).toEqual(['name']);
     });
@@ -228,10 +252,16 @@ describe('responses', () => {
     });
 
     it('answers 413 payload_too_large to a body over 1 MiB', async () => {
-      const before = await countRows('SELECT count(*) AS n FROM responses WHERE form_id = $1', [everyType]);
-      const res = await submit(everyType, { data: { ...VALID, bio: 'x'.repeat(1024 * 1024 + 10) } });
+      const before = await countRows('SELECT count(*) AS n FROM responses WHERE form_id = $1', [
+        everyType,
+      ]);
+      const res = await submit(everyType, {
+        data: { ...VALID, bio: 'x'.repeat(1024 * 1024 + 10) },
+      });
       expectError(res, 413, 'payload_too_large');
-      expect(await countRows('SELECT count(*) AS n FROM responses WHERE form_id = $1', [everyType])).toBe(before);
+      expect(
+        await countRows('SELECT count(*) AS n FROM responses WHERE form_id = $1', [everyType]),
+      ).toBe(before);
     });
 
     it.each([
@@ -245,26 +275,48 @@ describe('responses', () => {
     });
 
     it('answers 422 when data is missing', async () => {
-      expect(fieldsOf(expectError(await submit(everyType, { completed: true }), 422, 'validation_failed'))).toContain('data');
+      expect(
+        fieldsOf(
+          expectError(await submit(everyType, { completed: true }), 422, 'validation_failed'),
+        ),
+      ).toContain('data');
     });
 
     it('writes nothing, not even an event, for a refused submission', async () => {
-      const rowsBefore = await countRows('SELECT count(*) AS n FROM responses WHERE form_id = $1', [everyType]);
-      const eventsBefore = await countRows('SELECT count(*) AS n FROM outbox WHERE form_id = $1', [everyType]);
+      const rowsBefore = await countRows('SELECT count(*) AS n FROM responses WHERE form_id = $1', [
+        everyType,
+      ]);
+      const eventsBefore = await countRows('SELECT count(*) AS n FROM outbox WHERE form_id = $1', [
+        everyType,
+      ]);
       await submit(everyType, { data: ALL_INVALID });
-      expect(await countRows('SELECT count(*) AS n FROM responses WHERE form_id = $1', [everyType])).toBe(rowsBefore);
-      expect(await countRows('SELECT count(*) AS n FROM outbox WHERE form_id = $1', [everyType])).toBe(eventsBefore);
+      expect(
+        await countRows('SELECT count(*) AS n FROM responses WHERE form_id = $1', [everyType]),
+      ).toBe(rowsBefore);
+      expect(
+        await countRows('SELECT count(*) AS n FROM outbox WHERE form_id = $1', [everyType]),
+      ).toBe(eventsBefore);
     });
 
     it('answers 404 to a submission to an unknown or malformed form id', async () => {
-      expectError(await submit('00000000-0000-7000-8000-000000000000', { data: {} }), 404, 'not_found');
+      expectError(
+        await submit('00000000-0000-7000-8000-000000000000', { data: {} }),
+        404,
+        'not_found',
+      );
       expectError(await submit('nope', { data: {} }), 404, 'not_found');
     });
 
     it('refuses a public submission to a draft form (404) but takes it with the workspace key (201)', async () => {
-      const draft = await createForm({ title: 'Draft', status: 'draft', fields: [{ key: 'q', type: 'text' }] });
+      const draft = await createForm({
+        title: 'Draft',
+        status: 'draft',
+        fields: [{ key: 'q', type: 'text' }],
+      });
       expectError(await submit(draft, { data: { q: 'public' } }), 404, 'not_found');
-      expect(await countRows('SELECT count(*) AS n FROM responses WHERE form_id = $1', [draft])).toBe(0);
+      expect(
+        await countRows('SELECT count(*) AS n FROM responses WHERE form_id = $1', [draft]),
+      ).toBe(0);
       const withKey = await submitOk(draft, { data: { q: 'internal' } }, ws.key);
       expect(withKey).toMatchObject({ form_id: draft, data: { q: 'internal' }, completed: true });
     });
@@ -282,8 +334,14 @@ describe('responses', () => {
       expect(second.headers['idempotent-replayed']).toBe('true');
       expect(second.json()).toEqual(first.json());
       const id = (first.json() as Response).id;
-      expect(await countRows("SELECT count(*) AS n FROM responses WHERE data->>'name' = 'Idem'", [])).toBe(1);
-      expect(await countRows('SELECT count(*) AS n FROM responses WHERE idempotency_key = $1', ['retry-123'])).toBe(1);
+      expect(
+        await countRows("SELECT count(*) AS n FROM responses WHERE data->>'name' = 'Idem'", []),
+      ).toBe(1);
+      expect(
+        await countRows('SELECT count(*) AS n FROM responses WHERE idempotency_key = $1', [
+          'retry-123',
+        ]),
+      ).toBe(1);
       expect((await outboxFor(id)).map((e) => e.event_type)).toEqual(['response.submitted']);
     });
 
@@ -293,18 +351,30 @@ describe('responses', () => {
       expect(first.statusCode).toBe(201);
       const second = await submit(everyType, { data: { ...VALID, name: 'Second' } }, { headers });
       expectError(second, 409, 'conflict');
-      expect(await countRows('SELECT count(*) AS n FROM responses WHERE idempotency_key = $1', ['retry-456'])).toBe(1);
-      expect(await countRows("SELECT count(*) AS n FROM responses WHERE data->>'name' = 'Second'", [])).toBe(0);
+      expect(
+        await countRows('SELECT count(*) AS n FROM responses WHERE idempotency_key = $1', [
+          'retry-456',
+        ]),
+      ).toBe(1);
+      expect(
+        await countRows("SELECT count(*) AS n FROM responses WHERE data->>'name' = 'Second'", []),
+      ).toBe(0);
     });
 
     it('concurrent retries with one key make one response', async () => {
       const payload = { data: { ...VALID, name: 'Racer' } };
       const headers = { 'idempotency-key': 'race-1' };
-      const answers = await Promise.all(Array.from({ length: 5 }, () => submit(everyType, payload, { headers })));
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => submit(everyType, payload, { headers })),
+      );
       expect(answers.map((r) => r.statusCode)).toEqual([201, 201, 201, 201, 201]);
       expect(new Set(answers.map((r) => r.json().id as string)).size).toBe(1);
       expect(answers.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(4);
-      expect(await countRows('SELECT count(*) AS n FROM responses WHERE idempotency_key = $1', ['race-1'])).toBe(1);
+      expect(
+        await countRows('SELECT count(*) AS n FROM responses WHERE idempotency_key = $1', [
+          'race-1',
+        ]),
+      ).toBe(1);
       expect(await outboxFor(answers[0]!.json().id as string)).toHaveLength(1);
     });
 
@@ -319,7 +389,11 @@ describe('responses', () => {
       expect(second.json().id).toBe(first.json().id);
       const token = (second.json() as Response).resume_token;
       expect(token).toEqual(expect.any(String));
-      const resumed = await patch(first.json().id as string, { data: { bio: 'resumed' } }, { 'x-resume-token': token ?? '' });
+      const resumed = await patch(
+        first.json().id as string,
+        { data: { bio: 'resumed' } },
+        { 'x-resume-token': token ?? '' },
+      );
       expect(resumed.statusCode, resumed.body).toBe(200);
     });
 
@@ -349,7 +423,10 @@ describe('responses', () => {
       expect(body).toMatchObject({ completed: false, data: { bio: 'only this' } });
       expect(body.resume_token).toEqual(expect.any(String));
       expect(body.resume_token!.length).toBeGreaterThanOrEqual(20);
-      const stored = await hub.db.query<{ row: string }>('SELECT r::text AS row FROM responses r WHERE id = $1', [body.id]);
+      const stored = await hub.db.query<{ row: string }>(
+        'SELECT r::text AS row FROM responses r WHERE id = $1',
+        [body.id],
+      );
       expect(stored.rows[0]?.row).not.toContain(body.resume_token);
     });
 
@@ -359,29 +436,57 @@ describe('responses', () => {
     });
 
     it('merges data with X-Resume-Token, enforces required on completion, then retires the token', async () => {
-      const started = await submitOk(everyType, { data: { name: 'Partial Pat', bio: 'b' }, completed: false });
+      const started = await submitOk(everyType, {
+        data: { name: 'Partial Pat', bio: 'b' },
+        completed: false,
+      });
       const token = started.resume_token!;
       await sleep(5);
 
-      const merged = await patch(started.id, { data: { color: 'red', bio: null } }, { 'x-resume-token': token });
+      const merged = await patch(
+        started.id,
+        { data: { color: 'red', bio: null } },
+        { 'x-resume-token': token },
+      );
       expect(merged.statusCode, merged.body).toBe(200);
-      expect(merged.json()).toMatchObject({ id: started.id, completed: false, data: { name: 'Partial Pat', color: 'red' } });
+      expect(merged.json()).toMatchObject({
+        id: started.id,
+        completed: false,
+        data: { name: 'Partial Pat', color: 'red' },
+      });
       expect(merged.json().data).not.toHaveProperty('bio');
       expect(merged.json()).not.toHaveProperty('resume_token');
-      expect(Date.parse(merged.json().updated_at as string)).toBeGreaterThan(Date.parse(started.updated_at));
+      expect(Date.parse(merged.json().updated_at as string)).toBeGreaterThan(
+        Date.parse(started.updated_at),
+      );
       expect(merged.json().submitted_at).toBe(started.submitted_at);
 
-      const invalid = await patch(started.id, { data: { color: 'mauve' } }, { 'x-resume-token': token });
+      const invalid = await patch(
+        started.id,
+        { data: { color: 'mauve' } },
+        { 'x-resume-token': token },
+      );
       expect(fieldsOf(expectError(invalid, 422, 'validation_failed'))).toEqual(['color']);
 
       const missing = await patch(started.id, { completed: true }, { 'x-resume-token': token });
       expect(fieldsOf(expectError(missing, 422, 'validation_failed'))).toEqual(['email']);
       // The refused completion changed nothing: the token still works and it is still partial.
-      const still = await hub.request({ method: 'GET', url: `/api/v2/responses/${started.id}`, key: ws.key });
-      expect(still.json()).toMatchObject({ completed: false, data: { name: 'Partial Pat', color: 'red' } });
+      const still = await hub.request({
+        method: 'GET',
+        url: `/api/v2/responses/${started.id}`,
+        key: ws.key,
+      });
+      expect(still.json()).toMatchObject({
+        completed: false,
+        data: { name: 'Partial Pat', color: 'red' },
+      });
 
       await sleep(5);
-      const done = await patch(started.id, { data: { email: 'pat@example.com' }, completed: true }, { 'x-resume-token': token });
+      const done = await patch(
+        started.id,
+        { data: { email: 'pat@example.com' }, completed: true },
+        { 'x-resume-token': token },
+      );
       expect(done.statusCode, done.body).toBe(200);
       const completed = done.json() as Response;
       expect(completed).toMatchObject({
@@ -390,42 +495,88 @@ describe('responses', () => {
         data: { name: 'Partial Pat', color: 'red', email: 'pat@example.com' },
       });
       expect(Date.parse(completed.submitted_at)).toBeGreaterThan(Date.parse(started.submitted_at));
-      expect(Date.parse(completed.updated_at)).toBeGreaterThanOrEqual(Date.parse(completed.submitted_at));
+      expect(Date.parse(completed.updated_at)).toBeGreaterThanOrEqual(
+        Date.parse(completed.submitted_at),
+      );
 
-      const reuse = await patch(started.id, { data: { bio: 'again' } }, { 'x-resume-token': token });
+      const reuse = await patch(
+        started.id,
+        { data: { bio: 'again' } },
+        { 'x-resume-token': token },
+      );
       expectError(reuse, 401, 'unauthorized');
-      const after = await hub.request({ method: 'GET', url: `/api/v2/responses/${started.id}`, key: ws.key });
+      const after = await hub.request({
+        method: 'GET',
+        url: `/api/v2/responses/${started.id}`,
+        key: ws.key,
+      });
       expect(after.json()).toEqual(completed);
     });
 
     it('answers 401 to a wrong token, and to a PATCH with neither token nor key', async () => {
       const started = await submitOk(everyType, { data: { name: 'Guarded' }, completed: false });
-      expectError(await patch(started.id, { data: { bio: 'x' } }, { 'x-resume-token': 'rt_wrong' }), 401, 'unauthorized');
-      expectError(await patch(started.id, { data: { bio: 'x' } }, { 'x-resume-token': `${started.resume_token!}x` }), 401, 'unauthorized');
+      expectError(
+        await patch(started.id, { data: { bio: 'x' } }, { 'x-resume-token': 'rt_wrong' }),
+        401,
+        'unauthorized',
+      );
+      expectError(
+        await patch(
+          started.id,
+          { data: { bio: 'x' } },
+          { 'x-resume-token': `${started.resume_token!}x` },
+        ),
+        401,
+        'unauthorized',
+      );
       expectError(await patch(started.id, { data: { bio: 'x' } }), 401, 'unauthorized');
       // Another partial's token does not open this one.
       const other = await submitOk(everyType, { data: { name: 'Other' }, completed: false });
-      expectError(await patch(started.id, { data: { bio: 'x' } }, { 'x-resume-token': other.resume_token! }), 401, 'unauthorized');
-      const got = await hub.request({ method: 'GET', url: `/api/v2/responses/${started.id}`, key: ws.key });
+      expectError(
+        await patch(started.id, { data: { bio: 'x' } }, { 'x-resume-token': other.resume_token! }),
+        401,
+        'unauthorized',
+      );
+      const got = await hub.request({
+        method: 'GET',
+        url: `/api/v2/responses/${started.id}`,
+        key: ws.key,
+      });
       expect(got.json().data).toEqual({ name: 'Guarded' });
     });
 
     it('a completed response has no token to resume it with', async () => {
       const done = await submitOk(everyType, { data: VALID });
-      expectError(await patch(done.id, { data: { bio: 'x' } }, { 'x-resume-token': 'rt_anything' }), 401, 'unauthorized');
+      expectError(
+        await patch(done.id, { data: { bio: 'x' } }, { 'x-resume-token': 'rt_anything' }),
+        401,
+        'unauthorized',
+      );
     });
 
     it('the workspace key may PATCH a response too', async () => {
       const started = await submitOk(everyType, { data: { name: 'Keyed' }, completed: false });
-      const res = await patch(started.id, { data: { email: 'k@example.com' }, completed: true }, {}, ws.key);
+      const res = await patch(
+        started.id,
+        { data: { email: 'k@example.com' }, completed: true },
+        {},
+        ws.key,
+      );
       expect(res.statusCode, res.body).toBe(200);
-      expect(res.json()).toMatchObject({ completed: true, data: { name: 'Keyed', email: 'k@example.com' } });
+      expect(res.json()).toMatchObject({
+        completed: true,
+        data: { name: 'Keyed', email: 'k@example.com' },
+      });
     });
 
     it('answers 409 to making a completed response partial again', async () => {
       const done = await submitOk(everyType, { data: VALID });
       expectError(await patch(done.id, { completed: false }, {}, ws.key), 409, 'conflict');
-      const got = await hub.request({ method: 'GET', url: `/api/v2/responses/${done.id}`, key: ws.key });
+      const got = await hub.request({
+        method: 'GET',
+        url: `/api/v2/responses/${done.id}`,
+        key: ws.key,
+      });
       expect(got.json().completed).toBe(true);
     });
 
@@ -438,8 +589,18 @@ describe('responses', () => {
   describe('calculated fields', () => {
     it('stores calculated values in data', async () => {
       const body = await submitOk(calc, { data: { first: 'Ada', last: 'Lovelace', a: 2, b: 3.5 } });
-      expect(body.data).toEqual({ first: 'Ada', last: 'Lovelace', a: 2, b: 3.5, full_name: 'Ada Lovelace', total: 5.5 });
-      const { rows } = await hub.db.query<{ data: Record<string, unknown> }>('SELECT data FROM responses WHERE id = $1', [body.id]);
+      expect(body.data).toEqual({
+        first: 'Ada',
+        last: 'Lovelace',
+        a: 2,
+        b: 3.5,
+        full_name: 'Ada Lovelace',
+        total: 5.5,
+      });
+      const { rows } = await hub.db.query<{ data: Record<string, unknown> }>(
+        'SELECT data FROM responses WHERE id = $1',
+        [body.id],
+      );
       expect(rows[0]?.data).toMatchObject({ full_name: 'Ada Lovelace', total: 5.5 });
     });
 
@@ -452,10 +613,20 @@ describe('responses', () => {
         { 'x-resume-token': started.resume_token! },
       );
       expect(res.statusCode, res.body).toBe(200);
-      expect(res.json().data).toEqual({ first: 'Ada', last: 'Byron', a: 1, b: 41, full_name: 'Ada Byron', total: 42 });
+      expect(res.json().data).toEqual({
+        first: 'Ada',
+        last: 'Byron',
+        a: 1,
+        b: 41,
+        full_name: 'Ada Byron',
+        total: 42,
+      });
       const again = await patch(started.id, { data: { first: 'Augusta' } }, {}, ws.key);
       expect(again.json().data).toMatchObject({ full_name: 'Augusta Byron', total: 42 });
-      const { rows } = await hub.db.query<{ data: Record<string, unknown> }>('SELECT data FROM responses WHERE id = $1', [started.id]);
+      const { rows } = await hub.db.query<{ data: Record<string, unknown> }>(
+        'SELECT data FROM responses WHERE id = $1',
+        [started.id],
+      );
       expect(rows[0]?.data).toMatchObject({ full_name: 'Augusta Byron', total: 42 });
     });
 
@@ -463,7 +634,11 @@ describe('responses', () => {
       const res = await submit(calc, { data: { first: 'A', last: 'B', full_name: 'forged' } });
       expect(fieldsOf(expectError(res, 422, 'validation_failed'))).toEqual(['full_name']);
       const started = await submitOk(calc, { data: { first: 'A' }, completed: false });
-      const forged = await patch(started.id, { data: { total: 1000 } }, { 'x-resume-token': started.resume_token! });
+      const forged = await patch(
+        started.id,
+        { data: { total: 1000 } },
+        { 'x-resume-token': started.resume_token! },
+      );
       expect(fieldsOf(expectError(forged, 422, 'validation_failed'))).toEqual(['total']);
     });
   });
@@ -474,7 +649,11 @@ describe('responses', () => {
     const partial = new Set([1, 4]);
     const day = (i: number) => `2026-01-0${i + 1}T12:00:00.000Z`;
     const list = async (query: string): Promise<Page<Response>> => {
-      const res = await hub.request({ method: 'GET', url: `/api/v2/forms/${form}/responses?${query}`, key: ws.key });
+      const res = await hub.request({
+        method: 'GET',
+        url: `/api/v2/forms/${form}/responses?${query}`,
+        key: ws.key,
+      });
       expect(res.statusCode, res.body).toBe(200);
       return res.json() as Page<Response>;
     };
@@ -490,9 +669,15 @@ describe('responses', () => {
       });
       ids = [];
       for (let i = 0; i < 7; i++) {
-        const body = await submitOk(form, { data: { a: `a${i}`, b: i, c: `c${i}` }, completed: !partial.has(i) });
+        const body = await submitOk(form, {
+          data: { a: `a${i}`, b: i, c: `c${i}` },
+          completed: !partial.has(i),
+        });
         ids.push(body.id);
-        await hub.db.query('UPDATE responses SET submitted_at = $2 WHERE id = $1', [body.id, day(i)]);
+        await hub.db.query('UPDATE responses SET submitted_at = $2 WHERE id = $1', [
+          body.id,
+          day(i),
+        ]);
       }
     });
 
@@ -521,12 +706,17 @@ describe('responses', () => {
       const tied = await createForm({ title: 'Ties', fields: [{ key: 'a', type: 'text' }] });
       const made: string[] = [];
       for (let i = 0; i < 5; i++) made.push((await submitOk(tied, { data: { a: `t${i}` } })).id);
-      await hub.db.query("UPDATE responses SET submitted_at = '2026-03-01T00:00:00Z' WHERE form_id = $1", [tied]);
+      await hub.db.query(
+        "UPDATE responses SET submitted_at = '2026-03-01T00:00:00Z' WHERE form_id = $1",
+        [tied],
+      );
       const seen: string[] = [];
       let cursor: string | null = null;
       for (let guard = 0; guard < 10; guard++) {
         const url: string = `/api/v2/forms/${tied}/responses?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const page = (await hub.request({ method: 'GET', url, key: ws.key })).json() as Page<Response>;
+        const page = (
+          await hub.request({ method: 'GET', url, key: ws.key })
+        ).json() as Page<Response>;
         seen.push(...page.data.map((r) => r.id));
         cursor = page.next_cursor;
         if (!cursor) break;
@@ -552,7 +742,11 @@ describe('responses', () => {
     });
 
     it('answers 400 to a projection naming an unknown field', async () => {
-      const res = await hub.request({ method: 'GET', url: `/api/v2/forms/${form}/responses?fields=a,zzz`, key: ws.key });
+      const res = await hub.request({
+        method: 'GET',
+        url: `/api/v2/forms/${form}/responses?fields=a,zzz`,
+        key: ws.key,
+      });
       expect(fieldsOf(expectError(res, 400, 'invalid_request'))).toContain('fields');
     });
 
@@ -561,7 +755,9 @@ describe('responses', () => {
       expect(since.data.map((r) => r.id)).toEqual([6, 5, 4, 3, 2].map((i) => ids[i]));
       const until = await list(`until=${encodeURIComponent('2026-01-04T23:00:00Z')}`);
       expect(until.data.map((r) => r.id)).toEqual([3, 2, 1, 0].map((i) => ids[i]));
-      const both = await list(`since=${encodeURIComponent('2026-01-03T00:00:00Z')}&until=${encodeURIComponent('2026-01-05T23:00:00Z')}`);
+      const both = await list(
+        `since=${encodeURIComponent('2026-01-03T00:00:00Z')}&until=${encodeURIComponent('2026-01-05T23:00:00Z')}`,
+      );
       expect(both.data.map((r) => r.id)).toEqual([4, 3, 2].map((i) => ids[i]));
       const none = await list(`since=${encodeURIComponent('2026-02-01T00:00:00Z')}`);
       expect(none).toEqual({ data: [], next_cursor: null });
@@ -570,11 +766,17 @@ describe('responses', () => {
       const second = await list(
         `since=${encodeURIComponent('2026-01-03T00:00:00Z')}&limit=2&cursor=${encodeURIComponent(first.next_cursor!)}`,
       );
-      expect([...first.data, ...second.data].map((r) => r.id)).toEqual([6, 5, 4, 3].map((i) => ids[i]));
+      expect([...first.data, ...second.data].map((r) => r.id)).toEqual(
+        [6, 5, 4, 3].map((i) => ids[i]),
+      );
     });
 
     it('answers 400 to a since that is not a date', async () => {
-      const res = await hub.request({ method: 'GET', url: `/api/v2/forms/${form}/responses?since=last-week`, key: ws.key });
+      const res = await hub.request({
+        method: 'GET',
+        url: `/api/v2/forms/${form}/responses?since=last-week`,
+        key: ws.key,
+      });
       expectError(res, 400, 'invalid_request');
     });
 
@@ -600,13 +802,21 @@ describe('responses', () => {
 
     it('answers 400 to a bad cursor and a bad limit', async () => {
       for (const query of ['cursor=xyz', 'limit=0', 'limit=5000']) {
-        const res = await hub.request({ method: 'GET', url: `/api/v2/forms/${form}/responses?${query}`, key: ws.key });
+        const res = await hub.request({
+          method: 'GET',
+          url: `/api/v2/forms/${form}/responses?${query}`,
+          key: ws.key,
+        });
         expectError(res, 400, 'invalid_request');
       }
     });
 
     it('needs the workspace key', async () => {
-      expectError(await hub.request({ method: 'GET', url: `/api/v2/forms/${form}/responses` }), 401, 'unauthorized');
+      expectError(
+        await hub.request({ method: 'GET', url: `/api/v2/forms/${form}/responses` }),
+        401,
+        'unauthorized',
+      );
     });
   });
 
@@ -616,27 +826,58 @@ describe('responses', () => {
       const keep = await submitOk(form, { data: { q: 'keep' } });
       const gone = await submitOk(form, { data: { q: 'gone' } });
 
-      const del = await hub.request({ method: 'DELETE', url: `/api/v2/responses/${gone.id}`, key: ws.key });
+      const del = await hub.request({
+        method: 'DELETE',
+        url: `/api/v2/responses/${gone.id}`,
+        key: ws.key,
+      });
       expect(del.statusCode).toBe(204);
       expect(del.body).toBe('');
 
-      expectError(await hub.request({ method: 'GET', url: `/api/v2/responses/${gone.id}`, key: ws.key }), 404, 'not_found');
-      const page = (await hub.request({ method: 'GET', url: `/api/v2/forms/${form}/responses`, key: ws.key })).json() as Page<Response>;
+      expectError(
+        await hub.request({ method: 'GET', url: `/api/v2/responses/${gone.id}`, key: ws.key }),
+        404,
+        'not_found',
+      );
+      const page = (
+        await hub.request({ method: 'GET', url: `/api/v2/forms/${form}/responses`, key: ws.key })
+      ).json() as Page<Response>;
       expect(page.data.map((r) => r.id)).toEqual([keep.id]);
-      const { rows } = await hub.db.query<{ deleted: boolean; data: unknown }>('SELECT deleted, data FROM responses WHERE id = $1', [
-        gone.id,
-      ]);
+      const { rows } = await hub.db.query<{ deleted: boolean; data: unknown }>(
+        'SELECT deleted, data FROM responses WHERE id = $1',
+        [gone.id],
+      );
       expect(rows).toEqual([{ deleted: true, data: { q: 'gone' } }]);
 
-      expectError(await hub.request({ method: 'DELETE', url: `/api/v2/responses/${gone.id}`, key: ws.key }), 404, 'not_found');
+      expectError(
+        await hub.request({ method: 'DELETE', url: `/api/v2/responses/${gone.id}`, key: ws.key }),
+        404,
+        'not_found',
+      );
       expectError(await patch(gone.id, { data: { q: 'x' } }, {}, ws.key), 404, 'not_found');
-      expectError(await hub.request({ method: 'DELETE', url: `/api/v2/responses/${gone.id}` }), 401, 'unauthorized');
+      expectError(
+        await hub.request({ method: 'DELETE', url: `/api/v2/responses/${gone.id}` }),
+        401,
+        'unauthorized',
+      );
     });
 
     it('a deleted partial cannot be resumed with its token', async () => {
       const started = await submitOk(everyType, { data: { name: 'Ghost' }, completed: false });
-      expect((await hub.request({ method: 'DELETE', url: `/api/v2/responses/${started.id}`, key: ws.key })).statusCode).toBe(204);
-      const res = await patch(started.id, { data: { bio: 'boo' } }, { 'x-resume-token': started.resume_token! });
+      expect(
+        (
+          await hub.request({
+            method: 'DELETE',
+            url: `/api/v2/responses/${started.id}`,
+            key: ws.key,
+          })
+        ).statusCode,
+      ).toBe(204);
+      const res = await patch(
+        started.id,
+        { data: { bio: 'boo' } },
+        { 'x-resume-token': started.resume_token! },
+      );
       expect([401, 404]).toContain(res.statusCode);
       expectError(res, res.statusCode);
     });
@@ -647,7 +888,11 @@ describe('responses', () => {
       const body = await submitOk(everyType, { data: VALID, metadata: { m: 1 } });
       const events = await outboxFor(body.id);
       expect(events).toHaveLength(1);
-      expect(events[0]).toMatchObject({ event_type: 'response.submitted', form_id: everyType, workspace_id: ws.id });
+      expect(events[0]).toMatchObject({
+        event_type: 'response.submitted',
+        form_id: everyType,
+        workspace_id: ws.id,
+      });
       expect(events[0]!.payload.response).toEqual(body);
     });
 
@@ -668,12 +913,20 @@ describe('responses', () => {
       };
 
       await sleep(2);
-      const updated = await patch(started.id, { data: { bio: 'hi' } }, { 'x-resume-token': started.resume_token! });
+      const updated = await patch(
+        started.id,
+        { data: { bio: 'hi' } },
+        { 'x-resume-token': started.resume_token! },
+      );
       expect(updated.statusCode).toBe(200);
       await newest('response.updated', updated.json() as Response);
 
       // A refused PATCH writes no event.
-      const refused = await patch(started.id, { completed: true }, { 'x-resume-token': started.resume_token! });
+      const refused = await patch(
+        started.id,
+        { completed: true },
+        { 'x-resume-token': started.resume_token! },
+      );
       expect(refused.statusCode).toBe(422);
       expect(await events()).toHaveLength(2);
 
@@ -692,11 +945,23 @@ describe('responses', () => {
       await newest('response.updated', edited.json() as Response);
 
       await sleep(2);
-      expect((await hub.request({ method: 'DELETE', url: `/api/v2/responses/${started.id}`, key: ws.key })).statusCode).toBe(204);
+      expect(
+        (
+          await hub.request({
+            method: 'DELETE',
+            url: `/api/v2/responses/${started.id}`,
+            key: ws.key,
+          })
+        ).statusCode,
+      ).toBe(204);
       const now = await events();
       const fresh = now.filter((e) => !seen.has(e.id));
       expect(fresh.map((e) => e.event_type)).toEqual(['response.deleted']);
-      expect(fresh[0]!.payload.response).toMatchObject({ id: started.id, form_id: everyType, data: edited.json().data });
+      expect(fresh[0]!.payload.response).toMatchObject({
+        id: started.id,
+        form_id: everyType,
+        data: edited.json().data,
+      });
       expect(now.map((e) => e.event_type)).toEqual([
         'response.started',
         'response.updated',

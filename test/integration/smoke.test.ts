@@ -18,7 +18,11 @@ describe('hub smoke', () => {
     });
     expect(form.statusCode).toBe(201);
     const id = form.json().id as string;
-    const sub = await hub.request({ method: 'POST', url: `/api/v2/forms/${id}/responses`, payload: { data: { name: 'x' } } });
+    const sub = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${id}/responses`,
+      payload: { data: { name: 'x' } },
+    });
     expect(sub.statusCode).toBe(201);
     expect(sub.json()).toMatchObject({ form_id: id, data: { name: 'x' }, completed: true });
     const ready = await hub.request({ method: 'GET', url: '/readyz' });

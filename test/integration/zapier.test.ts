@@ -3,7 +3,11 @@ import { expectError } from '../support/api.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
 import { eventually, startReceiver, type Behaviour, type Receiver } from '../support/receiver.ts';
 
-const ENV = { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms,200ms', WEBHOOK_TIMEOUT_MS: '1000' };
+const ENV = {
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+  WEBHOOK_RETRY_SCHEDULE: '100ms,200ms',
+  WEBHOOK_TIMEOUT_MS: '1000',
+};
 
 describe('Zapier REST hooks', () => {
   let hub: TestHub;
@@ -60,7 +64,11 @@ describe('Zapier REST hooks', () => {
   }
 
   async function submit(formId: string, data: Record<string, unknown>) {
-    const res = await hub.request({ method: 'POST', url: `/api/v2/forms/${formId}/responses`, payload: { data } });
+    const res = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/responses`,
+      payload: { data },
+    });
     expect(res.statusCode, res.body).toBe(201);
     return res.json() as { id: string; form_id: string; submitted_at: string };
   }
@@ -69,8 +77,16 @@ describe('Zapier REST hooks', () => {
     const res = await hub.request({ method: 'GET', url: '/api/v2/zapier/me', key });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({ workspace: { id: workspaceId, name: 'Zap workspace' } });
-    expectError(await hub.request({ method: 'GET', url: '/api/v2/zapier/me' }), 401, 'unauthorized');
-    expectError(await hub.request({ method: 'GET', url: '/api/v2/zapier/me', key: 'nope' }), 401, 'unauthorized');
+    expectError(
+      await hub.request({ method: 'GET', url: '/api/v2/zapier/me' }),
+      401,
+      'unauthorized',
+    );
+    expectError(
+      await hub.request({ method: 'GET', url: '/api/v2/zapier/me', key: 'nope' }),
+      401,
+      'unauthorized',
+    );
   });
 
   it('GET /zapier/forms lists [{id, title}] of this workspace only', async () => {
@@ -83,7 +99,12 @@ describe('Zapier REST hooks', () => {
     const forms = res.json() as { id: string; title: string }[];
     expect(Array.isArray(forms)).toBe(true);
     for (const form of forms) expect(Object.keys(form).sort()).toEqual(['id', 'title']);
-    expect(forms).toEqual(expect.arrayContaining([{ id: a, title: 'Dropdown A' }, { id: b, title: 'Dropdown B' }]));
+    expect(forms).toEqual(
+      expect.arrayContaining([
+        { id: a, title: 'Dropdown A' },
+        { id: b, title: 'Dropdown B' },
+      ]),
+    );
     expect(forms.map((f) => f.id)).not.toContain(foreign);
   });
 
@@ -92,7 +113,11 @@ describe('Zapier REST hooks', () => {
     const formId = await newForm('Flat');
     const hookId = await subscribe(formId, target.url);
     expect(hookId).toMatch(/^[0-9a-f-]{36}$/);
-    const response = await submit(formId, { name: 'Ada', email: 'ada@example.com', tags: ['a', 'c'] });
+    const response = await submit(formId, {
+      name: 'Ada',
+      email: 'ada@example.com',
+      tags: ['a', 'c'],
+    });
     const [request] = await target.waitFor(1);
     expect(request!.method).toBe('POST');
     expect(request!.headers['content-type']).toMatch(/^application\/json/);
@@ -109,7 +134,11 @@ describe('Zapier REST hooks', () => {
       tags: ['a', 'c'],
     });
 
-    const sample = await hub.request({ method: 'GET', url: `/api/v2/zapier/forms/${formId}/sample`, key });
+    const sample = await hub.request({
+      method: 'GET',
+      url: `/api/v2/zapier/forms/${formId}/sample`,
+      key,
+    });
     expect(sample.statusCode, sample.body).toBe(200);
     const rows = sample.json() as Record<string, unknown>[];
     expect(rows).toHaveLength(1);
@@ -121,10 +150,20 @@ describe('Zapier REST hooks', () => {
     const formId = await newForm('Sampled');
     const first = await submit(formId, { name: 'first', tags: ['b'] });
     const second = await submit(formId, { name: 'second' });
-    const res = await hub.request({ method: 'GET', url: `/api/v2/zapier/forms/${formId}/sample`, key });
+    const res = await hub.request({
+      method: 'GET',
+      url: `/api/v2/zapier/forms/${formId}/sample`,
+      key,
+    });
     const rows = res.json() as Record<string, unknown>[];
     expect(rows.map((r) => r.id)).toEqual([second.id, first.id]);
-    expect(rows[1]).toEqual({ id: first.id, form_id: formId, submitted_at: first.submitted_at, name: 'first', tags: ['b'] });
+    expect(rows[1]).toEqual({
+      id: first.id,
+      form_id: formId,
+      submitted_at: first.submitted_at,
+      name: 'first',
+      tags: ['b'],
+    });
   });
 
   it('a 410 from the target unsubscribes the hook', async () => {
@@ -137,10 +176,18 @@ describe('Zapier REST hooks', () => {
     await gone.waitFor(1);
     // The hook is gone: unsubscribing it answers 404.
     await eventually(async () => {
-      const res = await hub.request({ method: 'DELETE', url: `/api/v2/zapier/hooks/${hookId}`, key });
+      const res = await hub.request({
+        method: 'DELETE',
+        url: `/api/v2/zapier/hooks/${hookId}`,
+        key,
+      });
       return res.statusCode === 404 ? res : undefined;
     });
-    expectError(await hub.request({ method: 'DELETE', url: `/api/v2/zapier/hooks/${hookId}`, key }), 404, 'not_found');
+    expectError(
+      await hub.request({ method: 'DELETE', url: `/api/v2/zapier/hooks/${hookId}`, key }),
+      404,
+      'not_found',
+    );
     await submit(formId, { name: 'two' });
     await sentinel.waitFor(2);
     expect(gone.requests).toHaveLength(1);
@@ -156,7 +203,11 @@ describe('Zapier REST hooks', () => {
     await target.waitFor(1);
     const res = await hub.request({ method: 'DELETE', url: `/api/v2/zapier/hooks/${hookId}`, key });
     expect(res.statusCode, res.body).toBe(200);
-    expectError(await hub.request({ method: 'DELETE', url: `/api/v2/zapier/hooks/${hookId}`, key }), 404, 'not_found');
+    expectError(
+      await hub.request({ method: 'DELETE', url: `/api/v2/zapier/hooks/${hookId}`, key }),
+      404,
+      'not_found',
+    );
     await submit(formId, { name: 'after' });
     const seen = await sentinel.waitFor(2);
     expect(seen.map((q) => JSON.parse(q.body).name).sort()).toEqual(['after', 'before']);
@@ -171,13 +222,32 @@ describe('Zapier REST hooks', () => {
       method: 'POST',
       url: '/api/v2/zapier/hooks',
       key,
-      payload: { target_url: 'http://127.0.0.1:9/zap', event: 'response.submitted', form_id: foreignForm },
+      payload: {
+        target_url: 'http://127.0.0.1:9/zap',
+        event: 'response.submitted',
+        form_id: foreignForm,
+      },
     });
     expectError(res, 404, 'not_found');
-    expectError(await hub.request({ method: 'GET', url: `/api/v2/zapier/forms/${foreignForm}/sample`, key }), 404, 'not_found');
+    expectError(
+      await hub.request({ method: 'GET', url: `/api/v2/zapier/forms/${foreignForm}/sample`, key }),
+      404,
+      'not_found',
+    );
     const mine = await newForm('Mine');
     const hookId = await subscribe(mine, 'http://127.0.0.1:9/zap');
-    expectError(await hub.request({ method: 'DELETE', url: `/api/v2/zapier/hooks/${hookId}`, key: other.key }), 404, 'not_found');
-    expect((await hub.request({ method: 'DELETE', url: `/api/v2/zapier/hooks/${hookId}`, key })).statusCode).toBe(200);
+    expectError(
+      await hub.request({
+        method: 'DELETE',
+        url: `/api/v2/zapier/hooks/${hookId}`,
+        key: other.key,
+      }),
+      404,
+      'not_found',
+    );
+    expect(
+      (await hub.request({ method: 'DELETE', url: `/api/v2/zapier/hooks/${hookId}`, key }))
+        .statusCode,
+    ).toBe(200);
   });
 });

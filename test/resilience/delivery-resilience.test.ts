@@ -78,7 +78,11 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, ms: performance.now() - started };
+    return {
+      status: res.status,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      ms: performance.now() - started,
+    };
   }
 
   async function formWithWebhook(title: string, receiver: TrackingReceiver) {
@@ -99,7 +103,12 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
   async function submit(formId: string, n: number) {
     try {
       const res = await call('POST', `/api/v2/forms/${formId}/responses`, { data: { n } });
-      return { status: res.status, id: res.body.id as string | undefined, ms: res.ms, error: undefined };
+      return {
+        status: res.status,
+        id: res.body.id as string | undefined,
+        ms: res.ms,
+        error: undefined,
+      };
     } catch (error) {
       return { status: 0, id: undefined, ms: REQUEST_TIMEOUT_MS, error: (error as Error).message };
     }
@@ -118,7 +127,8 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
 
   const stats = (ms: number[]) => {
     const sorted = [...ms].sort((a, b) => a - b);
-    const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+    const at = (q: number) =>
+      Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
     return { min: at(0), median: at(0.5), p95: at(0.95), max: at(1) };
   };
 
@@ -156,7 +166,9 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
   afterAll(async () => {
     for (const receiver of receivers) await receiver.close().catch(() => undefined);
     // Formhub processes first (gracefully, then SIGKILL), Redis last.
-    const ordered = [...children].sort((a, b) => Number(a.name.startsWith('redis')) - Number(b.name.startsWith('redis')));
+    const ordered = [...children].sort(
+      (a, b) => Number(a.name.startsWith('redis')) - Number(b.name.startsWith('redis')),
+    );
     for (const child of ordered) await child.stop(5_000).catch(() => undefined);
     for (const child of children) if (child.alive()) child.child.kill('SIGKILL');
     await sql?.end().catch(() => undefined);
@@ -172,7 +184,11 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
     for (let n = 1; n <= 20; n++) before.push(await submit(formId, n));
     expect(before.map((r) => r.status)).toEqual(Array(20).fill(201));
     // The worker must be up before Redis goes (it refuses to start without Redis).
-    await waitUntil(() => receiver.hits.length > 0, 30_000, 'the worker delivers its first webhook');
+    await waitUntil(
+      () => receiver.hits.length > 0,
+      30_000,
+      'the worker delivers its first webhook',
+    );
     expect(worker?.alive(), worker?.output()).toBe(true);
     const receivedBeforeOutage = receiver.responseIds().size;
 
@@ -199,7 +215,9 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
     expect(accepted.size).toBe(50);
     // Every accepted response is in PostgreSQL with one delivery, whatever Redis did.
     await waitUntil(
-      async () => (await sql.query('SELECT 1 FROM deliveries WHERE integration_id = $1', [webhookId])).rowCount === 50,
+      async () =>
+        (await sql.query('SELECT 1 FROM deliveries WHERE integration_id = $1', [webhookId]))
+          .rowCount === 50,
       15_000,
       'the relay creates 50 deliveries while Redis is down',
     );
@@ -213,12 +231,18 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
     children.add(redis);
     const upAt = Date.now();
     console.log(`[redis outage] Redis was down for ${upAt - downAt} ms`);
-    if (process.env.RESILIENCE_VERBOSE) console.log(`[redis outage] worker output so far:\n${worker?.output()}`);
+    if (process.env.RESILIENCE_VERBOSE)
+      console.log(`[redis outage] worker output so far:\n${worker?.output()}`);
 
     const missing = () => [...accepted].filter((id) => !receiver.responseIds().has(id));
     let receivedMs: number;
     try {
-      receivedMs = await waitUntil(() => missing().length === 0, 60_000, 'every response delivered after Redis restart', 100);
+      receivedMs = await waitUntil(
+        () => missing().length === 0,
+        60_000,
+        'every response delivered after Redis restart',
+        100,
+      );
     } catch (error) {
       console.log(
         `[redis outage] still missing ${missing().length} of 50 after 60 s; statuses ${JSON.stringify(await deliveryStatuses(webhookId))}; ` +
@@ -255,7 +279,12 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
     expect(submitted.map((r) => r.status)).toEqual(Array(10).fill(201));
     const accepted = new Set(submitted.map((r) => r.id!));
 
-    await waitUntil(() => receiver.hits.length > 0, 30_000, 'the receiver starts getting requests', 10);
+    await waitUntil(
+      () => receiver.hits.length > 0,
+      30_000,
+      'the receiver starts getting requests',
+      10,
+    );
     const victim = worker!;
     victim.child.kill('SIGKILL');
     await victim.exited;
@@ -264,10 +293,16 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
     const statusesAtKill = await deliveryStatuses(webhookId);
     worker = startWorkerProcess();
 
-    const unacknowledged = () => [...accepted].filter((id) => !receiver.acknowledgedResponseIds().has(id));
+    const unacknowledged = () =>
+      [...accepted].filter((id) => !receiver.acknowledgedResponseIds().has(id));
     let ackMs: number;
     try {
-      ackMs = await waitUntil(() => unacknowledged().length === 0, 90_000, 'every response acknowledged after SIGKILL', 200);
+      ackMs = await waitUntil(
+        () => unacknowledged().length === 0,
+        90_000,
+        'every response acknowledged after SIGKILL',
+        200,
+      );
     } catch (error) {
       console.log(
         `[sigkill] still unacknowledged ${unacknowledged().length} of 10; statuses ${JSON.stringify(await deliveryStatuses(webhookId))}; ` +
@@ -297,7 +332,11 @@ describe.sequential('delivery resilience (api + worker processes, private Redis)
 describe.sequential('several outbox relays at once', () => {
   let hub: TestHub;
   beforeAll(async () => {
-    hub = await startHub({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_FORM: '0' });
+    hub = await startHub({
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      RATE_LIMIT_PER_IP: '0',
+      RATE_LIMIT_PER_FORM: '0',
+    });
   }, 60_000);
   afterAll(async () => hub?.close(), 60_000);
 
@@ -346,7 +385,13 @@ describe.sequential('several outbox relays at once', () => {
     // Two relays as two processes run them: each with its own BullMQ queue on one Redis, under
     // a prefix of this test's own, whose jobs are then counted in Redis itself.
     const logger = pino({ level: 'silent' });
-    const config = { ...hub.config, redis: { ...hub.config.redis, prefix: `formhub-test:relays-${randomBytes(4).toString('hex')}:` } };
+    const config = {
+      ...hub.config,
+      redis: {
+        ...hub.config.redis,
+        prefix: `formhub-test:relays-${randomBytes(4).toString('hex')}:`,
+      },
+    };
     const queues = [new BullDeliveryQueue(config), new BullDeliveryQueue(config)];
     const relays = queues.map((q) => new OutboxRelay(hub.db, q, logger, { batchSize: 20 }));
     const taken = [0, 0];
@@ -367,12 +412,16 @@ describe.sequential('several outbox relays at once', () => {
       "SELECT id, form_id FROM outbox WHERE event_type = 'response.submitted'",
     );
     expect(events).toHaveLength(500);
-    const { rows: deliveries } = await hub.db.query<{ id: string; event_id: string; integration_id: string }>(
-      'SELECT id, event_id, integration_id FROM deliveries',
-    );
+    const { rows: deliveries } = await hub.db.query<{
+      id: string;
+      event_id: string;
+      integration_id: string;
+    }>('SELECT id, event_id, integration_id FROM deliveries');
     // One delivery per (event, integration of its form): 250 x 2 + 250 x 1.
     const expected = new Set(
-      events.flatMap((e) => (e.form_id === a.formId ? a.integrations : b.integrations).map((i) => `${e.id}/${i}`)),
+      events.flatMap((e) =>
+        (e.form_id === a.formId ? a.integrations : b.integrations).map((i) => `${e.id}/${i}`),
+      ),
     );
     const actual = deliveries.map((d) => `${d.event_id}/${d.integration_id}`);
     expect(actual).toHaveLength(750);
@@ -381,7 +430,10 @@ describe.sequential('several outbox relays at once', () => {
 
     // What BullMQ holds: every delivery in exactly one job, as its first attempt.
     const connection = new Redis(config.redis.url, { maxRetriesPerRequest: 1 });
-    const inspect = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection, prefix: bullPrefix(config) });
+    const inspect = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
+      connection,
+      prefix: bullPrefix(config),
+    });
     try {
       const jobs = await inspect.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
       const attempts = jobs.flatMap((job) => attemptsOf(job.data));

@@ -1,10 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  limitTransaction,
-  PgDatabase,
-  withQueryTimeout,
-} from '../../src/db/index.ts';
+import { limitTransaction, PgDatabase, withQueryTimeout } from '../../src/db/index.ts';
 import { AppError } from '../../src/errors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/receiver.ts';

@@ -15,7 +15,12 @@ export const busChannel = (prefix: string) => `bentocache.notifications:${prefix
  * invalidation across processes waits for, instead of a guessed sleep; the deadline is only
  * a last guard.
  */
-export async function busSubscribed(redis: Redis, prefix: string, count: number, timeoutMs = 30_000): Promise<void> {
+export async function busSubscribed(
+  redis: Redis,
+  prefix: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<void> {
   const channel = busChannel(prefix);
   await waitUntil(
     async () => {

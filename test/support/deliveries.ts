@@ -31,7 +31,11 @@ export async function listDeliveries(
   kind: 'webhooks' | 'integrations' = 'webhooks',
   query = '',
 ): Promise<Delivery[]> {
-  const res = await hub.request({ method: 'GET', url: `/api/v2/${kind}/${id}/deliveries${query}`, key });
+  const res = await hub.request({
+    method: 'GET',
+    url: `/api/v2/${kind}/${id}/deliveries${query}`,
+    key,
+  });
   if (res.statusCode !== 200) throw new Error(`deliveries: ${res.statusCode} ${res.body}`);
   return (res.json() as { data: Delivery[] }).data;
 }

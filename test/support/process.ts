@@ -12,7 +12,11 @@ export function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -32,9 +36,15 @@ export interface Finished {
 }
 
 /** Runs `formhub <args>` to completion (bounded by `timeoutMs`). */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<Finished> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], { env: childEnv(env) });
+    const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], {
+      env: childEnv(env),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -57,15 +67,21 @@ export async function startServer(
   port: number,
   timeoutMs = 60_000,
 ): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], { env: childEnv({ ...env, PORT: String(port) }) });
+  const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], {
+    env: childEnv({ ...env, PORT: String(port) }),
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`formhub exited early (${child.exitCode}): ${output}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    if (child.exitCode !== null)
+      throw new Error(`formhub exited early (${child.exitCode}): ${output}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -12,7 +12,13 @@ export interface ReceivedRequest {
 export type Behaviour = (
   n: number,
   request: ReceivedRequest,
-) => { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number; reset?: boolean };
+) => {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  delayMs?: number;
+  reset?: boolean;
+};
 
 export interface Receiver {
   url: string;
@@ -23,13 +29,21 @@ export interface Receiver {
 }
 
 /** A local HTTP receiver on 127.0.0.1 that records requests and answers as told. */
-export async function startReceiver(behaviour: Behaviour = () => ({ status: 200 })): Promise<Receiver> {
+export async function startReceiver(
+  behaviour: Behaviour = () => ({ status: 200 }),
+): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString(), at: Date.now() };
+      const request = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+        at: Date.now(),
+      };
       requests.push(request);
       const answer = behaviour(requests.length, request);
       const respond = () => {
@@ -50,7 +64,8 @@ export async function startReceiver(behaviour: Behaviour = () => ({ status: 200 
     async waitFor(count, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (requests.length < count) {
-        if (Date.now() > deadline) throw new Error(`receiver got ${requests.length} of ${count} requests`);
+        if (Date.now() > deadline)
+          throw new Error(`receiver got ${requests.length} of ${count} requests`);
         await new Promise((r) => setTimeout(r, 20));
       }
       return requests.slice(0, count);
@@ -64,7 +79,10 @@ export async function startReceiver(behaviour: Behaviour = () => ({ status: 200 
 }
 
 /** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -19,7 +19,9 @@ function track(name: string, child: ChildProcess): Child {
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   const alive = () => child.exitCode === null && child.signalCode === null;
   return {
     name,
@@ -62,9 +64,13 @@ export async function redisAnswers(url: string): Promise<boolean> {
  * test (never the shared one); resolves once it answers PING.
  */
 export async function startRedisServer(port: number, timeoutMs = 10_000): Promise<Child> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const redis = track(`redis-server:${port}`, child);
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
@@ -72,7 +78,9 @@ export async function startRedisServer(port: number, timeoutMs = 10_000): Promis
     if (!redis.alive()) throw new Error(`redis-server exited early: ${redis.output()}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`redis-server on ${port} did not answer within ${timeoutMs} ms: ${redis.output()}`);
+      throw new Error(
+        `redis-server on ${port} did not answer within ${timeoutMs} ms: ${redis.output()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -81,7 +89,9 @@ export async function startRedisServer(port: number, timeoutMs = 10_000): Promis
 
 /** Starts `formhub <args>` in the background (no readiness wait). */
 export function spawnFormhub(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], { env: childEnv(env) });
+  const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], {
+    env: childEnv(env),
+  });
   return track(`formhub ${args.join(' ')}`, child);
 }
 
@@ -154,7 +164,8 @@ export async function startTrackingReceiver(delayMs = 0): Promise<TrackingReceiv
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const ids = (list: Hit[]) => new Set(list.map((h) => h.responseId).filter((id): id is string => !!id));
+  const ids = (list: Hit[]) =>
+    new Set(list.map((h) => h.responseId).filter((id): id is string => !!id));
   return {
     url: `http://127.0.0.1:${port}/hook`,
     hits,
@@ -170,7 +181,12 @@ export async function startTrackingReceiver(delayMs = 0): Promise<TrackingReceiv
 }
 
 /** Polls `check` every `everyMs` until it is true; answers the ms it took, or throws after `timeoutMs`. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 100) {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 100,
+) {
   const started = Date.now();
   for (;;) {
     if (await check()) return Date.now() - started;

@@ -7,7 +7,6 @@ import {
   type DailyCount,
 } from '../../src/analytics/forecast/index.ts';
 
-
 /** Monday..Sunday; weekends at 40%. */
 const WEEKLY = [1.0, 1.05, 1.05, 1.0, 0.9, 0.4, 0.4];
 const START = '2026-03-02'; // a Monday

@@ -22,7 +22,10 @@ describe('the attempt log without a foreign key', () => {
       .filter((file) => !file.includes('/migrations/'))
       .filter((file) => {
         const text = readFileSync(file, 'utf8');
-        return /DELETE\s+FROM\s+(deliveries|integrations|forms|workspaces)\b/i.test(text) && !/DELETE\s+FROM\s+delivery_attempts\b/i.test(text);
+        return (
+          /DELETE\s+FROM\s+(deliveries|integrations|forms|workspaces)\b/i.test(text) &&
+          !/DELETE\s+FROM\s+delivery_attempts\b/i.test(text)
+        );
       });
     expect(offenders).toEqual([]);
   });

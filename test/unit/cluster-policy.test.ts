@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decideRestart, DEFAULT_RESTART_POLICY, parseWorkerCount } from '../../src/cli/cluster-backoff.ts';
+import {
+  decideRestart,
+  DEFAULT_RESTART_POLICY,
+  parseWorkerCount,
+} from '../../src/cli/cluster-backoff.ts';
 import { splitPool } from '../../src/cli/cluster-pool.ts';
 
 describe('cluster restart policy', () => {
@@ -30,14 +34,24 @@ describe('cluster restart policy', () => {
     expect(parseWorkerCount(undefined, 8)).toBe(1);
     expect(parseWorkerCount('auto', 2)).toBe(2);
     expect(parseWorkerCount('3', 2)).toBe(3);
-    for (const bad of ['0', '65', '1.5', 'two', '']) expect(parseWorkerCount(bad, 2)).toBeUndefined();
+    for (const bad of ['0', '65', '1.5', 'two', ''])
+      expect(parseWorkerCount(bad, 2)).toBeUndefined();
   });
 });
 
 describe('database pool per cluster worker', () => {
   it('splits DATABASE_POOL_MIN/MAX among the workers, rounding up', () => {
-    expect(splitPool({ poolMin: 10, poolMax: 50 }, 2)).toEqual({ DATABASE_POOL_MIN: '5', DATABASE_POOL_MAX: '25' });
-    expect(splitPool({ poolMin: 10, poolMax: 50 }, 3)).toEqual({ DATABASE_POOL_MIN: '4', DATABASE_POOL_MAX: '17' });
-    expect(splitPool({ poolMin: 0, poolMax: 1 }, 4)).toEqual({ DATABASE_POOL_MIN: '0', DATABASE_POOL_MAX: '1' });
+    expect(splitPool({ poolMin: 10, poolMax: 50 }, 2)).toEqual({
+      DATABASE_POOL_MIN: '5',
+      DATABASE_POOL_MAX: '25',
+    });
+    expect(splitPool({ poolMin: 10, poolMax: 50 }, 3)).toEqual({
+      DATABASE_POOL_MIN: '4',
+      DATABASE_POOL_MAX: '17',
+    });
+    expect(splitPool({ poolMin: 0, poolMax: 1 }, 4)).toEqual({
+      DATABASE_POOL_MIN: '0',
+      DATABASE_POOL_MAX: '1',
+    });
   });
 });

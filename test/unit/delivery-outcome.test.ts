@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { GoneError, PermanentError, RetryableError } from '@formhub/sdk';
-import { FAILING_DISABLE_MS, nextState, outcomeOfError, type AttemptOutcome } from '../../src/delivery/outcome.ts';
+import {
+  FAILING_DISABLE_MS,
+  nextState,
+  outcomeOfError,
+  type AttemptOutcome,
+} from '../../src/delivery/outcome.ts';
 
 const NOW = new Date('2024-05-01T10:00:00.000Z');
 const SCHEDULE = [1_000, 5_000, 30_000] as const;
@@ -9,8 +14,18 @@ const DAY = 24 * HOUR;
 /** A fixed jitter source: +10% on every scheduled delay (the jitter is 0-20%). */
 const half = () => 0.5;
 
-function outcome(kind: AttemptOutcome['kind'], extra: Partial<AttemptOutcome> = {}): AttemptOutcome {
-  return { kind, statusCode: kind === 'success' ? 200 : 500, latencyMs: 12, error: kind === 'success' ? null : 'x', excerpt: null, ...extra };
+function outcome(
+  kind: AttemptOutcome['kind'],
+  extra: Partial<AttemptOutcome> = {},
+): AttemptOutcome {
+  return {
+    kind,
+    statusCode: kind === 'success' ? 200 : 500,
+    latencyMs: 12,
+    error: kind === 'success' ? null : 'x',
+    excerpt: null,
+    ...extra,
+  };
 }
 
 const state = (o: AttemptOutcome, attemptNumber: number, failingSince: Date | null = null) =>
@@ -20,7 +35,11 @@ const at = (ms: number) => new Date(NOW.getTime() + ms);
 
 describe('nextState', () => {
   it('ends a delivery on success, whatever the attempt and the failure clock', () => {
-    expect(state(outcome('success'), 1)).toEqual({ status: 'succeeded', nextAttemptAt: null, disable: null });
+    expect(state(outcome('success'), 1)).toEqual({
+      status: 'succeeded',
+      nextAttemptAt: null,
+      disable: null,
+    });
     expect(state(outcome('success'), 4, new Date(NOW.getTime() - 10 * DAY))).toEqual({
       status: 'succeeded',
       nextAttemptAt: null,
@@ -29,23 +48,61 @@ describe('nextState', () => {
   });
 
   it('retries after each delay of the schedule in turn, with the jitter', () => {
-    expect(state(outcome('retry'), 1)).toEqual({ status: 'failed', nextAttemptAt: at(1_100), disable: null });
-    expect(state(outcome('retry'), 2)).toEqual({ status: 'failed', nextAttemptAt: at(5_500), disable: null });
-    expect(state(outcome('retry'), 3)).toEqual({ status: 'failed', nextAttemptAt: at(33_000), disable: null });
+    expect(state(outcome('retry'), 1)).toEqual({
+      status: 'failed',
+      nextAttemptAt: at(1_100),
+      disable: null,
+    });
+    expect(state(outcome('retry'), 2)).toEqual({
+      status: 'failed',
+      nextAttemptAt: at(5_500),
+      disable: null,
+    });
+    expect(state(outcome('retry'), 3)).toEqual({
+      status: 'failed',
+      nextAttemptAt: at(33_000),
+      disable: null,
+    });
   });
 
   it('keeps the jitter within 0-20% of the scheduled delay', () => {
-    const low = nextState(outcome('retry'), { schedule: SCHEDULE, attemptNumber: 2, now: NOW, failingSince: null, random: () => 0 });
-    const high = nextState(outcome('retry'), { schedule: SCHEDULE, attemptNumber: 2, now: NOW, failingSince: null, random: () => 0.999999 });
+    const low = nextState(outcome('retry'), {
+      schedule: SCHEDULE,
+      attemptNumber: 2,
+      now: NOW,
+      failingSince: null,
+      random: () => 0,
+    });
+    const high = nextState(outcome('retry'), {
+      schedule: SCHEDULE,
+      attemptNumber: 2,
+      now: NOW,
+      failingSince: null,
+      random: () => 0.999999,
+    });
     expect(low.nextAttemptAt).toEqual(at(5_000));
     expect(high.nextAttemptAt!.getTime() - NOW.getTime()).toBeLessThanOrEqual(6_000);
     expect(high.nextAttemptAt!.getTime() - NOW.getTime()).toBeGreaterThan(5_900);
   });
 
   it('goes dead when the schedule is exhausted', () => {
-    expect(state(outcome('retry'), 4)).toEqual({ status: 'dead', nextAttemptAt: null, disable: null });
-    expect(state(outcome('retry'), 9)).toEqual({ status: 'dead', nextAttemptAt: null, disable: null });
-    const none = nextState(outcome('retry'), { schedule: [], attemptNumber: 1, now: NOW, failingSince: null, random: half });
+    expect(state(outcome('retry'), 4)).toEqual({
+      status: 'dead',
+      nextAttemptAt: null,
+      disable: null,
+    });
+    expect(state(outcome('retry'), 9)).toEqual({
+      status: 'dead',
+      nextAttemptAt: null,
+      disable: null,
+    });
+    const none = nextState(outcome('retry'), {
+      schedule: [],
+      attemptNumber: 1,
+      now: NOW,
+      failingSince: null,
+      random: half,
+    });
     expect(none).toEqual({ status: 'dead', nextAttemptAt: null, disable: null });
   });
 
@@ -58,7 +115,11 @@ describe('nextState', () => {
   });
 
   it('a permanent failure is dead at once, without disabling', () => {
-    expect(state(outcome('permanent', { statusCode: 404 }), 1)).toEqual({ status: 'dead', nextAttemptAt: null, disable: null });
+    expect(state(outcome('permanent', { statusCode: 404 }), 1)).toEqual({
+      status: 'dead',
+      nextAttemptAt: null,
+      disable: null,
+    });
   });
 
   it('gone is dead at once and disables the integration, saying why', () => {
@@ -105,8 +166,16 @@ describe('nextState', () => {
 
   it('keeps retrying while the failures are younger than 5 days', () => {
     const since = new Date(NOW.getTime() - 5 * DAY + 60_000);
-    expect(state(outcome('retry'), 1, since)).toEqual({ status: 'failed', nextAttemptAt: at(1_100), disable: null });
-    expect(state(outcome('retry'), 1, NOW)).toEqual({ status: 'failed', nextAttemptAt: at(1_100), disable: null });
+    expect(state(outcome('retry'), 1, since)).toEqual({
+      status: 'failed',
+      nextAttemptAt: at(1_100),
+      disable: null,
+    });
+    expect(state(outcome('retry'), 1, NOW)).toEqual({
+      status: 'failed',
+      nextAttemptAt: at(1_100),
+      disable: null,
+    });
   });
 });
 
@@ -126,13 +195,31 @@ describe('outcomeOfError', () => {
   });
 
   it('PermanentError -> permanent, with its status code', () => {
-    const o = outcomeOfError(new PermanentError('channel_not_found', { statusCode: 404 }), undefined, 7);
-    expect(o).toMatchObject({ kind: 'permanent', statusCode: 404, latencyMs: 7, error: 'channel_not_found' });
+    const o = outcomeOfError(
+      new PermanentError('channel_not_found', { statusCode: 404 }),
+      undefined,
+      7,
+    );
+    expect(o).toMatchObject({
+      kind: 'permanent',
+      statusCode: 404,
+      latencyMs: 7,
+      error: 'channel_not_found',
+    });
   });
 
   it('RetryableError -> retry, keeping its status and Retry-After', () => {
-    const o = outcomeOfError(new RetryableError('slow down', { statusCode: 429, retryAfterMs: 30_000 }), undefined, 3);
-    expect(o).toMatchObject({ kind: 'retry', statusCode: 429, error: 'slow down', retryAfterMs: 30_000 });
+    const o = outcomeOfError(
+      new RetryableError('slow down', { statusCode: 429, retryAfterMs: 30_000 }),
+      undefined,
+      3,
+    );
+    expect(o).toMatchObject({
+      kind: 'retry',
+      statusCode: 429,
+      error: 'slow down',
+      retryAfterMs: 30_000,
+    });
   });
 
   it('a plain Error is retried, with the status code and excerpt of the last exchange', () => {
@@ -149,12 +236,23 @@ describe('outcomeOfError', () => {
 
   it("prefers the error's own status code over the last exchange's", () => {
     const o = outcomeOfError(new PermanentError('refused', { statusCode: 422 }), last, 1);
-    expect(o).toMatchObject({ kind: 'permanent', statusCode: 422, excerpt: '<html>bad gateway</html>' });
+    expect(o).toMatchObject({
+      kind: 'permanent',
+      statusCode: 422,
+      excerpt: '<html>bad gateway</html>',
+    });
   });
 
   it('a thrown string is retried, with status 0 and the string as the error', () => {
     const o = outcomeOfError('boom', undefined, 5);
-    expect(o).toEqual({ kind: 'retry', statusCode: 0, latencyMs: 5, error: 'boom', excerpt: null, retryAfterMs: undefined });
+    expect(o).toEqual({
+      kind: 'retry',
+      statusCode: 0,
+      latencyMs: 5,
+      error: 'boom',
+      excerpt: null,
+      retryAfterMs: undefined,
+    });
   });
 
   it('classifies by name, so a plugin bundling its own SDK copy classifies the same', () => {
@@ -166,7 +264,9 @@ describe('outcomeOfError', () => {
     }
     expect(outcomeOfError(new GoneError('gone'), undefined, 0).kind).toBe('gone');
     expect(outcomeOfError(new PermanentError('no'), undefined, 0).kind).toBe('permanent');
-    expect(outcomeOfError(Object.assign(new Error('x'), { name: 'TypeError' }), undefined, 0).kind).toBe('retry');
+    expect(
+      outcomeOfError(Object.assign(new Error('x'), { name: 'TypeError' }), undefined, 0).kind,
+    ).toBe('retry');
   });
 
   it('a network error is status 0 and names its code', () => {
@@ -186,9 +286,16 @@ describe('outcomeOfError', () => {
   });
 
   it('feeds nextState: a RetryableError with Retry-After is honoured end to end', () => {
-    const o = outcomeOfError(new RetryableError('429', { statusCode: 429, retryAfterMs: 20_000 }), undefined, 1);
+    const o = outcomeOfError(
+      new RetryableError('429', { statusCode: 429, retryAfterMs: 20_000 }),
+      undefined,
+      1,
+    );
     expect(state(o, 1).nextAttemptAt).toEqual(at(20_000));
     const gone = outcomeOfError(new GoneError('bye'), undefined, 1);
-    expect(state(gone, 1)).toMatchObject({ status: 'dead', disable: expect.stringContaining('410') });
+    expect(state(gone, 1)).toMatchObject({
+      status: 'dead',
+      disable: expect.stringContaining('410'),
+    });
   });
 });

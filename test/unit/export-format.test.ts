@@ -40,10 +40,26 @@ function row(data: Record<string, unknown>) {
 
 describe('export columns', () => {
   it('are id, submitted_at, completed, the fields in form order, then calculated fields', () => {
-    expect(exportColumns(form).map((c) => c.key)).toEqual(['id', 'submitted_at', 'completed', 'name', 'age', 'likes', 'ok', 'born', 'score']);
+    expect(exportColumns(form).map((c) => c.key)).toEqual([
+      'id',
+      'submitted_at',
+      'completed',
+      'name',
+      'age',
+      'likes',
+      'ok',
+      'born',
+      'score',
+    ]);
   });
   it('are exactly fields= in its order after the three', () => {
-    expect(exportColumns(form, ['score', 'name']).map((c) => c.key)).toEqual(['id', 'submitted_at', 'completed', 'score', 'name']);
+    expect(exportColumns(form, ['score', 'name']).map((c) => c.key)).toEqual([
+      'id',
+      'submitted_at',
+      'completed',
+      'score',
+      'name',
+    ]);
   });
 });
 
@@ -58,7 +74,8 @@ describe('CSV cells', () => {
   });
 
   it('neutralises formulas, tabs and carriage returns at the start of text', () => {
-    for (const text of ['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx']) expect(csvText(text)).toBe(`'${text}`);
+    for (const text of ['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx'])
+      expect(csvText(text)).toBe(`'${text}`);
     expect(csvText('a=1')).toBe('a=1');
     expect(csvText(-5)).toBe('-5');
     expect(csvText(['=evil', 'b'])).toBe("'=evil; b");
@@ -77,13 +94,32 @@ describe('CSV cells', () => {
   it('ends lines with CRLF', () => {
     const columns = exportColumns(form, ['name']);
     expect(csvHeader(columns)).toBe('id,submitted_at,completed,name\r\n');
-    expect(csvRow(columns, row({ name: 'x' }))).toBe('0195f0b6-0000-7000-8000-000000000001,2025-03-01T10:00:00.123Z,true,x\r\n');
+    expect(csvRow(columns, row({ name: 'x' }))).toBe(
+      '0195f0b6-0000-7000-8000-000000000001,2025-03-01T10:00:00.123Z,true,x\r\n',
+    );
   });
 
   it('round-trips tricky values through csv-parse', () => {
-    const tricky = ['comma, here', 'quote "q"', 'multi\nline', 'crlf\r\ninside', '=HYPERLINK("x")', 'Ünïcödé 日本語 🎉', '  spaced  ', '@at', '\ttab'];
+    const tricky = [
+      'comma, here',
+      'quote "q"',
+      'multi\nline',
+      'crlf\r\ninside',
+      '=HYPERLINK("x")',
+      'Ünïcödé 日本語 🎉',
+      '  spaced  ',
+      '@at',
+      '\ttab',
+    ];
     const columns = exportColumns(form, ['name', 'age', 'likes', 'ok']);
-    const text = UTF8_BOM + csvHeader(columns) + tricky.map((name, i) => csvRow(columns, row({ name, age: i, likes: ['a', 'b'], ok: i % 2 === 0 }))).join('');
+    const text =
+      UTF8_BOM +
+      csvHeader(columns) +
+      tricky
+        .map((name, i) =>
+          csvRow(columns, row({ name, age: i, likes: ['a', 'b'], ok: i % 2 === 0 })),
+        )
+        .join('');
     const records = parse(text, { bom: true, columns: true }) as Record<string, string>[];
     expect(records).toHaveLength(tricky.length);
     records.forEach((record, i) => {
@@ -114,11 +150,15 @@ describe('XLSX values', () => {
 describe('file names', () => {
   const day = new Date('2025-03-01T12:00:00Z');
   it('slugs the title and dates the file', () => {
-    expect(exportFileName('Customer Survey: Q1!', day, 'csv')).toBe('customer-survey-q1-2025-03-01.csv');
+    expect(exportFileName('Customer Survey: Q1!', day, 'csv')).toBe(
+      'customer-survey-q1-2025-03-01.csv',
+    );
     expect(exportFileName('???', day, 'xlsx')).toBe('export-2025-03-01.xlsx');
   });
   it('uses filename* for non-ASCII names', () => {
-    expect(contentDisposition('survey-2025-03-01.csv')).toBe('attachment; filename="survey-2025-03-01.csv"');
+    expect(contentDisposition('survey-2025-03-01.csv')).toBe(
+      'attachment; filename="survey-2025-03-01.csv"',
+    );
     const name = exportFileName('Umfrage Müller', day, 'csv');
     expect(contentDisposition(name)).toBe(
       `attachment; filename="umfrage-muller-2025-03-01.csv"; filename*=UTF-8''umfrage-m%C3%BCller-2025-03-01.csv`,

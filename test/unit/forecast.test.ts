@@ -16,7 +16,6 @@ import {
 
 // --- synthetic series --------------------------------------------------------------------------
 
-
 /** Poisson: Knuth's method for small means, the normal approximation above 30. */
 function poisson(rand: () => number, lambda: number): number {
   if (lambda <= 0) return 0;

@@ -9,7 +9,8 @@ function recorder(options: { failOdd?: boolean; failBatches?: boolean } = {}) {
     batches.push(items);
     await Promise.resolve();
     if (options.failBatches && items.length > 1) throw new Error('batch refused');
-    if (options.failOdd && items.some((n) => n % 2 === 1)) throw new Error(`odd in ${items.join(',')}`);
+    if (options.failOdd && items.some((n) => n % 2 === 1))
+      throw new Error(`odd in ${items.join(',')}`);
     return items.map((n) => n * 2);
   };
   return { batches, run };
@@ -43,7 +44,10 @@ describe('MicroBatcher', () => {
     const first = [1, 2, 3].map((n) => batcher.add(n));
     expect(g.batches).toEqual([[1, 2, 3]]); // sent synchronously, on the third add
     const second = [4, 5, 6].map((n) => batcher.add(n));
-    expect(g.batches).toEqual([[1, 2, 3], [4, 5, 6]]); // full again: sent although the first is in flight
+    expect(g.batches).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]); // full again: sent although the first is in flight
     const last = batcher.add(7);
     expect(batcher.waiting).toBe(1);
     g.release();
@@ -89,7 +93,7 @@ describe('MicroBatcher', () => {
     expect(await Promise.all([a, b, c])).toEqual([1, 2, 3]);
   });
 
-  it('retries a failed batch item by item: only the bad item\'s caller gets an error', async () => {
+  it("retries a failed batch item by item: only the bad item's caller gets an error", async () => {
     const r = recorder({ failOdd: true });
     const batcher = new MicroBatcher(r.run, { maxSize: 100, maxWaitMs: 1 });
     const settled = await Promise.allSettled([2, 3, 4].map((n) => batcher.add(n)));
@@ -99,19 +103,27 @@ describe('MicroBatcher', () => {
     expect(r.batches).toEqual([[2, 3, 4], [2], [3], [4]]);
   });
 
-  it('without retrySingly, a failed batch rejects every caller with the batch\'s error', async () => {
+  it("without retrySingly, a failed batch rejects every caller with the batch's error", async () => {
     const r = recorder({ failBatches: true });
     const batcher = new MicroBatcher(r.run, { maxSize: 100, maxWaitMs: 1, retrySingly: false });
     const settled = await Promise.allSettled([1, 2].map((n) => batcher.add(n)));
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
-    for (const s of settled) expect((s as PromiseRejectedResult).reason).toEqual(new Error('batch refused'));
+    for (const s of settled)
+      expect((s as PromiseRejectedResult).reason).toEqual(new Error('batch refused'));
     expect(r.batches).toEqual([[1, 2]]);
   });
 
   it('rejects every caller when the runner answers the wrong number of results', async () => {
-    const batcher = new MicroBatcher(async (items: number[]) => items.slice(1), { maxSize: 2, maxWaitMs: 1, retrySingly: false });
+    const batcher = new MicroBatcher(async (items: number[]) => items.slice(1), {
+      maxSize: 2,
+      maxWaitMs: 1,
+      retrySingly: false,
+    });
     const settled = await Promise.allSettled([1, 2].map((n) => batcher.add(n)));
-    for (const s of settled) expect((s as PromiseRejectedResult).reason).toEqual(new Error('a batch of 2 answered 1 results'));
+    for (const s of settled)
+      expect((s as PromiseRejectedResult).reason).toEqual(
+        new Error('a batch of 2 answered 1 results'),
+      );
   });
 
   it('keeps working after a failure, and drain waits for batches in flight', async () => {

@@ -30,7 +30,10 @@ describe('the plugin context of an attempt', () => {
   const make = (logs: unknown[] = []) => {
     let refreshes = 0;
     const abort = new AttemptAbort();
-    const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) });
+    const logger = pino(
+      { level: 'debug' },
+      { write: (line: string) => logs.push(JSON.parse(line)) },
+    );
     const { ctx } = createPluginContext({
       event,
       config: { url: 'http://127.0.0.1:1/x' },
@@ -54,13 +57,29 @@ describe('the plugin context of an attempt', () => {
     const { ctx } = make(logs);
     const { render, renderValue, refreshCredentials, logger } = ctx;
     expect(render('{{form.title}}: {{data.name}}')).toBe('Survey: Ada');
-    expect(renderValue({ age: '{{data.age}}', who: 'n={{data.name}}' })).toEqual({ age: 36, who: 'n=Ada' });
+    expect(renderValue({ age: '{{data.age}}', who: 'n={{data.name}}' })).toEqual({
+      age: 36,
+      who: 'n=Ada',
+    });
     expect(await refreshCredentials()).toEqual({ accessToken: 'fresh-1' });
     expect(ctx.credentials).toEqual({ accessToken: 'fresh-1' });
     const { info } = logger;
     info('hello', { extra: 1 });
-    expect(logs).toEqual([expect.objectContaining({ msg: 'hello', extra: 1, delivery: 'd1', integration: 'i1', level: 30 })]);
-    expect(ctx).toMatchObject({ idempotencyKey: 'd1', attempt: 2, event, config: { url: 'http://127.0.0.1:1/x' } });
+    expect(logs).toEqual([
+      expect.objectContaining({
+        msg: 'hello',
+        extra: 1,
+        delivery: 'd1',
+        integration: 'i1',
+        level: 30,
+      }),
+    ]);
+    expect(ctx).toMatchObject({
+      idempotencyKey: 'd1',
+      attempt: 2,
+      event,
+      config: { url: 'http://127.0.0.1:1/x' },
+    });
   });
 
   it('gives a real AbortSignal that the attempt aborts', () => {

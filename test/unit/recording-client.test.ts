@@ -34,7 +34,9 @@ describe('RecordingClient and AttemptAbort', () => {
     expect(res.body).toBe('héllo POST');
     expect(res.headers['x-multi']).toBe('a, b');
     expect({ ...res }).toMatchObject({ status: 201, body: 'héllo POST' }); // spread keeps the lazy fields
-    expect(client.exchanges).toEqual([{ statusCode: 201, latencyMs: expect.any(Number), excerpt: 'héllo POST' }]);
+    expect(client.exchanges).toEqual([
+      { statusCode: 201, latencyMs: expect.any(Number), excerpt: 'héllo POST' },
+    ]);
   });
 
   it('aborts a request in flight, and any request made after, with the reason given', async () => {

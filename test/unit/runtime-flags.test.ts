@@ -13,7 +13,8 @@ describe('startup V8 flags', () => {
   });
 
   it('are in `npm start` and in every benchmark script, so that benchmarks measure the hub as it runs', () => {
-    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> })
+      .scripts;
     const benches = Object.keys(scripts).filter((name) => name.startsWith('bench:'));
     expect(benches.length).toBeGreaterThan(5);
     for (const name of ['start', ...benches]) {

@@ -36,7 +36,9 @@ describe('Slots', () => {
     await slots.acquire();
     await slots.acquire();
     const order: number[] = [];
-    const waiters = Array.from({ length: 3000 }, (_, i) => slots.acquire().then(() => order.push(i)));
+    const waiters = Array.from({ length: 3000 }, (_, i) =>
+      slots.acquire().then(() => order.push(i)),
+    );
     expect(slots.queued).toBe(3000);
     // Release one slot at a time, each time letting the woken waiter run: a FIFO queue of 3000.
     for (let i = 0; i < 3000; i++) {

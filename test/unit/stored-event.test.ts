@@ -33,7 +33,13 @@ describe('stored events', () => {
   });
 
   it('give an event without a response an empty `data`', () => {
-    const anomaly = { id: event.id, type: 'analytics.anomaly', created_at: event.created_at, form: event.form, anomaly: { metric: 'x' } };
+    const anomaly = {
+      id: event.id,
+      type: 'analytics.anomaly',
+      created_at: event.created_at,
+      form: event.form,
+      anomaly: { metric: 'x' },
+    };
     expect(loadEvent(JSON.parse(storedEvent(anomaly))).data).toEqual({});
   });
 });

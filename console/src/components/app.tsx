@@ -38,7 +38,11 @@ export function App() {
         <main id="main">
           <h1>Not found</h1>
           <p>
-            This page does not exist. <a href={pathOf({ name: 'forms' })} onClick={followLink}>See the forms</a>.
+            This page does not exist.{' '}
+            <a href={pathOf({ name: 'forms' })} onClick={followLink}>
+              See the forms
+            </a>
+            .
           </p>
         </main>
       ) : (

@@ -9,14 +9,30 @@ export type ChartOptions = Omit<uPlot.Options, 'width' | 'height'>;
  * A uPlot chart that follows its container's width and redraws in place when `data`
  * changes (live updates do not rebuild it). `summary` is its text alternative.
  */
-export function Chart({ options, data, summary, height = 220 }: { options: ChartOptions; data: uPlot.AlignedData; summary: string; height?: number }) {
+export function Chart({
+  options,
+  data,
+  summary,
+  height = 220,
+}: {
+  options: ChartOptions;
+  data: uPlot.AlignedData;
+  summary: string;
+  height?: number;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   useEffect(() => {
     const element = box.current!;
-    const chart = new uPlot({ ...options, width: Math.max(element.clientWidth, 200), height }, data, element);
+    const chart = new uPlot(
+      { ...options, width: Math.max(element.clientWidth, 200), height },
+      data,
+      element,
+    );
     plot.current = chart;
-    const observer = new ResizeObserver(() => chart.setSize({ width: Math.max(element.clientWidth, 200), height }));
+    const observer = new ResizeObserver(() =>
+      chart.setSize({ width: Math.max(element.clientWidth, 200), height }),
+    );
     observer.observe(element);
     return () => {
       observer.disconnect();

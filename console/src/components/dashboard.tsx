@@ -18,7 +18,11 @@ function useLiveMetrics(formId: string) {
     const controller = new AbortController();
     setMetrics(undefined);
     setError(undefined);
-    void followMetrics<Metrics>(formId, { onMetrics: setMetrics, onState: setState, onError: setError }, controller.signal);
+    void followMetrics<Metrics>(
+      formId,
+      { onMetrics: setMetrics, onState: setState, onError: setError },
+      controller.signal,
+    );
     return () => controller.abort();
   }, [formId]);
   return { metrics, state, error };
@@ -40,15 +44,30 @@ export function Dashboard({ form }: { form: Form }) {
   const live = useLiveMetrics(form.id);
   const total = live.metrics?.total;
   // The latest responses and the trends follow the stream: refetched when the total moves.
-  const latest = useLoad(() => json<Page<ResponseRow>>(`/forms/${form.id}/responses?limit=20`), [form.id, total]);
-  const trends = useLoad(() => json<Trends>(`/analytics/forms/${form.id}/trends`), [form.id, total]);
-  const forecast = useLoad(() => json<Forecast>(`/analytics/predict/next-week?form_id=${form.id}`), [form.id]);
+  const latest = useLoad(
+    () => json<Page<ResponseRow>>(`/forms/${form.id}/responses?limit=20`),
+    [form.id, total],
+  );
+  const trends = useLoad(
+    () => json<Trends>(`/analytics/forms/${form.id}/trends`),
+    [form.id, total],
+  );
+  const forecast = useLoad(
+    () => json<Forecast>(`/analytics/predict/next-week?form_id=${form.id}`),
+    [form.id],
+  );
   const analyticsOff = isMissingRoute(live.error);
   const m = live.metrics;
   return (
     <>
       <p class="live" role="status" aria-live="polite">
-        {analyticsOff ? '' : live.state === 'live' ? '● Live: updates as responses arrive' : live.state === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+        {analyticsOff
+          ? ''
+          : live.state === 'live'
+            ? '● Live: updates as responses arrive'
+            : live.state === 'connecting'
+              ? 'Connecting…'
+              : 'Reconnecting…'}
       </p>
       {analyticsOff ? (
         <Unavailable what="Analytics" flag="FEATURE_ANALYTICS" />
@@ -64,7 +83,11 @@ export function Dashboard({ form }: { form: Form }) {
               <Stat id="stat-completed" label="Completed" value={String(m.completed)} />
               <Stat id="stat-partial" label="Partial" value={String(m.partial)} />
               <Stat id="stat-today" label="Today (UTC)" value={String(m.today)} />
-              <Stat id="stat-rate" label="Completion rate" value={`${(m.completion_rate * 100).toFixed(1)}%`} />
+              <Stat
+                id="stat-rate"
+                label="Completion rate"
+                value={`${(m.completion_rate * 100).toFixed(1)}%`}
+              />
             </dl>
           </Section>
           <Section title="Completed responses over time" id="h-series">
@@ -72,7 +95,9 @@ export function Dashboard({ form }: { form: Form }) {
             {trends.data && (
               <p class="muted">
                 This week {trends.data.this_week}, last week {trends.data.last_week}
-                {trends.data.change !== null && ` (${trends.data.change >= 0 ? '+' : ''}${(trends.data.change * 100).toFixed(1)}%)`}.
+                {trends.data.change !== null &&
+                  ` (${trends.data.change >= 0 ? '+' : ''}${(trends.data.change * 100).toFixed(1)}%)`}
+                .
               </p>
             )}
           </Section>
@@ -83,12 +108,22 @@ export function Dashboard({ form }: { form: Form }) {
       )}
       {!analyticsOff && (
         <Section title="Next 7 days" id="h-forecast">
-          {forecast.data ? <ForecastView forecast={forecast.data} /> : forecast.error ? <ErrorNote error={forecast.error} /> : <Loading what="the forecast" />}
+          {forecast.data ? (
+            <ForecastView forecast={forecast.data} />
+          ) : forecast.error ? (
+            <ErrorNote error={forecast.error} />
+          ) : (
+            <Loading what="the forecast" />
+          )}
         </Section>
       )}
       <Section title="Latest 20 responses" id="h-latest">
         <ErrorNote error={latest.error instanceof ApiError ? latest.error : undefined} />
-        {latest.data ? <Latest rows={latest.data.data} /> : !latest.error && <Loading what="responses" />}
+        {latest.data ? (
+          <Latest rows={latest.data.data} />
+        ) : (
+          !latest.error && <Loading what="responses" />
+        )}
       </Section>
     </>
   );

@@ -11,9 +11,23 @@ const SAMPLE = 500;
 const when = (iso: string) => iso.replace('T', ' ').slice(0, 19);
 
 /** Delivery health of one webhook or integration: 24 h success rate, last attempts, dead deliveries and replay. */
-export function DeliveryHealth({ base, id, name }: { base: '/webhooks' | '/integrations'; id: string; name: string }) {
-  const recent = useLoad(() => json<Page<Delivery>>(`${base}/${id}/deliveries?limit=${SAMPLE}`), [base, id]);
-  const dead = useLoad(() => json<Page<Delivery>>(`${base}/${id}/deliveries?status=dead&limit=100`), [base, id]);
+export function DeliveryHealth({
+  base,
+  id,
+  name,
+}: {
+  base: '/webhooks' | '/integrations';
+  id: string;
+  name: string;
+}) {
+  const recent = useLoad(
+    () => json<Page<Delivery>>(`${base}/${id}/deliveries?limit=${SAMPLE}`),
+    [base, id],
+  );
+  const dead = useLoad(
+    () => json<Page<Delivery>>(`${base}/${id}/deliveries?status=dead&limit=100`),
+    [base, id],
+  );
   const [message, setMessage] = useState<string>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -38,7 +52,10 @@ export function DeliveryHealth({ base, id, name }: { base: '/webhooks' | '/integ
     });
   const replayAll = () =>
     act(async () => {
-      const { replayed } = await post<{ replayed: number }>(`${base}/${id}/replay`, { since: new Date(0).toISOString(), status: 'dead' });
+      const { replayed } = await post<{ replayed: number }>(`${base}/${id}/replay`, {
+        since: new Date(0).toISOString(),
+        status: 'dead',
+      });
       return `${replayed} dead ${replayed === 1 ? 'delivery' : 'deliveries'} queued for replay.`;
     });
 
@@ -54,7 +71,9 @@ export function DeliveryHealth({ base, id, name }: { base: '/webhooks' | '/integ
     <div class="health">
       <p>
         Success rate (24 h):{' '}
-        <strong data-testid="success-rate">{rate === null ? 'no deliveries' : `${(rate * 100).toFixed(1)}%`}</strong>
+        <strong data-testid="success-rate">
+          {rate === null ? 'no deliveries' : `${(rate * 100).toFixed(1)}%`}
+        </strong>
         {rate !== null && <span class="muted"> of {counted}</span>}
       </p>
       <h4>Last attempts</h4>
@@ -65,8 +84,11 @@ export function DeliveryHealth({ base, id, name }: { base: '/webhooks' | '/integ
           {attempts.map((a) => (
             <li key={`${a.delivery.id}-${a.number}`}>
               {when(a.at)} · {a.delivery.event} · attempt {a.number}
-              {a.manual ? ' (manual)' : ''} · <span class={a.status_code >= 200 && a.status_code < 300 ? 'ok' : 'bad'}>{a.status_code || 'network error'}</span> ·{' '}
-              {a.latency_ms} ms{a.error ? ` · ${a.error}` : ''}
+              {a.manual ? ' (manual)' : ''} ·{' '}
+              <span class={a.status_code >= 200 && a.status_code < 300 ? 'ok' : 'bad'}>
+                {a.status_code || 'network error'}
+              </span>{' '}
+              · {a.latency_ms} ms{a.error ? ` · ${a.error}` : ''}
             </li>
           ))}
         </ul>
@@ -86,7 +108,13 @@ export function DeliveryHealth({ base, id, name }: { base: '/webhooks' | '/integ
                 <span>
                   {when(d.created_at)} · {d.event} · {d.attempts.length} attempts
                 </span>
-                <button type="button" class="small" disabled={busy} onClick={() => void replayOne(d)} aria-label={`Replay delivery ${d.id}`}>
+                <button
+                  type="button"
+                  class="small"
+                  disabled={busy}
+                  onClick={() => void replayOne(d)}
+                  aria-label={`Replay delivery ${d.id}`}
+                >
                   Replay
                 </button>
               </li>

@@ -3,7 +3,8 @@ import type { Form, Metrics } from '../types.ts';
 /** One bar per answer with its count and share of those who answered. */
 export function Distributions({ form, metrics }: { form: Form; metrics: Metrics }) {
   const keys = Object.keys(metrics.fields);
-  if (keys.length === 0) return <p class="muted">This form has no choice, boolean or rating fields to chart.</p>;
+  if (keys.length === 0)
+    return <p class="muted">This form has no choice, boolean or rating fields to chart.</p>;
   const labelOf = (key: string) => form.fields.find((f) => f.key === key)?.label ?? key;
   return (
     <div class="distributions">
@@ -23,7 +24,14 @@ export function Distributions({ form, metrics }: { form: Form; metrics: Metrics 
                 return (
                   <li key={value}>
                     <span class="bar-label">{value}</span>
-                    <span class="bar" role="meter" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(share * 100)} aria-label={`${value}: ${count}, ${percent}`}>
+                    <span
+                      class="bar"
+                      role="meter"
+                      aria-valuemin={0}
+                      aria-valuemax={100}
+                      aria-valuenow={Math.round(share * 100)}
+                      aria-label={`${value}: ${count}, ${percent}`}
+                    >
                       <span style={{ width: percent }} />
                     </span>
                     <span class="bar-value">

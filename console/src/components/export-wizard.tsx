@@ -16,14 +16,19 @@ interface Progress {
 }
 
 /** Runs an export job to the end, reporting its progress, then downloads its file. */
-async function runJob(formId: string, body: Record<string, unknown>, onProgress: (p: Progress) => void) {
+async function runJob(
+  formId: string,
+  body: Record<string, unknown>,
+  onProgress: (p: Progress) => void,
+) {
   let job = await post<ExportJob>(`/forms/${formId}/exports`, body);
   while (job.status === 'queued' || job.status === 'running') {
     onProgress({ label: `Export job ${job.status}`, percent: job.progress });
     await sleep(500);
     job = await json<ExportJob>(`/exports/${job.id}`);
   }
-  if (job.status === 'failed') throw new Error(`The export job failed: ${job.error ?? 'no reason given'}`);
+  if (job.status === 'failed')
+    throw new Error(`The export job failed: ${job.error ?? 'no reason given'}`);
   onProgress({ label: 'Downloading', percent: 100 });
   return downloadFile(job.download_url!.replace(/^\/api\/v2/, ''), `export.${String(body.format)}`);
 }
@@ -58,7 +63,10 @@ export function ExportWizard({ form }: { form: Form }) {
       const file =
         mode === 'job'
           ? await runJob(form.id, body, setProgress)
-          : await downloadFile(`/forms/${form.id}/export?${new URLSearchParams(body as Record<string, string>)}`, `export.${format}`);
+          : await downloadFile(
+              `/forms/${form.id}/export?${new URLSearchParams(body as Record<string, string>)}`,
+              `export.${format}`,
+            );
       setResult(`Downloaded ${file.name} (${file.size.toLocaleString()} bytes).`);
     } catch (e) {
       setError(e);
@@ -76,10 +84,22 @@ export function ExportWizard({ form }: { form: Form }) {
           <legend>Date range (UTC, inclusive)</legend>
           <div class="row">
             <label>
-              From <input type="date" name="since" value={since} onInput={(e) => setSince(e.currentTarget.value)} />
+              From{' '}
+              <input
+                type="date"
+                name="since"
+                value={since}
+                onInput={(e) => setSince(e.currentTarget.value)}
+              />
             </label>
             <label>
-              To <input type="date" name="until" value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
+              To{' '}
+              <input
+                type="date"
+                name="until"
+                value={until}
+                onInput={(e) => setUntil(e.currentTarget.value)}
+              />
             </label>
           </div>
         </fieldset>
@@ -88,7 +108,11 @@ export function ExportWizard({ form }: { form: Form }) {
           <div class="row">
             <label>
               Format{' '}
-              <select name="format" value={format} onChange={(e) => setFormat(e.currentTarget.value as (typeof FORMATS)[number])}>
+              <select
+                name="format"
+                value={format}
+                onChange={(e) => setFormat(e.currentTarget.value as (typeof FORMATS)[number])}
+              >
                 {FORMATS.map((f) => (
                   <option key={f} value={f}>
                     {f.toUpperCase()}
@@ -97,11 +121,22 @@ export function ExportWizard({ form }: { form: Form }) {
               </select>
             </label>
             <label>
-              <input type="radio" name="mode" checked={mode === 'direct'} onChange={() => setMode('direct')} /> Download now
+              <input
+                type="radio"
+                name="mode"
+                checked={mode === 'direct'}
+                onChange={() => setMode('direct')}
+              />{' '}
+              Download now
             </label>
             <label>
-              <input type="radio" name="mode" checked={mode === 'job'} onChange={() => setMode('job')} /> Export job (large exports,
-              with progress)
+              <input
+                type="radio"
+                name="mode"
+                checked={mode === 'job'}
+                onChange={() => setMode('job')}
+              />{' '}
+              Export job (large exports, with progress)
             </label>
           </div>
         </fieldset>

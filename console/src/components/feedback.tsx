@@ -5,7 +5,8 @@ import { ApiError } from '../api.ts';
 export function ErrorNote({ error }: { error: unknown }) {
   if (!error) return null;
   const message = error instanceof Error ? error.message : String(error);
-  const code = error instanceof ApiError && error.status > 0 ? ` (${error.status} ${error.code})` : '';
+  const code =
+    error instanceof ApiError && error.status > 0 ? ` (${error.status} ${error.code})` : '';
   return (
     <p class="note error" role="alert">
       {message}
@@ -18,8 +19,8 @@ export function ErrorNote({ error }: { error: unknown }) {
 export function Unavailable({ what, flag }: { what: string; flag?: string }) {
   return (
     <p class="note muted" role="status">
-      {what}: not available on this hub{flag ? ` (it may be turned off with ${flag})` : ''}. The rest of the console works as
-      usual.
+      {what}: not available on this hub{flag ? ` (it may be turned off with ${flag})` : ''}. The
+      rest of the console works as usual.
     </p>
   );
 }
@@ -32,7 +33,15 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
-export function Section({ title, children, id }: { title: string; children: ComponentChildren; id?: string }) {
+export function Section({
+  title,
+  children,
+  id,
+}: {
+  title: string;
+  children: ComponentChildren;
+  id?: string;
+}) {
   return (
     <section class="card" aria-labelledby={id}>
       <h2 id={id}>{title}</h2>

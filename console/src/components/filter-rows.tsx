@@ -1,8 +1,17 @@
 import { OPERATORS, type FilterRow } from '../filter.ts';
 
 /** The filter as rows of field, operator and value; every row must hold (AND). */
-export function FilterRows({ paths, rows, onChange }: { paths: string[]; rows: FilterRow[]; onChange(next: FilterRow[]): void }) {
-  const update = (index: number, patch: Partial<FilterRow>) => onChange(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
+export function FilterRows({
+  paths,
+  rows,
+  onChange,
+}: {
+  paths: string[];
+  rows: FilterRow[];
+  onChange(next: FilterRow[]): void;
+}) {
+  const update = (index: number, patch: Partial<FilterRow>) =>
+    onChange(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
   return (
     <fieldset>
       <legend>Filter (every row must match)</legend>
@@ -11,7 +20,10 @@ export function FilterRows({ paths, rows, onChange }: { paths: string[]; rows: F
         <div class="filter-row" key={index}>
           <label>
             <span class="sr-only">Row {index + 1} field</span>
-            <select value={row.path} onChange={(e) => update(index, { path: e.currentTarget.value })}>
+            <select
+              value={row.path}
+              onChange={(e) => update(index, { path: e.currentTarget.value })}
+            >
               {paths.map((path) => (
                 <option key={path} value={path}>
                   {path}
@@ -31,14 +43,28 @@ export function FilterRows({ paths, rows, onChange }: { paths: string[]; rows: F
           </label>
           <label>
             <span class="sr-only">Row {index + 1} value</span>
-            <input type="text" value={row.value} onInput={(e) => update(index, { value: e.currentTarget.value })} placeholder="value" />
+            <input
+              type="text"
+              value={row.value}
+              onInput={(e) => update(index, { value: e.currentTarget.value })}
+              placeholder="value"
+            />
           </label>
-          <button type="button" class="small" onClick={() => onChange(rows.filter((_, i) => i !== index))} aria-label={`Remove filter row ${index + 1}`}>
+          <button
+            type="button"
+            class="small"
+            onClick={() => onChange(rows.filter((_, i) => i !== index))}
+            aria-label={`Remove filter row ${index + 1}`}
+          >
             Remove
           </button>
         </div>
       ))}
-      <button type="button" class="secondary" onClick={() => onChange([...rows, { path: paths[0] ?? '', op: '$eq', value: '' }])}>
+      <button
+        type="button"
+        class="secondary"
+        onClick={() => onChange([...rows, { path: paths[0] ?? '', op: '$eq', value: '' }])}
+      >
         Add a condition
       </button>
     </fieldset>

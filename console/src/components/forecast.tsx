@@ -21,16 +21,28 @@ const OPTIONS: ChartOptions = {
 export function ForecastView({ forecast }: { forecast: Forecast }) {
   const rows = forecast.forecast;
   const data = useMemo<uPlot.AlignedData>(
-    () => [rows.map((r) => secondsOf(r.date)), rows.map((r) => r.low), rows.map((r) => r.expected), rows.map((r) => r.high)],
+    () => [
+      rows.map((r) => secondsOf(r.date)),
+      rows.map((r) => r.low),
+      rows.map((r) => r.expected),
+      rows.map((r) => r.high),
+    ],
     [rows],
   );
   return (
     <div>
       <p>
         About <strong>{forecast.total}</strong> completed responses expected over the next 7 days
-        {forecast.model.mape !== null && ` (model ${forecast.model.kind}, backtest error ${(forecast.model.mape * 100).toFixed(1)}%)`}.
+        {forecast.model.mape !== null &&
+          ` (model ${forecast.model.kind}, backtest error ${(forecast.model.mape * 100).toFixed(1)}%)`}
+        .
       </p>
-      <Chart options={OPTIONS} data={data} height={180} summary={`Forecast for the next 7 days: ${forecast.total} expected in all.`} />
+      <Chart
+        options={OPTIONS}
+        data={data}
+        height={180}
+        summary={`Forecast for the next 7 days: ${forecast.total} expected in all.`}
+      />
       <table class="compact">
         <caption class="sr-only">Forecast per day with its 80% interval</caption>
         <thead>

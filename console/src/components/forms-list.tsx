@@ -12,7 +12,9 @@ export function FormsList() {
       <h1>Forms</h1>
       {forms.loading && !forms.data && <Loading what="forms" />}
       <ErrorNote error={forms.error} />
-      {forms.data && forms.data.data.length === 0 && <p class="muted">This workspace has no forms yet.</p>}
+      {forms.data && forms.data.data.length === 0 && (
+        <p class="muted">This workspace has no forms yet.</p>
+      )}
       <ul class="form-list">
         {forms.data?.data.map((form) => (
           <li key={form.id} class="card">
@@ -25,7 +27,11 @@ export function FormsList() {
               {form.status} · version {form.version} · {form.fields.length} fields
             </p>
             <p class="links">
-              <a href={pathOf({ name: 'export', formId: form.id })} onClick={followLink} aria-label={`Export ${form.title}`}>
+              <a
+                href={pathOf({ name: 'export', formId: form.id })}
+                onClick={followLink}
+                aria-label={`Export ${form.title}`}
+              >
                 Export
               </a>
               <a

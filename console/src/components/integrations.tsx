@@ -9,13 +9,23 @@ const state = (item: { active: boolean; disabled_reason: string | null }) =>
 
 /** The form's webhooks and connector integrations with their delivery health. */
 export function Integrations({ form }: { form: Form }) {
-  const webhooks = useLoad(() => json<Page<Webhook>>(`/forms/${form.id}/webhooks?limit=100`), [form.id]);
-  const integrations = useLoad(() => json<Page<Integration>>(`/forms/${form.id}/integrations?limit=100`), [form.id]);
+  const webhooks = useLoad(
+    () => json<Page<Webhook>>(`/forms/${form.id}/webhooks?limit=100`),
+    [form.id],
+  );
+  const integrations = useLoad(
+    () => json<Page<Integration>>(`/forms/${form.id}/integrations?limit=100`),
+    [form.id],
+  );
   const connectors = integrations.data?.data.filter((i) => i.connector !== 'webhook') ?? [];
   return (
     <>
       <Section title="Webhooks" id="h-webhooks">
-        {isMissingRoute(webhooks.error) ? <Unavailable what="Webhooks" /> : <ErrorNote error={webhooks.error} />}
+        {isMissingRoute(webhooks.error) ? (
+          <Unavailable what="Webhooks" />
+        ) : (
+          <ErrorNote error={webhooks.error} />
+        )}
         {!webhooks.data && !webhooks.error && <Loading what="webhooks" />}
         {webhooks.data?.data.length === 0 && <p class="muted">No webhooks on this form.</p>}
         {webhooks.data?.data.map((hook) => (
@@ -35,7 +45,9 @@ export function Integrations({ form }: { form: Form }) {
           <ErrorNote error={integrations.error} />
         )}
         {!integrations.data && !integrations.error && <Loading what="integrations" />}
-        {integrations.data && connectors.length === 0 && <p class="muted">No connector integrations on this form.</p>}
+        {integrations.data && connectors.length === 0 && (
+          <p class="muted">No connector integrations on this form.</p>
+        )}
         {connectors.map((integration) => (
           <article key={integration.id} class="integration">
             <h3>{integration.connector}</h3>

@@ -24,7 +24,9 @@ export function Latest({ rows }: { rows: ResponseRow[] }) {
           {rows.map((row) => (
             <tr key={row.id}>
               <td>
-                <time dateTime={row.submitted_at}>{row.submitted_at.replace('T', ' ').slice(0, 19)}</time>
+                <time dateTime={row.submitted_at}>
+                  {row.submitted_at.replace('T', ' ').slice(0, 19)}
+                </time>
               </td>
               <td>{row.completed ? 'completed' : 'partial'}</td>
               <td>{preview(row.data)}</td>

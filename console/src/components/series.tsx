@@ -29,7 +29,10 @@ function optionsFor(grain: Grain, withAnomalies: boolean): ChartOptions {
     tzDate: utc,
     series,
     scales: { x: { time: true } },
-    axes: [{ values: grain === 'hour' ? '{HH}:00' : grain === 'day' ? '{D} {MMM}' : '{MMM} {YY}' }, {}],
+    axes: [
+      { values: grain === 'hour' ? '{HH}:00' : grain === 'day' ? '{D} {MMM}' : '{MMM} {YY}' },
+      {},
+    ],
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
   };
@@ -40,7 +43,10 @@ export function Series({ metrics, trends }: { metrics: Metrics; trends: Trends |
   const [grain, setGrain] = useState<Grain>('day');
   const anomalies = grain === 'day' ? (trends?.anomalies ?? []) : [];
   const points = metrics.timeseries[grain];
-  const options = useMemo(() => optionsFor(grain, anomalies.length > 0), [grain, anomalies.length > 0]);
+  const options = useMemo(
+    () => optionsFor(grain, anomalies.length > 0),
+    [grain, anomalies.length > 0],
+  );
   const data = useMemo<uPlot.AlignedData>(() => {
     const xs = points.map((p) => secondsOf(p.t));
     const ys = points.map((p) => p.count);
@@ -54,7 +60,13 @@ export function Series({ metrics, trends }: { metrics: Metrics; trends: Trends |
       <div class="switch" role="radiogroup" aria-label="Series granularity">
         {GRAINS.map(({ grain: g, label }) => (
           <label key={g} class={g === grain ? 'on' : ''}>
-            <input type="radio" name="grain" value={g} checked={g === grain} onChange={() => setGrain(g)} />
+            <input
+              type="radio"
+              name="grain"
+              value={g}
+              checked={g === grain}
+              onChange={() => setGrain(g)}
+            />
             {label}
           </label>
         ))}
@@ -68,7 +80,8 @@ export function Series({ metrics, trends }: { metrics: Metrics; trends: Trends |
         <ul class="anomalies" aria-label="Anomalous days">
           {anomalies.map((a) => (
             <li key={a.date}>
-              <span class="dot" aria-hidden="true" /> {a.date}: {a.count} responses, about {a.expected} expected
+              <span class="dot" aria-hidden="true" /> {a.date}: {a.count} responses, about{' '}
+              {a.expected} expected
             </li>
           ))}
         </ul>

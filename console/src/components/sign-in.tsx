@@ -38,7 +38,10 @@ export function SignIn({ onSignedIn }: { onSignedIn(): void }) {
           value={key}
           onInput={(e) => setKey((e.currentTarget as HTMLInputElement).value)}
         />
-        <p class="hint">The key stays in this tab only (session storage) and is sent only in the Authorization header.</p>
+        <p class="hint">
+          The key stays in this tab only (session storage) and is sent only in the Authorization
+          header.
+        </p>
         <ErrorNote error={error} />
         <button type="submit" disabled={busy || key.trim() === ''}>
           {busy ? 'Checking…' : 'Sign in'}

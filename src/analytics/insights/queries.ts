@@ -26,7 +26,10 @@ export async function dailyCompleted(
 }
 
 export async function loadModel(db: Queryable, scope: string): Promise<TrainedModel | undefined> {
-  const { rows } = await db.query<{ model: TrainedModel }>('SELECT model FROM analytics_models WHERE scope = $1', [scope]);
+  const { rows } = await db.query<{ model: TrainedModel }>(
+    'SELECT model FROM analytics_models WHERE scope = $1',
+    [scope],
+  );
   return rows[0]?.model;
 }
 
@@ -45,7 +48,9 @@ export async function saveModel(
 }
 
 /** Every stored model's scope (for the weekly retraining). */
-export async function modelScopes(db: Queryable): Promise<{ scope: string; workspace_id: string; form_id: string | null }[]> {
+export async function modelScopes(
+  db: Queryable,
+): Promise<{ scope: string; workspace_id: string; form_id: string | null }[]> {
   const { rows } = await db.query<{ scope: string; workspace_id: string; form_id: string | null }>(
     'SELECT scope, workspace_id, form_id FROM analytics_models',
   );
@@ -64,13 +69,22 @@ export async function recordAnomalies(
      SELECT $1, u.day, u.count, u.expected FROM unnest($2::date[], $3::int[], $4::int[]) AS u(day, count, expected)
      ON CONFLICT (form_id, day) DO NOTHING
      RETURNING to_char(day, 'YYYY-MM-DD') AS date, count, expected`,
-    [formId, anomalies.map((a) => a.date), anomalies.map((a) => a.count), anomalies.map((a) => a.expected)],
+    [
+      formId,
+      anomalies.map((a) => a.date),
+      anomalies.map((a) => a.count),
+      anomalies.map((a) => a.expected),
+    ],
   );
   return rows;
 }
 
 /** Forms with completed responses in the `days` days before `now` (for the daily anomaly scan). */
-export async function activeForms(db: Queryable, days: number, now: Date): Promise<{ id: string; workspace_id: string }[]> {
+export async function activeForms(
+  db: Queryable,
+  days: number,
+  now: Date,
+): Promise<{ id: string; workspace_id: string }[]> {
   const { rows } = await db.query<{ id: string; workspace_id: string }>(
     `SELECT f.id, f.workspace_id FROM forms f
      WHERE f.deleted_at IS NULL AND EXISTS (

@@ -2,7 +2,15 @@ import { uuidv7 } from '../../common/index.ts';
 import { withQueryTimeout, type Database } from '../../db/index.ts';
 import { writeEvent } from '../../events/index.ts';
 import type { FormService } from '../../forms/index.ts';
-import { addDays, detectAnomalies, forecastTotal, trainModel, utcDate, weekOverWeek, type TrainedModel } from '../forecast/index.ts';
+import {
+  addDays,
+  detectAnomalies,
+  forecastTotal,
+  trainModel,
+  utcDate,
+  weekOverWeek,
+  type TrainedModel,
+} from '../forecast/index.ts';
 import * as q from './queries.ts';
 
 /** How much history the forecaster learns from. */
@@ -14,7 +22,13 @@ const TREND_DAYS = 120;
 export interface Prediction {
   forecast: { date: string; expected: number; low: number; high: number }[];
   total: number;
-  model: { kind: string; trained_at: string; training_days: number; mape: number | null; baseline_mape: number | null };
+  model: {
+    kind: string;
+    trained_at: string;
+    training_days: number;
+    mape: number | null;
+    baseline_mape: number | null;
+  };
 }
 
 /** `GET /analytics/forms/:id/trends`. */
@@ -65,10 +79,27 @@ export class InsightsService {
   }
 
   /** Trains and stores the model of a scope. */
-  async train(workspaceId: string, formId: string | null, now = new Date(), signal?: AbortSignal): Promise<TrainedModel> {
-    const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, formId, TRAINING_DAYS, now);
+  async train(
+    workspaceId: string,
+    formId: string | null,
+    now = new Date(),
+    signal?: AbortSignal,
+  ): Promise<TrainedModel> {
+    const series = await q.dailyCompleted(
+      withQueryTimeout(this.db, { signal }),
+      workspaceId,
+      formId,
+      TRAINING_DAYS,
+      now,
+    );
     const model = trainModel(series, { today: utcDate(now), now });
-    await q.saveModel(this.db, formId ? `form:${formId}` : `workspace:${workspaceId}`, workspaceId, formId, model);
+    await q.saveModel(
+      this.db,
+      formId ? `form:${formId}` : `workspace:${workspaceId}`,
+      workspaceId,
+      formId,
+      model,
+    );
     return model;
   }
 
@@ -80,10 +111,21 @@ export class InsightsService {
   }
 
   /** Week-over-week change and the anomalies of the last 28 complete days; a pure read. */
-  async trends(workspaceId: string, formId: string, now = new Date(), signal?: AbortSignal): Promise<Trends> {
+  async trends(
+    workspaceId: string,
+    formId: string,
+    now = new Date(),
+    signal?: AbortSignal,
+  ): Promise<Trends> {
     const form = await this.forms.get(workspaceId, formId);
     const today = utcDate(now);
-    const series = await q.dailyCompleted(withQueryTimeout(this.db, { signal }), workspaceId, form.id, TREND_DAYS, now);
+    const series = await q.dailyCompleted(
+      withQueryTimeout(this.db, { signal }),
+      workspaceId,
+      form.id,
+      TREND_DAYS,
+      now,
+    );
     return { ...weekOverWeek(series, today), anomalies: anomaliesOf(series, today) };
   }
 
@@ -91,19 +133,42 @@ export class InsightsService {
   async scanAnomalies(now = new Date()): Promise<number> {
     let found = 0;
     for (const form of await q.activeForms(this.db, 60, now)) {
-      const series = await q.dailyCompleted(withQueryTimeout(this.db), form.workspace_id, form.id, TREND_DAYS, now);
-      const fresh = await this.recordNewAnomalies(form.workspace_id, form.id, anomaliesOf(series, utcDate(now)), now);
+      const series = await q.dailyCompleted(
+        withQueryTimeout(this.db),
+        form.workspace_id,
+        form.id,
+        TREND_DAYS,
+        now,
+      );
+      const fresh = await this.recordNewAnomalies(
+        form.workspace_id,
+        form.id,
+        anomaliesOf(series, utcDate(now)),
+        now,
+      );
       found += fresh.length;
     }
     return found;
   }
 
   /** Records anomalies and raises an event for each one not seen before; answers those. */
-  private async recordNewAnomalies(workspaceId: string, formId: string, anomalies: Trends['anomalies'], now: Date) {
+  private async recordNewAnomalies(
+    workspaceId: string,
+    formId: string,
+    anomalies: Trends['anomalies'],
+    now: Date,
+  ) {
     return this.db.transaction(async (tx) => {
       const inserted = await q.recordAnomalies(tx, formId, anomalies);
       for (const anomaly of inserted) {
-        await writeEvent(tx, { id: uuidv7(), workspaceId, formId, type: 'analytics.anomaly', payload: { anomaly }, createdAt: now });
+        await writeEvent(tx, {
+          id: uuidv7(),
+          workspaceId,
+          formId,
+          type: 'analytics.anomaly',
+          payload: { anomaly },
+          createdAt: now,
+        });
       }
       return inserted;
     });
@@ -111,6 +176,13 @@ export class InsightsService {
 }
 
 /** The anomalies of the last 28 complete days before `today`. */
-function anomaliesOf(series: Parameters<typeof detectAnomalies>[0], today: string): Trends['anomalies'] {
-  return detectAnomalies(series, { today }).map((a) => ({ date: a.date, count: a.count, expected: a.expected }));
+function anomaliesOf(
+  series: Parameters<typeof detectAnomalies>[0],
+  today: string,
+): Trends['anomalies'] {
+  return detectAnomalies(series, { today }).map((a) => ({
+    date: a.date,
+    count: a.count,
+    expected: a.expected,
+  }));
 }

@@ -24,7 +24,8 @@ export class MetricsChanges {
    * leaves a live view stale until that form's next change, so a failure is not an error.
    */
   async publish(formIds: Iterable<string>): Promise<void> {
-    for (const formId of formIds) await this.redis.publish(this.channel, formId).catch(() => undefined);
+    for (const formId of formIds)
+      await this.redis.publish(this.channel, formId).catch(() => undefined);
   }
 
   /** Calls `listener` after each change of the form's metrics; returns the unsubscribe. */
@@ -46,7 +47,11 @@ export class MetricsChanges {
 
   private ensureSubscriber(): void {
     if (this.subscriber) return;
-    const subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false });
+    const subscriber = this.redis.duplicate({
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      lazyConnect: false,
+    });
     // ioredis reconnects and subscribes again by itself; publishers see the outage first.
     subscriber.on('error', () => undefined);
     subscriber.on('message', (_channel: string, formId: string) => {

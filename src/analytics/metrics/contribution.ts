@@ -38,7 +38,8 @@ export function contribution(response: CountedResponse, fields: readonly Field[]
     const values = answerValues(response.data[field.key]);
     if (values.length === 0) continue;
     c.counts[`f:${field.key}:a`] = 1;
-    for (const value of values) c.counts[`f:${field.key}:v:${value}`] = (c.counts[`f:${field.key}:v:${value}`] ?? 0) + 1;
+    for (const value of values)
+      c.counts[`f:${field.key}:v:${value}`] = (c.counts[`f:${field.key}:v:${value}`] ?? 0) + 1;
   }
   return c;
 }
@@ -54,7 +55,10 @@ export function answerValues(answer: unknown): string[] {
 export function delta(before: Contribution | null, after: Contribution | null): Contribution {
   const out = emptyContribution();
   for (const hash of Object.keys(out) as (keyof Contribution)[]) {
-    const keys = new Set([...Object.keys(before?.[hash] ?? {}), ...Object.keys(after?.[hash] ?? {})]);
+    const keys = new Set([
+      ...Object.keys(before?.[hash] ?? {}),
+      ...Object.keys(after?.[hash] ?? {}),
+    ]);
     for (const key of keys) {
       const change = (after?.[hash][key] ?? 0) - (before?.[hash][key] ?? 0);
       if (change !== 0) out[hash][key] = change;

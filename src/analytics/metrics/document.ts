@@ -27,7 +27,12 @@ export interface RawAggregates {
  * Builds the metrics document: totals, today, completion rate (4 decimals), the three
  * zero-filled series ending now, and the counted fields of the form as it is now.
  */
-export function buildDocument(formId: string, fields: readonly Field[], raw: RawAggregates, now: Date): MetricsDocument {
+export function buildDocument(
+  formId: string,
+  fields: readonly Field[],
+  raw: RawAggregates,
+  now: Date,
+): MetricsDocument {
   const n = (v: number | undefined) => (v && v > 0 ? v : 0);
   const total = n(raw.counts.total);
   const completed = n(raw.counts.completed);
@@ -40,12 +45,19 @@ export function buildDocument(formId: string, fields: readonly Field[], raw: Raw
     partial: n(raw.counts.partial),
     today: n(raw.days[bucketKey('day', now)]),
     completion_rate: total === 0 ? 0 : Math.round((completed / total) * 10_000) / 10_000,
-    timeseries: { hour: series('hour', raw.hours), day: series('day', raw.days), month: series('month', raw.months) },
+    timeseries: {
+      hour: series('hour', raw.hours),
+      day: series('day', raw.days),
+      month: series('month', raw.months),
+    },
     fields: fieldCounts(fields, raw.counts),
   };
 }
 
-function fieldCounts(fields: readonly Field[], counts: Record<string, number>): MetricsDocument['fields'] {
+function fieldCounts(
+  fields: readonly Field[],
+  counts: Record<string, number>,
+): MetricsDocument['fields'] {
   const out: MetricsDocument['fields'] = {};
   for (const field of fields) {
     if (!COUNTED_TYPES.has(field.type)) continue;
@@ -54,11 +66,16 @@ function fieldCounts(fields: readonly Field[], counts: Record<string, number>): 
     for (const [key, count] of Object.entries(counts)) {
       if (key.startsWith(prefix) && count > 0) values[key.slice(prefix.length)] = count;
     }
-    out[field.key] = { answered: Math.max(0, counts[`f:${field.key}:a`] ?? 0), counts: sortByCount(values) };
+    out[field.key] = {
+      answered: Math.max(0, counts[`f:${field.key}:a`] ?? 0),
+      counts: sortByCount(values),
+    };
   }
   return out;
 }
 
 function sortByCount(values: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(values).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)));
+  return Object.fromEntries(
+    Object.entries(values).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)),
+  );
 }

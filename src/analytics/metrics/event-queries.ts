@@ -14,7 +14,11 @@ export interface ResponseSnapshot {
 }
 
 /** Events the aggregates have not counted yet, oldest first; `formId` narrows to one form. */
-export async function pendingEvents(db: Queryable, limit: number, formId?: string): Promise<AnalyticsEvent[]> {
+export async function pendingEvents(
+  db: Queryable,
+  limit: number,
+  formId?: string,
+): Promise<AnalyticsEvent[]> {
   const { rows } = await db.query<AnalyticsEvent>(
     `SELECT id, form_id, event_type, payload FROM outbox
      WHERE aggregated_at IS NULL AND ($2::uuid IS NULL OR form_id = $2::uuid)

@@ -23,9 +23,27 @@ export async function aggregatesFromSql(
         `SELECT count(*)::int AS total, count(*) FILTER (WHERE r.completed)::int AS completed FROM responses r WHERE ${LIVE}`,
         [formId],
       ),
-    () => buckets(db, formId, `to_char(date_trunc('hour', r.submitted_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`, seriesStart('hour', now)),
-    () => buckets(db, formId, `to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, seriesStart('day', now)),
-    () => buckets(db, formId, `to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')`, seriesStart('month', now)),
+    () =>
+      buckets(
+        db,
+        formId,
+        `to_char(date_trunc('hour', r.submitted_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`,
+        seriesStart('hour', now),
+      ),
+    () =>
+      buckets(
+        db,
+        formId,
+        `to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+        seriesStart('day', now),
+      ),
+    () =>
+      buckets(
+        db,
+        formId,
+        `to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')`,
+        seriesStart('month', now),
+      ),
     () => fieldCounts(db, formId, fields),
   ];
   // One connection (a transaction) runs one query at a time; a pool may run them in parallel.
@@ -48,7 +66,12 @@ export async function aggregatesFromSql(
   };
 }
 
-async function buckets(db: Queryable, formId: string, keyExpr: string, since: Date): Promise<Record<string, number>> {
+async function buckets(
+  db: Queryable,
+  formId: string,
+  keyExpr: string,
+  since: Date,
+): Promise<Record<string, number>> {
   const { rows } = await db.query<{ k: string; n: number }>(
     `SELECT ${keyExpr} AS k, count(*)::int AS n FROM responses r
      WHERE ${LIVE} AND r.completed AND r.submitted_at >= $2 GROUP BY 1`,
@@ -58,7 +81,11 @@ async function buckets(db: Queryable, formId: string, keyExpr: string, since: Da
 }
 
 /** `f:<key>:a` and `f:<key>:v:<value>` for every counted field, in one query. */
-async function fieldCounts(db: Queryable, formId: string, fields: readonly Field[]): Promise<Record<string, number>> {
+async function fieldCounts(
+  db: Queryable,
+  formId: string,
+  fields: readonly Field[],
+): Promise<Record<string, number>> {
   const counted = fields.filter((f) => COUNTED_TYPES.has(f.type));
   if (counted.length === 0) return {};
   const keys = counted.map((f) => f.key);

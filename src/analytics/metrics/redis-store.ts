@@ -42,10 +42,17 @@ export class MetricsStore {
   async apply(formId: string, eventId: string, change: Contribution): Promise<-1 | 0 | 1> {
     const args: (string | number)[] = [DEDUPE_TTL_SECONDS];
     HASHES.forEach((hash, index) => {
-      for (const [field, increment] of Object.entries(change[hash])) args.push(index, field, increment);
+      for (const [field, increment] of Object.entries(change[hash]))
+        args.push(index, field, increment);
     });
-    const keys = [this.key(formId, 'built'), `${this.prefix}an:ev:${eventId}`, ...this.hashKeys(formId)];
-    const run = (this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<number>>).formhubApplyMetrics!;
+    const keys = [
+      this.key(formId, 'built'),
+      `${this.prefix}an:ev:${eventId}`,
+      ...this.hashKeys(formId),
+    ];
+    const run = (
+      this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<number>>
+    ).formhubApplyMetrics!;
     return (await run.call(this.redis, ...keys, ...args)) as -1 | 0 | 1;
   }
 
@@ -98,7 +105,12 @@ export class MetricsStore {
    * Replaces a form's aggregates with a snapshot and marks the events the snapshot already
    * counts as applied, in one MULTI, then marks the aggregates built.
    */
-  async write(formId: string, version: number, raw: RawAggregates, countedEventIds: readonly string[]): Promise<void> {
+  async write(
+    formId: string,
+    version: number,
+    raw: RawAggregates,
+    countedEventIds: readonly string[],
+  ): Promise<void> {
     const [counts, hours, days, months] = this.hashKeys(formId);
     const multi = this.redis.multi().del(counts!, hours!, days!, months!);
     const put = (key: string, values: Record<string, number>) => {
@@ -109,9 +121,11 @@ export class MetricsStore {
     put(hours!, raw.hours);
     put(days!, raw.days);
     put(months!, raw.months);
-    for (const id of countedEventIds) multi.set(`${this.prefix}an:ev:${id}`, '1', 'EX', DEDUPE_TTL_SECONDS);
+    for (const id of countedEventIds)
+      multi.set(`${this.prefix}an:ev:${id}`, '1', 'EX', DEDUPE_TTL_SECONDS);
     multi.set(this.key(formId, 'built'), String(version));
     const results = await multi.exec();
-    if (!results || results.some(([error]) => error)) throw new Error('metrics rebuild write failed');
+    if (!results || results.some(([error]) => error))
+      throw new Error('metrics rebuild write failed');
   }
 }

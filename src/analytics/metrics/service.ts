@@ -4,14 +4,25 @@ import type { FormRow, FormService } from '../../forms/index.ts';
 import { seriesKeys } from './buckets.ts';
 import { contribution, delta, type Contribution } from './contribution.ts';
 import { buildDocument, type MetricsDocument } from './document.ts';
-import { markAggregated, pendingEvents, recentlyActiveForms, unaggregatedIds, type AnalyticsEvent } from './event-queries.ts';
+import {
+  markAggregated,
+  pendingEvents,
+  recentlyActiveForms,
+  unaggregatedIds,
+  type AnalyticsEvent,
+} from './event-queries.ts';
 import { aggregatesFromSql } from './queries.ts';
 import type { MetricsStore } from './redis-store.ts';
 import type { MetricsChanges } from './changes.ts';
 
 export type MetricsSource = 'redis' | 'rebuild' | 'sql';
 
-const COUNTED_EVENTS = new Set(['response.started', 'response.submitted', 'response.updated', 'response.deleted']);
+const COUNTED_EVENTS = new Set([
+  'response.started',
+  'response.submitted',
+  'response.updated',
+  'response.deleted',
+]);
 
 /**
  * Live metrics: served from Redis aggregates that every response event updates by an exact
@@ -45,8 +56,16 @@ export class MetricsService {
       if (raw) return { document: buildDocument(form.id, form.fields, raw, now), source: 'redis' };
       return { document: await this.rebuild(form, now), source: 'rebuild' };
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message, form: form.id }, 'metrics from SQL: Redis unavailable');
-      const raw = await aggregatesFromSql(withQueryTimeout(this.db, { signal }), form.id, form.fields, now);
+      this.logger.warn(
+        { err: (error as Error).message, form: form.id },
+        'metrics from SQL: Redis unavailable',
+      );
+      const raw = await aggregatesFromSql(
+        withQueryTimeout(this.db, { signal }),
+        form.id,
+        form.fields,
+        now,
+      );
       return { document: buildDocument(form.id, form.fields, raw, now), source: 'sql' };
     }
   }
@@ -70,7 +89,11 @@ export class MetricsService {
    */
   async reconcile(form: FormRow, now = new Date()): Promise<boolean> {
     await this.drain(form.id);
-    const series = { hours: seriesKeys('hour', now), days: seriesKeys('day', now), months: seriesKeys('month', now) };
+    const series = {
+      hours: seriesKeys('hour', now),
+      days: seriesKeys('day', now),
+      months: seriesKeys('month', now),
+    };
     const cached = await this.store.read(form.id, form.version, series);
     if (!cached) return false; // not built: the next read builds it
     const truth = await aggregatesFromSql(withQueryTimeout(this.db), form.id, form.fields, now);
@@ -97,7 +120,10 @@ export class MetricsService {
   /** Forgets a form's aggregates (after a bulk import): the next read rebuilds them. */
   async invalidate(formId: string): Promise<void> {
     await this.store.invalidate(formId).catch((error: Error) => {
-      this.logger.warn({ err: error.message, formId }, 'could not drop the cached metrics; the hourly reconcile repairs them');
+      this.logger.warn(
+        { err: error.message, formId },
+        'could not drop the cached metrics; the hourly reconcile repairs them',
+      );
     });
     await this.changes?.publish([formId]);
   }
@@ -117,7 +143,8 @@ export class MetricsService {
         done.push(event.id);
         continue;
       }
-      if (!forms.has(event.form_id)) forms.set(event.form_id, (await this.forms.getAny(event.form_id)) ?? null);
+      if (!forms.has(event.form_id))
+        forms.set(event.form_id, (await this.forms.getAny(event.form_id)) ?? null);
       const form = forms.get(event.form_id);
       const change = form ? eventDelta(event, form) : null;
       if (!form || unbuilt.has(event.form_id)) {
@@ -153,7 +180,10 @@ export class MetricsService {
         await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
         await limitTransaction(this.db, tx);
         const pending = await unaggregatedIds(tx, form.id);
-        return { raw: await aggregatesFromSql(tx, form.id, form.fields, now, { sequential: true }), pending };
+        return {
+          raw: await aggregatesFromSql(tx, form.id, form.fields, now, { sequential: true }),
+          pending,
+        };
       });
       if (locked) await this.store.write(form.id, form.version, raw, pending);
       return buildDocument(form.id, form.fields, raw, now);
