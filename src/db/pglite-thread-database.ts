@@ -8,6 +8,7 @@ import {
   type Reply,
   type Request,
 } from './pglite-thread-protocol.ts';
+import type { Call, CallRequest, Watch } from './pglite-thread-calls.ts';
 import { spawnThread, type Thread } from './pglite-thread-spawn.ts';
 import { DEFAULT_QUERY_TIMEOUT_MS, queryTimeoutError, timeoutOf } from './query-timeout.ts';
 
@@ -25,27 +26,6 @@ export interface PgliteThreadOptions {
  * thread is ended for it: a restart costs about as much, and most statements end sooner.
  */
 export const ABANDONED_STATEMENT_GRACE_MS = 1_000;
-
-interface Watch {
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-  startedAt?: number;
-  /** The execution it started as: what the shared word holds while it runs. */
-  exec?: number;
-  timer?: NodeJS.Timeout;
-  onAbort?: () => void;
-}
-
-/** What the main thread sends and waits for an answer to. */
-type CallRequest = Exclude<Request, { type: 'cancel' } | { type: 'attach' }>;
-
-interface Call {
-  request: CallRequest;
-  resolve: (reply: Reply) => void;
-  reject: (error: Error) => void;
-  settled: boolean;
-  watch?: Watch;
-}
 
 type QueryRequest = Extract<Request, { type: 'query' }>;
 
