@@ -1,14 +1,17 @@
 import { resolve } from 'node:path';
+import type { MessagePort } from 'node:worker_threads';
 import type { Config } from '../config/index.ts';
 import type { Database, Queryable, QueryLimits } from './database.ts';
 import { PgDatabase } from './pg-database.ts';
 import { openEmbeddedDatabase, type EmbeddedAccess } from './embedded-database.ts';
+import { PgliteThreadDatabase } from './pglite-thread-database.ts';
 
 export type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
 export { isQueryCanceled, limitTransaction, queryTimeoutError } from './query-timeout.ts';
 export { migrate } from './migrate.ts';
 export { PgDatabase } from './pg-database.ts';
 export { PgliteThreadDatabase } from './pglite-thread-database.ts';
+export { PglitePortDatabase } from './pglite-port-database.ts';
 export { DataDirInUseError, type EmbeddedAccess } from './embedded-database.ts';
 
 export interface OpenOptions {
@@ -35,6 +38,14 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
     poolMax,
     queryTimeoutMs,
   });
+}
+
+/**
+ * How another thread of this process reaches `db` when it is the embedded database this
+ * process owns (PgliteThreadDatabase.openPort, for export threads); undefined otherwise.
+ */
+export function embeddedPortOpener(db: Database): (() => MessagePort) | undefined {
+  return db instanceof PgliteThreadDatabase ? () => db.openPort() : undefined;
 }
 
 /** Where the database is, for messages: the URL without its password, or the PGlite folder. */

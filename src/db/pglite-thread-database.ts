@@ -1,3 +1,4 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { AppError } from '../errors/index.ts';
 import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
 import {
@@ -7,6 +8,7 @@ import {
   type Reply,
   type Request,
 } from './pglite-thread-protocol.ts';
+import type { Call, CallRequest, Watch } from './pglite-thread-calls.ts';
 import { spawnThread, type Thread } from './pglite-thread-spawn.ts';
 import { DEFAULT_QUERY_TIMEOUT_MS, queryTimeoutError, timeoutOf } from './query-timeout.ts';
 
@@ -24,22 +26,6 @@ export interface PgliteThreadOptions {
  * thread is ended for it: a restart costs about as much, and most statements end sooner.
  */
 export const ABANDONED_STATEMENT_GRACE_MS = 1_000;
-
-interface Watch {
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-  startedAt?: number;
-  timer?: NodeJS.Timeout;
-  onAbort?: () => void;
-}
-
-interface Call {
-  request: Request;
-  resolve: (reply: Reply) => void;
-  reject: (error: Error) => void;
-  settled: boolean;
-  watch?: Watch;
-}
 
 type QueryRequest = Extract<Request, { type: 'query' }>;
 
@@ -166,7 +152,7 @@ export class PgliteThreadDatabase implements Database {
     return { rows: reply.rows as R[], rowCount: reply.rowCount };
   }
 
-  private call(request: Exclude<Request, { type: 'cancel' }>, watch?: Watch): Promise<Reply> {
+  private call(request: CallRequest, watch?: Watch): Promise<Reply> {
     if (this.closing) return Promise.reject(new Error('the embedded database is closed'));
     return new Promise<Reply>((resolve, reject) => {
       const call: Call = { request, resolve, reject, settled: false, watch };
@@ -179,7 +165,7 @@ export class PgliteThreadDatabase implements Database {
     });
   }
 
-  private post(thread: Thread, request: Request): void {
+  private post(thread: Thread, request: CallRequest | Extract<Request, { type: 'cancel' }>): void {
     thread.ready.then(
       () => thread.worker.postMessage(request),
       (error: unknown) => {
@@ -203,19 +189,22 @@ export class PgliteThreadDatabase implements Database {
   }
 
   private onReply(thread: Thread, reply: Reply): void {
-    if (thread !== this.thread || !('id' in reply)) return;
+    if (thread !== this.thread) return;
+    if (reply.type === 'watch') return this.watchPort(thread, reply.exec, reply.timeoutMs);
+    if (!('id' in reply)) return;
     const call = this.calls.get(reply.id);
     if (!call) return;
-    if (reply.type === 'started') return this.started(call);
+    if (reply.type === 'started') return this.started(call, reply.exec);
     if (reply.type === 'error') this.settle(call, { error: deserializeError(reply.error) });
     else this.settle(call, { reply });
   }
 
   /** A watched statement started: it may run its timeout, or the grace once abandoned. */
-  private started(call: Call): void {
+  private started(call: Call, exec: number): void {
     const watch = call.watch;
     if (!watch) return;
     watch.startedAt = Date.now();
+    watch.exec = exec;
     const budget = watch.signal?.aborted ? ABANDONED_STATEMENT_GRACE_MS : watch.timeoutMs;
     watch.timer = setTimeout(() => this.kill(call), budget);
   }
@@ -237,11 +226,37 @@ export class PgliteThreadDatabase implements Database {
 
   /** Ends the thread if, and only if, `call`'s statement is still the one running. */
   private kill(call: Call): void {
-    const thread = this.thread;
-    const id = call.request.id;
-    if (Atomics.compareExchange(thread.state, EXECUTING, id, HALTED) !== id) return;
-    thread.killed = id;
+    const exec = call.watch?.exec;
+    if (exec !== undefined) this.halt(this.thread, exec, call.request.id);
+  }
+
+  /** An attached port's statement (an export page) started as `exec`: it gets `timeoutMs`. */
+  private watchPort(thread: Thread, exec: number, timeoutMs: number): void {
+    // Not cleared when the statement ends (nothing says so): a late timer finds `exec` gone.
+    setTimeout(() => this.halt(thread, exec, 'port'), timeoutMs).unref();
+  }
+
+  /** Ends `thread` if, and only if, execution `exec` is still the one running in it. */
+  private halt(thread: Thread, exec: number, killedFor: number | 'port'): void {
+    if (thread !== this.thread) return;
+    if (Atomics.compareExchange(thread.state, EXECUTING, exec, HALTED) !== exec) return;
+    thread.killed = killedFor;
     void thread.worker.terminate();
+  }
+
+  /**
+   * A port on which another thread (an export's, pglite-port-database.ts) runs statements on
+   * this database, as this thread does: ordered with everyone's by the session, its watched
+   * statements timed here. It closes when the database thread ends (a stop, a restart).
+   */
+  openPort(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    const thread = this.thread;
+    thread.ready.then(
+      () => thread.worker.postMessage({ type: 'attach', port: port1 } satisfies Request, [port1]),
+      () => port1.close(), // the thread did not start: the other side sees its port close
+    );
+    return port2;
   }
 
   private spawn(): Thread {

@@ -1,3 +1,5 @@
+import type { MessagePort } from 'node:worker_threads';
+
 /**
  * The messages between the hub's main thread and the thread that runs its embedded PGlite
  * (pglite-thread.ts), and the word of shared memory that decides, without a race, whether a
@@ -9,7 +11,7 @@ export interface ThreadInit {
   dataDir: string;
   /** The Unix socket other processes reach the database on; none when absent. */
   socket?: string | undefined;
-  /** An Int32Array's buffer: EXECUTING holds the id of the statement running, IDLE or HALTED. */
+  /** An Int32Array's buffer: EXECUTING holds the execution running (its `exec`), IDLE or HALTED. */
   state: SharedArrayBuffer;
 }
 
@@ -30,17 +32,27 @@ export type Request =
       tx?: number | undefined;
       /** Watched: the thread says when it starts, so the main thread can time it. */
       watched: boolean;
+      /**
+       * How long it may run, for a watched statement that comes over an attached port (an
+       * export thread's page): the thread asks the main thread to time it for that long.
+       */
+      timeoutMs?: number | undefined;
     }
   | { type: 'begin'; id: number }
   | { type: 'commit' | 'rollback'; id: number; tx: number }
   /** The caller left before the statement started: skip it. */
   | { type: 'cancel'; id: number }
-  | { type: 'close'; id: number };
+  | { type: 'close'; id: number }
+  /** Serve statements that come over `port` too (main thread only; pglite-port-database.ts). */
+  | { type: 'attach'; port: MessagePort };
 
 export type Reply =
   | { type: 'ready' }
   | { type: 'failed'; error: SerializedError }
-  | { type: 'started'; id: number }
+  /** Watched statement `id` started, as execution `exec` (the id the shared word holds). */
+  | { type: 'started'; id: number; exec: number }
+  /** To the main thread: a port's watched statement started as `exec`; stop it after `timeoutMs`. */
+  | { type: 'watch'; exec: number; timeoutMs: number }
   | { type: 'result'; id: number; rows: unknown[]; rowCount: number }
   | { type: 'done'; id: number }
   | { type: 'error'; id: number; error: SerializedError };

@@ -9,8 +9,8 @@ export interface Thread {
   /** Resolves once PGlite is open (and the socket served); rejects if it never will be. */
   ready: Promise<void>;
   started: boolean;
-  /** The statement it was ended for. */
-  killed?: number;
+  /** The call it was ended for (its request id), or `port` for an attached port's statement. */
+  killed?: number | 'port';
 }
 
 export interface ThreadEvents {

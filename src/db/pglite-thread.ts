@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { EmbeddedServer } from './embedded-server.ts';
 import {
@@ -17,16 +17,34 @@ import { SessionLock } from './session-lock.ts';
  * The thread that runs the embedded PGlite (started by ThreadedPgliteDatabase). A statement
  * inside PGlite's WebAssembly cannot be interrupted and no timer fires while it runs; here
  * it blocks only this thread, and the main thread, which stays free, bounds it by ending
- * the thread. The hub's statements come as messages; other processes' over the Unix socket
- * (EmbeddedServer); one SessionLock orders both, as on one connection.
+ * the thread. The hub's statements come as messages, from the main thread or over a port it
+ * attached (an export thread's); other processes' over the Unix socket (EmbeddedServer); one
+ * SessionLock orders them all, as on one connection.
  */
 
 const port = parentPort;
 if (!port) throw new Error('pglite-thread.ts runs as a worker thread');
+const mainPort = port;
 const init = workerData as ThreadInit;
 const state = new Int32Array(init.state);
 
-const send = (reply: Reply) => port.postMessage(reply);
+/** Where requests come from: the main thread, or a port it attached; each has its own ids. */
+interface Endpoint {
+  send(reply: Reply): void;
+  /** A watched statement of this endpoint started as execution `exec`. */
+  started(request: QueryRequest, exec: number): void;
+  /** Open transactions (by the id of their `begin`): what releases the session once each ends. */
+  transactions: Map<number, () => void>;
+  cancelled: Set<number>;
+}
+type QueryRequest = Extract<Request, { type: 'query' }>;
+
+const fromMain: Endpoint = {
+  send: (reply) => mainPort.postMessage(reply),
+  started: (request, exec) => mainPort.postMessage({ type: 'started', id: request.id, exec }),
+  transactions: new Map(),
+  cancelled: new Set(),
+};
 
 /**
  * Ends this thread's part: the main thread decided to end it (HALTED), so nothing more may
@@ -37,73 +55,82 @@ function halt(): never {
 }
 
 let executing: Promise<unknown> = Promise.resolve();
+let lastExec = 0;
 
 /**
- * Runs `fn` alone, with its id in the shared word while it runs. The main thread ends the
- * thread only after swapping that id for HALTED, so it can never stop a statement other
- * than the one it timed, nor one that has already answered.
+ * Runs `fn` alone, as a new execution whose id is in the shared word while it runs. The main
+ * thread ends the thread only after swapping that id for HALTED, so it can never stop a
+ * statement other than the one it timed, nor one that has already answered.
  */
-function execute<T>(id: number, watched: boolean, fn: () => Promise<T>): Promise<T> {
+function execute<T>(
+  endpoint: Endpoint,
+  id: number,
+  onStart: ((exec: number) => void) | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   const run = executing.then(async () => {
-    if (cancelled.delete(id)) throw new Error('cancelled before it started');
-    if (Atomics.compareExchange(state, EXECUTING, IDLE, id) !== IDLE) halt();
-    if (watched) send({ type: 'started', id });
+    if (endpoint.cancelled.delete(id)) throw new Error('cancelled before it started');
+    const exec = (lastExec = lastExec >= 0x7fffffff ? 1 : lastExec + 1);
+    if (Atomics.compareExchange(state, EXECUTING, IDLE, exec) !== IDLE) halt();
+    onStart?.(exec);
     try {
       return await fn();
     } finally {
-      if (Atomics.compareExchange(state, EXECUTING, id, IDLE) !== id) halt();
+      if (Atomics.compareExchange(state, EXECUTING, exec, IDLE) !== exec) halt();
     }
   });
   executing = run.catch(() => undefined); // each caller gets its own failure; the chain goes on
   return run;
 }
 
-const cancelled = new Set<number>();
-/** Open transactions: what releases the session once each ends. */
-const transactions = new Map<number, () => void>();
-
 mkdirSync(init.dataDir, { recursive: true });
 const db = await PGlite.create(init.dataDir).catch((error: unknown) => {
-  send({ type: 'failed', error: serializeError(error) });
+  fromMain.send({ type: 'failed', error: serializeError(error) });
   throw error;
 });
 const session = new SessionLock();
 const server = init.socket ? await EmbeddedServer.start(db, session, init.socket) : undefined;
 
-async function query(request: Extract<Request, { type: 'query' }>): Promise<Reply> {
+async function query(endpoint: Endpoint, request: QueryRequest): Promise<Reply> {
+  const onStart = request.watched ? (exec: number) => endpoint.started(request, exec) : undefined;
   const run = () =>
-    execute(request.id, request.watched, () =>
+    execute(endpoint, request.id, onStart, () =>
       db.query(request.sql, request.params as unknown[] | undefined),
     );
-  if (request.tx !== undefined && !transactions.has(request.tx))
+  if (request.tx !== undefined && !endpoint.transactions.has(request.tx))
     throw new Error('the transaction has ended');
   const result = request.tx === undefined ? await session.run(run) : await run();
   const rowCount = result.affectedRows ?? result.rows.length;
   return { type: 'result', id: request.id, rows: result.rows, rowCount };
 }
 
-async function begin(id: number): Promise<Reply> {
+async function begin(endpoint: Endpoint, id: number): Promise<Reply> {
   const release = await session.acquire();
   try {
-    await execute(id, false, () => db.exec('BEGIN'));
+    await execute(endpoint, id, undefined, () => db.exec('BEGIN'));
   } catch (error) {
     release();
     throw error;
   }
-  transactions.set(id, release);
+  endpoint.transactions.set(id, release);
   return { type: 'done', id };
 }
 
-async function end(id: number, tx: number, sql: 'COMMIT' | 'ROLLBACK'): Promise<Reply> {
-  const release = transactions.get(tx);
+async function end(
+  endpoint: Endpoint,
+  id: number,
+  tx: number,
+  sql: 'COMMIT' | 'ROLLBACK',
+): Promise<Reply> {
+  const release = endpoint.transactions.get(tx);
   if (!release) {
     if (sql === 'ROLLBACK') return { type: 'done', id }; // ended already (a failed statement)
     throw new Error('the transaction has ended');
   }
   try {
-    await execute(id, false, () => db.exec(sql));
+    await execute(endpoint, id, undefined, () => db.exec(sql));
   } finally {
-    transactions.delete(tx);
+    endpoint.transactions.delete(tx);
     release();
   }
   return { type: 'done', id };
@@ -115,17 +142,47 @@ async function close(id: number): Promise<Reply> {
   return { type: 'done', id };
 }
 
-async function handle(request: Request): Promise<void> {
-  if (request.type === 'cancel') return void cancelled.add(request.id);
+async function handle(endpoint: Endpoint, request: Request): Promise<void> {
+  if (request.type === 'attach') return attach(request.port);
+  if (request.type === 'cancel') return void endpoint.cancelled.add(request.id);
   try {
-    if (request.type === 'query') send(await query(request));
-    else if (request.type === 'begin') send(await begin(request.id));
-    else if (request.type === 'close') send(await close(request.id));
-    else send(await end(request.id, request.tx, request.type === 'commit' ? 'COMMIT' : 'ROLLBACK'));
+    if (request.type === 'query') endpoint.send(await query(endpoint, request));
+    else if (request.type === 'begin') endpoint.send(await begin(endpoint, request.id));
+    else if (request.type === 'close' && endpoint === fromMain)
+      endpoint.send(await close(request.id));
+    else if (request.type === 'commit' || request.type === 'rollback') {
+      const sql = request.type === 'commit' ? 'COMMIT' : 'ROLLBACK';
+      endpoint.send(await end(endpoint, request.id, request.tx, sql));
+    }
   } catch (error) {
-    send({ type: 'error', id: request.id, error: serializeError(error) });
+    endpoint.send({ type: 'error', id: request.id, error: serializeError(error) });
   }
 }
 
-port.on('message', (request: Request) => void handle(request));
-send({ type: 'ready' });
+/**
+ * Serves requests that come over `other` (an export thread's, pglite-port-database.ts). Its
+ * watched statements are timed by the main thread like its own. When it closes, what it
+ * left open is rolled back and the session released.
+ */
+function attach(other: MessagePort): void {
+  const endpoint: Endpoint = {
+    send: (reply) => other.postMessage(reply),
+    started: (request, exec) => {
+      other.postMessage({ type: 'started', id: request.id, exec });
+      if (request.timeoutMs !== undefined)
+        mainPort.postMessage({ type: 'watch', exec, timeoutMs: request.timeoutMs });
+    },
+    transactions: new Map(),
+    cancelled: new Set(),
+  };
+  other.on('message', (request: Request) => void handle(endpoint, request));
+  other.once('close', () => {
+    for (const tx of [...endpoint.transactions.keys()])
+      void end(endpoint, 0, tx, 'ROLLBACK').catch(() => {
+        // Nobody waits for this answer; a failed ROLLBACK still released the session (end's finally).
+      });
+  });
+}
+
+port.on('message', (request: Request) => void handle(fromMain, request));
+fromMain.send({ type: 'ready' });

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { FormRow } from '../forms/index.ts';
 import type { ExportParams } from './export-params.ts';
 import {
@@ -15,6 +15,8 @@ export interface ExportThreadPoolOptions extends ExportThreadInit {
   max?: number | undefined;
   /** An idle thread is ended after this long (its connections with it). */
   idleMs?: number | undefined;
+  /** On the embedded database: a port to its PGlite thread, one per export. */
+  openPort?: (() => MessagePort) | undefined;
 }
 
 export interface ThreadExportOptions {
@@ -102,7 +104,7 @@ export class ExportThreadPool {
         releasePdf();
       });
       stream.started.then(() => resolve(stream), reject);
-      stream.begin(form, params);
+      stream.begin(form, params, this.options.openPort?.());
     });
   }
 
@@ -235,8 +237,9 @@ class ThreadExportStream extends Readable {
     options.signal?.addEventListener('abort', this.abort, { once: true });
   }
 
-  begin(form: FormRow, params: ExportParams): void {
-    this.post({ type: 'start', id: this.id, form, params });
+  begin(form: FormRow, params: ExportParams, port?: MessagePort): void {
+    const start: ToThread = { type: 'start', id: this.id, form, params, port };
+    this.thread.worker.postMessage(start, port ? [port] : []);
   }
 
   override _read(): void {

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from '../errors/index.ts';
 import type { FormRow } from '../forms/index.ts';
 import type { ExportParams } from './export-params.ts';
@@ -11,8 +12,11 @@ import type { ExportParams } from './export-params.ts';
 
 /** What a thread needs to start (its `workerData`). */
 export interface ExportThreadInit {
-  /** DATABASE_URL: the thread opens a pool of its own on it. */
-  databaseUrl: string;
+  /**
+   * DATABASE_URL: the thread opens a pool of its own on it. Absent on the embedded database,
+   * where each export brings a port to the PGlite thread instead (`start`'s `port`).
+   */
+  databaseUrl?: string | undefined;
   /** QUERY_TIMEOUT: bounds every page read. */
   queryTimeoutMs?: number | undefined;
   /** Whether `format=pdf` is wired in (the hub's reports module is present). */
@@ -21,7 +25,14 @@ export interface ExportThreadInit {
 
 export type ToThread =
   /** Start export `id`: the form and the parameters as sent (the thread parses them again). */
-  | { type: 'start'; id: number; form: FormRow; params: ExportParams }
+  | {
+      type: 'start';
+      id: number;
+      form: FormRow;
+      params: ExportParams;
+      /** On the embedded database: this export's way to it (PgliteThreadDatabase.openPort). */
+      port?: MessagePort | undefined;
+    }
   /** Send the next chunk of export `id`. */
   | { type: 'pull'; id: number }
   /** The reader left (client gone, job cancelled): stop reading and drop export `id`. */

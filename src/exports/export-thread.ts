@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { parentPort, workerData } from 'node:worker_threads';
-import { PgDatabase } from '../db/index.ts';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { PgDatabase, PglitePortDatabase, type Database } from '../db/index.ts';
 import type { FormRow } from '../forms/index.ts';
 import { exportBody, type RenderPdf } from './export-body.ts';
 import { parseExportRequest, type ExportParams } from './export-params.ts';
@@ -24,16 +24,30 @@ if (!port) throw new Error('export-thread.ts runs as a worker thread');
 const init = workerData as ExportThreadInit;
 const send = (message: FromThread, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
 
-/** Two connections: one for the pages, one for a PDF's summary queries while pages stream. */
-const db = new PgDatabase({
-  url: init.databaseUrl,
-  poolMin: 0,
-  poolMax: 2,
-  queryTimeoutMs: init.queryTimeoutMs,
-});
+/**
+ * On PostgreSQL, two connections shared by this thread's exports: one for the pages, one for
+ * a PDF's summary queries while pages stream. On the embedded database, none: each export
+ * brings its own port to the PGlite thread.
+ */
+const shared: Database | undefined = init.databaseUrl
+  ? new PgDatabase({
+      url: init.databaseUrl,
+      poolMin: 0,
+      poolMax: 2,
+      queryTimeoutMs: init.queryTimeoutMs,
+    })
+  : undefined;
+
+/** The database export `id` reads: the thread's pool, or its own port (closed when it ends). */
+function databaseFor(port: MessagePort | undefined): Database {
+  if (port) return new PglitePortDatabase(port, init.queryTimeoutMs);
+  if (!shared) throw new Error('an export thread on the embedded database needs a port');
+  return shared;
+}
 
 interface Running {
   controller: AbortController;
+  db: Database;
   /** The body's chunks; undefined until the body is made. */
   chunks?: AsyncIterator<Buffer | string>;
   body?: Readable;
@@ -43,29 +57,36 @@ interface Running {
 
 const running = new Map<number, Running>();
 
-let renderPdf: Promise<RenderPdf> | undefined;
-
 /**
- * The reports module's renderer on this thread's connection, loaded on the first PDF only:
- * its inner file rather than its index, which would load the scheduler and the mailer too.
+ * The reports module's renderer on `db`, its modules loaded on the first PDF only: its inner
+ * file rather than its index, which would load the scheduler and the mailer too.
  */
-function pdfRenderer(): Promise<RenderPdf> {
-  renderPdf ??= Promise.all([
+async function pdfRenderer(db: Database): Promise<RenderPdf> {
+  const [reports, workspaces] = await Promise.all([
     import('../reports/pdf-export.ts'),
     import('../workspaces/index.ts'),
-  ]).then(([reports, workspaces]) =>
-    reports.createPdfRenderer(db.reader, new workspaces.WorkspaceService(db, undefined)),
-  );
-  return renderPdf;
+  ]);
+  return reports.createPdfRenderer(db.reader, new workspaces.WorkspaceService(db, undefined));
 }
 
-async function start(id: number, form: FormRow, params: ExportParams): Promise<void> {
-  const job: Running = { controller: new AbortController(), pulls: 0 };
+async function start(
+  id: number,
+  form: FormRow,
+  params: ExportParams,
+  port: MessagePort | undefined,
+): Promise<void> {
+  let db: Database;
+  try {
+    db = databaseFor(port);
+  } catch (error) {
+    return void send({ type: 'error', id, error: serializeAppError(error) });
+  }
+  const job: Running = { controller: new AbortController(), db, pulls: 0 };
   running.set(id, job);
   try {
     const request = parseExportRequest(form, params);
     const body = await exportBody(db, request, {
-      renderPdf: init.pdf && request.format === 'pdf' ? await pdfRenderer() : undefined,
+      renderPdf: init.pdf && request.format === 'pdf' ? await pdfRenderer(db) : undefined,
       queryTimeoutMs: init.queryTimeoutMs,
       signal: job.controller.signal,
       onPage: (rowsRead) => send({ type: 'progress', id, rowsRead }),
@@ -87,6 +108,7 @@ async function next(id: number, job: Running): Promise<void> {
     if (!running.has(id)) return;
     if (step.done) {
       running.delete(id);
+      done(job);
       send({ type: 'end', id });
       return;
     }
@@ -105,7 +127,13 @@ function fail(id: number, error: unknown): void {
   if (!job) return; // cancelled: the main side no longer listens
   running.delete(id);
   job.body?.destroy();
+  done(job);
   send({ type: 'error', id, error: serializeAppError(error) });
+}
+
+/** The export is over: a port of its own is closed (a transaction it left open rolls back). */
+function done(job: Running): void {
+  if (job.db !== shared) void job.db.close();
 }
 
 function cancel(id: number): void {
@@ -114,10 +142,11 @@ function cancel(id: number): void {
   running.delete(id);
   job.controller.abort(new Error('the export was cancelled'));
   job.body?.destroy();
+  done(job);
 }
 
 port.on('message', (message: ToThread) => {
-  if (message.type === 'start') void start(message.id, message.form, message.params);
+  if (message.type === 'start') void start(message.id, message.form, message.params, message.port);
   else if (message.type === 'cancel') cancel(message.id);
   else {
     const job = running.get(message.id);

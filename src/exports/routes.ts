@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -36,6 +37,8 @@ export interface ExportRoutesOptions {
    * this thread; otherwise in this thread, on `db`.
    */
   threadDatabaseUrl?: string | undefined;
+  /** On the embedded database (its owner): a port to PGlite per export, for the same threads. */
+  threadDatabasePort?: (() => MessagePort) | undefined;
 }
 
 const secured = { security: [{ bearerAuth: [] }], tags: ['exports'] };
@@ -45,13 +48,15 @@ const FILE_DESCRIPTION = 'The file, streamed (CSV, XLSX, JSON array, NDJSON or P
 export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, opts) => {
   const { db, forms, auth, renderPdf, queryTimeoutMs } = opts;
   const slots = new ExportSlots();
-  const threads = opts.threadDatabaseUrl
-    ? new ExportThreadPool({
-        databaseUrl: opts.threadDatabaseUrl,
-        queryTimeoutMs,
-        pdf: renderPdf !== undefined,
-      })
-    : undefined;
+  const threads =
+    opts.threadDatabaseUrl || opts.threadDatabasePort
+      ? new ExportThreadPool({
+          databaseUrl: opts.threadDatabaseUrl,
+          openPort: opts.threadDatabaseUrl ? undefined : opts.threadDatabasePort,
+          queryTimeoutMs,
+          pdf: renderPdf !== undefined,
+        })
+      : undefined;
   const jobs = new ExportJobs({
     threads,
     db,

@@ -107,7 +107,7 @@ describe('embedded database (PGlite) with the worker', () => {
     expect(query.json()).toEqual({ result: { HR: 1, IT: 1 } });
   });
 
-  it('exports responses directly and as a job (on PGlite exports run in process, not on threads)', async () => {
+  it('exports responses directly and as a job (on an export thread, through a port to the PGlite thread)', async () => {
     const csv = await hub.request({
       method: 'GET',
       url: `/api/v2/forms/${formId}/export?format=csv`,

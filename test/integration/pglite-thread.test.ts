@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { limitTransaction, PgliteThreadDatabase, withQueryTimeout } from '../../src/db/index.ts';
+import {
+  limitTransaction,
+  PglitePortDatabase,
+  PgliteThreadDatabase,
+  withQueryTimeout,
+} from '../../src/db/index.ts';
 import { AppError } from '../../src/errors/index.ts';
 import { watchEventLoop } from '../security/loop-watch.ts';
 import { rejection } from '../support/rejection.ts';
@@ -115,6 +120,35 @@ describe('PgliteThreadDatabase', () => {
     );
     expect(error).toMatchObject({ code: 'query_timeout' });
     expect(await count()).toBe(6);
+  });
+
+  it('serves another thread on a port: its reads bounded, its open transaction rolled back when it goes', async () => {
+    const other = new PglitePortDatabase(db.openPort(), 300);
+    expect(await other.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).toMatchObject({
+      rows: [{ n: 6 }],
+    });
+    const timedOut = await rejection(
+      other.transaction(async (tx) => {
+        await limitTransaction(other, tx);
+        await tx.query(ENDLESS);
+      }),
+    );
+    expect(timedOut).toMatchObject({ code: 'query_timeout' });
+    // The database thread was ended for it: the port is gone with it, the owner answers.
+    expect(await rejection(other.query('SELECT 1'))).toMatchObject({ code: 'unavailable' });
+    expect(await count()).toBe(6);
+
+    const leaving = new PglitePortDatabase(db.openPort(), 300);
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    void leaving.transaction(async (tx) => {
+      await tx.query('INSERT INTO t VALUES (9, $1)', ['left open']);
+      holding();
+      await new Promise(() => undefined); // never ends: the thread leaves mid-transaction
+    });
+    await held;
+    await leaving.close();
+    expect(await count()).toBe(6); // rolled back, and the session free again
   });
 
   it('serves other processes on its socket again after a restart', async () => {

@@ -20,19 +20,20 @@ const ADMIN = 'export-hub-admin-key-0123456789';
 
 /**
  * Starts `formhub api` (one process) on `databaseUrl` with `env`, and creates a workspace
- * unless `workspace` (one made by an earlier hub on the same database) is given.
+ * unless `workspace` (one made by an earlier hub on the same database) is given. Without a
+ * `databaseUrl`, `formhub serve` on the embedded database of `dataDir` (`npm start`).
  */
 export async function startExportHub(
-  databaseUrl: string,
+  databaseUrl: string | undefined,
   dataDir: string,
   env: Record<string, string> = {},
   workspace?: { id: string; key: string },
 ): Promise<ExportHub> {
   const port = await freePort();
   const server = await startServer(
-    ['api', '--workers', '1'],
+    databaseUrl ? ['api', '--workers', '1'] : ['serve'],
     {
-      DATABASE_URL: databaseUrl,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       DATA_DIR: dataDir,
       REDIS_PREFIX: `formhub-test:${randomBytes(4).toString('hex')}:`,
       FORMHUB_ADMIN_KEY: ADMIN,
@@ -41,6 +42,7 @@ export async function startExportHub(
       ...env,
     },
     port,
+    150_000, // a first start on the embedded database creates it
   );
   const baseUrl = `http://127.0.0.1:${port}`;
   const pid = server.child.pid!;
