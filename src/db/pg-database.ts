@@ -56,7 +56,7 @@ export class PgDatabase implements Database {
     this.primary = poolQueryable(this.pool);
     if (options.replicaUrl) {
       this.replica = new pg.Pool({ connectionString: options.replicaUrl, ...common });
-      this.replica.on('error', () => undefined);
+      this.replica.on('error', () => undefined); // as the primary's: reported by the next query
       this.reader = poolQueryable(this.replica);
     } else {
       this.reader = this.primary;
@@ -104,16 +104,19 @@ export class PgDatabase implements Database {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    let broken = false;
     try {
       await client.query('BEGIN');
       const result = await fn(poolQueryable(client));
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // The caller gets the first error. A failed ROLLBACK leaves the connection in an unknown
+      // state (PostgreSQL ends the transaction when the connection closes): it is dropped.
+      await client.query('ROLLBACK').catch(() => void (broken = true));
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
