@@ -1,5 +1,5 @@
 /**
- * Analytics benchmark (issue 4, "Benchmarks"; DESIGN.md section 5):
+ * Analytics benchmark (DESIGN.md section 5):
  *
  * 1. metrics: `GET /api/v2/analytics/forms/:id/metrics` on a form with 100,000 responses
  *    (served from the Redis aggregates), sequential and 20 concurrent, next to computing the

@@ -1,5 +1,5 @@
 /**
- * Delivery benchmark (issue 3, "Benchmarks"; DESIGN.md section 5, webhooks):
+ * Delivery benchmark (DESIGN.md section 5, webhooks):
  *
  * 1. throughput: deliveries per second from ONE worker (DeliveryEngine + BullMQ worker,
  *    concurrency 50, webhook plugin with signing, attempt log in PostgreSQL) on a queue the

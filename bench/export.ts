@@ -1,7 +1,7 @@
 /**
- * Export benchmark (issue 7: "Export of 100,000 responses as CSV and XLSX: rows/s and peak
- * RSS (target: RSS growth under 100 MB whatever the row count); CSV next to COPY ... TO
- * STDOUT WITH CSV of the same rows").
+ * Export benchmark (DESIGN.md section 5): an export of 100,000 responses as CSV and XLSX, its
+ * rows/s and peak RSS (target: RSS growth under 100 MB whatever the row count), CSV next to
+ * COPY ... TO STDOUT WITH CSV of the same rows.
  *
  * Starts a hub on a fresh PostgreSQL database, loads responses of the eight-field benchmark
  * form (through the import code path) up to each size of EXPORT_ROWS (a comma-separated list,

@@ -8,7 +8,7 @@ import { freePort, runCli, startServer } from '../support/process.ts';
 
 /**
  * The embedded database (no DATABASE_URL) has one owner: the process that holds DATA_DIR.
- * Every test runs real `formhub` processes as a user would (issue #13: `npx formhub keys
+ * Every test runs real `formhub` processes as a user would (the attack it answers: `npx formhub keys
  * create` while `npm start` runs printed a key the hub rejected, and the workspace was
  * gone after a restart in one of two tries).
  */

@@ -2,7 +2,7 @@
  * Every Nango connection belongs to one workspace (DESIGN.md 3a). Before this, any
  * workspace could name any `connection_id` in an integration and the hub fetched that
  * connection's token with its own Nango secret key, so one tenant could use another's
- * Salesforce, Slack or Google account (issue #13).
+ * Salesforce, Slack or Google account (DESIGN.md section 3a).
  *
  * The owner of a (provider_config_key, connection_id) pair is the workspace Nango names
  * as the connection's end user when it names one, otherwise the first workspace that
