@@ -1,4 +1,5 @@
 export { exportRoutes, type ExportRoutesOptions } from './routes.ts';
+export { ExportThreadPool, type ExportThreadPoolOptions } from './export-thread-pool.ts';
 export { ExportJobs, type ExportJobsOptions } from './export-jobs.ts';
 export {
   exportBody,

@@ -1,4 +1,3 @@
-import type { MessagePort } from 'node:worker_threads';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -9,7 +8,7 @@ import { type AuthHooks, workspaceOf, errorResponses, IdParams } from '../http/i
 import { assertFormatAvailable, exportBody, type RenderPdf } from './export-body.ts';
 import { ExportSlots } from './export-limits.ts';
 import { ExportJobs } from './export-jobs.ts';
-import { ExportThreadPool } from './export-thread-pool.ts';
+import type { ExportThreadPool } from './export-thread-pool.ts';
 import { parseExportRequest } from './export-params.ts';
 import { contentDisposition, exportFileName } from './file-name.ts';
 import { FORMAT_INFO } from './formats.ts';
@@ -32,13 +31,11 @@ export interface ExportRoutesOptions {
    */
   renderPdf?: RenderPdf | undefined;
   /**
-   * DATABASE_URL: when given, exports (direct and jobs) are read and formatted on export
-   * threads that connect to it (export-thread-pool.ts), away from the event loop and heap of
-   * this thread; otherwise in this thread, on `db`.
+   * The hub's export threads: when given, exports (direct and jobs) are read and formatted
+   * there (export-thread-pool.ts), away from the event loop and heap of this thread;
+   * otherwise in this thread, on `db`.
    */
-  threadDatabaseUrl?: string | undefined;
-  /** On the embedded database (its owner): a port to PGlite per export, for the same threads. */
-  threadDatabasePort?: (() => MessagePort) | undefined;
+  threads?: ExportThreadPool | undefined;
 }
 
 const secured = { security: [{ bearerAuth: [] }], tags: ['exports'] };
@@ -48,15 +45,7 @@ const FILE_DESCRIPTION = 'The file, streamed (CSV, XLSX, JSON array, NDJSON or P
 export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, opts) => {
   const { db, forms, auth, renderPdf, queryTimeoutMs } = opts;
   const slots = new ExportSlots();
-  const threads =
-    opts.threadDatabaseUrl || opts.threadDatabasePort
-      ? new ExportThreadPool({
-          databaseUrl: opts.threadDatabaseUrl,
-          openPort: opts.threadDatabaseUrl ? undefined : opts.threadDatabasePort,
-          queryTimeoutMs,
-          pdf: renderPdf !== undefined,
-        })
-      : undefined;
+  const { threads } = opts;
   const jobs = new ExportJobs({
     threads,
     db,
@@ -68,10 +57,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
     onError: (error, jobId) => app.log.warn({ err: error, jobId }, 'export job failed'),
   });
   jobs.startSweeping();
-  app.addHook('onClose', async () => {
-    await jobs.close();
-    await threads?.close();
-  });
+  app.addHook('onClose', () => jobs.close()); // the threads are the hub's, closed with it
 
   app.get(
     '/forms/:id/export',

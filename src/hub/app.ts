@@ -9,7 +9,6 @@ import { exportRoutes } from '../exports/index.ts';
 import { analyticsRoutes } from '../analytics/index.ts';
 import { cachedRoutes } from '../cache/index.ts';
 import { uuidv7 } from '../common/index.ts';
-import { embeddedPortOpener } from '../db/index.ts';
 import { formRoutes } from '../forms/index.ts';
 import { responseRoutes } from '../responses/index.ts';
 import { workspaceRoutes } from '../workspaces/index.ts';
@@ -120,10 +119,7 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
         ttlMs: config.exports.ttlMs,
         queryTimeoutMs: config.limits.queryTimeoutMs,
         renderPdf: hub.renderPdf,
-        // Exports run on threads: on PostgreSQL with pools of their own, on the embedded
-        // database with a port each to its PGlite thread (none for a process that shares it).
-        threadDatabaseUrl: config.database.url,
-        threadDatabasePort: embeddedPortOpener(db),
+        threads: hub.exportThreads,
       });
       if (hub.reports) await api.register(reportRoutes, { service: hub.reports.service, auth });
       if (config.features.analytics)

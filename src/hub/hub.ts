@@ -9,7 +9,8 @@ import {
 } from '../analytics/index.ts';
 import { createCaches, type Caches } from '../cache/index.ts';
 import { loadEncryptionKey, type Config } from '../config/index.ts';
-import type { Database } from '../db/index.ts';
+import { embeddedPortOpener, type Database } from '../db/index.ts';
+import { ExportThreadPool } from '../exports/index.ts';
 import {
   BullDeliveryQueue,
   DeliveryMetrics,
@@ -72,6 +73,13 @@ export interface Hub {
   insights: InsightsService;
   queries: QueryService;
   renderPdf: ReturnType<typeof createPdfRenderer>;
+  /**
+   * Where exports and scheduled reports are read and formatted, away from the event loop:
+   * threads with pools of their own on PostgreSQL, with a port each to the PGlite thread on
+   * the embedded database this process owns; absent in a process that shares that database
+   * through its socket (they then run in process).
+   */
+  exportThreads: ExportThreadPool | undefined;
   /** Present when FEATURE_REPORTS is on. */
   reports: { scheduler: BullReportScheduler; service: ScheduledReportService } | undefined;
   /**
@@ -104,6 +112,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   if (reports) closers.push(() => reports.scheduler.close());
   const store = new MetricsStore(redis, config.redis.prefix);
   const integrations = new IntegrationService(db, forms, plugins, secrets, config);
+  const exportThreads = createExportThreads(config, db);
+  if (exportThreads) closers.push(() => exportThreads.close());
   return {
     config,
     db,
@@ -126,11 +136,24 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     insights: new InsightsService(db, forms),
     queries: new QueryService(db, forms),
     renderPdf: createPdfRenderer(db.reader, workspaces),
+    exportThreads,
     reports,
     async close() {
       for (const close of closers.reverse()) await close();
     },
   };
+}
+
+function createExportThreads(config: Config, db: Database): ExportThreadPool | undefined {
+  const databaseUrl = config.database.url;
+  const openPort = databaseUrl ? undefined : embeddedPortOpener(db);
+  if (!databaseUrl && !openPort) return undefined;
+  return new ExportThreadPool({
+    databaseUrl,
+    openPort,
+    queryTimeoutMs: config.limits.queryTimeoutMs,
+    pdf: true, // the hub always has the reports module's renderer (renderPdf above)
+  });
 }
 
 function createReports(config: Config, db: Database, forms: FormService) {

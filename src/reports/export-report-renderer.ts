@@ -1,6 +1,12 @@
 import { compileFilter } from '../analytics/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
-import { exportBody, exportFileName, FORMAT_INFO, type RenderPdf } from '../exports/index.ts';
+import {
+  exportBody,
+  exportFileName,
+  FORMAT_INFO,
+  type ExportThreadPool,
+  type RenderPdf,
+} from '../exports/index.ts';
 import type {
   ReportFormat,
   ReportRenderer,
@@ -12,17 +18,37 @@ import type {
  * Scheduled reports rendered by the export machinery: CSV and XLSX as streamed exports, PDF
  * as the branded report; the report's filter and period select the responses. They take the
  * exports' bounded paths: pages bounded by bytes, each under `queryTimeoutMs` when given a
- * `Database`, PDF rendered in slices with the process's render slots.
+ * `Database`, PDF rendered in slices with the process's render slots. Given the hub's export
+ * threads, a report is read and formatted there, as an export is, away from the event loop
+ * (the API's, in `formhub serve`).
  */
 export class ExportReportRenderer implements ReportRenderer {
   constructor(
     private readonly db: Queryable | Database,
     private readonly renderPdf: RenderPdf,
-    private readonly options: { queryTimeoutMs?: number | undefined } = {},
+    private readonly options: {
+      queryTimeoutMs?: number | undefined;
+      threads?: ExportThreadPool | undefined;
+    } = {},
   ) {}
 
   async render(format: ReportFormat, input: ReportRenderInput): Promise<RenderedReport> {
     const { form, filter, period } = input;
+    const { threads } = this.options;
+    const info = FORMAT_INFO[format];
+    const filename = exportFileName(form.title, period.end, info.extension);
+    if (threads) {
+      // The same selection as below, as an export's parameters: the thread compiles them again.
+      const until = new Date(period.end.getTime() - 1).toISOString();
+      const params = {
+        format,
+        since: period.start.toISOString(),
+        until,
+        filter: filter ?? undefined,
+      };
+      const content = await threads.export(form, params);
+      return { filename, contentType: info.contentType, content };
+    }
     const ctx = { fields: form.fields, calculatedKeys: form.calculated_fields.map((c) => c.key) };
     const content = await exportBody(
       this.db,
@@ -39,11 +65,6 @@ export class ExportReportRenderer implements ReportRenderer {
       },
       { renderPdf: this.renderPdf, queryTimeoutMs: this.options.queryTimeoutMs },
     );
-    const info = FORMAT_INFO[format];
-    return {
-      filename: exportFileName(form.title, period.end, info.extension),
-      contentType: info.contentType,
-      content,
-    };
+    return { filename, contentType: info.contentType, content };
   }
 }

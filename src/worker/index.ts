@@ -81,6 +81,7 @@ export async function startWorker(
           scheduler: hub.reports?.scheduler,
           renderer: new ExportReportRenderer(db, hub.renderPdf, {
             queryTimeoutMs: config.limits.queryTimeoutMs,
+            threads: hub.exportThreads,
           }),
         },
         logger,

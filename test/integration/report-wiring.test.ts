@@ -75,29 +75,38 @@ describe('PDF export and report rendering, wired into the hub', () => {
     expect(text).toContain('Zoë');
   });
 
-  it('renders a scheduled report for its period (csv, pdf), honouring the filter', async () => {
-    const forms = new FormService(hub.db);
-    const form = await forms.getAny(formId);
-    const renderer = new ExportReportRenderer(
-      hub.db,
-      createPdfRenderer(hub.db, new WorkspaceService(hub.db, undefined)),
-    );
-    const input = {
-      reportId: '00000000-0000-7000-8000-000000000001',
-      workspaceId: form!.workspace_id,
-      form: form!,
-      period: { start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-11-08T00:00:00Z') },
-      filter: { 'data.dept': 'IT' },
-      timezone: 'UTC',
-    };
-    const csv = await renderer.render('csv', input);
-    expect(csv.filename).toBe('customer-survey-2026-11-08.csv');
-    const lines = (await read(csv.content)).toString('utf8').trim().split(/\r?\n/);
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toContain('Zoë');
-    const pdf = await renderer.render('pdf', { ...input, filter: null });
-    const text = await pdfText(await read(pdf.content));
-    expect(text).toContain('Ива');
-    expect(text).not.toContain('Ada');
-  });
+  it.each([
+    ['in process', false],
+    ['on the hub’s export threads', true],
+  ])(
+    'renders a scheduled report for its period (csv, pdf), honouring the filter, %s',
+    async (_how, onThreads) => {
+      const forms = new FormService(hub.db);
+      const form = await forms.getAny(formId);
+      const threads = onThreads ? hub.services.exportThreads : undefined;
+      if (onThreads) expect(threads).toBeDefined();
+      const renderer = new ExportReportRenderer(
+        hub.db,
+        createPdfRenderer(hub.db, new WorkspaceService(hub.db, undefined)),
+        { threads },
+      );
+      const input = {
+        reportId: '00000000-0000-7000-8000-000000000001',
+        workspaceId: form!.workspace_id,
+        form: form!,
+        period: { start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-11-08T00:00:00Z') },
+        filter: { 'data.dept': 'IT' },
+        timezone: 'UTC',
+      };
+      const csv = await renderer.render('csv', input);
+      expect(csv.filename).toBe('customer-survey-2026-11-08.csv');
+      const lines = (await read(csv.content)).toString('utf8').trim().split(/\r?\n/);
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toContain('Zoë');
+      const pdf = await renderer.render('pdf', { ...input, filter: null });
+      const text = await pdfText(await read(pdf.content));
+      expect(text).toContain('Ива');
+      expect(text).not.toContain('Ada');
+    },
+  );
 });

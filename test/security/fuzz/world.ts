@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TestHub } from '../../support/hub.ts';
+import { eventually } from '../../support/receiver.ts';
 import type { ResourceKind } from './openapi.ts';
 
 /** Who sends a request: no key, workspace A's key, B's key, the admin key or a made-up key. */
@@ -146,6 +147,12 @@ export async function seedObjects(
   ids.delivery = (await call('POST', `/api/v2/webhooks/${ids.webhook}/test`)).id as string;
   ids.export = (await call('POST', `/api/v2/forms/${ids.form}/exports`, { format: 'csv' }))
     .id as string;
+  // Finished before the next seeding: a workspace may run 3 export jobs at a time (429 past
+  // that), and on an export thread a job outlives the request that started it.
+  await eventually(async () => {
+    const job = await call('GET', `/api/v2/exports/${ids.export}`);
+    return job.status === 'succeeded' || job.status === 'failed' ? true : undefined;
+  }, 60_000);
   const report = {
     form_id: ids.form,
     timezone: 'UTC',
