@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
 import type { SessionLock } from './session-lock.ts';
-import { SessionQueue } from './session-queue.ts';
+import { SessionQueue, type MessageRunner } from './session-queue.ts';
 
 type HandlerQueue = ConstructorParameters<typeof PGLiteSocketHandler>[0]['queryQueue'];
 
@@ -28,17 +28,24 @@ export class EmbeddedServer {
     db: PGlite,
     lock: SessionLock,
     readonly path: string,
+    runner: MessageRunner | undefined,
   ) {
-    this.queue = new SessionQueue(db, lock, (id) => this.connections.get(id)?.socket.destroy());
+    const drop = (id: number) => this.connections.get(id)?.socket.destroy();
+    this.queue = new SessionQueue(db, lock, drop, runner);
   }
 
   /** Listens on `path` (a stale socket file there, left by a killed owner, is removed first). */
-  static async start(db: PGlite, lock: SessionLock, path: string): Promise<EmbeddedServer> {
+  static async start(
+    db: PGlite,
+    lock: SessionLock,
+    path: string,
+    runner?: MessageRunner,
+  ): Promise<EmbeddedServer> {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     chmodSync(dirname(path), 0o700);
     rmSync(path, { force: true });
     const server = createServer();
-    const embedded = new EmbeddedServer(server, db, lock, path);
+    const embedded = new EmbeddedServer(server, db, lock, path, runner);
     server.on('connection', (socket) => void embedded.accept(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

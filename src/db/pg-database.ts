@@ -4,6 +4,7 @@ import type { Database, Queryable, QueryLimits, QueryResult } from './database.t
 import {
   boundedQuery,
   DEFAULT_QUERY_TIMEOUT_MS,
+  ignoreWhileCheckedOut,
   isQueryCanceled,
   queryTimeoutError,
   timeoutOf,
@@ -49,7 +50,11 @@ export class PgDatabase implements Database {
   /** One connection per server, only for `pg_cancel_backend`: busy pools cannot delay a cancel. */
   private readonly cancelPools: pg.Pool[] = [];
 
+  /** Where it connects: DATABASE_URL, or the embedded database owner's socket when sharing it. */
+  readonly url: string;
+
   constructor(options: PgDatabaseOptions) {
+    this.url = options.url;
     const common = { min: options.poolMin, max: options.poolMax, idleTimeoutMillis: 30_000 };
     this.pool = new pg.Pool({ connectionString: options.url, ...common });
     this.pool.on('error', () => undefined); // an idle client's error is reported by its next query
@@ -104,6 +109,7 @@ export class PgDatabase implements Database {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    client.on('error', ignoreWhileCheckedOut);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -116,6 +122,7 @@ export class PgDatabase implements Database {
       await client.query('ROLLBACK').catch(() => void (broken = true));
       throw error;
     } finally {
+      client.off('error', ignoreWhileCheckedOut);
       client.release(broken);
     }
   }

@@ -11,6 +11,7 @@ import {
   type Request,
   type ThreadInit,
 } from './pglite-thread-protocol.ts';
+import type { MessageRunner } from './session-queue.ts';
 import { SessionLock } from './session-lock.ts';
 
 /**
@@ -89,7 +90,29 @@ const db = await PGlite.create(init.dataDir).catch((error: unknown) => {
   throw error;
 });
 const session = new SessionLock();
-const server = init.socket ? await EmbeddedServer.start(db, session, init.socket) : undefined;
+/**
+ * The socket's clients (`formhub api --workers N`, the CLI) run on the same executor; a
+ * statement under the timeout its client set (`SET LOCAL statement_timeout`, as
+ * `PgDatabase.bounded()` does) is timed by the main thread like a port's.
+ */
+const fromSocket: Endpoint = {
+  send: () => undefined, // the socket handler writes its own answers
+  started: () => undefined,
+  transactions: new Map(),
+  cancelled: new Set(),
+};
+const runSocketMessage: MessageRunner = (fn, timeoutMs) =>
+  execute(
+    fromSocket,
+    0,
+    timeoutMs === undefined
+      ? undefined
+      : (exec) => mainPort.postMessage({ type: 'watch', exec, timeoutMs } satisfies Reply),
+    fn,
+  );
+const server = init.socket
+  ? await EmbeddedServer.start(db, session, init.socket, runSocketMessage)
+  : undefined;
 
 async function query(endpoint: Endpoint, request: QueryRequest): Promise<Reply> {
   const onStart = request.watched ? (exec: number) => endpoint.started(request, exec) : undefined;

@@ -65,12 +65,14 @@ export async function boundedQuery<R>(
 ): Promise<QueryResult<R>> {
   if (signal?.aborted) throw queryTimeoutError(timeoutMs, signal);
   const client = await target.pool.connect();
+  client.on('error', ignoreWhileCheckedOut);
   let cancelling: Promise<void> | undefined;
   const onAbort = () => {
     const pid = (client as unknown as { processID: number | null }).processID;
     if (pid !== null) cancelling = target.cancel(pid);
   };
   let broken = false;
+  const started = Date.now();
   try {
     await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeoutMs}`);
     if (signal?.aborted) throw queryTimeoutError(timeoutMs, signal);
@@ -86,14 +88,34 @@ export async function boundedQuery<R>(
   } catch (error) {
     // A failed ROLLBACK leaves the connection in an unknown state: it is dropped, not reused.
     await client.query('ROLLBACK').catch(() => void (broken = true));
-    throw isQueryCanceled(error) ? queryTimeoutError(timeoutMs, signal, error) : error;
+    const timedOut =
+      isQueryCanceled(error) || (connectionLost(error) && Date.now() - started >= timeoutMs);
+    throw timedOut ? queryTimeoutError(timeoutMs, signal, error) : error;
   } finally {
     if (cancelling) {
       await cancelling;
       broken = true;
     }
+    client.off('error', ignoreWhileCheckedOut);
     client.release(broken);
   }
+}
+
+/**
+ * A checked-out client whose connection ends also emits 'error' (the pool listens only while
+ * it is idle); unheard, that would end the process. The statement in flight rejects with the
+ * same error, which is what is reported.
+ */
+export function ignoreWhileCheckedOut(): void {}
+
+/**
+ * The connection ended mid-statement. Past the statement's timeout that is how the embedded
+ * database stops it for a client of its socket (it ends its PGlite thread, pglite-thread.ts).
+ */
+function connectionLost(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === 'ECONNRESET' || code === 'EPIPE') return true;
+  return typeof message === 'string' && message.includes('Connection terminated');
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '../analytics/index.ts';
 import { createCaches, type Caches } from '../cache/index.ts';
 import { loadEncryptionKey, type Config } from '../config/index.ts';
-import { embeddedPortOpener, type Database } from '../db/index.ts';
+import { embeddedPortOpener, PgDatabase, type Database } from '../db/index.ts';
 import { ExportThreadPool } from '../exports/index.ts';
 import {
   BullDeliveryQueue,
@@ -145,7 +145,10 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 }
 
 function createExportThreads(config: Config, db: Database): ExportThreadPool | undefined {
-  const databaseUrl = config.database.url;
+  // PostgreSQL, or the embedded database shared through its owner's socket: a URL the
+  // threads connect to (QUERY_TIMEOUT holds on both: SET LOCAL statement_timeout, which the
+  // owner's PGlite thread honours for its socket's clients). The owner: a port each.
+  const databaseUrl = config.database.url ?? (db instanceof PgDatabase ? db.url : undefined);
   const openPort = databaseUrl ? undefined : embeddedPortOpener(db);
   if (!databaseUrl && !openPort) return undefined;
   return new ExportThreadPool({

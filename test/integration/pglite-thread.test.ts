@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   limitTransaction,
+  PgDatabase,
   PglitePortDatabase,
   PgliteThreadDatabase,
   withQueryTimeout,
@@ -149,6 +150,27 @@ describe('PgliteThreadDatabase', () => {
     await held;
     await leaving.close();
     expect(await count()).toBe(6); // rolled back, and the session free again
+  });
+
+  it('bounds the reads of another process on its socket by the timeout that process sets', async () => {
+    const url = `postgresql://postgres@/postgres?host=${encodeURIComponent(join(dir, 'run'))}`;
+    const sharer = new PgDatabase({ url, poolMin: 0, poolMax: 2, queryTimeoutMs: 300 });
+    try {
+      const loop = watchEventLoop();
+      const started = performance.now();
+      expect(await rejection(sharer.bounded().query(ENDLESS))).toMatchObject({
+        code: 'query_timeout',
+      });
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(await loop.stop()).toBeLessThan(1_000);
+      expect(await count()).toBe(6); // the owner's thread is back
+      const again = await sharer.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
+      expect(again.rows[0]!.n).toBe(6); // and the sharer reconnects to it
+      // Statements without a timeout are not timed: a quick one in a plain transaction runs.
+      await sharer.transaction((tx) => tx.query('SELECT 1'));
+    } finally {
+      await sharer.close();
+    }
   });
 
   it('serves other processes on its socket again after a restart', async () => {
