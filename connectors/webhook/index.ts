@@ -1,4 +1,5 @@
 import {
+  defaultPayload,
   FormPlugin,
   GoneError,
   parseRetryAfter,
@@ -50,19 +51,6 @@ export default class WebhookPlugin extends FormPlugin<WebhookConfig> {
   override onResponseDeleted = send;
   override onTest = send;
   override onAnomaly = send;
-}
-
-/** The payload without a template (DESIGN.md, "Webhooks"). */
-export function defaultPayload(event: FormEvent, deliveryId: string) {
-  const base = {
-    event: event.type,
-    delivery_id: deliveryId,
-    created_at: event.created_at,
-    form: event.form,
-  };
-  return event.anomaly
-    ? { ...base, anomaly: event.anomaly }
-    : { ...base, response: event.response };
 }
 
 async function send(event: FormEvent, ctx: PluginContext<WebhookConfig>): Promise<void> {

@@ -1,29 +1,27 @@
+import type { Static } from 'typebox';
+import type { AnomalySchema, FormResponseSchema } from './payload-schemas.ts';
+
 /**
  * The events a plugin can handle. `ping` is a test event (`POST /webhooks/:id/test`,
  * `POST /integrations/:id/test`): its response is an empty example marked `metadata.test`.
  * `analytics.anomaly` reports an anomalous day (`event.anomaly`); its response is an empty
  * placeholder.
  */
-export type FormEventType =
-  'response.submitted' | 'response.updated' | 'response.deleted' | 'analytics.anomaly' | 'ping';
+export const FORM_EVENT_TYPES = [
+  'response.submitted',
+  'response.updated',
+  'response.deleted',
+  'analytics.anomaly',
+  'ping',
+] as const;
+
+export type FormEventType = (typeof FORM_EVENT_TYPES)[number];
 
 /** A day whose count fell far outside what the forecast model expected. */
-export interface AnomalyInfo {
-  date: string;
-  count: number;
-  expected: number;
-}
+export type AnomalyInfo = Static<typeof AnomalySchema>;
 
-/** A response as the hub's API shows it. */
-export interface FormResponse {
-  id: string;
-  form_id: string;
-  data: Record<string, unknown>;
-  completed: boolean;
-  submitted_at: string;
-  updated_at: string;
-  metadata: Record<string, unknown>;
-}
+/** A response as the hub's API shows it (its schema is the one webhooks document). */
+export type FormResponse = Static<typeof FormResponseSchema>;
 
 /**
  * What a plugin receives: one event about one response.

@@ -11,7 +11,13 @@ export {
   type PluginMetadata,
   type JsonSchema,
 } from './plugin.ts';
-export type { AnomalyInfo, FormEvent, FormEventType, FormResponse } from './events.ts';
+export {
+  FORM_EVENT_TYPES,
+  type AnomalyInfo,
+  type FormEvent,
+  type FormEventType,
+  type FormResponse,
+} from './events.ts';
 export type {
   PluginContext,
   HttpClient,
@@ -20,6 +26,13 @@ export type {
   PluginLogger,
   Credentials,
 } from './context.ts';
+export {
+  AnomalySchema,
+  DEFAULT_PAYLOAD_SCHEMAS,
+  FormResponseSchema,
+  type DefaultPayload,
+} from './payload-schemas.ts';
+export { defaultPayload, defaultPayloadSchema } from './default-payload.ts';
 export { RetryableError, PermanentError, GoneError } from './errors.ts';
 export { flattenResponse } from './flatten.ts';
 export {

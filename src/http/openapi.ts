@@ -1,12 +1,17 @@
-import swagger from '@fastify/swagger';
+import swagger, { type OpenAPIV3_2 } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
 /**
  * The OpenAPI 3.1 document, generated from the same route schemas that validate requests
- * (`GET /api/v2/openapi.json`), and its rendered reference at `/docs`.
+ * (`GET /api/v2/openapi.json`), and its rendered reference at `/docs`. `webhooks` are the
+ * requests the hub sends (OpenAPI 3.1 `webhooks`), given by the composition root.
  */
-export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  version: string,
+  webhooks: Record<string, OpenAPIV3_2.PathItemObject> = {},
+): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -16,6 +21,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         description: 'Forms, validated responses, analytics and reliable integrations.',
       },
       servers: [{ url: '/' }],
+      webhooks,
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'A workspace API key' },

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { deliveryRoutes } from '../delivery/index.ts';
+import { eventTypeRoutes, openApiWebhooks } from '../events/index.ts';
 import { integrationRoutes } from '../integrations/index.ts';
 import { webhookRoutes } from '../webhooks/index.ts';
 import { zapierRoutes } from '../zapier/index.ts';
@@ -76,7 +77,7 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
     database: () => db.ping(),
     redis: async () => void (await redis.ping()),
   });
-  await registerOpenApi(app, VERSION);
+  await registerOpenApi(app, VERSION, openApiWebhooks());
   await registerConsole(app);
   cachedRoutes(app, caches);
   const connectors = config.features.connectors;
@@ -133,6 +134,7 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
           clock: options.clock,
         });
       await api.register(webhookRoutes, { service: hub.webhooks, auth });
+      await api.register(eventTypeRoutes, { auth });
       if (connectors)
         await api.register(integrationRoutes, {
           service: hub.integrations,
