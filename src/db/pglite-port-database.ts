@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { AppError } from '../errors/index.ts';
 import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
+import { rpcTransaction } from './pglite-rpc.ts';
 import { deserializeError, type Reply, type Request } from './pglite-thread-protocol.ts';
 import { DEFAULT_QUERY_TIMEOUT_MS, queryTimeoutError, timeoutOf } from './query-timeout.ts';
 
@@ -59,25 +60,15 @@ export class PglitePortDatabase implements Database {
     };
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const tx = this.nextId++;
-    await this.call({ type: 'begin', id: tx });
-    let limit: number | undefined;
-    const queryable = {
-      query: <R>(sql: string, params?: readonly unknown[]) => this.run<R>(sql, params, tx, limit),
-      /** limitTransaction: each later statement is bounded as a `bounded()` read is. */
-      limitStatements: (timeoutMs: number) => void (limit = timeoutMs),
-    };
-    try {
-      const result = await fn(queryable);
-      await this.call({ type: 'commit', id: this.nextId++, tx });
-      return result;
-    } catch (error) {
-      await this.call({ type: 'rollback', id: this.nextId++, tx }).catch(() => {
-        // The port is closed (the database thread ended): so is the transaction.
-      });
-      throw error;
-    }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return rpcTransaction(
+      {
+        nextId: () => this.nextId++,
+        end: (request) => this.call(request),
+        run: (sql, params, tx, limitMs) => this.run(sql, params, tx, limitMs),
+      },
+      fn,
+    );
   }
 
   async ping(): Promise<void> {

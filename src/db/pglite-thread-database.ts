@@ -9,6 +9,7 @@ import {
   type Request,
 } from './pglite-thread-protocol.ts';
 import type { Call, CallRequest, Watch } from './pglite-thread-calls.ts';
+import { rpcTransaction } from './pglite-rpc.ts';
 import { spawnThread, type Thread } from './pglite-thread-spawn.ts';
 import { DEFAULT_QUERY_TIMEOUT_MS, queryTimeoutError, timeoutOf } from './query-timeout.ts';
 
@@ -86,31 +87,21 @@ export class PgliteThreadDatabase implements Database {
     };
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const tx = this.nextId++;
-    await this.call({ type: 'begin', id: tx });
-    let limit: number | undefined;
-    const queryable = {
-      query: <R>(sql: string, params?: readonly unknown[]) =>
-        this.run<R>(
-          sql,
-          params,
-          tx,
-          limit === undefined ? undefined : { timeoutMs: limit, signal: undefined },
-        ),
-      /** limitTransaction: each later statement is bounded as a `bounded()` read is. */
-      limitStatements: (timeoutMs: number) => void (limit = timeoutMs),
-    };
-    try {
-      const result = await fn(queryable);
-      await this.call({ type: 'commit', id: this.nextId++, tx });
-      return result;
-    } catch (error) {
-      await this.call({ type: 'rollback', id: this.nextId++, tx }).catch(() => {
-        // The thread is gone (ended for this transaction's statement): so is the transaction.
-      });
-      throw error;
-    }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return rpcTransaction(
+      {
+        nextId: () => this.nextId++,
+        end: (request) => this.call(request),
+        run: (sql, params, tx, limitMs) =>
+          this.run(
+            sql,
+            params,
+            tx,
+            limitMs === undefined ? undefined : { timeoutMs: limitMs, signal: undefined },
+          ),
+      },
+      fn,
+    );
   }
 
   async ping(): Promise<void> {
