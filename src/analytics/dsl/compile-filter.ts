@@ -39,11 +39,17 @@ interface Env {
  * user text. The expression is never NULL, so `NOT` of it is exact. Missing fields follow
  * MongoDB: `$ne`/`$nin` match them, `$eq: null` matches missing or null, comparisons never do.
  *
- * @throws AppError `invalid_request` naming the offending part (`filter.data.age.$gt`).
+ * @throws AppError `invalid_request` naming the offending part (`filter.data.age.$gt`; `root`
+ *   names the request field the filter came in, `filter` unless told).
  * @example compileFilter({ 'data.age': { $gte: 18 } }, ctx, params) // CASE WHEN jsonb_typeof(...
  */
-export function compileFilter(filter: unknown, ctx: CompileContext, params: unknown[]): string {
-  return compileNode(filter, { ctx, params, predicates: 0 }, 'filter', 0);
+export function compileFilter(
+  filter: unknown,
+  ctx: CompileContext,
+  params: unknown[],
+  root = 'filter',
+): string {
+  return compileNode(filter, { ctx, params, predicates: 0 }, root, 0);
 }
 
 function compileNode(node: unknown, env: Env, where: string, depth: number): string {
