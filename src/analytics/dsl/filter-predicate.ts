@@ -1,6 +1,12 @@
 import { compileFilter } from './compile-filter.ts';
 import { isPlainObject } from './errors.ts';
-import { checkTimestamp, resolvePath, type ScalarKind, type Target } from './operand.ts';
+import {
+  checkTimestamp,
+  parseTimestamp,
+  resolvePath,
+  type ScalarKind,
+  type Target,
+} from './operand.ts';
 import type { CompileContext } from './types.ts';
 
 /** A response as a predicate reads it: what an event carries (timestamps as ISO strings). */
@@ -139,7 +145,10 @@ function typed(target: Target, kind: ScalarKind, stored: Read): Comparable | und
   if (!stored.present) return undefined;
   const v = stored.value;
   if (target.column) {
-    return kind === 'boolean' ? (v as boolean) : instantMicros(checkTimestamp(v, 'column'));
+    if (kind === 'boolean') return v === true;
+    // An event's timestamps are ISO strings; one that is not matches nothing, never throws.
+    const timestamp = parseTimestamp(v);
+    return timestamp === undefined ? undefined : instantMicros(timestamp);
   }
   switch (kind) {
     case 'number':
