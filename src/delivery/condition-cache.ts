@@ -52,9 +52,13 @@ export class ConditionCache {
 
 /** The response of an event as a condition reads it (an event without one: an empty response). */
 export function conditionResponse(response: Record<string, unknown>): PredicateResponse {
-  const data = response.data;
+  const object = (value: unknown) =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
   return {
-    data: typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {},
+    data: object(response.data),
+    metadata: object(response.metadata),
     completed: response.completed === true,
     submitted_at: String(response.submitted_at),
     updated_at: String(response.updated_at),

@@ -38,6 +38,8 @@ const KIND: Record<string, Kind> = {
   'data.meeting': 'time',
   'data.tags': 'tags',
   'data.calc': 'any',
+  'metadata.source': 'any',
+  'metadata.tags': 'any',
   completed: 'boolean',
   submitted_at: 'time',
   updated_at: 'time',
@@ -79,8 +81,17 @@ const dataArb = fc.record(
   >,
   { requiredKeys: [] },
 );
+// Metadata is free-form: any JSON, compared as the type of the value given (like `calc`).
+const metadataArb = fc.record(
+  {
+    source: fc.oneof(word, num, fc.boolean(), fc.constant(null), fc.constant({ a: 1 })),
+    tags: fc.oneof(fc.subarray(WORDS), word),
+  },
+  { requiredKeys: [] },
+);
 const responseArb = fc.record({
   data: dataArb,
+  metadata: metadataArb,
   completed: fc.boolean(),
   submitted_at: instant.map((s) => new Date(s).toISOString()),
   updated_at: instant.map((s) => new Date(s).toISOString()),
@@ -187,7 +198,7 @@ describe('condition predicates against the DSL SQL', () => {
     );
     for (const r of responses) {
       await db.query(
-        `INSERT INTO responses (id, workspace_id, form_id, form_version, data, completed, submitted_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7)`,
+        `INSERT INTO responses (id, workspace_id, form_id, form_version, data, completed, submitted_at, updated_at, metadata) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8)`,
         [
           r.id,
           workspaceId,
@@ -196,6 +207,7 @@ describe('condition predicates against the DSL SQL', () => {
           r.completed,
           r.submitted_at,
           r.updated_at,
+          JSON.stringify(r.metadata),
         ],
       );
     }
@@ -236,6 +248,7 @@ describe('condition predicates against the DSL SQL', () => {
           [{ submitted_at: { $gte: '2026-02-01T01:30:00+01:30' } }],
           [{ 'data.meeting': { $in: ['2026-02-01', null] } }],
           [{ 'data.calc': { $in: [40, 'IT', true, null] } }],
+          [{ 'metadata.tags': { $contains: 'IT' }, 'metadata.source': { $ne: 'HR' } }],
           [{ 'data.hours': { $gte: 40 }, 'data.tags': { $in: ['a'] } }],
         ],
       },

@@ -43,11 +43,11 @@ describe('integration conditions', () => {
     receivers.push(r);
     return r;
   };
-  const submit = async (data: Record<string, unknown>) => {
+  const submit = async (data: Record<string, unknown>, metadata?: Record<string, unknown>) => {
     const res = await hub.request({
       method: 'POST',
       url: `/api/v2/forms/${formId}/responses`,
-      payload: { data },
+      payload: { data, ...(metadata ? { metadata } : {}) },
     });
     expect(res.statusCode, res.body).toBe(201);
   };
@@ -121,14 +121,21 @@ describe('integration conditions', () => {
       payload: {
         connector: 'webhook',
         config: { url: other.url },
-        condition: { $not: { 'data.name': { $contains: 'x' } } },
+        condition: {
+          $not: { 'data.name': { $contains: 'x' } },
+          'metadata.channel': { $ne: 'api' },
+        },
       },
     });
     expect(integration.statusCode, integration.body).toBe(201);
-    expect(integration.json().condition).toEqual({ $not: { 'data.name': { $contains: 'x' } } });
+    expect(integration.json().condition).toEqual({
+      $not: { 'data.name': { $contains: 'x' } },
+      'metadata.channel': { $ne: 'api' },
+    });
     await submit({ name: 'xlong', hours: 50 });
     await submit({ name: 'xshort', hours: 1 });
-    await submit({ name: 'plain', hours: 9 });
+    await submit({ name: 'api', hours: 9 }, { channel: 'api' });
+    await submit({ name: 'plain', hours: 9 }, { channel: 'web' });
     await zap.waitFor(1);
     await other.waitFor(1);
     expect(names(zap)).toEqual(['xshort']);

@@ -3,7 +3,7 @@ import { isPlainObject } from './errors.ts';
 import {
   checkTimestamp,
   parseTimestamp,
-  resolvePath,
+  resolveFilterPath,
   type ScalarKind,
   type Target,
 } from './operand.ts';
@@ -12,6 +12,7 @@ import type { CompileContext } from './types.ts';
 /** A response as a predicate reads it: what an event carries (timestamps as ISO strings). */
 export interface PredicateResponse {
   data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
   completed: boolean;
   submitted_at: string;
   updated_at: string;
@@ -52,7 +53,7 @@ function node(filter: Record<string, unknown>, ctx: CompileContext): Test {
       const inner = node(value as Record<string, unknown>, ctx);
       return (r) => !inner(r);
     }
-    const target = resolvePath(key, ctx, key);
+    const target = resolveFilterPath(key, ctx, key);
     const isOps = isPlainObject(value) && Object.keys(value).every((k) => k.startsWith('$'));
     return isOps ? operators(target, value) : equals(target, value);
   });
@@ -103,7 +104,8 @@ function read(target: Target, r: PredicateResponse): Read {
   if (target.column === 'r.submitted_at') return { present: true, value: r.submitted_at };
   if (target.column === 'r.updated_at') return { present: true, value: r.updated_at };
   const key = target.key as string;
-  return Object.hasOwn(r.data, key) ? { present: true, value: r.data[key] } : { present: false };
+  const object = target.source === 'r.metadata' ? r.metadata : r.data;
+  return Object.hasOwn(object, key) ? { present: true, value: object[key] } : { present: false };
 }
 
 /** Missing or JSON null; a column is never either. */
