@@ -10,9 +10,12 @@ export { startAnalyticsJobs } from './jobs.ts';
 export { QueryService } from './query-service.ts';
 export {
   compileFilter,
+  compilePredicate,
   compileQuery,
   parseTimestamp,
   shapeResult,
   withFormId,
+  type PredicateResponse,
+  type ResponsePredicate,
   type ResultRow,
 } from './dsl/index.ts';

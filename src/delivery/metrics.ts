@@ -6,6 +6,7 @@ import type { DeliveryQueue } from './delivery-queue.ts';
 export class DeliveryMetrics {
   private readonly attempts: Counter<'connector' | 'outcome'>;
   private readonly latency: Histogram<'connector'>;
+  private readonly filtered: Counter<'reason'>;
 
   constructor(registry: Registry, queue: DeliveryQueue) {
     this.attempts = new Counter({
@@ -21,6 +22,12 @@ export class DeliveryMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
+    this.filtered = new Counter({
+      name: 'formhub_deliveries_filtered_total',
+      help: "Events an integration's condition kept from it, by reason (no_match, invalid_condition); no delivery row is made",
+      labelNames: ['reason'],
+      registers: [registry],
+    });
     new Gauge({
       name: 'formhub_delivery_queue_jobs',
       help: 'Jobs in the delivery queue by state (a job of new deliveries carries up to 100 attempts)',
@@ -31,6 +38,11 @@ export class DeliveryMetrics {
         for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
       },
     });
+  }
+
+  /** Counts events the relay made no delivery for, because of an integration's condition. */
+  recordFiltered(reason: string, count: number): void {
+    this.filtered.inc({ reason }, count);
   }
 
   recordAttempt(connector: string, outcome: AttemptOutcome, status: string): void {

@@ -9,6 +9,7 @@ import {
   type OutboxEvent,
 } from '../events/index.ts';
 import { activeIntegrationsOf } from '../integrations/index.ts';
+import { ConditionCache, conditionResponse, type FilterReason } from './condition-cache.ts';
 import { insertDeliveries, type NewDelivery } from './queries.ts';
 import { storedEvent } from './stored-event.ts';
 import type { DeliveryQueue } from './delivery-queue.ts';
@@ -20,6 +21,8 @@ export interface RelayOptions {
   batchSize?: number;
   /** How long to wait when the outbox is empty. */
   idleMs?: number;
+  /** Counts the events an integration's condition kept from it (no delivery row is made). */
+  metrics?: { recordFiltered(reason: FilterReason, count: number): void };
 }
 
 /**
@@ -34,13 +37,16 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> = Promise.resolve();
   private readonly subscribers: EventSubscriber[] = [];
+  private readonly conditions: ConditionCache;
 
   constructor(
     private readonly db: Database,
     private readonly queue: DeliveryQueue,
     private readonly logger: Logger,
     private readonly options: RelayOptions = {},
-  ) {}
+  ) {
+    this.conditions = new ConditionCache(logger);
+  }
 
   /** Adds a consumer that sees every batch of events inside the relay's transaction. */
   subscribe(subscriber: EventSubscriber): void {
@@ -62,10 +68,12 @@ export class OutboxRelay {
   /** Relays one batch; answers how many events it took. */
   async tick(): Promise<number> {
     const batchSize = this.options.batchSize ?? 500;
+    const filtered = new Map<FilterReason, number>();
     const { events, deliveries } = await this.db.transaction(async (tx) => {
       const events = await lockPendingEvents(tx, batchSize);
+      filtered.clear(); // a retried transaction counts its own events only
       if (events.length === 0) return { events, deliveries: [] as { id: string }[] };
-      const deliveries = await insertDeliveries(tx, await this.fanOut(tx, events));
+      const deliveries = await insertDeliveries(tx, await this.fanOut(tx, events, filtered));
       for (const subscriber of this.subscribers) await subscriber(events, tx);
       await markDispatched(
         tx,
@@ -74,6 +82,8 @@ export class OutboxRelay {
       );
       return { events, deliveries };
     });
+    // Counted once committed: a rolled-back batch is relayed (and counted) again later.
+    for (const [reason, count] of filtered) this.options.metrics?.recordFiltered(reason, count);
     if (deliveries.length > 0) {
       await this.queue
         .enqueue(
@@ -90,7 +100,12 @@ export class OutboxRelay {
     return events.length;
   }
 
-  private async fanOut(tx: Queryable, events: readonly OutboxEvent[]): Promise<NewDelivery[]> {
+  /** One delivery per event and integration it matches; the rest counted into `filtered`. */
+  private async fanOut(
+    tx: Queryable,
+    events: readonly OutboxEvent[],
+    filtered: Map<FilterReason, number>,
+  ): Promise<NewDelivery[]> {
     const deliverable = events.filter((e) => PUBLIC_EVENT_TYPES.includes(e.type));
     if (deliverable.length === 0) return [];
     const formIds = [...new Set(deliverable.map((e) => e.formId))];
@@ -100,10 +115,17 @@ export class OutboxRelay {
     const now = new Date();
     const out: NewDelivery[] = [];
     for (const event of deliverable) {
-      const envelope = storedEvent(toFormEvent(event, titles.get(event.formId) ?? ''));
+      const formEvent = toFormEvent(event, titles.get(event.formId) ?? '');
+      const envelope = storedEvent(formEvent);
+      const response = conditionResponse(formEvent.response);
       for (const integration of integrations) {
         if (integration.form_id !== event.formId || !integration.events.includes(event.type))
           continue;
+        const reason = this.conditions.reject(integration, response);
+        if (reason) {
+          filtered.set(reason, (filtered.get(reason) ?? 0) + 1);
+          continue;
+        }
         out.push({
           id: uuidv7(),
           workspaceId: integration.workspace_id,

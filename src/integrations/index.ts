@@ -6,9 +6,12 @@ export {
   markFailing,
   markHealthy,
   type IntegrationRow,
+  type RelayIntegration,
   type WorkerIntegrationRow,
 } from './queries.ts';
 export { presentIntegration } from './present.ts';
 export { maskHeaders } from './masked-headers.ts';
 export { createCredentialsResolver, type CredentialsResolver } from './credentials.ts';
 export { integrationRoutes, type IntegrationRoutesOptions } from './routes.ts';
+export { Condition } from './schemas.ts';
+export { compileCondition, type ConditionForm } from './condition.ts';

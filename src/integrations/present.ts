@@ -12,6 +12,7 @@ export function presentIntegration(row: IntegrationRow, publicConfig: Record<str
     provider_config_key: row.provider_config_key,
     active: row.active,
     disabled_reason: row.disabled_reason,
+    condition: row.condition,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

@@ -1,3 +1,4 @@
+import type { Field } from '../forms/index.ts';
 import type { Queryable } from '../db/index.ts';
 
 export interface IntegrationRow {
@@ -15,13 +16,15 @@ export interface IntegrationRow {
   active: boolean;
   disabled_reason: string | null;
   failing_since: Date | null;
+  /** A DSL filter an event's response must match to be delivered; null: every event. */
+  condition: Record<string, unknown> | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS = `id, workspace_id, form_id, connector, events, config_sealed, secret_sealed, previous_secret_sealed,
   previous_secret_expires_at, connection_id, provider_config_key, active, disabled_reason, failing_since,
-  created_at, updated_at`;
+  condition, created_at, updated_at`;
 const I_COLUMNS = COLUMNS.split(',')
   .map((c) => `i.${c.trim()}`)
   .join(', ');
@@ -37,14 +40,15 @@ export interface NewIntegration {
   connectionId: string | null;
   providerConfigKey: string | null;
   active: boolean;
+  condition: Record<string, unknown> | null;
   now: Date;
 }
 
 export async function insertIntegration(db: Queryable, i: NewIntegration): Promise<IntegrationRow> {
   const { rows } = await db.query<IntegrationRow>(
     `INSERT INTO integrations (id, workspace_id, form_id, connector, events, config_sealed, secret_sealed,
-       connection_id, provider_config_key, active, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING ${COLUMNS}`,
+       connection_id, provider_config_key, active, condition, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11) RETURNING ${COLUMNS}`,
     [
       i.id,
       i.workspaceId,
@@ -57,6 +61,7 @@ export async function insertIntegration(db: Queryable, i: NewIntegration): Promi
       i.providerConfigKey,
       i.active,
       i.now,
+      i.condition === null ? null : JSON.stringify(i.condition),
     ],
   );
   return rows[0]!;
@@ -121,6 +126,7 @@ export interface IntegrationChanges {
   active: boolean;
   connectionId: string | null;
   providerConfigKey: string | null;
+  condition: Record<string, unknown> | null;
   now: Date;
 }
 
@@ -131,11 +137,20 @@ export async function updateIntegration(
 ): Promise<IntegrationRow> {
   const { rows } = await db.query<IntegrationRow>(
     `UPDATE integrations SET events = $2, config_sealed = $3, active = $4, connection_id = $5,
-       provider_config_key = $6, updated_at = $7,
+       provider_config_key = $6, updated_at = $7, condition = $8,
        disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END,
        failing_since = CASE WHEN $4 AND NOT active THEN NULL ELSE failing_since END
      WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, c.events, c.configSealed, c.active, c.connectionId, c.providerConfigKey, c.now],
+    [
+      id,
+      c.events,
+      c.configSealed,
+      c.active,
+      c.connectionId,
+      c.providerConfigKey,
+      c.now,
+      c.condition === null ? null : JSON.stringify(c.condition),
+    ],
   );
   return rows[0]!;
 }
@@ -190,19 +205,35 @@ export async function markFailing(db: Queryable, id: string, now: Date): Promise
   return rows[0]?.failing_since ?? now;
 }
 
-/** The active integrations of these forms, for the relay's fan-out. */
+/** An active integration as the relay's fan-out reads it. */
+export interface RelayIntegration {
+  id: string;
+  workspace_id: string;
+  form_id: string;
+  events: string[];
+  condition: Record<string, unknown> | null;
+  /**
+   * Which versions of the integration row and its form a compiled condition holds for
+   * (`xmin` and the form's `updated_at`); the form's fields, only when there is a condition.
+   */
+  version: string;
+  fields: Field[] | null;
+  calculated_keys: string[] | null;
+}
+
+/** The active integrations of these forms, for the relay's fan-out (one query per batch). */
 export async function activeIntegrationsOf(
   db: Queryable,
   formIds: string[],
-): Promise<{ id: string; workspace_id: string; form_id: string; events: string[] }[]> {
-  const { rows } = await db.query<{
-    id: string;
-    workspace_id: string;
-    form_id: string;
-    events: string[];
-  }>(
-    `SELECT id, workspace_id, form_id, events FROM integrations
-     WHERE form_id = ANY($1::uuid[]) AND active AND deleted_at IS NULL`,
+): Promise<RelayIntegration[]> {
+  const { rows } = await db.query<RelayIntegration>(
+    `SELECT i.id, i.workspace_id, i.form_id, i.events, i.condition,
+       i.xmin::text || '/' || f.updated_at::text AS version,
+       CASE WHEN i.condition IS NOT NULL THEN f.fields END AS fields,
+       CASE WHEN i.condition IS NOT NULL THEN ARRAY(
+         SELECT c ->> 'key' FROM jsonb_array_elements(f.calculated_fields) AS c) END AS calculated_keys
+     FROM integrations i JOIN forms f ON f.id = i.form_id
+     WHERE i.form_id = ANY($1::uuid[]) AND i.active AND i.deleted_at IS NULL`,
     [formIds],
   );
   return rows;

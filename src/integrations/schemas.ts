@@ -4,6 +4,12 @@ import { JsonObject } from '../responses/index.ts';
 
 const Events = Type.Array(Type.String(), { minItems: 1, maxItems: 10 });
 
+/** A condition (DESIGN.md section 4a): a filter in the grammar of the analytics `filter`. */
+export const Condition = Type.Union([JsonObject, Type.Null()], {
+  description:
+    'Only events whose response matches this filter (the analytics filter grammar) are delivered; null: every event',
+});
+
 export const IntegrationBody = Type.Object(
   {
     connector: Type.String({ minLength: 1, maxLength: 64 }),
@@ -12,6 +18,7 @@ export const IntegrationBody = Type.Object(
     provider_config_key: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     events: Type.Optional(Events),
     active: Type.Optional(Type.Boolean()),
+    condition: Type.Optional(Condition),
   },
   { additionalProperties: false },
 );
@@ -25,6 +32,7 @@ export const IntegrationPatch = Type.Object(
     provider_config_key: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     events: Type.Optional(Events),
     active: Type.Optional(Type.Boolean()),
+    condition: Type.Optional(Condition),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -39,6 +47,7 @@ export const IntegrationSchema = Type.Object({
   provider_config_key: Type.Union([Type.String(), Type.Null()]),
   active: Type.Boolean(),
   disabled_reason: Type.Union([Type.String(), Type.Null()]),
+  condition: Condition,
   created_at: Timestamp,
   updated_at: Timestamp,
   secret: Type.Optional(

@@ -6,6 +6,7 @@ import type { FormService } from '../forms/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { generateWebhookSecret } from '@formhub/sdk';
+import { compileCondition } from './condition.ts';
 import { checkConnection, claimOwnership, type ConnectionClaim } from './connection-ownership.ts';
 import { maskHeaders, restoreMaskedHeaders } from './masked-headers.ts';
 import { NangoConnections } from './nango-connections.ts';
@@ -26,6 +27,8 @@ export interface IntegrationInput {
   provider_config_key?: string | undefined;
   events?: string[] | undefined;
   active?: boolean | undefined;
+  /** A DSL filter an event's response must match to be delivered; null (on update) clears it. */
+  condition?: Record<string, unknown> | null | undefined;
 }
 
 /** Connectors whose integrations get a signing secret. */
@@ -53,6 +56,7 @@ export class IntegrationService {
   async createIntegration(workspaceId: string, formId: string, input: IntegrationInput) {
     const form = await this.forms.get(workspaceId, formId);
     const config = this.checkConfig(input.connector, input.config, input.events);
+    const condition = await this.checkCondition(workspaceId, form.id, input.condition ?? null);
     const secret = SIGNING_CONNECTORS.has(input.connector) ? generateWebhookSecret() : undefined;
     const connectionId = input.connection_id ?? null;
     const providerConfigKey = connectionId ? (input.provider_config_key ?? input.connector) : null;
@@ -78,6 +82,7 @@ export class IntegrationService {
         connectionId,
         providerConfigKey,
         active: input.active ?? true,
+        condition,
         now: new Date(),
       });
     });
@@ -119,6 +124,10 @@ export class IntegrationService {
     }
     const events = patch.events ?? current.events;
     const config = this.checkConfig(current.connector, merged, events);
+    const condition =
+      patch.condition === undefined
+        ? current.condition
+        : await this.checkCondition(workspaceId, current.form_id, patch.condition);
     const connectionId =
       patch.connection_id === undefined ? current.connection_id : patch.connection_id;
     const providerConfigKey = connectionId
@@ -139,6 +148,7 @@ export class IntegrationService {
         active: patch.active ?? current.active,
         connectionId,
         providerConfigKey,
+        condition,
         now: new Date(),
       });
     });
@@ -175,6 +185,21 @@ export class IntegrationService {
 
   openConfig(row: q.IntegrationRow): Record<string, unknown> {
     return this.secrets.openJson<Record<string, unknown>>(row.config_sealed);
+  }
+
+  /** The condition, checked against the form's current fields (a 422 naming the part). */
+  private async checkCondition(
+    workspaceId: string,
+    formId: string,
+    condition: Record<string, unknown> | null,
+  ): Promise<Record<string, unknown> | null> {
+    if (condition === null) return null;
+    const form = await this.forms.get(workspaceId, formId);
+    compileCondition(condition, {
+      fields: form.fields,
+      calculatedKeys: form.calculated_fields.map((c) => c.key),
+    });
+    return condition;
   }
 
   private checkConfig(

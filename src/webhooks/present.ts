@@ -11,6 +11,7 @@ export function presentWebhook(row: IntegrationRow, config: Record<string, unkno
     headers: maskHeaders(config.headers),
     active: row.active,
     disabled_reason: row.disabled_reason,
+    condition: row.condition,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

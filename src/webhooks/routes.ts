@@ -101,8 +101,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       },
     },
     async (request) => {
-      const { events, active, ...config } = request.body;
-      const patch = { events, active, config: Object.keys(config).length > 0 ? config : undefined };
+      const { events, active, condition, ...config } = request.body;
+      const patch = {
+        events,
+        active,
+        condition,
+        config: Object.keys(config).length > 0 ? config : undefined,
+      };
       return webhook(await service.update(workspaceOf(request), request.params.id, patch));
     },
   );

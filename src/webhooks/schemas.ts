@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { Timestamp } from '../http/index.ts';
+import { Condition } from '../integrations/index.ts';
 
 const Events = Type.Array(Type.String(), { minItems: 1, maxItems: 10 });
 const Headers = Type.Record(Type.String(), Type.String());
@@ -13,6 +14,7 @@ export const WebhookBody = Type.Object(
     ),
     headers: Type.Optional(Headers),
     active: Type.Optional(Type.Boolean()),
+    condition: Type.Optional(Condition),
   },
   { additionalProperties: false },
 );
@@ -24,6 +26,7 @@ export const WebhookPatch = Type.Object(
     template: Type.Optional(Type.Unknown()),
     headers: Type.Optional(Headers),
     active: Type.Optional(Type.Boolean()),
+    condition: Type.Optional(Condition),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -40,6 +43,7 @@ export const WebhookSchema = Type.Object({
   }),
   active: Type.Boolean(),
   disabled_reason: Type.Union([Type.String(), Type.Null()]),
+  condition: Condition,
   created_at: Timestamp,
   updated_at: Timestamp,
   secret: Type.Optional(Type.String({ description: 'Shown on create and rotate-secret only' })),

@@ -12,6 +12,7 @@ export interface WebhookInput {
   template?: unknown;
   headers?: Record<string, string> | undefined;
   active?: boolean | undefined;
+  condition?: Record<string, unknown> | null | undefined;
 }
 
 /** The connector that delivers webhooks (connectors/webhook). */
@@ -31,6 +32,7 @@ export class WebhookService {
       config: { url: input.url, template: input.template, headers: input.headers },
       events: input.events,
       active: input.active,
+      condition: input.condition,
     });
   }
 

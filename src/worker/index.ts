@@ -61,7 +61,7 @@ export async function startWorker(
     metrics: hub.deliveryMetrics,
     maxSending: sending,
   });
-  const relay = new OutboxRelay(db, queue, logger);
+  const relay = new OutboxRelay(db, queue, logger, { metrics: hub.deliveryMetrics });
   const sweeper = new DeliverySweeper(db, queue, logger);
   // More attempts than sends: an attempt waits on batched claims and commits most of its
   // time, and holds one of the `sending` slots only while its request is out.

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { flattenResponse } from '@formhub/sdk';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, workspaceOf, errorResponses, IdParams } from '../http/index.ts';
-import type { IntegrationService } from '../integrations/index.ts';
+import { Condition, type IntegrationService } from '../integrations/index.ts';
 import { JsonObject, presentResponse, type ResponseService } from '../responses/index.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
 
@@ -65,21 +65,23 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
           target_url: Type.String({ maxLength: 2048 }),
           event: Type.Optional(Type.String()),
           form_id: Type.String(),
+          condition: Type.Optional(Condition),
         }),
         response: {
-          201: Type.Object({ id: Type.String() }),
+          201: Type.Object({ id: Type.String(), condition: Condition }),
           ...errorResponses(401, 403, 404, 422),
         },
       },
     },
     async (request, reply) => {
-      const { target_url: targetUrl, event, form_id: formId } = request.body;
+      const { target_url: targetUrl, event, form_id: formId, condition } = request.body;
       const { row } = await integrations.createIntegration(workspaceOf(request), formId, {
         connector: 'zapier',
         config: { target_url: targetUrl },
         events: [event ?? 'response.submitted'],
+        condition,
       });
-      return reply.code(201).send({ id: row.id });
+      return reply.code(201).send({ id: row.id, condition: row.condition });
     },
   );
 

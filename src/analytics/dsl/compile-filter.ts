@@ -4,7 +4,7 @@ import {
   checkScalar,
   checkText,
   operandOf,
-  resolvePath,
+  resolveFilterPath,
   scalarKindOf,
   typedValue,
   type Operand,
@@ -33,17 +33,23 @@ interface Env {
 }
 
 /**
- * Compiles a DSL filter into a SQL boolean expression over `responses r` (`r.data`,
+ * Compiles a DSL filter into a SQL boolean expression over `responses r` (`r.data`, `r.metadata`,
  * `r.completed`, `r.submitted_at`, `r.updated_at`). Every value and every field key goes
  * into `params` (referred to as `$n`, n = its position after the push); the SQL holds no
  * user text. The expression is never NULL, so `NOT` of it is exact. Missing fields follow
  * MongoDB: `$ne`/`$nin` match them, `$eq: null` matches missing or null, comparisons never do.
  *
- * @throws AppError `invalid_request` naming the offending part (`filter.data.age.$gt`).
+ * @throws AppError `invalid_request` naming the offending part (`filter.data.age.$gt`; `root`
+ *   names the request field the filter came in, `filter` unless told).
  * @example compileFilter({ 'data.age': { $gte: 18 } }, ctx, params) // CASE WHEN jsonb_typeof(...
  */
-export function compileFilter(filter: unknown, ctx: CompileContext, params: unknown[]): string {
-  return compileNode(filter, { ctx, params, predicates: 0 }, 'filter', 0);
+export function compileFilter(
+  filter: unknown,
+  ctx: CompileContext,
+  params: unknown[],
+  root = 'filter',
+): string {
+  return compileNode(filter, { ctx, params, predicates: 0 }, root, 0);
 }
 
 function compileNode(node: unknown, env: Env, where: string, depth: number): string {
@@ -71,7 +77,7 @@ function compileEntry(key: string, value: unknown, env: Env, where: string, dept
   if (key === '$not') return `(NOT ${compileNode(value, env, where, depth + 1)})`;
   if (key.startsWith('$'))
     throw dslError(where, 'is not a logical operator: use $and, $or, $not or a path');
-  const operand = operandOf(resolvePath(key, env.ctx, where), env.params);
+  const operand = operandOf(resolveFilterPath(key, env.ctx, where), env.params);
   if (!isOperatorObject(value, where)) {
     countPredicate(env, where);
     return equals(operand, value, where);

@@ -21,6 +21,8 @@
  *   answer `YYYY-MM-DD`, of a date-time or timestamp an ISO string in UTC with milliseconds.
  */
 export { compileFilter } from './compile-filter.ts';
+export { compilePredicate } from './filter-predicate.ts';
+export type { PredicateResponse, ResponsePredicate } from './filter-predicate.ts';
 export { compileQuery, shapeResult, withFormId, FORM_ID_PLACEHOLDER } from './compile-query.ts';
 export { checkText, checkTimestamp, parseTimestamp } from './operand.ts';
 export { MAX_DEPTH, MAX_LIST, MAX_PREDICATES } from './compile-filter.ts';

@@ -14,6 +14,8 @@ export interface Target {
   kind: Kind;
   column?: 'r.submitted_at' | 'r.updated_at' | 'r.completed';
   key?: string;
+  /** The JSON column `key` is of: `r.data` unless told. */
+  source?: 'r.data' | 'r.metadata';
 }
 
 /**
@@ -56,6 +58,19 @@ const SQL_DATE_RE = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 const SQL_DATETIME_RE =
   '^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-5]):[0-5][0-9])$';
 
+/**
+ * Resolves a path of a filter: those of `resolvePath`, and `metadata.<key>`, a key of the
+ * response's free-form metadata, untyped like a calculated field (DESIGN.md section 4a).
+ */
+export function resolveFilterPath(path: unknown, ctx: CompileContext, where: string): Target {
+  if (typeof path === 'string' && path.startsWith('metadata.')) {
+    const key = path.slice('metadata.'.length);
+    if (!KEY_RE.test(key)) throw dslError(where, 'is not a metadata key (letters, digits, _)');
+    return { path, kind: 'any', key, source: 'r.metadata' };
+  }
+  return resolvePath(path, ctx, where);
+}
+
 /** Resolves a DSL path against the form; unknown paths and keys are a 400 at `where`. */
 export function resolvePath(path: unknown, ctx: CompileContext, where: string): Target {
   if (typeof path !== 'string')
@@ -90,10 +105,10 @@ export function operandOf(target: Target, params: unknown[]): Operand {
     target,
     params,
     get json() {
-      return `(r.data -> ${keyParam()})`;
+      return `(${target.source ?? 'r.data'} -> ${keyParam()})`;
     },
     get text() {
-      return `(r.data ->> ${keyParam()})`;
+      return `(${target.source ?? 'r.data'} ->> ${keyParam()})`;
     },
   };
 }

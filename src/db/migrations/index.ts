@@ -6,6 +6,7 @@ import { statements as deliverySchedule } from './0005-delivery-schedule.ts';
 import { statements as nangoConnectionOwners } from './0006-nango-connection-owners.ts';
 import { statements as idempotencyAnswer } from './0007-idempotency-answer.ts';
 import { statements as exportLimits } from './0008-export-limits.ts';
+import { statements as integrationConditions } from './0009-integration-conditions.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: 'nango-connection-owners', statements: nangoConnectionOwners },
   { version: 7, name: 'idempotency-answer', statements: idempotencyAnswer },
   { version: 8, name: 'export-limits', statements: exportLimits },
+  { version: 9, name: 'integration-conditions', statements: integrationConditions },
 ];
