@@ -68,7 +68,8 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
           condition: Type.Optional(Condition),
         }),
         response: {
-          201: Type.Object({ id: Type.String(), condition: Condition }),
+          // DESIGN.md section 4: `{"id"}`, what Zapier's performSubscribe stores and sends back.
+          201: Type.Object({ id: Type.String() }),
           ...errorResponses(401, 403, 404, 422),
         },
       },
@@ -81,7 +82,7 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
         events: [event ?? 'response.submitted'],
         condition,
       });
-      return reply.code(201).send({ id: row.id, condition: row.condition });
+      return reply.code(201).send({ id: row.id });
     },
   );
 

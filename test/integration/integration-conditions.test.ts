@@ -113,7 +113,13 @@ describe('integration conditions', () => {
       payload: { target_url: zap.url, form_id: formId, condition: { 'data.hours': { $lt: 5 } } },
     });
     expect(sub.statusCode, sub.body).toBe(201);
-    expect(sub.json()).toEqual({ id: expect.any(String), condition: { 'data.hours': { $lt: 5 } } });
+    expect(sub.json()).toEqual({ id: expect.any(String) }); // DESIGN.md section 4: `{"id"}`
+    const stored = await hub.request({
+      method: 'GET',
+      url: `/api/v2/integrations/${sub.json().id}`,
+      key,
+    });
+    expect(stored.json().condition).toEqual({ 'data.hours': { $lt: 5 } });
     const integration = await hub.request({
       method: 'POST',
       url: `/api/v2/forms/${formId}/integrations`,

@@ -59,7 +59,7 @@ describe('Zapier REST hooks', () => {
     });
     expect(res.statusCode, res.body).toBe(201);
     const body = res.json() as { id: string };
-    expect(Object.keys(body)).toEqual(['id', 'condition']);
+    expect(Object.keys(body)).toEqual(['id']);
     return body.id;
   }
 
