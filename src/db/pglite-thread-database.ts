@@ -120,6 +120,9 @@ export class PgliteThreadDatabase implements Database {
     } finally {
       this.closing = true;
       await this.thread.worker.terminate();
+      // Calls made while it closed get no answer from the ended thread: they fail instead.
+      for (const call of [...this.calls.values()])
+        this.settle(call, { error: new Error('the embedded database is closed') });
       for (const hook of this.closeHooks.splice(0)) hook();
     }
   }
