@@ -1,9 +1,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import { AppError } from '../errors/index.ts';
 import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
-import { rpcTransaction } from './pglite-rpc.ts';
+import { rpcBounded, rpcTransaction } from './pglite-rpc.ts';
 import { deserializeError, type Reply, type Request } from './pglite-thread-protocol.ts';
-import { DEFAULT_QUERY_TIMEOUT_MS, queryTimeoutError, timeoutOf } from './query-timeout.ts';
+import { DEFAULT_QUERY_TIMEOUT_MS, queryTimeoutError } from './query-timeout.ts';
 
 type QueryRequest = Extract<Request, { type: 'query' }>;
 type PortRequest = Exclude<Request, { type: 'attach' } | { type: 'close' }>;
@@ -49,15 +49,11 @@ export class PglitePortDatabase implements Database {
     return this.run<R>(sql, params);
   }
 
+  /** Timed as the owner's are; an abort after a statement started does not stop it here. */
   bounded(limits?: QueryLimits): Queryable {
-    const timeoutMs = timeoutOf(limits, this.queryTimeoutMs);
-    const signal = limits?.signal;
-    return {
-      query: <R>(sql: string, params?: readonly unknown[]) => {
-        if (signal?.aborted) return Promise.reject(queryTimeoutError(timeoutMs, signal));
-        return this.run<R>(sql, params, undefined, timeoutMs);
-      },
-    };
+    return rpcBounded(limits, this.queryTimeoutMs, (sql, params, timeoutMs) =>
+      this.run(sql, params, undefined, timeoutMs),
+    );
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
-import type { Queryable, QueryResult } from './database.ts';
-import type { LimitableTransaction } from './query-timeout.ts';
+import type { Queryable, QueryLimits, QueryResult } from './database.ts';
+import { queryTimeoutError, timeoutOf, type LimitableTransaction } from './query-timeout.ts';
 
 /**
  * What a side that talks to the PGlite thread over messages provides (the owner's
@@ -48,4 +48,27 @@ export async function rpcTransaction<T>(
     });
     throw error;
   }
+}
+
+/**
+ * `Database.bounded()` for both sides of the PGlite thread: no statement starts once
+ * `limits.signal` has aborted; `run` sends the rest timed for the bound (default `defaultMs`).
+ */
+export function rpcBounded(
+  limits: QueryLimits | undefined,
+  defaultMs: number,
+  run: <R>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    timeoutMs: number,
+  ) => Promise<QueryResult<R>>,
+): Queryable {
+  const timeoutMs = timeoutOf(limits, defaultMs);
+  const signal = limits?.signal;
+  return {
+    query: <R>(sql: string, params?: readonly unknown[]) => {
+      if (signal?.aborted) return Promise.reject(queryTimeoutError(timeoutMs, signal));
+      return run<R>(sql, params, timeoutMs);
+    },
+  };
 }

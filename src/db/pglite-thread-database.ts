@@ -9,9 +9,9 @@ import {
   type Request,
 } from './pglite-thread-protocol.ts';
 import type { Call, CallRequest, Watch } from './pglite-thread-calls.ts';
-import { rpcTransaction } from './pglite-rpc.ts';
+import { rpcBounded, rpcTransaction } from './pglite-rpc.ts';
 import { spawnThread, type Thread } from './pglite-thread-spawn.ts';
-import { DEFAULT_QUERY_TIMEOUT_MS, queryTimeoutError, timeoutOf } from './query-timeout.ts';
+import { DEFAULT_QUERY_TIMEOUT_MS, queryTimeoutError } from './query-timeout.ts';
 
 export interface PgliteThreadOptions {
   /** The PGlite folder (`DATA_DIR/pglite`). */
@@ -77,14 +77,9 @@ export class PgliteThreadDatabase implements Database {
   }
 
   bounded(limits?: QueryLimits): Queryable {
-    const timeoutMs = timeoutOf(limits, this.queryTimeoutMs);
-    const signal = limits?.signal;
-    return {
-      query: <R>(sql: string, params?: readonly unknown[]) => {
-        if (signal?.aborted) return Promise.reject(queryTimeoutError(timeoutMs, signal));
-        return this.run<R>(sql, params, undefined, { timeoutMs, signal });
-      },
-    };
+    return rpcBounded(limits, this.queryTimeoutMs, (sql, params, timeoutMs) =>
+      this.run(sql, params, undefined, { timeoutMs, signal: limits?.signal }),
+    );
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
