@@ -1,5 +1,7 @@
 import { Webhook } from 'standardwebhooks';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OutboxRelay } from '../../src/delivery/index.ts';
 import { expectError } from '../support/api.ts';
 import { listDeliveries } from '../support/deliveries.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
@@ -404,6 +406,58 @@ describe('workspace-wide integrations', () => {
     for (const path of ['/api/v2/webhooks', '/api/v2/integrations']) {
       expect(Object.keys(doc.paths[path] ?? {}).sort()).toEqual(['get', 'post']);
     }
+  });
+});
+
+describe('the relay and workspace-wide integrations, one batch at a time', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startHub(ENV); // no worker: this test runs the relay itself
+  });
+  afterAll(async () => hub.close());
+
+  it("makes one delivery per form's event, only in its own workspace, none for a deleted form", async () => {
+    const api = client(hub);
+    const a = await hub.workspace('Batch A');
+    const b = await hub.workspace('Batch B');
+    const url = 'http://127.0.0.1:9/hook';
+    const wideA = await api.create<Hook>(a.key, '/api/v2/webhooks', { url });
+    const wideB = await api.create<Hook>(b.key, '/api/v2/webhooks', { url });
+    const [a1, a2, gone] = [
+      await api.forms(a.key, 'A1'),
+      await api.forms(a.key, 'A2'),
+      await api.forms(a.key, 'Deleted'),
+    ];
+    const b1 = await api.forms(b.key, 'B1');
+    const ownOfGone = await api.create<Hook>(a.key, `/api/v2/forms/${gone}/webhooks`, { url });
+    const responses = new Map<string, string>();
+    for (const [formId, name] of [
+      [a1, 'a1'],
+      [gone, 'gone'],
+      [b1, 'b1'],
+      [a2, 'a2'],
+    ] as const)
+      responses.set(await api.submit(formId, { name }), name);
+    // The deleted form's event is in the outbox already; deleted, its form fires nothing.
+    const deleted = await hub.request({
+      method: 'DELETE',
+      url: `/api/v2/forms/${gone}`,
+      key: a.key,
+    });
+    expect(deleted.statusCode).toBe(204);
+
+    const relay = new OutboxRelay(hub.db, hub.services.queue, pino({ level: 'silent' }));
+    while ((await relay.tick()) > 0);
+    const delivered = async (integrationId: string) => {
+      const { rows } = await hub.db.query<{ response: string }>(
+        `SELECT payload -> 'response' ->> 'id' AS response FROM deliveries WHERE integration_id = $1`,
+        [integrationId],
+      );
+      return rows.map((r) => responses.get(r.response) ?? r.response).sort();
+    };
+    expect(await delivered(wideA.id)).toEqual(['a1', 'a2']);
+    expect(await delivered(wideB.id)).toEqual(['b1']);
+    expect(await delivered(ownOfGone.id)).toEqual([]);
   });
 });
 
