@@ -78,6 +78,8 @@ export interface Delivery {
 
 export interface Webhook {
   id: string;
+  /** Null: workspace-wide, it fires for every form of the workspace. */
+  form_id: string | null;
   url: string;
   events: string[];
   active: boolean;
@@ -86,6 +88,8 @@ export interface Webhook {
 
 export interface Integration {
   id: string;
+  /** Null: workspace-wide, it fires for every form of the workspace. */
+  form_id: string | null;
   connector: string;
   events: string[];
   active: boolean;

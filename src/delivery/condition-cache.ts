@@ -9,9 +9,10 @@ export type FilterReason = 'no_match' | 'invalid_condition';
 const MAX_ENTRIES = 10_000;
 
 /**
- * The relay's compiled conditions, one per integration, kept while the integration row and
- * its form are the versions they were compiled from: an event is checked in memory, never
- * by a query of its own.
+ * The relay's compiled conditions, one per integration and form (a workspace-wide
+ * integration's condition is compiled against each form it fires for), kept while the
+ * integration row and that form are the versions they were compiled from: an event is
+ * checked in memory, never by a query of its own.
  */
 export class ConditionCache {
   private readonly entries = new Map<string, { version: string; test: ResponsePredicate | null }>();
@@ -27,7 +28,8 @@ export class ConditionCache {
   }
 
   private compiled(integration: RelayIntegration): ResponsePredicate | null {
-    const cached = this.entries.get(integration.id);
+    const key = `${integration.id}/${integration.form_id}`;
+    const cached = this.entries.get(key);
     if (cached?.version === integration.version) return cached.test;
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
     let test: ResponsePredicate | null;
@@ -35,17 +37,23 @@ export class ConditionCache {
       test = compileCondition(integration.condition, {
         fields: integration.fields ?? [],
         calculatedKeys: integration.calculated_keys ?? [],
+        openKeys: integration.workspace_wide,
       });
     } catch (error) {
-      // Valid when stored, the condition names a field the form has since lost: it matches
+      // Valid when stored, the condition names a field the form has since lost (or, for a
+      // workspace-wide one, compares a field of this form as another type): it matches
       // nothing (a condition must never widen into "every event") until it is fixed.
       this.logger.warn(
-        { integrationId: integration.id, err: (error as Error).message },
-        'integration condition no longer compiles against its form; its events are filtered',
+        {
+          integrationId: integration.id,
+          formId: integration.form_id,
+          err: (error as Error).message,
+        },
+        'integration condition does not compile against the form; its events are filtered',
       );
       test = null;
     }
-    this.entries.set(integration.id, { version: integration.version, test });
+    this.entries.set(key, { version: integration.version, test });
     return test;
   }
 }

@@ -8,7 +8,7 @@ import {
   PUBLIC_EVENT_TYPES,
   type OutboxEvent,
 } from '../events/index.ts';
-import { activeIntegrationsOf } from '../integrations/index.ts';
+import { activeIntegrationsOf, type RelayIntegration } from '../integrations/index.ts';
 import { ConditionCache, conditionResponse, type FilterReason } from './condition-cache.ts';
 import { insertDeliveries, type NewDelivery } from './queries.ts';
 import { storedEvent } from './stored-event.ts';
@@ -109,18 +109,26 @@ export class OutboxRelay {
     const deliverable = events.filter((e) => PUBLIC_EVENT_TYPES.includes(e.type));
     if (deliverable.length === 0) return [];
     const formIds = [...new Set(deliverable.map((e) => e.formId))];
+    // Each form's own integrations and its workspace's workspace-wide ones, one row per form.
     const integrations = await activeIntegrationsOf(tx, formIds);
     if (integrations.length === 0) return [];
+    const byForm = new Map<string, RelayIntegration[]>();
+    for (const integration of integrations) {
+      const list = byForm.get(integration.form_id);
+      if (list) list.push(integration);
+      else byForm.set(integration.form_id, [integration]);
+    }
     const titles = await formTitles(tx, formIds);
     const now = new Date();
     const out: NewDelivery[] = [];
     for (const event of deliverable) {
+      const candidates = byForm.get(event.formId);
+      if (!candidates) continue;
       const formEvent = toFormEvent(event, titles.get(event.formId) ?? '');
       const envelope = storedEvent(formEvent);
       const response = conditionResponse(formEvent.response);
-      for (const integration of integrations) {
-        if (integration.form_id !== event.formId || !integration.events.includes(event.type))
-          continue;
+      for (const integration of candidates) {
+        if (!integration.events.includes(event.type)) continue;
         const reason = this.conditions.reject(integration, response);
         if (reason) {
           filtered.set(reason, (filtered.get(reason) ?? 0) + 1);

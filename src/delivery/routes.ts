@@ -82,8 +82,12 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
       async (request, reply) => {
         const workspaceId = workspaceOf(request);
         const integration = await integrations.get(workspaceId, request.params.id, connector);
-        const form = await forms.get(workspaceId, integration.form_id);
-        return reply.code(202).send(await deliveries.test(integration, form.title));
+        // A workspace-wide integration has no form of its own: its ping names none.
+        const title =
+          integration.form_id === null
+            ? ''
+            : (await forms.get(workspaceId, integration.form_id)).title;
+        return reply.code(202).send(await deliveries.test(integration, title));
       },
     );
 

@@ -8,6 +8,9 @@ import * as q from './queries.ts';
 import { storedEvent } from './stored-event.ts';
 import type { DeliveryJob, DeliveryQueue } from './delivery-queue.ts';
 
+/** The id of a test event's placeholder response (and of a workspace-wide ping's form). */
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
 /** Reading the delivery log, replaying deliveries, and sending test events. */
 export class DeliveryService {
   constructor(
@@ -65,18 +68,22 @@ export class DeliveryService {
     return rows.length;
   }
 
-  /** Sends a `ping` event through the engine, like any delivery. */
+  /**
+   * Sends a `ping` event through the engine, like any delivery. A workspace-wide
+   * integration's ping names no form: its form id is the nil UUID, like the response's id.
+   */
   async test(integration: IntegrationRow, formTitle: string) {
     const now = new Date();
     const eventId = uuidv7();
+    const formId = integration.form_id ?? NIL_UUID;
     const event = {
       id: eventId,
       type: 'ping',
       created_at: now.toISOString(),
-      form: { id: integration.form_id, title: formTitle },
+      form: { id: formId, title: formTitle },
       response: {
-        id: '00000000-0000-0000-0000-000000000000',
-        form_id: integration.form_id,
+        id: NIL_UUID,
+        form_id: formId,
         data: {},
         completed: true,
         submitted_at: now.toISOString(),

@@ -6,6 +6,12 @@ import type { Field } from '../forms/index.ts';
 export interface ConditionForm {
   fields: readonly Field[];
   calculatedKeys: readonly string[];
+  /**
+   * A workspace-wide integration's condition: `data.<key>` paths the form does not have are
+   * untyped (a missing value for its responses) instead of an error, since the condition
+   * belongs to no one form. Without a form at all (`fields: []`), only the grammar is checked.
+   */
+  openKeys?: boolean;
 }
 
 /**

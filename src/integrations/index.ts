@@ -13,5 +13,5 @@ export { presentIntegration } from './present.ts';
 export { maskHeaders } from './masked-headers.ts';
 export { createCredentialsResolver, type CredentialsResolver } from './credentials.ts';
 export { integrationRoutes, type IntegrationRoutesOptions } from './routes.ts';
-export { Condition } from './schemas.ts';
+export { Condition, FormIdFilter, FormIdOrWorkspace, WorkspaceFormId } from './schemas.ts';
 export { compileCondition, type ConditionForm } from './condition.ts';

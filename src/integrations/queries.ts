@@ -4,7 +4,8 @@ import type { Queryable } from '../db/index.ts';
 export interface IntegrationRow {
   id: string;
   workspace_id: string;
-  form_id: string;
+  /** Null: workspace-wide, it fires for every form of the workspace (DESIGN.md section 4a). */
+  form_id: string | null;
   connector: string;
   events: string[];
   config_sealed: string;
@@ -32,7 +33,8 @@ const I_COLUMNS = COLUMNS.split(',')
 export interface NewIntegration {
   id: string;
   workspaceId: string;
-  formId: string;
+  /** Null: a workspace-wide integration. */
+  formId: string | null;
   connector: string;
   events: string[];
   configSealed: string;
@@ -67,7 +69,10 @@ export async function insertIntegration(db: Queryable, i: NewIntegration): Promi
   return rows[0]!;
 }
 
-/** A live integration of the workspace (whose form is live); `connector` narrows the kind. */
+/** A live integration: not deleted, and workspace-wide or of a form that is not deleted. */
+const LIVE = `i.deleted_at IS NULL AND (i.form_id IS NULL OR f.deleted_at IS NULL)`;
+
+/** A live integration of the workspace (whose form, if any, is live); `connector` narrows the kind. */
 export async function findIntegration(
   db: Queryable,
   workspaceId: string,
@@ -76,8 +81,8 @@ export async function findIntegration(
 ): Promise<IntegrationRow | undefined> {
   const { rows } = await db.query<IntegrationRow>(
     `SELECT ${I_COLUMNS} FROM integrations i
-     JOIN forms f ON f.id = i.form_id AND f.deleted_at IS NULL
-     WHERE i.id = $1 AND i.workspace_id = $2 AND i.deleted_at IS NULL AND ($3::text IS NULL OR i.connector = $3)`,
+     LEFT JOIN forms f ON f.id = i.form_id
+     WHERE i.id = $1 AND i.workspace_id = $2 AND ${LIVE} AND ($3::text IS NULL OR i.connector = $3)`,
     [id, workspaceId, connector ?? null],
   );
   return rows[0];
@@ -103,19 +108,25 @@ export async function findIntegrationById(
   return rows[0];
 }
 
+/**
+ * The live integrations of a workspace, newest first: with `formId`, only that form's own
+ * (its workspace-wide ones are not "of the form"); without, every one of the workspace.
+ */
 export async function listIntegrations(
   db: Queryable,
-  formId: string,
+  workspaceId: string,
+  formId: string | undefined,
   connector: string | undefined,
   limit: number,
   beforeId: string | undefined,
 ): Promise<IntegrationRow[]> {
   const { rows } = await db.query<IntegrationRow>(
-    `SELECT ${COLUMNS} FROM integrations
-     WHERE form_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR connector = $2)
-       AND ($3::uuid IS NULL OR id < $3::uuid)
-     ORDER BY id DESC LIMIT $4`,
-    [formId, connector ?? null, beforeId ?? null, limit],
+    `SELECT ${I_COLUMNS} FROM integrations i
+     LEFT JOIN forms f ON f.id = i.form_id
+     WHERE i.workspace_id = $1 AND ($2::uuid IS NULL OR i.form_id = $2::uuid) AND ${LIVE}
+       AND ($3::text IS NULL OR i.connector = $3) AND ($4::uuid IS NULL OR i.id < $4::uuid)
+     ORDER BY i.id DESC LIMIT $5`,
+    [workspaceId, formId ?? null, connector ?? null, beforeId ?? null, limit],
   );
   return rows;
 }
@@ -205,11 +216,17 @@ export async function markFailing(db: Queryable, id: string, now: Date): Promise
   return rows[0]?.failing_since ?? now;
 }
 
-/** An active integration as the relay's fan-out reads it. */
+/**
+ * An active integration as the relay's fan-out reads it: one row per integration and form it
+ * fires for, so a workspace-wide integration comes once for each form of the batch.
+ */
 export interface RelayIntegration {
   id: string;
   workspace_id: string;
+  /** The form this row fires for (a workspace-wide integration's too). */
   form_id: string;
+  /** Whether the integration is workspace-wide (its condition belongs to no one form). */
+  workspace_wide: boolean;
   events: string[];
   condition: Record<string, unknown> | null;
   /**
@@ -221,19 +238,30 @@ export interface RelayIntegration {
   calculated_keys: string[] | null;
 }
 
-/** The active integrations of these forms, for the relay's fan-out (one query per batch). */
+const RELAY_COLUMNS = `i.id, i.workspace_id, f.id AS form_id, i.form_id IS NULL AS workspace_wide,
+  i.events, i.condition, i.xmin::text || '/' || f.updated_at::text AS version,
+  CASE WHEN i.condition IS NOT NULL THEN f.fields END AS fields,
+  CASE WHEN i.condition IS NOT NULL THEN ARRAY(
+    SELECT c ->> 'key' FROM jsonb_array_elements(f.calculated_fields) AS c) END AS calculated_keys`;
+
+/**
+ * The active integrations that fire for these forms, for the relay's fan-out (one query per
+ * batch): each form's own, and the workspace-wide ones of its workspace, found through the
+ * form's own row, so an integration never fires for another workspace's form. A deleted
+ * form fires none.
+ */
 export async function activeIntegrationsOf(
   db: Queryable,
   formIds: string[],
 ): Promise<RelayIntegration[]> {
   const { rows } = await db.query<RelayIntegration>(
-    `SELECT i.id, i.workspace_id, i.form_id, i.events, i.condition,
-       i.xmin::text || '/' || f.updated_at::text AS version,
-       CASE WHEN i.condition IS NOT NULL THEN f.fields END AS fields,
-       CASE WHEN i.condition IS NOT NULL THEN ARRAY(
-         SELECT c ->> 'key' FROM jsonb_array_elements(f.calculated_fields) AS c) END AS calculated_keys
+    `SELECT ${RELAY_COLUMNS}
      FROM integrations i JOIN forms f ON f.id = i.form_id
-     WHERE i.form_id = ANY($1::uuid[]) AND i.active AND i.deleted_at IS NULL`,
+     WHERE i.form_id = ANY($1::uuid[]) AND i.active AND i.deleted_at IS NULL AND f.deleted_at IS NULL
+     UNION ALL
+     SELECT ${RELAY_COLUMNS}
+     FROM forms f JOIN integrations i ON i.workspace_id = f.workspace_id AND i.form_id IS NULL
+     WHERE f.id = ANY($1::uuid[]) AND f.deleted_at IS NULL AND i.active AND i.deleted_at IS NULL`,
     [formIds],
   );
   return rows;

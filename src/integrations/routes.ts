@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import {
   type AuthHooks,
   workspaceOf,
@@ -14,7 +14,7 @@ import type { PluginRegistry } from '../plugins/index.ts';
 import { presentIntegration } from './present.ts';
 import type { IntegrationRow } from './queries.ts';
 import * as s from './schemas.ts';
-import type { IntegrationService } from './service.ts';
+import type { IntegrationInput, IntegrationService } from './service.ts';
 
 export interface IntegrationRoutesOptions {
   service: IntegrationService;
@@ -29,8 +29,21 @@ function page<T>(rows: IntegrationRow[], limit: number, present: (row: Integrati
 }
 
 /**
+ * The service's input from a create body. A `webhook` integration may carry its `events`
+ * and `active` inside `config` (the body of `POST /forms/:id/webhooks` as its config).
+ */
+function inputOf(body: Static<typeof s.IntegrationBody>): IntegrationInput {
+  if (body.connector !== 'webhook') return body;
+  const { events, active, ...config } = body.config as Record<string, unknown> & {
+    events?: string[];
+    active?: boolean;
+  };
+  return { ...body, config, events: body.events ?? events, active: body.active ?? active };
+}
+
+/**
  * `GET /connectors` and `/integrations`: the connectors this hub has loaded and the forms'
- * integrations with them (registered only when FEATURE_CONNECTORS is on). Webhooks, one
+ * and the workspace's integrations with them (registered only when FEATURE_CONNECTORS is on). Webhooks, one
  * connector among them, have routes of their own in src/webhooks.
  */
 export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptions> = async (
@@ -80,21 +93,66 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      const { events, active, ...config } = body.config as Record<string, unknown> & {
-        events?: string[];
-        active?: boolean;
-      };
-      const input =
-        body.connector === 'webhook'
-          ? { ...body, config, events: body.events ?? events, active: body.active ?? active }
-          : body;
       const { row, secret } = await service.createIntegration(
         workspaceOf(request),
         request.params.id,
-        input,
+        inputOf(request.body),
       );
       return reply.code(201).send(present(row, secret));
+    },
+  );
+
+  app.post(
+    '/integrations',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...integrationTags,
+        summary: 'Connect one form, or every form of the workspace (no form_id), to a connector',
+        description:
+          'The body of POST /forms/{id}/integrations with an optional form_id. Without it the ' +
+          'integration is workspace-wide (`"form_id": null`): it fires for every form of the ' +
+          'workspace, forms created later included.',
+        body: s.WorkspaceIntegrationBody,
+        response: { 201: s.IntegrationSchema, ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { form_id: formId, ...body } = request.body;
+      const { row, secret } = await service.createIntegration(
+        workspaceOf(request),
+        formId ?? null,
+        inputOf(body),
+      );
+      return reply.code(201).send(present(row, secret));
+    },
+  );
+
+  app.get(
+    '/integrations',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...integrationTags,
+        summary: "The workspace's integrations, of every connector and form",
+        description:
+          "Workspace-wide integrations included; `form_id` narrows to that form's own " +
+          '(workspace-wide ones, which also fire for it, are not listed then).',
+        querystring: s.IntegrationListQuery,
+        response: { 200: Page(s.IntegrationSchema), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
+      const rows = await service.list(
+        workspaceOf(request),
+        request.query.form_id,
+        undefined,
+        limit + 1,
+        before,
+      );
+      return page(rows, limit, (row) => present(row));
     },
   );
 

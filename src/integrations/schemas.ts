@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Timestamp } from '../http/index.ts';
+import { PageQuery, Timestamp } from '../http/index.ts';
 import { JsonObject } from '../responses/index.ts';
 
 const Events = Type.Array(Type.String(), { minItems: 1, maxItems: 10 });
@@ -23,6 +23,41 @@ export const IntegrationBody = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * What a workspace-wide route (`POST /webhooks`, `POST /integrations`, DESIGN.md section 4a)
+ * takes besides the per-form body: an optional form; without it (or null) the integration
+ * fires for every form of the workspace, forms created later included.
+ */
+export const WorkspaceFormId = Type.Optional(
+  Type.Union([Type.String(), Type.Null()], {
+    description:
+      'A form of the workspace (404 otherwise); omitted or null: every form of the workspace, forms created later included',
+  }),
+);
+
+/** The narrowing of a workspace listing (`GET /webhooks`, `GET /integrations`). */
+export const FormIdFilter = Type.Optional(
+  Type.String({
+    description:
+      "Only this form's own integrations (workspace-wide ones are not listed); 404 when it is not a form of the workspace",
+  }),
+);
+
+/** An integration's form in an answer; null for a workspace-wide one. */
+export const FormIdOrWorkspace = Type.Union([Type.String(), Type.Null()], {
+  description:
+    'The form it fires for; null: workspace-wide, it fires for every form of the workspace',
+});
+
+/** `POST /integrations`: the body of `POST /forms/:id/integrations` with an optional `form_id`. */
+export const WorkspaceIntegrationBody = Type.Object(
+  { ...IntegrationBody.properties, form_id: WorkspaceFormId },
+  { additionalProperties: false },
+);
+
+/** `GET /integrations`: a page of the workspace's integrations, `form_id` narrows. */
+export const IntegrationListQuery = Type.Object({ ...PageQuery, form_id: FormIdFilter });
+
 export const IntegrationPatch = Type.Object(
   {
     config: Type.Optional(JsonObject),
@@ -39,7 +74,7 @@ export const IntegrationPatch = Type.Object(
 
 export const IntegrationSchema = Type.Object({
   id: Type.String(),
-  form_id: Type.String(),
+  form_id: FormIdOrWorkspace,
   connector: Type.String(),
   config: JsonObject,
   events: Type.Array(Type.String()),

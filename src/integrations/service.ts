@@ -53,10 +53,18 @@ export class IntegrationService {
     this.nango = new NangoConnections(config);
   }
 
-  async createIntegration(workspaceId: string, formId: string, input: IntegrationInput) {
-    const form = await this.forms.get(workspaceId, formId);
+  /**
+   * A new integration of one form, or with `formId` null a workspace-wide one that fires for
+   * every form of the workspace (DESIGN.md section 4a); a form of another workspace is a 404.
+   */
+  async createIntegration(workspaceId: string, formId: string | null, input: IntegrationInput) {
+    const form = formId === null ? null : await this.forms.get(workspaceId, formId);
     const config = this.checkConfig(input.connector, input.config, input.events);
-    const condition = await this.checkCondition(workspaceId, form.id, input.condition ?? null);
+    const condition = await this.checkCondition(
+      workspaceId,
+      form?.id ?? null,
+      input.condition ?? null,
+    );
     const secret = SIGNING_CONNECTORS.has(input.connector) ? generateWebhookSecret() : undefined;
     const connectionId = input.connection_id ?? null;
     const providerConfigKey = connectionId ? (input.provider_config_key ?? input.connector) : null;
@@ -74,7 +82,7 @@ export class IntegrationService {
       return q.insertIntegration(tx, {
         id: uuidv7(),
         workspaceId,
-        formId: form.id,
+        formId: form?.id ?? null,
         connector: input.connector,
         events: input.events ? [...new Set(input.events)] : ['response.submitted'],
         configSealed: this.secrets.sealJson(config),
@@ -98,15 +106,19 @@ export class IntegrationService {
     return row;
   }
 
+  /**
+   * The workspace's integrations, newest first; with `formId`, only that form's own (a 404
+   * when it is not a form of the workspace), workspace-wide ones not included.
+   */
   async list(
     workspaceId: string,
-    formId: string,
+    formId: string | undefined,
     connector: string | undefined,
     limit: number,
     beforeId?: string,
   ) {
-    const form = await this.forms.get(workspaceId, formId);
-    return q.listIntegrations(this.db.reader, form.id, connector, limit, beforeId);
+    const form = formId === undefined ? undefined : await this.forms.get(workspaceId, formId);
+    return q.listIntegrations(this.db.reader, workspaceId, form?.id, connector, limit, beforeId);
   }
 
   async update(
@@ -187,13 +199,20 @@ export class IntegrationService {
     return this.secrets.openJson<Record<string, unknown>>(row.config_sealed);
   }
 
-  /** The condition, checked against the form's current fields (a 422 naming the part). */
+  /**
+   * The condition, checked against the form's current fields (a 422 naming the part); a
+   * workspace-wide one (`formId` null) against the grammar only, any `data.<key>` allowed.
+   */
   private async checkCondition(
     workspaceId: string,
-    formId: string,
+    formId: string | null,
     condition: Record<string, unknown> | null,
   ): Promise<Record<string, unknown> | null> {
     if (condition === null) return null;
+    if (formId === null) {
+      compileCondition(condition, { fields: [], calculatedKeys: [], openKeys: true });
+      return condition;
+    }
     const form = await this.forms.get(workspaceId, formId);
     compileCondition(condition, {
       fields: form.fields,

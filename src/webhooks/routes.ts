@@ -25,7 +25,10 @@ function page<T>(rows: IntegrationRow[], limit: number, present: (row: Integrati
   return pageOf(rows, limit, (row) => ({ id: row.id }), present);
 }
 
-/** `/forms/:id/webhooks` and `/webhooks/:id`: signed webhooks (Webhook 2.0). */
+/**
+ * `/forms/:id/webhooks`, `/webhooks` (workspace-wide, or any form's) and `/webhooks/:id`:
+ * signed webhooks (Webhook 2.0).
+ */
 export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = async (
   app,
   { service, auth },
@@ -51,6 +54,55 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
         request.body,
       );
       return reply.code(201).send(webhook(row, secret));
+    },
+  );
+
+  app.post(
+    '/webhooks',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...webhookTags,
+        summary: 'Create a webhook for one form, or for every form of the workspace (no form_id)',
+        description:
+          'The body of POST /forms/{id}/webhooks with an optional form_id. Without it the ' +
+          'webhook is workspace-wide (`"form_id": null`): it fires for every form of the ' +
+          'workspace, forms created later included. Its signing secret is shown only in this answer.',
+        body: s.WorkspaceWebhookBody,
+        response: { 201: s.WebhookSchema, ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { form_id: formId, ...body } = request.body;
+      const { row, secret } = await service.create(workspaceOf(request), formId ?? null, body);
+      return reply.code(201).send(webhook(row, secret));
+    },
+  );
+
+  app.get(
+    '/webhooks',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        ...webhookTags,
+        summary: "The workspace's webhooks, of every form and workspace-wide",
+        description:
+          "`form_id` narrows to that form's own webhooks (workspace-wide ones, which also " +
+          'fire for it, are not listed then).',
+        querystring: s.WebhookListQuery,
+        response: { 200: Page(s.WebhookSchema), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
+      const rows = await service.list(
+        workspaceOf(request),
+        request.query.form_id,
+        limit + 1,
+        before,
+      );
+      return page(rows, limit, (row) => webhook(row));
     },
   );
 

@@ -1,6 +1,11 @@
 import { Type } from 'typebox';
-import { Timestamp } from '../http/index.ts';
-import { Condition } from '../integrations/index.ts';
+import { PageQuery, Timestamp } from '../http/index.ts';
+import {
+  Condition,
+  FormIdFilter,
+  FormIdOrWorkspace,
+  WorkspaceFormId,
+} from '../integrations/index.ts';
 
 const Events = Type.Array(Type.String(), { minItems: 1, maxItems: 10 });
 const Headers = Type.Record(Type.String(), Type.String());
@@ -19,6 +24,15 @@ export const WebhookBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** `POST /webhooks`: the body of `POST /forms/:id/webhooks` with an optional `form_id`. */
+export const WorkspaceWebhookBody = Type.Object(
+  { ...WebhookBody.properties, form_id: WorkspaceFormId },
+  { additionalProperties: false },
+);
+
+/** `GET /webhooks`: a page of the workspace's webhooks, `form_id` narrows. */
+export const WebhookListQuery = Type.Object({ ...PageQuery, form_id: FormIdFilter });
+
 export const WebhookPatch = Type.Object(
   {
     url: Type.Optional(Type.String({ maxLength: 2048 })),
@@ -33,7 +47,7 @@ export const WebhookPatch = Type.Object(
 
 export const WebhookSchema = Type.Object({
   id: Type.String(),
-  form_id: Type.String(),
+  form_id: FormIdOrWorkspace,
   url: Type.String(),
   events: Type.Array(Type.String()),
   template: Type.Unknown(),

@@ -25,8 +25,11 @@ const WEBHOOK = 'webhook';
 export class WebhookService {
   constructor(private readonly integrations: IntegrationService) {}
 
-  /** A new webhook and its signing secret, which is shown only now. */
-  create(workspaceId: string, formId: string, input: WebhookInput) {
+  /**
+   * A new webhook and its signing secret, which is shown only now; with `formId` null a
+   * workspace-wide one, for every form of the workspace.
+   */
+  create(workspaceId: string, formId: string | null, input: WebhookInput) {
     return this.integrations.createIntegration(workspaceId, formId, {
       connector: WEBHOOK,
       config: { url: input.url, template: input.template, headers: input.headers },
@@ -36,7 +39,8 @@ export class WebhookService {
     });
   }
 
-  list(workspaceId: string, formId: string, limit: number, beforeId?: string) {
+  /** The workspace's webhooks; with `formId`, only that form's own. */
+  list(workspaceId: string, formId: string | undefined, limit: number, beforeId?: string) {
     return this.integrations.list(workspaceId, formId, WEBHOOK, limit, beforeId);
   }
 

@@ -82,7 +82,8 @@ export function resolvePath(path: unknown, ctx: CompileContext, where: string): 
   const key = path.slice('data.'.length);
   const field = KEY_RE.test(key) ? ctx.fields.find((f) => f.key === key) : undefined;
   if (field) return { path, kind: FIELD_KINDS[field.type], key };
-  if (KEY_RE.test(key) && ctx.calculatedKeys.includes(key)) return { path, kind: 'any', key };
+  if (KEY_RE.test(key) && (ctx.calculatedKeys.includes(key) || ctx.openKeys === true))
+    return { path, kind: 'any', key };
   throw dslError(where, 'is not a field of this form');
 }
 

@@ -47,6 +47,11 @@ export interface Filter {
 export interface CompileContext {
   fields: readonly Field[];
   calculatedKeys: readonly string[];
+  /**
+   * Whether a `data.<key>` the form does not know is still a path, untyped like a calculated
+   * field (a workspace-wide condition, which no one form defines); otherwise it is an error.
+   */
+  openKeys?: boolean;
 }
 
 /** How the aggregate column of the rows becomes a JSON value. */
