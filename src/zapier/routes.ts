@@ -6,6 +6,7 @@ import { type AuthHooks, workspaceOf, errorResponses, IdParams } from '../http/i
 import { Condition, type IntegrationService } from '../integrations/index.ts';
 import { JsonObject, presentResponse, type ResponseService } from '../responses/index.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
+import { zapierLookupRoutes } from './lookup-routes.ts';
 
 export interface ZapierRoutesOptions {
   workspaces: WorkspaceService;
@@ -17,9 +18,17 @@ export interface ZapierRoutesOptions {
 
 const tags = { security: [{ bearerAuth: [] }], tags: ['zapier'] };
 
+/** The events a Zap may subscribe to: "New Response", "Updated Response", and deletions. */
+const HookEvent = Type.Union([
+  Type.Literal('response.submitted'),
+  Type.Literal('response.updated'),
+  Type.Literal('response.deleted'),
+]);
+
 /** The REST-hook endpoints the formhub Zapier app calls (connectors/zapier/app). */
 export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = async (app, opts) => {
   const { workspaces, forms, responses, integrations, auth } = opts;
+  await app.register(zapierLookupRoutes, { forms, responses, auth });
 
   app.get(
     '/zapier/me',
@@ -63,7 +72,7 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
         summary: 'Subscribe a Zap (performSubscribe)',
         body: Type.Object({
           target_url: Type.String({ maxLength: 2048 }),
-          event: Type.Optional(Type.String()),
+          event: Type.Optional(HookEvent),
           form_id: Type.String(),
           condition: Type.Optional(Condition),
         }),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError } from '../support/api.ts';
+import { expectError, fieldsOf } from '../support/api.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
 import { eventually, startReceiver, type Behaviour, type Receiver } from '../support/receiver.ts';
 
@@ -213,6 +213,29 @@ describe('Zapier REST hooks', () => {
     expect(seen.map((q) => JSON.parse(q.body).name).sort()).toEqual(['after', 'before']);
     expect(target.requests).toHaveLength(1);
     expect(JSON.parse(target.requests[0]!.body).name).toBe('before');
+  });
+
+  it('a hook subscribes to response.updated too; another event or a bad condition is a 422 naming it', async () => {
+    const formId = await newForm('Events');
+    const hook = (payload: Record<string, unknown>) =>
+      hub.request({
+        method: 'POST',
+        url: '/api/v2/zapier/hooks',
+        key,
+        payload: { target_url: 'http://127.0.0.1:9/zap', form_id: formId, ...payload },
+      });
+    const updated = await hook({ event: 'response.updated' });
+    expect(updated.statusCode, updated.body).toBe(201);
+    expect(Object.keys(updated.json())).toEqual(['id']);
+    const read = await hub.request({
+      method: 'GET',
+      url: `/api/v2/integrations/${updated.json().id}`,
+      key,
+    });
+    expect(read.json()).toMatchObject({ connector: 'zapier', events: ['response.updated'] });
+    expect(fieldsOf(expectError(await hook({ event: 'form.created' }), 422))).toEqual(['event']);
+    const details = expectError(await hook({ condition: { 'data.nope': 'x' } }), 422);
+    expect(fieldsOf(details)[0]).toMatch(/^condition/);
   });
 
   it("another workspace's form or hook answers 404", async () => {

@@ -15,8 +15,31 @@ const test = async (z, bundle) => {
   return response.data;
 };
 
+/**
+ * formhub's error body (`{"error": {"code", "message", "details"}}`) as one line for the Zap
+ * history, e.g. "formhub: the response breaks the form rules (422): age: must be a number".
+ * Undefined when the body is not that shape (core's own error then says what came back).
+ */
+const hubErrorMessage = (response) => {
+  let body = response.data;
+  if (body === undefined || typeof body === 'string') {
+    try {
+      body = JSON.parse(response.content);
+    } catch {
+      return undefined;
+    }
+  }
+  const error = body && body.error;
+  if (!error || typeof error.message !== 'string') return undefined;
+  const details = Array.isArray(error.details)
+    ? error.details.map((d) => `${d.field}: ${d.message}`).join('; ')
+    : '';
+  return `formhub: ${error.message} (${response.status})${details ? `: ${details}` : ''}`;
+};
+
 module.exports = {
   DEFAULT_BASE_URL,
+  hubErrorMessage,
   baseUrl,
   config: {
     type: 'custom',
@@ -71,6 +94,10 @@ module.exports = {
         'ForbiddenError',
         403,
       );
+    }
+    if (response.status >= 400 && response.status < 500 && !response.skipThrowForStatus) {
+      const message = hubErrorMessage(response);
+      if (message) throw new z.errors.Error(message, 'FormhubError', response.status);
     }
     return response;
   },

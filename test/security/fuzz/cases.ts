@@ -109,6 +109,8 @@ const QUERY_VALUES: Record<string, string[]> = {
   filter: ['{"data.age":{"$gte":18}}', '{"data.color":"red"}'],
   bom: ['true', 'false'],
   form_id: ['@form'],
+  field: ['name', 'age', 'color'],
+  value: ['Ada', '36', 'red'],
 };
 
 /** Extra query parameters to break on routes that declare none (they must be ignored or refused). */
