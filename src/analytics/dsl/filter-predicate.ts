@@ -21,8 +21,10 @@ export interface PredicateResponse {
 /** A compiled filter, evaluated in memory: true iff the SQL of the same filter selects it. */
 export type ResponsePredicate = (response: PredicateResponse) => boolean;
 
+/** A key the response does not hold (SQL NULL); a symbol, so a read allocates nothing. */
+const ABSENT: unique symbol = Symbol('absent');
 /** A stored value, as the SQL reads it: absent (SQL NULL) or a JSON value. */
-type Read = { present: false } | { present: true; value: unknown };
+type Read = typeof ABSENT | unknown;
 type Test = (response: PredicateResponse) => boolean;
 
 /**
@@ -100,12 +102,12 @@ const not =
 
 /** The stored value of a target: a column, or `data -> key` (absent when the key is). */
 function read(target: Target, r: PredicateResponse): Read {
-  if (target.column === 'r.completed') return { present: true, value: r.completed };
-  if (target.column === 'r.submitted_at') return { present: true, value: r.submitted_at };
-  if (target.column === 'r.updated_at') return { present: true, value: r.updated_at };
+  if (target.column === 'r.completed') return r.completed;
+  if (target.column === 'r.submitted_at') return r.submitted_at;
+  if (target.column === 'r.updated_at') return r.updated_at;
   const key = target.key as string;
   const object = target.source === 'r.metadata' ? r.metadata : r.data;
-  return Object.hasOwn(object, key) ? { present: true, value: object[key] } : { present: false };
+  return Object.hasOwn(object, key) ? object[key] : ABSENT;
 }
 
 /** Missing or JSON null; a column is never either. */
@@ -113,7 +115,7 @@ function isNull(target: Target): Test {
   if (target.column) return () => false;
   return (r) => {
     const stored = read(target, r);
-    return !stored.present || stored.value === null;
+    return stored === ABSENT || stored === null;
   };
 }
 
@@ -159,9 +161,8 @@ function dateMicros(date: string): bigint {
 }
 
 /** The stored value as `kind` when the SQL guard admits it, else undefined (the test is false). */
-function typed(target: Target, kind: ScalarKind, stored: Read): Comparable | undefined {
-  if (!stored.present) return undefined;
-  const v = stored.value;
+function typed(target: Target, kind: ScalarKind, v: Read): Comparable | undefined {
+  if (v === ABSENT) return undefined;
   if (target.column) {
     if (kind === 'boolean') return v === true;
     // An event's timestamps are ISO strings; one that is not matches nothing, never throws.
@@ -220,7 +221,7 @@ export function order(a: Comparable, b: Comparable): number {
 const codePointRank = (unit: number) => (unit <= 0xdfff ? unit + 0x10000 : unit);
 
 function asArray(stored: Read): unknown[] | undefined {
-  return stored.present && Array.isArray(stored.value) ? stored.value : undefined;
+  return Array.isArray(stored) ? (stored as unknown[]) : undefined;
 }
 
 function equals(target: Target, value: unknown): Test {
@@ -287,14 +288,12 @@ function inList(target: Target, list: unknown[]): Test {
 
 function exists(target: Target, wanted: boolean): Test {
   if (target.column) return () => wanted;
-  return (r) => read(target, r).present === wanted;
+  return (r) => (read(target, r) !== ABSENT) === wanted;
 }
 
 function contains(target: Target, needle: string): Test {
   return (r) => {
-    const stored = read(target, r);
-    if (!stored.present) return false;
-    const v = stored.value;
+    const v = read(target, r);
     if (typeof v === 'string' && target.kind !== 'multiselect') return v.includes(needle);
     if (Array.isArray(v) && target.kind !== 'text') return v.includes(needle);
     return false;
