@@ -288,7 +288,7 @@ function deliveryLabel(sql: string): string {
 }
 
 /** N committed responses and their `response.submitted` events (already counted by analytics). */
-async function insertSubmitted(
+export async function insertSubmitted(
   db: Database,
   form: { id: string; workspace_id: string; version: number },
   n: number,

@@ -1,11 +1,18 @@
 import { forgetKey, storedKey } from './session.ts';
 
-/** An error answer of the API: its status and its own `{"error": {"code", "message"}}`. */
+/** One entry of an error's `details`: the part of the request at fault, and why. */
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+/** An error answer of the API: its status and its own `{"error": {"code", "message", "details"}}`. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details: ErrorDetail[] = [],
   ) {
     super(message);
   }
@@ -47,11 +54,12 @@ export async function request(
   }
   if (res.ok) return res;
   const body = (await res.json().catch(() => undefined)) as
-    { error?: { code?: string; message?: string } } | undefined;
+    { error?: { code?: string; message?: string; details?: ErrorDetail[] } } | undefined;
   const error = new ApiError(
     res.status,
     body?.error?.code ?? 'error',
     body?.error?.message ?? `The hub answered ${res.status}.`,
+    Array.isArray(body?.error?.details) ? body.error.details : [],
   );
   if (res.status === 401 && key === storedKey()) {
     forgetKey();

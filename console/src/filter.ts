@@ -74,3 +74,62 @@ export function fileNameOf(disposition: string | null, fallback: string): string
   const plain = /filename="?([^";]+)"?/i.exec(disposition);
   return plain?.[1] ?? fallback;
 }
+
+const isPlain = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A value as the text a row shows: lists comma-separated, the rest as typed. */
+function textOf(value: unknown): string {
+  if (Array.isArray(value)) return value.map((v) => String(v)).join(', ');
+  return String(value);
+}
+
+/**
+ * The rows that build `filter` back (the inverse of {@link buildFilter}), or `null` when
+ * the filter uses more of the DSL than rows can show ($or, $not, nested objects): the
+ * console then edits it as JSON. `undefined`/`null` (no filter) is no rows. Pure.
+ */
+export function rowsFromFilter(filter: unknown): FilterRow[] | null {
+  if (filter === undefined || filter === null) return [];
+  if (!isPlain(filter)) return null;
+  const rows: FilterRow[] = [];
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$and') {
+      if (!Array.isArray(value)) return null;
+      for (const member of value) {
+        const inner = rowsFromFilter(member);
+        if (inner === null) return null;
+        rows.push(...inner);
+      }
+      continue;
+    }
+    if (key.startsWith('$')) return null;
+    if (!isPlain(value)) {
+      if (Array.isArray(value)) return null;
+      rows.push({ path: key, op: '$eq', value: textOf(value) });
+      continue;
+    }
+    for (const [op, operand] of Object.entries(value)) {
+      if (!OPERATORS.some((o) => o.op === op)) return null;
+      const listed = op === '$in' || op === '$nin';
+      if (listed !== Array.isArray(operand) || isPlain(operand)) return null;
+      // A list element that is not a plain value, or holds the separator, cannot be a row.
+      if (
+        listed &&
+        (operand as unknown[]).some((v) => typeof v === 'object' || String(v).includes(','))
+      )
+        return null;
+      rows.push({ path: key, op, value: textOf(operand) });
+    }
+  }
+  return rows;
+}
+
+/** A filter in words ("data.dept is one of IT, HR and data.age at least 18"), or JSON. Pure. */
+export function describeFilter(filter: unknown): string {
+  if (filter === undefined || filter === null) return 'every event';
+  const rows = rowsFromFilter(filter);
+  if (rows === null) return JSON.stringify(filter);
+  const label = (op: string) => OPERATORS.find((o) => o.op === op)?.label.replace(/ \(.*\)$/, '');
+  return rows.map((row) => `${row.path} ${label(row.op)} ${row.value}`).join(' and ');
+}

@@ -84,6 +84,8 @@ export interface Webhook {
   events: string[];
   active: boolean;
   disabled_reason: string | null;
+  /** A DSL filter on the event's response (DESIGN.md section 4a); null: every event. */
+  condition: Record<string, unknown> | null;
 }
 
 export interface Integration {
@@ -94,6 +96,7 @@ export interface Integration {
   events: string[];
   active: boolean;
   disabled_reason: string | null;
+  condition: Record<string, unknown> | null;
 }
 
 export interface ExportJob {

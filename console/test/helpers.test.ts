@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFilter, fileNameOf } from '../src/filter.ts';
+import { buildFilter, describeFilter, fileNameOf, rowsFromFilter } from '../src/filter.ts';
 import { successRate } from '../src/health.ts';
 import { parseRoute, pathOf, type Route } from '../src/router.ts';
 import { readEvents } from '../src/sse.ts';
@@ -147,5 +147,47 @@ describe('delivery success rate', () => {
     ];
     expect(successRate(list, now)).toEqual({ rate: 0.5, counted: 4 });
     expect(successRate([delivery('pending', 1, 0)], now)).toEqual({ rate: null, counted: 0 });
+  });
+});
+
+describe('integration condition rows', () => {
+  it('reads back the rows that built a filter (round trip through buildFilter)', () => {
+    const filters = [
+      { 'data.age': { $gte: 18 } },
+      { $and: [{ 'data.dept': { $in: ['IT', 'HR'] } }, { 'data.ok': { $eq: false } }] },
+      { $and: [{ 'data.note': { $contains: 'urgent' } }, { 'data.score': { $exists: true } }] },
+    ];
+    for (const filter of filters) {
+      const rows = rowsFromFilter(filter);
+      expect(rows).not.toBeNull();
+      expect(buildFilter(rows!, fields)).toEqual(filter);
+    }
+  });
+
+  it('reads shorthand equality and several operators on one path as rows', () => {
+    expect(rowsFromFilter({ 'data.dept': 'IT', 'data.age': { $gte: 18, $lt: 65 } })).toEqual([
+      { path: 'data.dept', op: '$eq', value: 'IT' },
+      { path: 'data.age', op: '$gte', value: '18' },
+      { path: 'data.age', op: '$lt', value: '65' },
+    ]);
+    expect(rowsFromFilter(null)).toEqual([]);
+  });
+
+  it('gives up (JSON editing) on what rows cannot show, rather than simplify it', () => {
+    expect(rowsFromFilter({ $or: [{ 'data.age': { $gt: 1 } }] })).toBeNull();
+    expect(rowsFromFilter({ 'data.age': { $not: { $gt: 1 } } })).toBeNull();
+    expect(rowsFromFilter({ 'data.dept': { $in: ['a,b'] } })).toBeNull();
+    expect(rowsFromFilter({ 'data.tags': ['a', 'b'] })).toBeNull();
+    expect(rowsFromFilter({ 'data.dept': { $in: 'IT' } })).toBeNull();
+  });
+
+  it('describes a condition in words, or as JSON when rows cannot show it', () => {
+    expect(describeFilter(null)).toBe('every event');
+    expect(
+      describeFilter({
+        $and: [{ 'data.dept': { $in: ['IT', 'HR'] } }, { 'data.age': { $gte: 40 } }],
+      }),
+    ).toBe('data.dept is one of IT, HR and data.age at least 40');
+    expect(describeFilter({ $or: [{ completed: true }] })).toBe('{"$or":[{"completed":true}]}');
   });
 });

@@ -10,6 +10,7 @@ export { BullDeliveryQueue, bullPrefix, DELIVERY_QUEUE } from './bullmq-delivery
 export { OutboxRelay, toFormEvent, type EventSubscriber } from './relay.ts';
 export { DeliveryEngine, type EngineDeps } from './engine.ts';
 export { DeliverySweeper } from './sweeper.ts';
+export { deleteExpiredDeliveries, startDeliveryRetention } from './retention.ts';
 export { startDeliveryWorker } from './worker.ts';
 export { DeliveryService } from './service.ts';
 export { DeliveryMetrics } from './metrics.ts';

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { auditRoutes, registerAuditLog } from '../audit/index.ts';
 import { deliveryRoutes } from '../delivery/index.ts';
 import { eventTypeRoutes, openApiWebhooks } from '../events/index.ts';
 import { integrationRoutes } from '../integrations/index.ts';
@@ -45,6 +46,7 @@ export interface AppOptions {
 /** 1 MiB: the largest response (or any JSON body but an import) the API accepts. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 const VERSION = '0.1.0';
+const API_PREFIX = '/api/v2';
 
 /**
  * Builds the HTTP API on a hub's services: every route, the error handler, metrics, health
@@ -101,6 +103,8 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
   await app.register(
     async (api) => {
       await registerLoadShedding(api, config.http.loadShedding);
+      registerAuditLog(api, db, API_PREFIX);
+      await api.register(auditRoutes, { db, auth });
       await api.register(workspaceRoutes, { service: workspaces, auth });
       await api.register(formRoutes, { service: forms, auth, rateLimit });
       await api.register(responseRoutes, {
@@ -156,7 +160,7 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
         auth,
       });
     },
-    { prefix: '/api/v2' },
+    { prefix: API_PREFIX },
   );
   return app;
 }

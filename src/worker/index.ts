@@ -1,6 +1,7 @@
 import {
   DeliveryEngine,
   DeliverySweeper,
+  startDeliveryRetention,
   OutboxRelay,
   startDeliveryWorker,
 } from '../delivery/index.ts';
@@ -68,6 +69,7 @@ export async function startWorker(
   const workers = startDeliveryWorker(config, engine, logger, sending * ATTEMPTS_PER_SEND_SLOT);
   relay.start();
   sweeper.start();
+  const retention = startDeliveryRetention(db, logger);
   const metrics = hub.metrics;
   const aggregator = config.features.analytics
     ? startLoop('analytics aggregation', () => metrics.applyPending(), logger)
@@ -101,6 +103,7 @@ export async function startWorker(
       await analyticsJobs?.close();
       await reportJobs?.close();
       await sweeper.stop();
+      await retention.stop();
       await workers.close();
       // Requests of attempts the worker stopped waiting for may still be out: they get the
       // deadline, then are cut (their deliveries are in PostgreSQL, their jobs run again).

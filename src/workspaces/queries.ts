@@ -98,3 +98,48 @@ export async function touchApiKey(db: Queryable, id: string): Promise<void> {
     [id],
   );
 }
+
+export interface WorkspaceSettingsRow extends WorkspaceRow {
+  retention_deliveries_days: number | null;
+  retention_responses_days: number | null;
+}
+
+const SETTINGS_COLUMNS =
+  'id, name, created_at, retention_deliveries_days, retention_responses_days';
+
+export async function findWorkspaceSettings(
+  db: Queryable,
+  id: string,
+): Promise<WorkspaceSettingsRow | undefined> {
+  const { rows } = await db.query<WorkspaceSettingsRow>(
+    `SELECT ${SETTINGS_COLUMNS} FROM workspaces WHERE id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** Sets what `patch` names (undefined leaves a column as it is; null clears it). */
+export async function updateWorkspaceSettings(
+  db: Queryable,
+  id: string,
+  patch: { name?: string; deliveriesDays?: number | null; responsesDays?: number | null },
+): Promise<WorkspaceSettingsRow | undefined> {
+  const { rows } = await db.query<WorkspaceSettingsRow>(
+    `UPDATE workspaces SET
+       name = CASE WHEN $2 THEN $3 ELSE name END,
+       retention_deliveries_days = CASE WHEN $4 THEN $5::integer ELSE retention_deliveries_days END,
+       retention_responses_days = CASE WHEN $6 THEN $7::integer ELSE retention_responses_days END
+     WHERE id = $1
+     RETURNING ${SETTINGS_COLUMNS}`,
+    [
+      id,
+      patch.name !== undefined,
+      patch.name ?? null,
+      patch.deliveriesDays !== undefined,
+      patch.deliveriesDays ?? null,
+      patch.responsesDays !== undefined,
+      patch.responsesDays ?? null,
+    ],
+  );
+  return rows[0];
+}

@@ -39,6 +39,35 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
       reply.code(201).send(await service.createWorkspace(request.body.name)),
   );
 
+  app.get(
+    '/workspace',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        tags: ['workspaces'],
+        summary: "This key's workspace and its settings (retention)",
+        security: [{ bearerAuth: [] }],
+        response: { 200: s.WorkspaceSettings, ...errorResponses(401, 403) },
+      },
+    },
+    async (request) => service.settings(workspaceOf(request)),
+  );
+
+  app.patch(
+    '/workspace',
+    {
+      preHandler: auth.workspace,
+      schema: {
+        tags: ['workspaces'],
+        summary: 'Rename the workspace or set its retention (null keeps data until deleted)',
+        security: [{ bearerAuth: [] }],
+        body: s.PatchWorkspaceBody,
+        response: { 200: s.WorkspaceSettings, ...errorResponses(400, 401, 403, 422) },
+      },
+    },
+    async (request) => service.updateSettings(workspaceOf(request), request.body),
+  );
+
   app.post(
     '/api-keys',
     {

@@ -28,3 +28,32 @@ export const ApiKey = Type.Object({
   created_at: Timestamp,
   last_used_at: Type.Union([Timestamp, Type.Null()]),
 });
+
+const Days = Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()]);
+
+export const Retention = Type.Object({
+  deliveries_days: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Deliveries (and their attempt logs) older than this many days are deleted.',
+  }),
+  responses_days: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+export const WorkspaceSettings = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  created_at: Timestamp,
+  retention: Retention,
+});
+
+export const PatchWorkspaceBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    retention: Type.Optional(
+      Type.Object(
+        { deliveries_days: Type.Optional(Days), responses_days: Type.Optional(Days) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -1,7 +1,7 @@
 import { DisabledCaches, type Caches, type NamedCache } from '../cache/index.ts';
 import { uuidv7, isUuid, hashToken, randomToken, type Principal } from '../common/index.ts';
 import type { Database } from '../db/index.ts';
-import { notFound } from '../errors/index.ts';
+import { notFound, validationFailed } from '../errors/index.ts';
 import * as q from './queries.ts';
 
 /** Every API key starts with this, so leaked keys are easy to recognise and scan for. */
@@ -19,6 +19,23 @@ export interface CreatedKey {
   prefix: string;
   created_at: Date;
 }
+
+export interface WorkspaceSettings {
+  id: string;
+  name: string;
+  created_at: string;
+  retention: { deliveries_days: number | null; responses_days: number | null };
+}
+
+const presentSettings = (row: q.WorkspaceSettingsRow): WorkspaceSettings => ({
+  id: row.id,
+  name: row.name,
+  created_at: row.created_at.toISOString(),
+  retention: {
+    deliveries_days: row.retention_deliveries_days,
+    responses_days: row.retention_responses_days,
+  },
+});
 
 /** Workspaces and their API keys. Keys are returned once, on creation, and stored as SHA-256. */
 export class WorkspaceService {
@@ -54,6 +71,41 @@ export class WorkspaceService {
     const row = await q.findWorkspace(this.db, id);
     if (!row) throw notFound('workspace');
     return { id: row.id, name: row.name };
+  }
+
+  /** The workspace with its settings (`GET /workspace`). */
+  async settings(id: string): Promise<WorkspaceSettings> {
+    const row = await q.findWorkspaceSettings(this.db, id);
+    if (!row) throw notFound('workspace');
+    return presentSettings(row);
+  }
+
+  /**
+   * `PATCH /workspace`: its name and retention. Responses retention is refused until the
+   * job can delete responses with all that holds their data (DESIGN.md section 4b erasure).
+   */
+  async updateSettings(
+    id: string,
+    patch: {
+      name?: string;
+      retention?: { deliveries_days?: number | null; responses_days?: number | null };
+    },
+  ): Promise<WorkspaceSettings> {
+    const responsesDays = patch.retention?.responses_days;
+    if (responsesDays !== undefined && responsesDays !== null)
+      throw validationFailed('responses retention is not available yet', [
+        {
+          field: 'retention.responses_days',
+          message: 'only null for now: responses are kept until deleted or erased',
+        },
+      ]);
+    const row = await q.updateWorkspaceSettings(this.db, id, {
+      name: patch.name,
+      deliveriesDays: patch.retention?.deliveries_days,
+      responsesDays,
+    });
+    if (!row) throw notFound('workspace');
+    return presentSettings(row);
   }
 
   async createKey(workspaceId: string, name: string): Promise<CreatedKey> {

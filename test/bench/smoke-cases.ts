@@ -25,6 +25,12 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     },
   },
   {
+    label: 'bench:conditions',
+    script: 'bench:conditions',
+    result: 'conditions',
+    env: { COND_EVENTS: '300', COND_ROUNDS: '1' },
+  },
+  {
     label: 'bench:gc',
     script: 'bench:gc',
     result: 'gc-pause',

@@ -328,6 +328,67 @@ describe('admin console in headless Chromium', () => {
     }, 20_000);
   }, 60_000);
 
+  it("edits a webhook condition: rows saved through PATCH, the hub's 422 shown, and a filtered event makes no delivery", async () => {
+    await page.getByRole('link', { name: 'Integrations' }).click();
+    await page.waitForURL('**/integrations');
+    await expect(page.locator('[data-condition]').textContent()).resolves.toBe('every event');
+    await page.getByRole('button', { name: 'Edit condition' }).click();
+    await page.getByRole('button', { name: 'Add a condition' }).click();
+    await page.getByLabel('Row 1 field').selectOption('data.dept');
+    await page.getByLabel('Row 1 operator').selectOption('$in');
+    await page.getByLabel('Row 1 value').fill('IT, HR');
+    await page.getByRole('button', { name: 'Add a condition' }).click();
+    await page.getByLabel('Row 2 field').selectOption('data.score');
+    await page.getByLabel('Row 2 operator').selectOption('$gte');
+    await page.getByLabel('Row 2 value').fill('4');
+    await page.getByRole('button', { name: 'Save condition' }).click();
+    await page.getByText('data.dept is one of IT, HR and data.score at least 4').waitFor();
+    const saved = await api<{ condition: unknown }>('GET', `/webhooks/${webhookId}`);
+    expect(saved.condition).toEqual({
+      $and: [{ 'data.dept': { $in: ['IT', 'HR'] } }, { 'data.score': { $gte: 4 } }],
+    });
+
+    // The hub validates: $contains does not apply to a rating, and its 422 is shown as is.
+    await page.getByRole('button', { name: 'Edit condition' }).click();
+    await page.getByLabel('Row 2 operator').selectOption('$contains');
+    await page.getByRole('button', { name: 'Save condition' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/not a valid filter \(422 validation_failed\)/);
+    expect(await alert.textContent()).toContain(
+      'condition.$and[1].data.score.$contains: applies to text and multiselect fields only',
+    );
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect((await api<{ condition: unknown }>('GET', `/webhooks/${webhookId}`)).condition).toEqual(
+      saved.condition,
+    );
+
+    // Sales is filtered out; the IT response submitted after it is the sentinel.
+    const before = receiver.requests.length;
+    await api('POST', `/forms/${formId}/responses`, {
+      data: { name: 'Filtered', dept: 'Sales', score: 5 },
+    });
+    await api('POST', `/forms/${formId}/responses`, {
+      data: { name: 'Sentinel', dept: 'IT', score: 5 },
+    });
+    const names = await eventually(async () => {
+      const seen = receiver.requests
+        .slice(before)
+        .map((r) => (JSON.parse(r.body) as { response?: { data?: { name?: string } } }).response)
+        .map((response) => response?.data?.name);
+      return seen.includes('Sentinel') ? seen : undefined;
+    }, 20_000);
+    expect(names).not.toContain('Filtered');
+
+    // Cleared: every event again.
+    await page.getByRole('button', { name: 'Edit condition' }).click();
+    await page.getByRole('button', { name: 'Clear condition' }).click();
+    await page.getByText('every event').waitFor();
+    expect((await api<{ condition: unknown }>('GET', `/webhooks/${webhookId}`)).condition).toBe(
+      null,
+    );
+  }, 60_000);
+
   it('is usable 360 px wide: nothing overflows sideways', async () => {
     await page.setViewportSize({ width: 360, height: 800 });
     for (const path of [

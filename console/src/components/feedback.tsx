@@ -7,11 +7,23 @@ export function ErrorNote({ error }: { error: unknown }) {
   const message = error instanceof Error ? error.message : String(error);
   const code =
     error instanceof ApiError && error.status > 0 ? ` (${error.status} ${error.code})` : '';
+  const details = error instanceof ApiError ? error.details : [];
   return (
-    <p class="note error" role="alert">
-      {message}
-      {code}
-    </p>
+    <div class="note error" role="alert">
+      <p>
+        {message}
+        {code}
+      </p>
+      {details.length > 0 && (
+        <ul>
+          {details.map((d) => (
+            <li key={d.field}>
+              <code>{d.field}</code>: {d.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
 

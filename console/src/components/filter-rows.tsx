@@ -5,17 +5,21 @@ export function FilterRows({
   paths,
   rows,
   onChange,
+  legend = 'Filter (every row must match)',
+  empty = 'No filter: every live response is exported.',
 }: {
   paths: string[];
   rows: FilterRow[];
   onChange(next: FilterRow[]): void;
+  legend?: string;
+  empty?: string;
 }) {
   const update = (index: number, patch: Partial<FilterRow>) =>
     onChange(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
   return (
     <fieldset>
-      <legend>Filter (every row must match)</legend>
-      {rows.length === 0 && <p class="hint">No filter: every live response is exported.</p>}
+      <legend>{legend}</legend>
+      {rows.length === 0 && <p class="hint">{empty}</p>}
       {rows.map((row, index) => (
         <div class="filter-row" key={index}>
           <label>

@@ -1,6 +1,7 @@
 import { isMissingRoute, json } from '../api.ts';
 import type { Form, Integration, Page, Webhook } from '../types.ts';
 import { useLoad } from '../use-load.ts';
+import { ConditionEditor } from './condition-editor.tsx';
 import { DeliveryHealth } from './delivery-health.tsx';
 import { ErrorNote, Loading, Section, Unavailable } from './feedback.tsx';
 
@@ -34,6 +35,13 @@ export function Integrations({ form }: { form: Form }) {
             <p class="muted">
               {hook.events.join(', ')} · {state(hook)}
             </p>
+            <ConditionEditor
+              base="/webhooks"
+              id={hook.id}
+              form={form}
+              condition={hook.condition}
+              onSaved={webhooks.reload}
+            />
             <DeliveryHealth base="/webhooks" id={hook.id} name={hook.url} />
           </article>
         ))}
@@ -54,6 +62,13 @@ export function Integrations({ form }: { form: Form }) {
             <p class="muted">
               {integration.events.join(', ')} · {state(integration)}
             </p>
+            <ConditionEditor
+              base="/integrations"
+              id={integration.id}
+              form={form}
+              condition={integration.condition}
+              onSaved={integrations.reload}
+            />
             <DeliveryHealth base="/integrations" id={integration.id} name={integration.connector} />
           </article>
         ))}

@@ -21,8 +21,10 @@ export interface PredicateResponse {
 /** A compiled filter, evaluated in memory: true iff the SQL of the same filter selects it. */
 export type ResponsePredicate = (response: PredicateResponse) => boolean;
 
+/** A key the response does not hold (SQL NULL); a symbol, so a read allocates nothing. */
+const ABSENT: unique symbol = Symbol('absent');
 /** A stored value, as the SQL reads it: absent (SQL NULL) or a JSON value. */
-type Read = { present: false } | { present: true; value: unknown };
+type Read = typeof ABSENT | unknown;
 type Test = (response: PredicateResponse) => boolean;
 
 /**
@@ -100,12 +102,12 @@ const not =
 
 /** The stored value of a target: a column, or `data -> key` (absent when the key is). */
 function read(target: Target, r: PredicateResponse): Read {
-  if (target.column === 'r.completed') return { present: true, value: r.completed };
-  if (target.column === 'r.submitted_at') return { present: true, value: r.submitted_at };
-  if (target.column === 'r.updated_at') return { present: true, value: r.updated_at };
+  if (target.column === 'r.completed') return r.completed;
+  if (target.column === 'r.submitted_at') return r.submitted_at;
+  if (target.column === 'r.updated_at') return r.updated_at;
   const key = target.key as string;
   const object = target.source === 'r.metadata' ? r.metadata : r.data;
-  return Object.hasOwn(object, key) ? { present: true, value: object[key] } : { present: false };
+  return Object.hasOwn(object, key) ? object[key] : ABSENT;
 }
 
 /** Missing or JSON null; a column is never either. */
@@ -113,7 +115,7 @@ function isNull(target: Target): Test {
   if (target.column) return () => false;
   return (r) => {
     const stored = read(target, r);
-    return !stored.present || stored.value === null;
+    return stored === ABSENT || stored === null;
   };
 }
 
@@ -142,10 +144,25 @@ export function instantMicros(iso: string): bigint {
   return BigInt(date.getTime() - offsetMs) * 1000n + BigInt(micros);
 }
 
+/**
+ * `instantMicros(`${date}T00:00:00Z`)` of a `YYYY-MM-DD` string, without its regex and Date
+ * object: `Date.UTC` rolls a day or month over as `setUTCFullYear` does, and differs only for
+ * years 0-99 (which it reads as 1900-1999), left to `instantMicros`.
+ */
+function dateMicros(date: string): bigint {
+  const digits = (from: number, to: number) => {
+    let n = 0;
+    for (let i = from; i < to; i++) n = n * 10 + date.charCodeAt(i) - 48;
+    return n;
+  };
+  const year = digits(0, 4);
+  if (year < 100) return instantMicros(`${date}T00:00:00Z`);
+  return BigInt(Date.UTC(year, digits(5, 7) - 1, digits(8, 10))) * 1000n;
+}
+
 /** The stored value as `kind` when the SQL guard admits it, else undefined (the test is false). */
-function typed(target: Target, kind: ScalarKind, stored: Read): Comparable | undefined {
-  if (!stored.present) return undefined;
-  const v = stored.value;
+function typed(target: Target, kind: ScalarKind, v: Read): Comparable | undefined {
+  if (v === ABSENT) return undefined;
   if (target.column) {
     if (kind === 'boolean') return v === true;
     // An event's timestamps are ISO strings; one that is not matches nothing, never throws.
@@ -160,7 +177,7 @@ function typed(target: Target, kind: ScalarKind, stored: Read): Comparable | und
     case 'text':
       return typeof v === 'string' ? v : undefined;
     case 'date':
-      return typeof v === 'string' && DATE_RE.test(v) ? instantMicros(`${v}T00:00:00Z`) : undefined;
+      return typeof v === 'string' && DATE_RE.test(v) ? dateMicros(v) : undefined;
     default:
       return typeof v === 'string' && DATETIME_RE.test(v) ? instantMicros(v) : undefined;
   }
@@ -179,22 +196,32 @@ function kindOf(target: Target, value: unknown): ScalarKind {
   return typeof value === 'boolean' ? 'boolean' : 'text';
 }
 
-/** Text compares byte-wise in UTF-8 (`COLLATE "C"`), which is code point order. */
-function order(a: Comparable, b: Comparable): number {
+/**
+ * Text compares byte-wise in UTF-8 (`COLLATE "C"`), which is code point order. UTF-16 code
+ * units are in that order too, except that a surrogate (U+D800-DFFF, half of a code point
+ * past U+FFFF) must sort after the units U+E000-FFFF: compared unit by unit, allocation-free.
+ */
+export function order(a: Comparable, b: Comparable): number {
   if (typeof a === 'string' && typeof b === 'string') {
-    const x = [...a];
-    const y = [...b];
-    for (let i = 0; i < Math.min(x.length, y.length); i++) {
-      const d = (x[i]?.codePointAt(0) ?? 0) - (y[i]?.codePointAt(0) ?? 0);
-      if (d !== 0) return d;
+    if (a === b) return 0;
+    const length = Math.min(a.length, b.length);
+    for (let i = 0; i < length; i++) {
+      const x = a.charCodeAt(i);
+      const y = b.charCodeAt(i);
+      if (x === y) continue;
+      if (x >= 0xd800 && y >= 0xd800) return codePointRank(x) - codePointRank(y);
+      return x - y;
     }
-    return x.length - y.length;
+    return a.length - b.length;
   }
   return a === b ? 0 : a < b ? -1 : 1;
 }
 
+/** A code unit's place in code point order among units >= U+D800: surrogates last. */
+const codePointRank = (unit: number) => (unit <= 0xdfff ? unit + 0x10000 : unit);
+
 function asArray(stored: Read): unknown[] | undefined {
-  return stored.present && Array.isArray(stored.value) ? stored.value : undefined;
+  return Array.isArray(stored) ? (stored as unknown[]) : undefined;
 }
 
 function equals(target: Target, value: unknown): Test {
@@ -222,8 +249,14 @@ function equals(target: Target, value: unknown): Test {
 function compare(target: Target, op: string, value: unknown): Test {
   const kind = kindOf(target, value);
   const p = param(kind, value);
-  const holds = (d: number) =>
-    op === '$gt' ? d > 0 : op === '$gte' ? d >= 0 : op === '$lt' ? d < 0 : d <= 0;
+  const holds: (d: number) => boolean =
+    op === '$gt'
+      ? (d) => d > 0
+      : op === '$gte'
+        ? (d) => d >= 0
+        : op === '$lt'
+          ? (d) => d < 0
+          : (d) => d <= 0;
   return (r) => {
     const v = typed(target, kind, read(target, r));
     return v !== undefined && holds(order(v, p));
@@ -239,20 +272,28 @@ function inList(target: Target, list: unknown[]): Test {
       nullable(r) ||
       asArray(read(target, r))?.some((e) => typeof e === 'string' && options.has(e)) === true;
   }
+  // A field of one scalar kind: one typed read and a Set lookup (=== is `order` = 0 there).
+  const kind = target.kind;
+  if (kind === 'text' || kind === 'number' || kind === 'boolean') {
+    const set = new Set(members.map((v) => param(kind, v)));
+    return (r) => {
+      if (nullable(r)) return true;
+      const v = typed(target, kind, read(target, r));
+      return v !== undefined && set.has(v);
+    };
+  }
   const tests = members.map((v) => equals(target, v));
   return (r) => nullable(r) || tests.some((t) => t(r));
 }
 
 function exists(target: Target, wanted: boolean): Test {
   if (target.column) return () => wanted;
-  return (r) => read(target, r).present === wanted;
+  return (r) => (read(target, r) !== ABSENT) === wanted;
 }
 
 function contains(target: Target, needle: string): Test {
   return (r) => {
-    const stored = read(target, r);
-    if (!stored.present) return false;
-    const v = stored.value;
+    const v = read(target, r);
     if (typeof v === 'string' && target.kind !== 'multiselect') return v.includes(needle);
     if (Array.isArray(v) && target.kind !== 'text') return v.includes(needle);
     return false;

@@ -8,6 +8,8 @@ import { statements as idempotencyAnswer } from './0007-idempotency-answer.ts';
 import { statements as exportLimits } from './0008-export-limits.ts';
 import { statements as integrationConditions } from './0009-integration-conditions.ts';
 import { statements as workspaceIntegrations } from './0010-workspace-integrations.ts';
+import { statements as auditLog } from './0012-audit-log.ts';
+import { statements as retention } from './0013-retention.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -28,4 +30,6 @@ export const migrations: readonly Migration[] = [
   { version: 8, name: 'export-limits', statements: exportLimits },
   { version: 9, name: 'integration-conditions', statements: integrationConditions },
   { version: 10, name: 'workspace-integrations', statements: workspaceIntegrations },
+  { version: 12, name: 'audit-log', statements: auditLog },
+  { version: 13, name: 'retention', statements: retention },
 ];
