@@ -10,6 +10,13 @@ export { BullDeliveryQueue, bullPrefix, DELIVERY_QUEUE } from './bullmq-delivery
 export { OutboxRelay, toFormEvent, type EventSubscriber } from './relay.ts';
 export { DeliveryEngine, type EngineDeps } from './engine.ts';
 export { DeliverySweeper } from './sweeper.ts';
+export {
+  MemoryRateLimiter,
+  ZAPIER_PER_SECOND,
+  type RateLimiter,
+  type SlotRequest,
+} from './rate-limiter.ts';
+export { RedisRateLimiter } from './redis-rate-limiter.ts';
 export { startDeliveryWorker } from './worker.ts';
 export { DeliveryService } from './service.ts';
 export { DeliveryMetrics } from './metrics.ts';

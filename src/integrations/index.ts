@@ -13,5 +13,6 @@ export { presentIntegration } from './present.ts';
 export { maskHeaders } from './masked-headers.ts';
 export { createCredentialsResolver, type CredentialsResolver } from './credentials.ts';
 export { integrationRoutes, type IntegrationRoutesOptions } from './routes.ts';
-export { Condition } from './schemas.ts';
+export { Condition, PolicyProperties, RateLimitPolicy, RetryPolicy } from './schemas.ts';
+export { presentPolicy, type PolicyInput } from './delivery-policy.ts';
 export { compileCondition, type ConditionForm } from './condition.ts';

@@ -1,6 +1,11 @@
 import { Type } from 'typebox';
 import { Timestamp } from '../http/index.ts';
-import { Condition } from '../integrations/index.ts';
+import {
+  Condition,
+  PolicyProperties,
+  RateLimitPolicy,
+  RetryPolicy,
+} from '../integrations/index.ts';
 
 const Events = Type.Array(Type.String(), { minItems: 1, maxItems: 10 });
 const Headers = Type.Record(Type.String(), Type.String());
@@ -15,6 +20,7 @@ export const WebhookBody = Type.Object(
     headers: Type.Optional(Headers),
     active: Type.Optional(Type.Boolean()),
     condition: Type.Optional(Condition),
+    ...PolicyProperties,
   },
   { additionalProperties: false },
 );
@@ -27,6 +33,7 @@ export const WebhookPatch = Type.Object(
     headers: Type.Optional(Headers),
     active: Type.Optional(Type.Boolean()),
     condition: Type.Optional(Condition),
+    ...PolicyProperties,
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -44,6 +51,8 @@ export const WebhookSchema = Type.Object({
   active: Type.Boolean(),
   disabled_reason: Type.Union([Type.String(), Type.Null()]),
   condition: Condition,
+  retry: RetryPolicy,
+  rate_limit: RateLimitPolicy,
   created_at: Timestamp,
   updated_at: Timestamp,
   secret: Type.Optional(Type.String({ description: 'Shown on create and rotate-secret only' })),

@@ -2,6 +2,7 @@ import {
   DeliveryEngine,
   DeliverySweeper,
   OutboxRelay,
+  RedisRateLimiter,
   startDeliveryWorker,
 } from '../delivery/index.ts';
 import { createHub, type Hub, type HubDeps } from '../hub/index.ts';
@@ -59,6 +60,7 @@ export async function startWorker(
     dispatcher,
     credentials: createCredentialsResolver(config, logger),
     metrics: hub.deliveryMetrics,
+    limiter: new RedisRateLimiter(hub.redis, config.redis.prefix),
     maxSending: sending,
   });
   const relay = new OutboxRelay(db, queue, logger, { metrics: hub.deliveryMetrics });

@@ -7,6 +7,7 @@ import { statements as nangoConnectionOwners } from './0006-nango-connection-own
 import { statements as idempotencyAnswer } from './0007-idempotency-answer.ts';
 import { statements as exportLimits } from './0008-export-limits.ts';
 import { statements as integrationConditions } from './0009-integration-conditions.ts';
+import { statements as deliveryPolicy } from './0011-delivery-policy.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -26,4 +27,6 @@ export const migrations: readonly Migration[] = [
   { version: 7, name: 'idempotency-answer', statements: idempotencyAnswer },
   { version: 8, name: 'export-limits', statements: exportLimits },
   { version: 9, name: 'integration-conditions', statements: integrationConditions },
+  // 10: integrations.form_id nullable (workspace-wide integrations), from its own branch.
+  { version: 11, name: 'delivery-policy', statements: deliveryPolicy },
 ];
