@@ -105,6 +105,7 @@ export class DeliveryEngine {
     );
     this.sending = new Slots(deps.maxSending ?? 50);
     this.pacer = new Pacer({
+      metrics: deps.metrics,
       db,
       queue: deps.queue,
       limiter: deps.limiter,

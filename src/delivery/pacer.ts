@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.ts';
 import type { DeliveryJob, DeliveryQueue } from './delivery-queue.ts';
+import type { DeliveryMetrics } from './metrics.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import { postponeDeliveries } from './queries.ts';
 import {
@@ -29,6 +30,7 @@ export interface PacerDeps {
   limiter: RateLimiter;
   logger: Logger;
   batch: { maxSize: number; maxWaitMs: number };
+  metrics?: DeliveryMetrics | undefined;
 }
 
 /**
@@ -81,12 +83,15 @@ export class Pacer {
         // sweeper queues it again (and it asks for a slot again) once Redis is back.
         const dueAt = new Date(Date.now() + LIMITER_DOWN_WAIT_MS);
         await this.postponements.add({ id: deliveryId, dueAt });
+        this.deps.metrics?.recordRateLimited('limiter_down');
         return false;
       }
       if (waitMs > WAIT_IN_PROCESS_MS) {
         await this.postpone(deliveryId, job, waitMs);
+        this.deps.metrics?.recordRateLimited('requeued');
         return false;
       }
+      if (waitMs > 0) this.deps.metrics?.recordRateLimited('in_process');
       await sleep(waitMs);
     }
     await this.spaced(request);

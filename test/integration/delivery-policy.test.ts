@@ -106,6 +106,35 @@ describe('delivery policy: retry schedules and validation', () => {
     await hub.request({ method: 'DELETE', url: `/api/v2/webhooks/${id}`, key });
   });
 
+  it('a rate-limited webhook waits for its slots, in the worker or re-queued, with no extra attempt', async () => {
+    const receiver = await startReceiver();
+    const res = await createWebhook({ url: receiver.url, rate_limit: { per_second: 2 } });
+    expect(res.statusCode, res.body).toBe(201);
+    const id = (res.json() as { id: string }).id;
+    // Slots 0, 0.5, 1 and 1.5 s away: two waits in the worker, one re-queued for its slot.
+    for (let i = 0; i < 4; i++) await submit();
+    const requests = await receiver.waitFor(4);
+    await receiver.close();
+    const gapsMs = requests.slice(1).map((r, i) => r.at - requests[i]!.at);
+    // 500 ms apart (slots on Redis's clock; the receiver shares this busy event loop: some slack).
+    for (const gap of gapsMs) expect(gap).toBeGreaterThanOrEqual(450);
+    const deliveries = await settledDeliveries(hub, key, id, 4);
+    expect(deliveries.map((d) => [d.status, d.attempts.length])).toEqual(
+      Array(4).fill(['succeeded', 1]),
+    );
+    const metrics = (await hub.request({ method: 'GET', url: '/metrics' })).body;
+    const count = (wait: string) =>
+      Number(
+        new RegExp(`^formhub_deliveries_rate_limited_total\\{wait="${wait}"\\} (\\d+)$`, 'm').exec(
+          metrics,
+        )?.[1] ?? 0,
+      );
+    expect(count('in_process')).toBeGreaterThanOrEqual(1);
+    expect(count('requeued')).toBeGreaterThanOrEqual(1);
+    expect(count('limiter_down')).toBe(0);
+    await hub.request({ method: 'DELETE', url: `/api/v2/webhooks/${id}`, key });
+  });
+
   it('reads the policy back as given, on webhooks, integrations and Zapier hooks; PATCH sets and clears', async () => {
     const policy = {
       retry: { schedule: ['10s', '1m', '10m', '1h', '6h', '1d'] },
