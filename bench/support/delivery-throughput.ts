@@ -188,13 +188,13 @@ async function redisInfo(redis: Redis) {
   return parseCommandStats(await redis.info('commandstats'));
 }
 
-async function redisPid(redis: Redis): Promise<number> {
+export async function redisPid(redis: Redis): Promise<number> {
   const info = await redis.info('server');
   return Number(/process_id:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
 /** Runs one phase and measures it; `run` resolves once the receiver has everything. */
-async function measurePhase(
+export async function measurePhase(
   name: string,
   ctx: { receiver: ReceiverProcess; redis: Redis; redisPid: number; databaseUrl: string },
   path: string,

@@ -22,10 +22,12 @@ export function bullPrefix(config: Config): string {
  * sweeper) is one job while it waits in Redis, so a backlog never multiplies. Finished and
  * failed jobs are removed at once, so a later re-queue is never ignored; the engine's claim
  * makes a stale duplicate harmless (an attempt that is also in a group, say). Replays get
- * ids of their own so that they run now. A group is named by its first attempt and size.
+ * ids of their own so that they run now, and so do attempts re-queued for their rate-limit
+ * slot (the job that re-queues one is still active under the plain id). A group is named by its first attempt and size.
  */
 export function jobId(job: DeliveryJob): string {
-  return `${job.deliveryId}-a${job.attempt}${job.manual ? `-m${Date.now()}` : ''}`;
+  const own = job.manual ? `-m${Date.now()}` : job.slotAt ? `-p${job.slotAt}` : '';
+  return `${job.deliveryId}-a${job.attempt}${own}`;
 }
 
 function groupId(group: readonly DeliveryJob[]): string {

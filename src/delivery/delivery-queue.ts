@@ -7,6 +7,11 @@ export interface DeliveryJob {
   deliveryId: string;
   attempt: number;
   manual?: boolean;
+  /**
+   * The rate-limit slot reserved for this attempt (epoch ms; DESIGN.md section 4a): the job
+   * comes a little before it, waits for it, and does not ask the limiter again.
+   */
+  slotAt?: number;
 }
 
 /**

@@ -19,6 +19,8 @@ import {
   type OpenedIntegration,
 } from './integration-cache.ts';
 import { MicroBatcher } from './micro-batcher.ts';
+import { Pacer } from './pacer.ts';
+import type { RateLimiter } from './rate-limiter.ts';
 import { nextState, outcomeOfError, type AttemptOutcome, type NextState } from './outcome.ts';
 import { AttemptAbort } from './attempt-abort.ts';
 import { loadEvent } from './stored-event.ts';
@@ -42,6 +44,8 @@ export interface EngineDeps {
   logger: Logger;
   dispatcher: Dispatcher;
   credentials: CredentialsResolver;
+  /** Where rate-limit slots are reserved: Redis, shared by every worker process. */
+  limiter: RateLimiter;
   metrics?: DeliveryMetrics;
   /** How claims and attempt-log writes are grouped (defaults: 128 items or 2 ms). */
   batch?: { maxSize?: number; maxWaitMs?: number };
@@ -70,6 +74,7 @@ export class DeliveryEngine {
   private readonly integrations: IntegrationCache;
   private readonly clocks: FailureClocks;
   private readonly sending: Slots;
+  private readonly pacer: Pacer;
   private readonly hooks = new WeakMap<
     FormPlugin,
     Map<FormEvent['type'], PluginHook | undefined>
@@ -99,6 +104,14 @@ export class DeliveryEngine {
       this.integrations.patch(id, { failing_since: since }),
     );
     this.sending = new Slots(deps.maxSending ?? 50);
+    this.pacer = new Pacer({
+      metrics: deps.metrics,
+      db,
+      queue: deps.queue,
+      limiter: deps.limiter,
+      logger: deps.logger,
+      batch,
+    });
     const { connectors } = config;
     this.settings = Object.freeze({
       SLACK_API_URL: connectors.slackApiUrl,
@@ -113,6 +126,8 @@ export class DeliveryEngine {
     const integration =
       current(this.integrations.peek(delivery.integration_id), delivery) ??
       (await this.integration(delivery));
+    // Over its rate limit, the delivery waits for its slot: no attempt now, none counted.
+    if (!(await this.pacer.admit(delivery.id, integration?.row, job))) return;
     await this.sending.acquire();
     const at = new Date();
     let outcome: AttemptOutcome;
@@ -126,7 +141,7 @@ export class DeliveryEngine {
     // too. A success to a healthy integration changes nothing there (the common case).
     const next =
       outcome.kind === 'success' && !integration?.row.failing_since
-        ? this.decide(outcome, job.attempt, now, null)
+        ? this.decide(outcome, job.attempt, now, null, integration?.row)
         : await this.settleIntegration(integration?.row, outcome, job.attempt, now);
     await this.records.add({
       deliveryId: delivery.id,
@@ -154,6 +169,7 @@ export class DeliveryEngine {
   /** Waits for the claims and log writes already asked for (after the worker has stopped). */
   async drain(): Promise<void> {
     await this.claims.drain();
+    await this.pacer.drain();
     await this.records.drain();
   }
 
@@ -179,8 +195,10 @@ export class DeliveryEngine {
     attemptNumber: number,
     now: Date,
     failingSince: Date | null,
+    integration: WorkerIntegrationRow | undefined,
   ): NextState {
-    const schedule = this.deps.config.webhooks.retryScheduleMs;
+    // The integration's own schedule (DESIGN.md section 4a), else WEBHOOK_RETRY_SCHEDULE.
+    const schedule = integration?.retry_schedule_ms ?? this.deps.config.webhooks.retryScheduleMs;
     return nextState(outcome, { schedule, attemptNumber, now, failingSince });
   }
 
@@ -197,20 +215,27 @@ export class DeliveryEngine {
     now: Date,
   ): Promise<NextState> {
     const { db } = this.deps;
-    if (!integration) return this.decide(outcome, attemptNumber, now, null);
+    if (!integration) return this.decide(outcome, attemptNumber, now, null, undefined);
     const id = integration.id;
     if (outcome.kind === 'success') {
       if (integration.failing_since) await this.clocks.stop(id);
-      return this.decide(outcome, attemptNumber, now, null);
+      return this.decide(outcome, attemptNumber, now, null, integration);
     }
     let next = this.decide(
       outcome,
       attemptNumber,
       now,
       integration.failing_since ?? (await this.clocks.start(id, now)),
+      integration,
     );
     if (next.disable && outcome.kind !== 'gone') {
-      next = this.decide(outcome, attemptNumber, now, await this.clocks.confirm(id, now));
+      next = this.decide(
+        outcome,
+        attemptNumber,
+        now,
+        await this.clocks.confirm(id, now),
+        integration,
+      );
     }
     if (next.disable) {
       await disableIntegration(db, id, next.disable, integration.connector === 'zapier');

@@ -11,6 +11,13 @@ export { OutboxRelay, toFormEvent, type EventSubscriber } from './relay.ts';
 export { DeliveryEngine, type EngineDeps } from './engine.ts';
 export { DeliverySweeper } from './sweeper.ts';
 export { deleteExpiredDeliveries, startDeliveryRetention } from './retention.ts';
+export {
+  MemoryRateLimiter,
+  ZAPIER_PER_SECOND,
+  type RateLimiter,
+  type SlotRequest,
+} from './rate-limiter.ts';
+export { RedisRateLimiter } from './redis-rate-limiter.ts';
 export { startDeliveryWorker } from './worker.ts';
 export { DeliveryService } from './service.ts';
 export { DeliveryMetrics } from './metrics.ts';

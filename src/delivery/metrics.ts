@@ -7,6 +7,7 @@ export class DeliveryMetrics {
   private readonly attempts: Counter<'connector' | 'outcome'>;
   private readonly latency: Histogram<'connector'>;
   private readonly filtered: Counter<'reason'>;
+  private readonly paced: Counter<'wait'>;
 
   constructor(registry: Registry, queue: DeliveryQueue) {
     this.attempts = new Counter({
@@ -28,6 +29,12 @@ export class DeliveryMetrics {
       labelNames: ['reason'],
       registers: [registry],
     });
+    this.paced = new Counter({
+      name: 'formhub_deliveries_rate_limited_total',
+      help: 'Deliveries that waited for their rate-limit slot (none is an attempt), by how: in_process (under a second), requeued (for their slot), limiter_down (Redis did not answer; waiting in PostgreSQL)',
+      labelNames: ['wait'],
+      registers: [registry],
+    });
     new Gauge({
       name: 'formhub_delivery_queue_jobs',
       help: 'Jobs in the delivery queue by state (a job of new deliveries carries up to 100 attempts)',
@@ -43,6 +50,11 @@ export class DeliveryMetrics {
   /** Counts events the relay made no delivery for, because of an integration's condition. */
   recordFiltered(reason: string, count: number): void {
     this.filtered.inc({ reason }, count);
+  }
+
+  /** Counts a delivery that waited for its rate-limit slot, and how it waited. */
+  recordRateLimited(wait: 'in_process' | 'requeued' | 'limiter_down'): void {
+    this.paced.inc({ wait });
   }
 
   recordAttempt(connector: string, outcome: AttemptOutcome, status: string): void {

@@ -301,3 +301,26 @@ export async function attemptsOf(db: Queryable, deliveryIds: string[]): Promise<
   );
   return rows;
 }
+
+/**
+ * Lets claimed deliveries wait for their rate-limit slots (DESIGN.md section 4a): each is
+ * released and due at its slot, in `delivery_schedule` too, so that the sweeper sees it as
+ * waiting (not lost) until then, and queues it again only if its job never comes. Neither
+ * the status nor the attempt count changes, and no attempt is logged.
+ */
+export async function postponeDeliveries(
+  db: Queryable,
+  postponed: readonly { id: string; dueAt: Date }[],
+): Promise<void> {
+  await db.query(
+    `WITH u AS (
+       SELECT id, due_at FROM json_to_recordset($1::json) AS r(id uuid, due_at timestamptz)
+     ), scheduled AS (
+       INSERT INTO delivery_schedule (delivery_id, due_at) SELECT id, due_at FROM u
+       ON CONFLICT (delivery_id) DO UPDATE SET due_at = EXCLUDED.due_at
+     )
+     UPDATE deliveries d SET next_attempt_at = u.due_at, locked_until = NULL
+     FROM u WHERE d.id = u.id`,
+    [JSON.stringify(postponed.map((p) => ({ id: p.id, due_at: p.dueAt.toISOString() })))],
+  );
+}

@@ -13,5 +13,14 @@ export { presentIntegration } from './present.ts';
 export { maskHeaders } from './masked-headers.ts';
 export { createCredentialsResolver, type CredentialsResolver } from './credentials.ts';
 export { integrationRoutes, type IntegrationRoutesOptions } from './routes.ts';
-export { Condition, FormIdFilter, FormIdOrWorkspace, WorkspaceFormId } from './schemas.ts';
+export {
+  Condition,
+  FormIdFilter,
+  FormIdOrWorkspace,
+  PolicyProperties,
+  RateLimitPolicy,
+  RetryPolicy,
+  WorkspaceFormId,
+} from './schemas.ts';
+export { presentPolicy, type PolicyInput } from './delivery-policy.ts';
 export { compileCondition, type ConditionForm } from './condition.ts';

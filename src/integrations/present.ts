@@ -1,3 +1,4 @@
+import { presentPolicy } from './delivery-policy.ts';
 import type { IntegrationRow } from './queries.ts';
 
 /** An integration of any connector; `config` comes without its writeOnly (secret) properties. */
@@ -13,6 +14,7 @@ export function presentIntegration(row: IntegrationRow, publicConfig: Record<str
     active: row.active,
     disabled_reason: row.disabled_reason,
     condition: row.condition,
+    ...presentPolicy(row),
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

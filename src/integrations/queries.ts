@@ -1,5 +1,6 @@
 import type { Field } from '../forms/index.ts';
 import type { Queryable } from '../db/index.ts';
+import type { PolicyChanges } from './delivery-policy.ts';
 
 export interface IntegrationRow {
   id: string;
@@ -19,13 +20,18 @@ export interface IntegrationRow {
   failing_since: Date | null;
   /** A DSL filter an event's response must match to be delivered; null: every event. */
   condition: Record<string, unknown> | null;
+  /** The integration's retry schedule as given, and in ms; null: WEBHOOK_RETRY_SCHEDULE. */
+  retry_schedule: string[] | null;
+  retry_schedule_ms: number[] | null;
+  /** Deliveries per second at most; null: the default (none, or Zapier's per workspace). */
+  rate_limit_per_second: number | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS = `id, workspace_id, form_id, connector, events, config_sealed, secret_sealed, previous_secret_sealed,
   previous_secret_expires_at, connection_id, provider_config_key, active, disabled_reason, failing_since,
-  condition, created_at, updated_at`;
+  condition, retry_schedule, retry_schedule_ms, rate_limit_per_second, created_at, updated_at`;
 const I_COLUMNS = COLUMNS.split(',')
   .map((c) => `i.${c.trim()}`)
   .join(', ');
@@ -265,4 +271,32 @@ export async function activeIntegrationsOf(
     [formIds],
   );
   return rows;
+}
+
+/**
+ * Writes an integration's delivery policy (DESIGN.md section 4a): each part only when the
+ * change names it (undefined keeps it; null clears it). Answers the row as it now is.
+ */
+export async function setDeliveryPolicy(
+  db: Queryable,
+  id: string,
+  changes: PolicyChanges,
+): Promise<IntegrationRow> {
+  const retry = changes.retry;
+  const { rows } = await db.query<IntegrationRow>(
+    `UPDATE integrations SET
+       retry_schedule = CASE WHEN $2 THEN $3::jsonb ELSE retry_schedule END,
+       retry_schedule_ms = CASE WHEN $2 THEN $4::integer[] ELSE retry_schedule_ms END,
+       rate_limit_per_second = CASE WHEN $5 THEN $6::integer ELSE rate_limit_per_second END
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [
+      id,
+      retry !== undefined,
+      retry ? JSON.stringify(retry.schedule) : null,
+      retry ? retry.ms : null,
+      changes.ratePerSecond !== undefined,
+      changes.ratePerSecond ?? null,
+    ],
+  );
+  return rows[0]!;
 }

@@ -10,6 +10,42 @@ export const Condition = Type.Union([JsonObject, Type.Null()], {
     'Only events whose response matches this filter (the analytics filter grammar) are delivered; null: every event',
 });
 
+/** A retry schedule of its own (DESIGN.md section 4a); null: WEBHOOK_RETRY_SCHEDULE. */
+export const RetryPolicy = Type.Union(
+  [
+    Type.Object(
+      { schedule: Type.Array(Type.String({ maxLength: 32 }), { maxItems: 20 }) },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  {
+    description:
+      'Delays between attempts (ms, s, m, h, d; at most 20, 7 days in all), e.g. ["10s", "1m", "1h"]; null: the hub default',
+  },
+);
+
+/** A rate limit of its own (DESIGN.md section 4a); null: none (Zapier hooks: 30/s per workspace). */
+export const RateLimitPolicy = Type.Union(
+  [
+    Type.Object(
+      { per_second: Type.Integer({ minimum: 1, maximum: 1_000_000 }) },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  {
+    description:
+      'Deliveries per second at most; more wait (no attempt is made or counted). null: no limit, or for Zapier hooks 30 per second shared by the workspace',
+  },
+);
+
+/** The delivery policy properties of create and PATCH bodies. */
+export const PolicyProperties = {
+  retry: Type.Optional(RetryPolicy),
+  rate_limit: Type.Optional(RateLimitPolicy),
+};
+
 export const IntegrationBody = Type.Object(
   {
     connector: Type.String({ minLength: 1, maxLength: 64 }),
@@ -19,6 +55,7 @@ export const IntegrationBody = Type.Object(
     events: Type.Optional(Events),
     active: Type.Optional(Type.Boolean()),
     condition: Type.Optional(Condition),
+    ...PolicyProperties,
   },
   { additionalProperties: false },
 );
@@ -68,6 +105,7 @@ export const IntegrationPatch = Type.Object(
     events: Type.Optional(Events),
     active: Type.Optional(Type.Boolean()),
     condition: Type.Optional(Condition),
+    ...PolicyProperties,
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -83,6 +121,8 @@ export const IntegrationSchema = Type.Object({
   active: Type.Boolean(),
   disabled_reason: Type.Union([Type.String(), Type.Null()]),
   condition: Condition,
+  retry: RetryPolicy,
+  rate_limit: RateLimitPolicy,
   created_at: Timestamp,
   updated_at: Timestamp,
   secret: Type.Optional(

@@ -1,12 +1,13 @@
 import { isUuid, uuidv7 } from '../common/index.ts';
 import type { Config } from '../config/index.ts';
-import type { Database } from '../db/index.ts';
+import type { Database, Queryable } from '../db/index.ts';
 import { AppError, notFound, validationFailed, type ErrorDetail } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { generateWebhookSecret } from '@formhub/sdk';
 import { compileCondition } from './condition.ts';
+import { checkPolicy, type PolicyChanges } from './delivery-policy.ts';
 import { checkConnection, claimOwnership, type ConnectionClaim } from './connection-ownership.ts';
 import { maskHeaders, restoreMaskedHeaders } from './masked-headers.ts';
 import { NangoConnections } from './nango-connections.ts';
@@ -29,6 +30,10 @@ export interface IntegrationInput {
   active?: boolean | undefined;
   /** A DSL filter an event's response must match to be delivered; null (on update) clears it. */
   condition?: Record<string, unknown> | null | undefined;
+  /** `{"schedule": [...]}`: a retry schedule of its own; null (on update) clears it. */
+  retry?: unknown;
+  /** `{"per_second": n}`: a rate limit of its own; null (on update) clears it. */
+  rate_limit?: unknown;
 }
 
 /** Connectors whose integrations get a signing secret. */
@@ -65,6 +70,7 @@ export class IntegrationService {
       form?.id ?? null,
       input.condition ?? null,
     );
+    const policy = checkPolicy(input);
     const secret = SIGNING_CONNECTORS.has(input.connector) ? generateWebhookSecret() : undefined;
     const connectionId = input.connection_id ?? null;
     const providerConfigKey = connectionId ? (input.provider_config_key ?? input.connector) : null;
@@ -79,7 +85,7 @@ export class IntegrationService {
     const namedByNango = claim ? await checkConnection(this.nango, claim) : false;
     const row = await this.db.transaction(async (tx) => {
       if (claim) await claimOwnership(tx, claim, namedByNango);
-      return q.insertIntegration(tx, {
+      const created = await q.insertIntegration(tx, {
         id: uuidv7(),
         workspaceId,
         formId: form?.id ?? null,
@@ -93,6 +99,7 @@ export class IntegrationService {
         condition,
         now: new Date(),
       });
+      return withPolicy(tx, created, policy);
     });
     return { row, secret };
   }
@@ -140,6 +147,7 @@ export class IntegrationService {
       patch.condition === undefined
         ? current.condition
         : await this.checkCondition(workspaceId, current.form_id, patch.condition);
+    const policy = checkPolicy(patch);
     const connectionId =
       patch.connection_id === undefined ? current.connection_id : patch.connection_id;
     const providerConfigKey = connectionId
@@ -154,7 +162,7 @@ export class IntegrationService {
     const namedByNango = claim ? await checkConnection(this.nango, claim) : false;
     return this.db.transaction(async (tx) => {
       if (claim) await claimOwnership(tx, claim, namedByNango);
-      return q.updateIntegration(tx, current.id, {
+      const updated = await q.updateIntegration(tx, current.id, {
         events: [...new Set(events)],
         configSealed: this.secrets.sealJson(config),
         active: patch.active ?? current.active,
@@ -163,6 +171,7 @@ export class IntegrationService {
         condition,
         now: new Date(),
       });
+      return withPolicy(tx, updated, policy);
     });
   }
 
@@ -264,4 +273,15 @@ export class IntegrationService {
     if (config.template !== undefined) checkTemplate(config.template, 'template', details);
     config.headers = checkHeaders(config.headers, 'headers', details);
   }
+}
+
+/** The row with the policy the body set, written in the same transaction (nothing to write: as is). */
+function withPolicy(
+  tx: Queryable,
+  row: q.IntegrationRow,
+  policy: PolicyChanges,
+): Promise<q.IntegrationRow> | q.IntegrationRow {
+  return policy.retry === undefined && policy.ratePerSecond === undefined
+    ? row
+    : q.setDeliveryPolicy(tx, row.id, policy);
 }

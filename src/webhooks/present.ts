@@ -1,4 +1,4 @@
-import { maskHeaders, type IntegrationRow } from '../integrations/index.ts';
+import { maskHeaders, presentPolicy, type IntegrationRow } from '../integrations/index.ts';
 
 /** A webhook as the API shows it: never its secret, and its header values masked. */
 export function presentWebhook(row: IntegrationRow, config: Record<string, unknown>) {
@@ -12,6 +12,7 @@ export function presentWebhook(row: IntegrationRow, config: Record<string, unkno
     active: row.active,
     disabled_reason: row.disabled_reason,
     condition: row.condition,
+    ...presentPolicy(row),
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

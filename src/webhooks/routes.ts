@@ -153,11 +153,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       },
     },
     async (request) => {
-      const { events, active, condition, ...config } = request.body;
+      const { events, active, condition, retry, rate_limit, ...config } = request.body;
       const patch = {
         events,
         active,
         condition,
+        retry,
+        rate_limit,
         config: Object.keys(config).length > 0 ? config : undefined,
       };
       return webhook(await service.update(workspaceOf(request), request.params.id, patch));

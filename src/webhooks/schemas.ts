@@ -4,6 +4,9 @@ import {
   Condition,
   FormIdFilter,
   FormIdOrWorkspace,
+  PolicyProperties,
+  RateLimitPolicy,
+  RetryPolicy,
   WorkspaceFormId,
 } from '../integrations/index.ts';
 
@@ -20,6 +23,7 @@ export const WebhookBody = Type.Object(
     headers: Type.Optional(Headers),
     active: Type.Optional(Type.Boolean()),
     condition: Type.Optional(Condition),
+    ...PolicyProperties,
   },
   { additionalProperties: false },
 );
@@ -41,6 +45,7 @@ export const WebhookPatch = Type.Object(
     headers: Type.Optional(Headers),
     active: Type.Optional(Type.Boolean()),
     condition: Type.Optional(Condition),
+    ...PolicyProperties,
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -58,6 +63,8 @@ export const WebhookSchema = Type.Object({
   active: Type.Boolean(),
   disabled_reason: Type.Union([Type.String(), Type.Null()]),
   condition: Condition,
+  retry: RetryPolicy,
+  rate_limit: RateLimitPolicy,
   created_at: Timestamp,
   updated_at: Timestamp,
   secret: Type.Optional(Type.String({ description: 'Shown on create and rotate-secret only' })),

@@ -13,6 +13,8 @@ export interface WebhookInput {
   headers?: Record<string, string> | undefined;
   active?: boolean | undefined;
   condition?: Record<string, unknown> | null | undefined;
+  retry?: unknown;
+  rate_limit?: unknown;
 }
 
 /** The connector that delivers webhooks (connectors/webhook). */
@@ -36,6 +38,8 @@ export class WebhookService {
       events: input.events,
       active: input.active,
       condition: input.condition,
+      retry: input.retry,
+      rate_limit: input.rate_limit,
     });
   }
 

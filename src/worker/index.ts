@@ -3,6 +3,7 @@ import {
   DeliverySweeper,
   startDeliveryRetention,
   OutboxRelay,
+  RedisRateLimiter,
   startDeliveryWorker,
 } from '../delivery/index.ts';
 import { createHub, type Hub, type HubDeps } from '../hub/index.ts';
@@ -60,6 +61,7 @@ export async function startWorker(
     dispatcher,
     credentials: createCredentialsResolver(config, logger),
     metrics: hub.deliveryMetrics,
+    limiter: new RedisRateLimiter(hub.redis, config.redis.prefix),
     maxSending: sending,
   });
   const relay = new OutboxRelay(db, queue, logger, { metrics: hub.deliveryMetrics });

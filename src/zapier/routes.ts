@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { flattenResponse } from '@formhub/sdk';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, workspaceOf, errorResponses, IdParams } from '../http/index.ts';
-import { Condition, type IntegrationService } from '../integrations/index.ts';
+import { Condition, PolicyProperties, type IntegrationService } from '../integrations/index.ts';
 import { JsonObject, presentResponse, type ResponseService } from '../responses/index.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
 import { zapierLookupRoutes } from './lookup-routes.ts';
@@ -75,6 +75,7 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
           event: Type.Optional(HookEvent),
           form_id: Type.String(),
           condition: Type.Optional(Condition),
+          ...PolicyProperties,
         }),
         response: {
           // DESIGN.md section 4: `{"id"}`, what Zapier's performSubscribe stores and sends back.
@@ -84,12 +85,14 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      const { target_url: targetUrl, event, form_id: formId, condition } = request.body;
+      const { target_url: targetUrl, event, form_id: formId, condition, ...policy } = request.body;
       const { row } = await integrations.createIntegration(workspaceOf(request), formId, {
         connector: 'zapier',
         config: { target_url: targetUrl },
         events: [event ?? 'response.submitted'],
         condition,
+        retry: policy.retry,
+        rate_limit: policy.rate_limit,
       });
       return reply.code(201).send({ id: row.id });
     },

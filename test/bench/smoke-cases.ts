@@ -140,4 +140,16 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
       SHED_PHASES: 'on',
     },
   },
+  {
+    label: 'bench:ratelimit (limiter off vs on, out of reach)',
+    script: 'bench:ratelimit',
+    result: 'rate-limit',
+    env: {
+      RATELIMIT_COUNT: '200',
+      RATELIMIT_WARMUP: '50',
+      RATELIMIT_ROUNDS: '1',
+      RATELIMIT_CONCURRENCY: '10',
+      RATELIMIT_TIMEOUT_S: '60',
+    },
+  },
 ];

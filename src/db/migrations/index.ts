@@ -8,6 +8,7 @@ import { statements as idempotencyAnswer } from './0007-idempotency-answer.ts';
 import { statements as exportLimits } from './0008-export-limits.ts';
 import { statements as integrationConditions } from './0009-integration-conditions.ts';
 import { statements as workspaceIntegrations } from './0010-workspace-integrations.ts';
+import { statements as deliveryPolicy } from './0011-delivery-policy.ts';
 import { statements as auditLog } from './0012-audit-log.ts';
 import { statements as retention } from './0013-retention.ts';
 
@@ -30,6 +31,7 @@ export const migrations: readonly Migration[] = [
   { version: 8, name: 'export-limits', statements: exportLimits },
   { version: 9, name: 'integration-conditions', statements: integrationConditions },
   { version: 10, name: 'workspace-integrations', statements: workspaceIntegrations },
+  { version: 11, name: 'delivery-policy', statements: deliveryPolicy },
   { version: 12, name: 'audit-log', statements: auditLog },
   { version: 13, name: 'retention', statements: retention },
 ];
