@@ -6,6 +6,7 @@ import { expectError } from '../support/api.ts';
 import { listDeliveries } from '../support/deliveries.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../support/receiver.ts';
+import { settledDeliveries } from '../support/deliveries.ts';
 
 // Workspace-wide integrations (DESIGN.md section 4a): `POST /webhooks` and `POST /integrations`
 // without a `form_id` fire for every form of the workspace, forms created later included.
@@ -397,6 +398,29 @@ describe('workspace-wide integrations', () => {
     expect(new Webhook(created.secret!).verify(request!.body, headers)).toBeTruthy();
     const deliveries = await listDeliveries(hub, key, created.id, 'integrations');
     expect(deliveries).toHaveLength(1);
+  });
+
+  it('takes a delivery policy like the per-form routes, and retries on its own schedule', async () => {
+    const { key } = await hub.workspace('Policy');
+    const formId = await api.forms(key, 'Flaky');
+    // Fails twice, then answers 200: the hook's own two-step schedule is enough, the
+    // hub's one-step default (100ms) would leave it dead.
+    const flaky = await startReceiver((n) => ({ status: n <= 2 ? 503 : 200 }));
+    receivers.push(flaky);
+    const hook = await api.create<Hook & { retry: unknown; rate_limit: unknown }>(
+      key,
+      '/api/v2/webhooks',
+      { url: flaky.url, retry: { schedule: ['50ms', '50ms'] }, rate_limit: { per_second: 50 } },
+    );
+    expect(hook).toMatchObject({
+      form_id: null,
+      retry: { schedule: ['50ms', '50ms'] },
+      rate_limit: { per_second: 50 },
+    });
+    await api.submit(formId, { name: 'third time lucky' });
+    const [delivery] = await settledDeliveries(hub, key, hook.id, 1);
+    expect(delivery!.status).toBe('succeeded');
+    expect(delivery!.attempts.map((a) => a.status_code)).toEqual([503, 503, 200]);
   });
 
   it('documents the routes in the OpenAPI document', async () => {
