@@ -129,8 +129,10 @@ describe('delivery rate limits across worker processes', () => {
     const requests = await target.waitFor(300, 25_000);
     const span = requests[requests.length - 1]!.at - requests[0]!.at;
     expect(span).toBeGreaterThanOrEqual(9_500);
-    // Not slower than the limit by much either: waiting is for the slot, not for a sweep.
-    expect(span).toBeLessThan(14_000);
+    // Not slower than the limit by much either: waiting is for the slot, not for a sweep. A
+    // delivery that fell back to the sweeper would come at least its ~10 s grace late; the
+    // rest of the margin is for a loaded machine (a timing bound is a guard, not a figure).
+    expect(span).toBeLessThan(19_000);
     // No second in which more than 30 arrived (a slot is 1/30 s; a little timer slack).
     // No second much above 30: the slots are 1/30 s apart across both processes. A sender
     // that stalls (GC, a busy machine) sends its late deliveries as soon as it can, one
