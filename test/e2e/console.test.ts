@@ -387,6 +387,25 @@ describe('admin console in headless Chromium', () => {
     expect((await api<{ condition: unknown }>('GET', `/webhooks/${webhookId}`)).condition).toBe(
       null,
     );
+
+    // A workspace-wide webhook fires for this form too: shown, and edited, in its own section.
+    const wide = await api<{ id: string }>('POST', '/webhooks', {
+      url: receiver.url,
+      condition: { 'data.dept': { $eq: 'HR' } },
+    });
+    await page.reload();
+    const section = page.getByRole('region', { name: 'Workspace-wide (every form)' });
+    await section.getByText('data.dept equals HR').waitFor();
+    await section.getByRole('button', { name: 'Edit condition' }).click();
+    await section.getByRole('button', { name: 'Clear condition' }).click();
+    await section.getByText('every event').waitFor();
+    expect((await api<{ condition: unknown }>('GET', `/webhooks/${wide.id}`)).condition).toBe(null);
+    const removed = await hub.request({
+      method: 'DELETE',
+      url: `/api/v2/webhooks/${wide.id}`,
+      key,
+    });
+    expect(removed.statusCode).toBe(204);
   }, 60_000);
 
   it('is usable 360 px wide: nothing overflows sideways', async () => {
