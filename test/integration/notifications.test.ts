@@ -1,5 +1,9 @@
+import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGuardedAgent } from '../../src/net/index.ts';
+import { NotificationService, payloadOf } from '../../src/notifications/index.ts';
+import { WebhookChannelSender } from '../../src/notifications/webhook-channel-sender.ts';
 import { expectError, fieldsOf } from '../support/api.ts';
 import { settledDeliveries } from '../support/deliveries.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fakes/slack.ts';
@@ -291,6 +295,63 @@ describe('operational events and notification channels', () => {
       });
       const details = expectError(res, 422, 'validation_failed');
       expect(fieldsOf(details).join(' '), JSON.stringify(payload)).toContain(field);
+    }
+  });
+
+  it('without WEBHOOK_ALLOW_PRIVATE_TARGETS refuses private targets on create and at send time; without SMTP_URL, e-mail', async () => {
+    const { id: workspaceId } = await workspace();
+    const strict = new NotificationService({
+      db: hub.db,
+      secrets: hub.services.secrets,
+      logger: pino({ level: 'silent' }),
+      allowPrivateTargets: false,
+      smtpConfigured: false,
+    });
+    const sink = await receiver();
+    await expect(
+      strict.create(workspaceId, { kind: 'webhook', target: sink.url }),
+    ).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'target', message: 'target address not allowed' }],
+    });
+    await expect(
+      strict.create(workspaceId, { kind: 'email', target: 'ops@example.com' }),
+    ).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'kind', message: 'e-mail channels need SMTP_URL set on the hub' }],
+    });
+    // A name that resolves to loopback passes the static check; the guarded agent refuses it.
+    const agent = createGuardedAgent({ allowPrivate: false, timeoutMs: 2_000 });
+    try {
+      const sender = new WebhookChannelSender(agent);
+      const payload = payloadOf({
+        id: '7f0c8c1e-3c55-4a52-9a0e-0d6c1f0e9a11',
+        workspace_id: workspaceId,
+        type: 'integration.recovered',
+        integration_id: '7f0c8c1e-3c55-4a52-9a0e-0d6c1f0e9a12',
+        connector: 'webhook',
+        delivery_id: null,
+        delivery_event: null,
+        reason: null,
+        created_at: new Date(),
+      });
+      const target = sink.url.replace('127.0.0.1', 'localhost');
+      const channel = {
+        id: 'c',
+        kind: 'webhook' as const,
+        target,
+        secret: 'whsec_' + Buffer.alloc(32).toString('base64'),
+        token: null,
+      };
+      await expect(sender.send(channel, payload)).rejects.toThrow(
+        /not allowed|ENOTFOUND|EAI_AGAIN/,
+      );
+      await expect(sender.send({ ...channel, target: sink.url }, payload)).rejects.toThrow(
+        /not allowed/,
+      );
+      expect(sink.requests).toHaveLength(0);
+    } finally {
+      await agent.close();
     }
   });
 
