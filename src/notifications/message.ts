@@ -95,12 +95,19 @@ export function emailOf(payload: OperationalPayload): { subject: string; text: s
   };
 }
 
-/** The Slack message of an event (mrkdwn text). Pure. */
+/**
+ * The Slack message of an event (mrkdwn text). `&`, `<` and `>` are escaped as Slack asks,
+ * so a reason or URL can never become a mention (`<!channel>`) or a link. Pure.
+ */
 export function slackTextOf(payload: OperationalPayload): string {
   const mark = payload.type === 'integration.recovered' ? ':white_check_mark:' : ':warning:';
   return [
-    `${mark} *${headline(payload)}*`,
-    ...facts(payload).map((line) => `• ${line}`),
-    ADVICE[payload.type],
+    `${mark} *${slackEscape(headline(payload))}*`,
+    ...facts(payload).map((line) => `• ${slackEscape(line)}`),
+    slackEscape(ADVICE[payload.type]),
   ].join('\n');
+}
+
+function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

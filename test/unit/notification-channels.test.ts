@@ -130,5 +130,7 @@ describe('operational event messages', () => {
       `:warning: *A delivery of the webhook integration ${event.integration_id} is dead*`,
     );
     expect(text).toContain(`• URL: ${event.integration_url}`);
+    const hostile = slackTextOf(payloadOf({ ...event, reason: '<!channel> & <https://x|y>' }));
+    expect(hostile).toContain('• Reason: &lt;!channel&gt; &amp; &lt;https://x|y&gt;');
   });
 });
