@@ -231,6 +231,36 @@ describe('operational events and notification channels', () => {
     expect(sink.requests).toHaveLength(1);
   });
 
+  it('five days of failures send integration.disabled; a key turning one off sends nothing', async () => {
+    const ws = await workspace();
+    const sink = await receiver();
+    await createChannel(ws.key, { kind: 'webhook', target: sink.url });
+    const failing = await receiver(() => ({ status: 500 }));
+    const doomed = await webhookOn(ws.key, failing.url);
+    const paused = await webhookOn(ws.key, failing.url);
+    const off = await hub.request({
+      method: 'PATCH',
+      url: `/api/v2/webhooks/${paused.hookId}`,
+      key: ws.key,
+      payload: { active: false },
+    });
+    expect(off.statusCode, off.body).toBe(200);
+    await hub.db.query(
+      `UPDATE integrations SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`,
+      [doomed.hookId],
+    );
+    await submit(doomed.formId, 'Doomed');
+    const [received] = await sink.waitFor(1, WITHIN_MS);
+    expect(JSON.parse(received!.body)).toMatchObject({
+      type: 'integration.disabled',
+      integration: { id: doomed.hookId },
+      reason: 'every delivery failed for 5 days',
+    });
+    const [dead] = await settledDeliveries(hub, ws.key, doomed.hookId);
+    expect(dead!.status).toBe('dead');
+    expect((await events(ws.key)).map((e) => e.type)).toEqual(['integration.disabled']);
+  });
+
   it('a failing channel is retried and logged, and notifies no one about itself', async () => {
     const ws = await workspace();
     const broken = await receiver(() => ({ status: 500 }));
