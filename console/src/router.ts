@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 /** The console's client routes, all under /console/ (the hub answers each with index.html). */
 export type Route =
   | { name: 'forms' }
+  | { name: 'notifications' }
   | { name: 'dashboard'; formId: string }
   | { name: 'export'; formId: string }
   | { name: 'integrations'; formId: string }
@@ -15,6 +16,7 @@ export function parseRoute(pathname: string): Route {
   const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
   const parts = rest.split('/').filter(Boolean);
   if (parts.length === 0) return { name: 'forms' };
+  if (parts[0] === 'notifications' && parts.length === 1) return { name: 'notifications' };
   // Form ids are UUIDs: anything else in that place (e.g. `..%2F`) must not reach an API path.
   if (parts[0] === 'forms' && parts[1] && /^[0-9a-f-]{36}$/i.test(parts[1])) {
     const formId = parts[1];
@@ -34,6 +36,8 @@ export function pathOf(route: Route): string {
       return `${BASE}/forms/${encodeURIComponent(route.formId)}/export`;
     case 'integrations':
       return `${BASE}/forms/${encodeURIComponent(route.formId)}/integrations`;
+    case 'notifications':
+      return `${BASE}/notifications`;
     default:
       return `${BASE}/`;
   }

@@ -107,3 +107,33 @@ export interface ExportJob {
   error: string | null;
   download_url: string | null;
 }
+
+/** A notification channel (never its secret or token). */
+export interface NotificationChannel {
+  id: string;
+  kind: 'email' | 'webhook' | 'slack';
+  target: string;
+  events: string[];
+  status: 'active' | 'failing';
+  failing_since: string | null;
+  last_error: string | null;
+  created_at: string;
+}
+
+/** An operational event, with what each channel was sent. */
+export interface OperationalEvent {
+  type: 'integration.disabled' | 'integration.recovered' | 'delivery.dead';
+  id: string;
+  created_at: string;
+  integration: { id: string; connector: string; url?: string };
+  delivery?: { id: string; event: string };
+  reason?: string;
+  sends: {
+    channel_id: string;
+    kind: string | null;
+    target: string | null;
+    status: 'pending' | 'sent' | 'failed';
+    attempts: number;
+    last_error: string | null;
+  }[];
+}

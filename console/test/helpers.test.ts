@@ -81,12 +81,14 @@ describe('console routes', () => {
       { name: 'dashboard', formId },
       { name: 'export', formId },
       { name: 'integrations', formId },
+      { name: 'notifications' },
     ];
     for (const route of routes) expect(parseRoute(pathOf(route))).toEqual(route);
     expect(parseRoute('/console')).toEqual({ name: 'forms' });
     expect(parseRoute(`/console/forms/${formId}/nope`)).toEqual({ name: 'missing' });
     expect(parseRoute('/console/forms/..%2Fapi-keys')).toEqual({ name: 'missing' });
     expect(parseRoute('/console/elsewhere')).toEqual({ name: 'missing' });
+    expect(parseRoute('/console/notifications/x')).toEqual({ name: 'missing' });
   });
 });
 

@@ -6,6 +6,7 @@ import { eventTypeRoutes, openApiWebhooks } from '../events/index.ts';
 import { integrationRoutes } from '../integrations/index.ts';
 import { webhookRoutes } from '../webhooks/index.ts';
 import { zapierRoutes } from '../zapier/index.ts';
+import { NotificationService, notificationRoutes } from '../notifications/index.ts';
 import { reportRoutes } from '../reports/index.ts';
 import { exportRoutes } from '../exports/index.ts';
 import { analyticsRoutes } from '../analytics/index.ts';
@@ -151,6 +152,16 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
         forms,
         auth,
         connectors,
+      });
+      await api.register(notificationRoutes, {
+        service: new NotificationService({
+          db,
+          secrets: hub.secrets,
+          logger: hub.logger,
+          allowPrivateTargets: config.webhooks.allowPrivateTargets,
+          smtpConfigured: config.smtp.url !== undefined,
+        }),
+        auth,
       });
       await api.register(zapierRoutes, {
         workspaces,

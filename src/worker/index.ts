@@ -12,6 +12,7 @@ import { createGuardedAgent } from '../net/index.ts';
 import { startAnalyticsJobs } from '../analytics/index.ts';
 import { CLOSE_DEADLINE_MS, finishedWithin, startLoop } from '../common/index.ts';
 import { ExportReportRenderer, startReportJobs } from '../reports/index.ts';
+import { startNotifications } from '../notifications/index.ts';
 
 export interface WorkerOptions {
   /** Outbound requests (plugin runs) at once (default 50); attempts in flight are 8 times that. */
@@ -72,6 +73,7 @@ export async function startWorker(
   relay.start();
   sweeper.start();
   const retention = startDeliveryRetention(db, logger);
+  const notifications = startNotifications({ db, secrets: hub.secrets, config, logger });
   const metrics = hub.metrics;
   const aggregator = config.features.analytics
     ? startLoop('analytics aggregation', () => metrics.applyPending(), logger)
@@ -106,6 +108,7 @@ export async function startWorker(
       await reportJobs?.close();
       await sweeper.stop();
       await retention.stop();
+      await notifications.stop();
       await workers.close();
       // Requests of attempts the worker stopped waiting for may still be out: they get the
       // deadline, then are cut (their deliveries are in PostgreSQL, their jobs run again).

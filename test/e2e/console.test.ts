@@ -408,12 +408,41 @@ describe('admin console in headless Chromium', () => {
     expect(removed.statusCode).toBe(204);
   }, 60_000);
 
+  it('lists the operational events and the channels on the Notifications page', async () => {
+    const channel = await api<{ id: string; secret: string }>('POST', '/notification-channels', {
+      kind: 'webhook',
+      target: receiver.url,
+      events: ['delivery.dead'],
+    });
+    // The two deliveries that died above are two delivery.dead events of this workspace.
+    const events = await api<{ data: { type: string; delivery?: { id: string } }[] }>(
+      'GET',
+      '/operational-events',
+    );
+    const dead = events.data.filter((e) => e.type === 'delivery.dead');
+    expect(dead).toHaveLength(2);
+    await page.getByRole('link', { name: 'Notifications' }).click();
+    await page.waitForURL('**/console/notifications');
+    await page.getByRole('heading', { name: 'Recent operational events' }).waitFor();
+    const list = page.getByRole('list', { name: 'Operational events' });
+    await list.getByText('Delivery dead').first().waitFor();
+    expect(await list.getByText('Delivery dead').count()).toBe(2);
+    for (const event of dead)
+      expect(await list.getByText(`delivery ${event.delivery!.id}`, { exact: false }).count()).toBe(
+        1,
+      );
+    await page.getByText(`webhook ${receiver.url}`, { exact: false }).waitFor();
+    expect(await page.content()).not.toContain(channel.secret);
+    await page.screenshot({ path: `${IMAGES}console-notifications.png`, fullPage: true });
+  }, 60_000);
+
   it('is usable 360 px wide: nothing overflows sideways', async () => {
     await page.setViewportSize({ width: 360, height: 800 });
     for (const path of [
       `/console/forms/${formId}`,
       `/console/forms/${formId}/export`,
       `/console/forms/${formId}/integrations`,
+      '/console/notifications',
     ]) {
       await page.goto(base + path);
       await page.locator('main .card').first().waitFor();

@@ -4,6 +4,7 @@ import { followLink, pathOf, useRoute } from '../router.ts';
 import { forgetKey, storedKey } from '../session.ts';
 import { FormPage } from './form-page.tsx';
 import { FormsList } from './forms-list.tsx';
+import { Notifications } from './notifications.tsx';
 import { SignIn } from './sign-in.tsx';
 
 /** The console: sign-in until a key is stored, then the routes. */
@@ -25,15 +26,22 @@ export function App() {
           formhub console
         </a>
         {signedIn && (
-          <button type="button" class="link" onClick={signOut}>
-            Sign out
-          </button>
+          <nav class="top-links">
+            <a href={pathOf({ name: 'notifications' })} onClick={followLink}>
+              Notifications
+            </a>
+            <button type="button" class="link" onClick={signOut}>
+              Sign out
+            </button>
+          </nav>
         )}
       </header>
       {!signedIn ? (
         <SignIn onSignedIn={() => setSignedIn(true)} />
       ) : route.name === 'forms' ? (
         <FormsList />
+      ) : route.name === 'notifications' ? (
+        <Notifications />
       ) : route.name === 'missing' ? (
         <main id="main">
           <h1>Not found</h1>

@@ -53,6 +53,11 @@ export interface FuzzCase {
 const BASE_BODIES: Record<string, unknown> = {
   'POST /api/v2/workspaces': { name: 'fuzz workspace' },
   'POST /api/v2/api-keys': { name: 'fuzz key' },
+  'POST /api/v2/notification-channels': {
+    kind: 'webhook',
+    target: '@url',
+    events: ['delivery.dead'],
+  },
   'POST /api/v2/forms': {
     title: 'Fuzz',
     status: 'published',

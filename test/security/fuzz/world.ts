@@ -163,4 +163,9 @@ export async function seedObjects(
   ids.report = (await call('POST', '/api/v2/scheduled-reports', report)).id as string;
   const hook = { target_url: `${target}&z=1`, event: 'response.submitted', form_id: ids.form };
   ids.zapierHook = (await call('POST', '/api/v2/zapier/hooks', hook)).id as string;
+  const slackToken = `xoxb-${randomBytes(8).toString('hex')}`;
+  world.secrets.push(slackToken);
+  const channel = { kind: 'slack', target: '#fuzz', config: { token: slackToken } };
+  ids.notificationChannel = (await call('POST', '/api/v2/notification-channels', channel))
+    .id as string;
 }
