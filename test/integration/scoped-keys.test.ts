@@ -95,6 +95,18 @@ describe('keys made without scopes', () => {
   });
 });
 
+describe("the console's sign-in check (GET /forms?limit=1)", () => {
+  it('passes with forms:read alone and is refused, naming it, without', async () => {
+    const reader = await scopedKey(hub, owner, { scopes: ['forms:read'] });
+    expect((await send(reader, 'GET', '/forms?limit=1')).statusCode).toBe(200);
+    const others = await scopedKey(hub, owner, {
+      scopes: ALL_SCOPES.filter((scope) => scope !== 'forms:read'),
+    });
+    const details = expectError(await send(others, 'GET', '/forms?limit=1'), 403, 'forbidden');
+    expect(details).toEqual([{ field: 'scope', message: 'forms:read' }]);
+  });
+});
+
 describe('no key gives more than it has', () => {
   it('refuses a key with a scope the caller lacks, naming it', async () => {
     const keyMaker = await scopedKey(hub, owner, { scopes: ['keys:write', 'forms:read'] });
