@@ -184,6 +184,24 @@ describe('every route declares its scope', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it("lists each secured route's scope in its security requirement", async () => {
+    const doc = (await hub.request({ method: 'GET', url: '/api/v2/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
+    };
+    const wrong: string[] = [];
+    for (const route of routes) {
+      if (!(ALL_SCOPES as readonly string[]).includes(route.scope ?? '')) continue;
+      const path = route.url.replace(/:id/g, '{id}');
+      const security = doc.paths[path]?.[route.method.toLowerCase()]?.security;
+      // Routes a client may call without a key (a submission) have no requirement.
+      if (security && JSON.stringify(security) !== JSON.stringify([{ bearerAuth: [route.scope] }]))
+        wrong.push(`${route.method} ${route.url}: ${JSON.stringify(security)}`);
+    }
+    expect(wrong, wrong.join('\n')).toEqual([]);
+  });
+});
+
 describe('a key with the scope passes, a key without it gets 403 naming it', () => {
   it('checks each route', { timeout: 120_000 }, async () => {
     const failures: string[] = [];
