@@ -19,7 +19,7 @@ export const API_KEY_PREFIX = 'fh_';
 /** How long an unknown key's hash is remembered as unknown, in every cache layer. */
 export const UNKNOWN_KEY_TTL_MS = 30_000;
 
-/** Entries cached before scopes existed have neither: they were made with all (null). */
+/** Entries cached by a release before scopes lack both fields: they are looked up again. */
 type CachedKey =
   | { id: string; workspace_id: string; scopes?: string[] | null; form_ids?: string[] | null }
   | { unknown: true };
@@ -206,7 +206,7 @@ export class WorkspaceService {
     if (!key.startsWith(API_KEY_PREFIX)) return undefined;
     let unknown = false;
     let refused: unknown;
-    const cached = await this.keys.get(hash, async () => {
+    const load = async (): Promise<CachedKey | undefined> => {
       // Thrown from here the refusal would reach the caller wrapped by the cache library.
       try {
         await beforeLookup?.();
@@ -224,7 +224,14 @@ export class WorkspaceService {
           form_ids: found.form_ids,
         }
       );
-    });
+    };
+    let cached = await this.keys.get(hash, load);
+    // An entry cached by a release before scopes has no `scopes`: look the key up again
+    // rather than read "all" into it (a scoped key first seen by an older process).
+    if (cached && !('unknown' in cached) && !('scopes' in cached)) {
+      await this.keys.invalidate(hash);
+      cached = await this.keys.get(hash, load);
+    }
     if (refused !== undefined) throw refused;
     // Losing a negative entry (Redis down) only costs the next try of this key a query.
     if (unknown)

@@ -5,6 +5,7 @@
  * forms in listings (workspace-wide integrations included: they reach every form).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../../src/common/index.ts';
 import { expectError } from '../support/api.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
 import {
@@ -92,6 +93,21 @@ describe('keys made without scopes', () => {
       'validation_failed',
     );
     expect(details.map((d) => d.field)).toEqual(['form_ids', 'form_ids']);
+  });
+});
+
+describe('the key cache', () => {
+  it('looks a key cached by an older release (no scopes) up again, not as "all"', async () => {
+    const reader = await scopedKey(hub, owner, { scopes: ['forms:read'] });
+    expect((await send(reader, 'GET', '/forms')).statusCode).toBe(200);
+    const hash = hashToken(reader);
+    const { rows } = await hub.db.query<{ id: string; workspace_id: string }>(
+      'SELECT id, workspace_id FROM api_keys WHERE key_hash = $1',
+      [hash],
+    );
+    await hub.services.caches.named('api_keys').set(hash, rows[0]!);
+    const details = expectError(await send(reader, 'DELETE', `/forms/${theirs.form}`), 403);
+    expect(details).toEqual([{ field: 'scope', message: 'forms:write' }]);
   });
 });
 
