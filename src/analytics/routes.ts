@@ -5,6 +5,7 @@ import {
   clientSignal,
   errorResponses,
   IdParams,
+  scoped,
 } from '../http/index.ts';
 import type { MetricsChanges, MetricsService } from './metrics/index.ts';
 import { MetricsStreams, streamMetrics } from './stream.ts';
@@ -47,6 +48,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
     '/analytics/forms/:id/metrics',
     {
       preHandler: auth.workspace,
+      config: scoped('analytics:read', 'param'),
       schema: {
         ...tags,
         summary: 'Totals, today, completion rate, hour/day/month series and choice distributions',
@@ -69,6 +71,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
     '/analytics/forms/:id/query',
     {
       preHandler: auth.workspace,
+      config: scoped('analytics:read', 'param'),
       schema: {
         ...tags,
         summary:
@@ -94,6 +97,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
     '/analytics/predict/next-week',
     {
       preHandler: auth.workspace,
+      config: scoped('analytics:read', 'query'),
       schema: {
         ...tags,
         summary:
@@ -113,6 +117,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
     '/analytics/forms/:id/trends',
     {
       preHandler: auth.workspace,
+      config: scoped('analytics:read', 'param'),
       schema: {
         ...tags,
         summary: 'Week-over-week change and anomalous days of the last 4 weeks',
@@ -128,6 +133,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
     '/analytics/forms/:id/stream',
     {
       preHandler: auth.workspace,
+      config: scoped('analytics:read', 'param'),
       schema: {
         ...tags,
         summary:

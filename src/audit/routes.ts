@@ -10,6 +10,7 @@ import {
   pageOf,
   Timestamp,
   workspaceOf,
+  scoped,
 } from '../http/index.ts';
 import { listAuditEntries } from './queries.ts';
 
@@ -36,6 +37,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async 
     '/audit-log',
     {
       preHandler: auth.workspace,
+      config: scoped('keys:write', 'workspace'),
       schema: {
         tags: ['audit-log'],
         summary: 'Every change made with a key of this workspace: who, what, when, from where',

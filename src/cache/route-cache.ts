@@ -66,7 +66,7 @@ function lookup(
 ) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const scope = scopeOf(request);
-    const key = `${scope}:${await generationOf(scope)}:${routeKey(request)}`;
+    const key = `${scope}:${await generationOf(scope)}:${formsOf(request)}${routeKey(request)}`;
     const hit = await answers.get(key, async () => undefined);
     if (!hit) {
       request.routeCacheKey = key;
@@ -106,6 +106,13 @@ function store(answers: NamedCache<CachedAnswer>, options: CachedRouteOptions) {
  */
 function routeKey(request: FastifyRequest): string {
   return `${request.routeOptions.url ?? request.url}:${JSON.stringify(request.params)}:${JSON.stringify(request.query)}`;
+}
+
+/** A key limited to forms sees only those forms' answers: its own entries (DESIGN.md 4b). */
+function formsOf(request: FastifyRequest): string {
+  const principal = request.principal;
+  if (principal?.kind !== 'workspace' || principal.formIds === null) return '';
+  return `forms=${[...principal.formIds].sort().join(',')}:`;
 }
 
 function scopeOf(request: FastifyRequest): string {

@@ -12,6 +12,6 @@ export {
   type TextProblem,
 } from './json-inspect.ts';
 export { startLoop } from './loop.ts';
-export type { Principal } from './principal.ts';
+export { SCOPES, formLimitOf, mayReachForm, type Principal, type Scope } from './principal.ts';
 export { hashToken, randomToken } from './secrets.ts';
 export { CLOSE_DEADLINE_MS, finishedWithin } from './deadline.ts';

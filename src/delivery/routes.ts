@@ -9,6 +9,7 @@ import {
   errorResponses,
   IdParams,
   Page,
+  scoped,
 } from '../http/index.ts';
 import type { IntegrationService } from '../integrations/index.ts';
 import { DeliveryListQuery, DeliverySchema, ReplayRangeBody } from './schemas.ts';
@@ -41,6 +42,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
       `${base}/:id/deliveries`,
       {
         preHandler: auth.workspace,
+        config: scoped('integrations:read', 'integration'),
         schema: {
           ...secured,
           summary: 'The deliveries and their attempt logs, newest first',
@@ -72,6 +74,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
       `${base}/:id/test`,
       {
         preHandler: auth.workspace,
+        config: scoped('integrations:write', 'integration'),
         schema: {
           ...secured,
           summary: 'Send a ping event through the delivery engine',
@@ -95,6 +98,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
       `${base}/:id/replay`,
       {
         preHandler: auth.workspace,
+        config: scoped('integrations:write', 'integration'),
         schema: {
           ...secured,
           summary: 'Replay every delivery created in [since, until] (optionally of one status)',
@@ -128,6 +132,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
     '/deliveries/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'delivery'),
       schema: {
         ...secured,
         summary: 'A delivery and its attempts',
@@ -142,6 +147,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
     '/deliveries/:id/replay',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'delivery'),
       schema: {
         ...secured,
         summary: 'Deliver again: same id and payload, the attempt marked manual',

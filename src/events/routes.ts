@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
-import { errorResponses, type AuthHooks } from '../http/index.ts';
+import { errorResponses, scoped, type AuthHooks } from '../http/index.ts';
 import { eventCatalog } from './catalog.ts';
 
 export interface EventTypeRoutesOptions {
@@ -31,6 +31,7 @@ export const eventTypeRoutes: FastifyPluginAsyncTypebox<EventTypeRoutesOptions> 
     '/event-types',
     {
       preHandler: auth.workspace,
+      config: scoped('any', 'none'),
       schema: {
         security: [{ bearerAuth: [] }],
         tags: ['webhooks'],

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Database } from '../db/index.ts';
 import { AppError, notFound } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
-import { type AuthHooks, workspaceOf, errorResponses, IdParams } from '../http/index.ts';
+import { type AuthHooks, workspaceOf, errorResponses, IdParams, scoped } from '../http/index.ts';
 import { assertFormatAvailable, exportBody, type RenderPdf } from './export-body.ts';
 import { ExportSlots } from './export-limits.ts';
 import { ExportJobs } from './export-jobs.ts';
@@ -63,6 +63,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
     '/forms/:id/export',
     {
       preHandler: auth.workspace,
+      config: scoped('exports', 'param'),
       schema: {
         ...secured,
         summary: 'Export live responses as a file, streamed (newest first)',
@@ -107,6 +108,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
     '/forms/:id/exports',
     {
       preHandler: auth.workspace,
+      config: scoped('exports', 'param'),
       schema: {
         ...secured,
         summary: 'Start an export job (for exports too large for one request)',
@@ -125,6 +127,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
     '/exports/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('exports', 'export'),
       schema: {
         ...secured,
         summary: 'An export job: status, progress (0..100), download_url once succeeded',
@@ -139,6 +142,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
     '/exports/:id/download',
     {
       preHandler: auth.workspace,
+      config: scoped('exports', 'export'),
       schema: {
         ...secured,
         summary: "Download a finished export job's file",

@@ -73,12 +73,14 @@ export async function listForms(
   workspaceId: string,
   limit: number,
   beforeId: string | undefined,
+  formIds: readonly string[] | null = null,
 ): Promise<FormRow[]> {
   const { rows } = await db.query<FormRow>(
     `SELECT ${COLUMNS} FROM forms
      WHERE workspace_id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR id < $2::uuid)
+       AND ($4::uuid[] IS NULL OR id = ANY($4::uuid[]))
      ORDER BY id DESC LIMIT $3`,
-    [workspaceId, beforeId ?? null, limit],
+    [workspaceId, beforeId ?? null, limit, formIds],
   );
   return rows;
 }

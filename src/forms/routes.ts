@@ -10,6 +10,8 @@ import {
   Page,
   PageQuery,
   type RateLimiter,
+  scoped,
+  listingForms,
 } from '../http/index.ts';
 import { cached } from '../cache/index.ts';
 import { etagMatches, presentForm, publicFormJson, schemaEtag } from './present.ts';
@@ -36,6 +38,7 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (
     '/forms',
     {
       preHandler: auth.workspace,
+      config: scoped('forms:write', 'workspace'),
       schema: {
         ...secured,
         summary: 'Create a form (status defaults to published)',
@@ -51,7 +54,7 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (
     '/forms',
     {
       preHandler: auth.workspace,
-      config: cached({ ttl: FORM_ROUTE_TTL_MS }),
+      config: { ...cached({ ttl: FORM_ROUTE_TTL_MS }), ...scoped('forms:read', 'list') },
       schema: {
         ...secured,
         summary:
@@ -63,7 +66,12 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (
     async (request) => {
       const limit = request.query.limit ?? 50;
       const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
-      const rows = await service.list(workspaceOf(request), limit + 1, before);
+      const rows = await service.list(
+        workspaceOf(request),
+        limit + 1,
+        before,
+        listingForms(request),
+      );
       return pageOf(rows, limit, (row) => ({ id: row.id }), presentForm);
     },
   );
@@ -72,7 +80,7 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (
     '/forms/:id',
     {
       preHandler: auth.workspace,
-      config: cached({ ttl: FORM_ROUTE_TTL_MS }),
+      config: { ...cached({ ttl: FORM_ROUTE_TTL_MS }), ...scoped('forms:read', 'param') },
       schema: {
         ...secured,
         summary: 'Get a form (cached per workspace; ETag, 304 on If-None-Match)',
@@ -87,6 +95,7 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (
     '/forms/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('forms:write', 'param'),
       schema: {
         ...secured,
         summary: 'Change a form; bumps its version',
@@ -103,6 +112,7 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (
     '/forms/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('forms:write', 'param'),
       schema: {
         ...secured,
         summary: 'Delete a form (its responses go with it)',
@@ -119,6 +129,7 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (
   app.get(
     '/forms/:id/schema',
     {
+      config: scoped('public', 'none'),
       schema: {
         tags: ['public'],
         summary: 'The public schema of a published form, with ETag; no key needed',

@@ -70,8 +70,14 @@ export class FormService {
     return workspaceId ? this.get(workspaceId, id) : this.getPublished(id);
   }
 
-  list(workspaceId: string, limit: number, beforeId?: string): Promise<q.FormRow[]> {
-    return q.listForms(this.db.reader, workspaceId, limit, beforeId);
+  /** The live forms, newest first; `formIds` keeps to those (a key limited to forms). */
+  list(
+    workspaceId: string,
+    limit: number,
+    beforeId?: string,
+    formIds: readonly string[] | null = null,
+  ): Promise<q.FormRow[]> {
+    return q.listForms(this.db.reader, workspaceId, limit, beforeId, formIds);
   }
 
   async update(workspaceId: string, id: string, input: UpdateFormInput): Promise<q.FormRow> {

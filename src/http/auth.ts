@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/index.ts';
 import type { Principal } from '../common/index.ts';
 import type { UnauthorizedLimiter } from './rate-limit.ts';
+import { guardRoute, type FormOf } from './scopes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,7 +38,9 @@ export interface AuthHooks {
 }
 
 /**
- * Builds the preHandler hooks that resolve the bearer key to a principal. With `failures`,
+ * Builds the preHandler hooks that resolve the bearer key to a principal and check a
+ * workspace key against the route's `scoped(...)` option (`formOf` finds the form of a
+ * resource, for keys limited to forms). With `failures`,
  * invalid keys (and malformed Authorization headers) count against the client address
  * (`request.ip`, so TRUST_PROXY applies): past the limit they answer 429, and keys in no
  * cache are not looked up any more until the window ends.
@@ -45,6 +48,7 @@ export interface AuthHooks {
 export function createAuthHooks(
   authenticate: Authenticate,
   failures?: UnauthorizedLimiter,
+  formOf?: FormOf,
 ): AuthHooks {
   const fail = async (request: FastifyRequest, error: AppError): Promise<never> => {
     throw failures ? await failures.fail(request.ip, error) : error;
@@ -75,6 +79,7 @@ export function createAuthHooks(
       if (principal?.kind !== 'workspace') {
         throw new AppError('forbidden', 'this route needs a workspace API key, not the admin key');
       }
+      await guardRoute(request, principal, formOf);
     },
     async admin(request) {
       const principal = await resolve(request, true);
@@ -82,7 +87,8 @@ export function createAuthHooks(
         throw new AppError('forbidden', 'this route needs the admin key');
     },
     async optional(request) {
-      await resolve(request, false);
+      const principal = await resolve(request, false);
+      if (principal?.kind === 'workspace') await guardRoute(request, principal, formOf);
     },
   };
 }

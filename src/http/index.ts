@@ -36,6 +36,15 @@ export {
   type RateLimitOptions,
   type UnauthorizedLimiter,
 } from './rate-limit.ts';
+export {
+  listingForms,
+  missingScope,
+  scoped,
+  type FormOf,
+  type FormResource,
+  type RouteForm,
+  type RouteScope,
+} from './scopes.ts';
 export { errorResponses, ErrorBody, IdParams, Page, PageQuery, Timestamp } from './schemas.ts';
 export {
   HEADERS_TIMEOUT_MS,

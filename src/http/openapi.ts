@@ -28,6 +28,14 @@ export async function registerOpenApi(
         },
       },
     },
+    // A scoped route lists its scope in its security requirement (OpenAPI 3.1 allows role
+    // names for any scheme): `"security": [{"bearerAuth": ["forms:read"]}]`.
+    transform: ({ schema, url, route }) => {
+      const scope = route.config?.scope;
+      if (!schema?.security || !scope || scope === 'any' || scope === 'public' || scope === 'admin')
+        return { schema, url };
+      return { schema: { ...schema, security: [{ bearerAuth: [scope] }] }, url };
+    },
     refResolver: {
       buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`),
     },

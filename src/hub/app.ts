@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { auditRoutes, registerAuditLog } from '../audit/index.ts';
 import { deliveryRoutes } from '../delivery/index.ts';
 import { eventTypeRoutes, openApiWebhooks } from '../events/index.ts';
@@ -42,6 +42,8 @@ export interface AppOptions {
   logger?: boolean | object;
   /** The clock forecasts and trends are computed for; the system clock when absent. */
   clock?: (() => Date) | undefined;
+  /** Called with every route as it is added (tests walk the routes and their `scoped` option). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** 1 MiB: the largest response (or any JSON body but an import) the API accepts. */
@@ -64,6 +66,7 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
     frameworkErrors,
     ...serverOptions(config.http),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -94,6 +97,7 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
         windowMs: config.rateLimit.windowMs,
       },
     ),
+    (kind, workspaceId, id) => workspaces.formOf(kind, workspaceId, id),
   );
   const rateLimit = createRateLimiter(
     new RedisCounterStore(redis, config.redis.prefix),

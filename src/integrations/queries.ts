@@ -125,14 +125,17 @@ export async function listIntegrations(
   connector: string | undefined,
   limit: number,
   beforeId: string | undefined,
+  formIds: readonly string[] | null = null,
 ): Promise<IntegrationRow[]> {
+  // `form_id = ANY(...)` is never true of a workspace-wide integration (form_id NULL).
   const { rows } = await db.query<IntegrationRow>(
     `SELECT ${I_COLUMNS} FROM integrations i
      LEFT JOIN forms f ON f.id = i.form_id
      WHERE i.workspace_id = $1 AND ($2::uuid IS NULL OR i.form_id = $2::uuid) AND ${LIVE}
        AND ($3::text IS NULL OR i.connector = $3) AND ($4::uuid IS NULL OR i.id < $4::uuid)
+       AND ($6::uuid[] IS NULL OR i.form_id = ANY($6::uuid[]))
      ORDER BY i.id DESC LIMIT $5`,
-    [workspaceId, formId ?? null, connector ?? null, beforeId ?? null, limit],
+    [workspaceId, formId ?? null, connector ?? null, beforeId ?? null, limit, formIds],
   );
   return rows;
 }

@@ -9,6 +9,8 @@ import {
   IdParams,
   Page,
   PageQuery,
+  scoped,
+  listingForms,
 } from '../http/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import { presentIntegration } from './present.ts';
@@ -59,6 +61,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     '/connectors',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'none'),
       schema: {
         ...integrationTags,
         summary: 'The connectors this hub has loaded, with their config schemas',
@@ -83,6 +86,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     '/forms/:id/integrations',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'param'),
       schema: {
         ...integrationTags,
         summary:
@@ -106,6 +110,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     '/integrations',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'body'),
       schema: {
         ...integrationTags,
         summary: 'Connect one form, or every form of the workspace (no form_id), to a connector',
@@ -132,6 +137,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     '/integrations',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'list'),
       schema: {
         ...integrationTags,
         summary: "The workspace's integrations, of every connector and form",
@@ -151,6 +157,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
         undefined,
         limit + 1,
         before,
+        listingForms(request, request.query.form_id),
       );
       return page(rows, limit, (row) => present(row));
     },
@@ -160,6 +167,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     '/forms/:id/integrations',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'param'),
       schema: {
         ...integrationTags,
         summary: "The form's integrations, of every connector",
@@ -186,6 +194,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     '/integrations/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'integration'),
       schema: {
         ...integrationTags,
         summary: 'An integration (secrets omitted)',
@@ -200,6 +209,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     '/integrations/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'integration'),
       schema: {
         ...integrationTags,
         summary: 'Change an integration; config is merged key by key and validated again',
@@ -217,6 +227,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
     '/integrations/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'integration'),
       schema: {
         ...integrationTags,
         summary: 'Delete an integration',

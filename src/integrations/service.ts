@@ -123,9 +123,18 @@ export class IntegrationService {
     connector: string | undefined,
     limit: number,
     beforeId?: string,
+    formIds: readonly string[] | null = null,
   ) {
     const form = formId === undefined ? undefined : await this.forms.get(workspaceId, formId);
-    return q.listIntegrations(this.db.reader, workspaceId, form?.id, connector, limit, beforeId);
+    return q.listIntegrations(
+      this.db.reader,
+      workspaceId,
+      form?.id,
+      connector,
+      limit,
+      beforeId,
+      formIds,
+    );
   }
 
   async update(

@@ -13,6 +13,7 @@ import {
   errorResponses,
   IdParams,
   Page,
+  scoped,
 } from '../http/index.ts';
 import type { Database } from '../db/index.ts';
 import { limitBytes } from './byte-limit.ts';
@@ -52,6 +53,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
     '/forms/:id/responses',
     {
       preHandler: auth.optional,
+      config: scoped('responses:write', 'param'),
       schema: {
         tags: ['public', 'responses'],
         summary: 'Submit a response (no key needed for a published form)',
@@ -84,6 +86,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
     '/forms/:id/responses',
     {
       preHandler: auth.workspace,
+      config: scoped('responses:read', 'param'),
       schema: {
         ...secured,
         summary: 'List live responses, newest first',
@@ -125,6 +128,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
     '/responses/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('responses:read', 'response'),
       schema: {
         ...secured,
         summary: 'Get a response',
@@ -139,6 +143,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
     '/responses/:id',
     {
       preHandler: auth.optional,
+      config: scoped('responses:write', 'response'),
       schema: {
         tags: ['public', 'responses'],
         summary:
@@ -164,6 +169,7 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
     '/responses/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('responses:write', 'response'),
       schema: {
         ...secured,
         summary: 'Delete a response (soft: gone from lists, analytics and exports)',
@@ -193,6 +199,7 @@ const importRoute: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = async (app
     {
       preHandler: opts.auth.workspace,
       bodyLimit: opts.importBodyLimitBytes,
+      config: scoped('responses:write', 'param'),
       schema: {
         ...secured,
         summary:

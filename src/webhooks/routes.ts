@@ -9,6 +9,8 @@ import {
   IdParams,
   Page,
   PageQuery,
+  scoped,
+  listingForms,
 } from '../http/index.ts';
 import type { IntegrationRow } from '../integrations/index.ts';
 import * as s from './schemas.ts';
@@ -39,6 +41,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/forms/:id/webhooks',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'param'),
       schema: {
         ...webhookTags,
         summary: 'Create a webhook; its signing secret is shown only in this answer',
@@ -61,6 +64,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/webhooks',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'body'),
       schema: {
         ...webhookTags,
         summary: 'Create a webhook for one form, or for every form of the workspace (no form_id)',
@@ -83,6 +87,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/webhooks',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'list'),
       schema: {
         ...webhookTags,
         summary: "The workspace's webhooks, of every form and workspace-wide",
@@ -101,6 +106,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
         request.query.form_id,
         limit + 1,
         before,
+        listingForms(request, request.query.form_id),
       );
       return page(rows, limit, (row) => webhook(row));
     },
@@ -110,6 +116,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/forms/:id/webhooks',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'param'),
       schema: {
         ...webhookTags,
         summary: "The form's webhooks",
@@ -130,6 +137,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/webhooks/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'integration'),
       schema: {
         ...webhookTags,
         summary: 'A webhook',
@@ -144,6 +152,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/webhooks/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'integration'),
       schema: {
         ...webhookTags,
         summary: 'Change a webhook (url, events, template, headers, active)',
@@ -170,6 +179,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/webhooks/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'integration'),
       schema: {
         ...webhookTags,
         summary: 'Delete a webhook',
@@ -187,6 +197,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/webhooks/:id/rotate-secret',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'integration'),
       schema: {
         ...webhookTags,
         summary: 'A new signing secret (shown once); the old one also signs for 24 hours',

@@ -44,8 +44,14 @@ export class WebhookService {
   }
 
   /** The workspace's webhooks; with `formId`, only that form's own. */
-  list(workspaceId: string, formId: string | undefined, limit: number, beforeId?: string) {
-    return this.integrations.list(workspaceId, formId, WEBHOOK, limit, beforeId);
+  list(
+    workspaceId: string,
+    formId: string | undefined,
+    limit: number,
+    beforeId?: string,
+    formIds: readonly string[] | null = null,
+  ) {
+    return this.integrations.list(workspaceId, formId, WEBHOOK, limit, beforeId, formIds);
   }
 
   get(workspaceId: string, id: string): Promise<IntegrationRow> {

@@ -13,9 +13,13 @@ export interface ApiKeyRow {
   key_prefix: string;
   created_at: Date;
   last_used_at: Date | null;
+  /** NULL: every scope; NULL `form_ids`: every form (DESIGN.md section 4b). */
+  scopes: string[] | null;
+  form_ids: string[] | null;
 }
 
-const KEY_COLUMNS = 'id, workspace_id, name, key_prefix, created_at, last_used_at';
+const KEY_COLUMNS =
+  'id, workspace_id, name, key_prefix, created_at, last_used_at, scopes, form_ids';
 
 export async function insertWorkspace(
   db: Queryable,
@@ -39,12 +43,28 @@ export async function findWorkspace(db: Queryable, id: string): Promise<Workspac
 
 export async function insertApiKey(
   db: Queryable,
-  key: { id: string; workspaceId: string; name: string; hash: string; prefix: string },
+  key: {
+    id: string;
+    workspaceId: string;
+    name: string;
+    hash: string;
+    prefix: string;
+    scopes?: readonly string[] | null;
+    formIds?: readonly string[] | null;
+  },
 ): Promise<ApiKeyRow> {
   const { rows } = await db.query<ApiKeyRow>(
-    `INSERT INTO api_keys (id, workspace_id, name, key_hash, key_prefix)
-     VALUES ($1, $2, $3, $4, $5) RETURNING ${KEY_COLUMNS}`,
-    [key.id, key.workspaceId, key.name, key.hash, key.prefix],
+    `INSERT INTO api_keys (id, workspace_id, name, key_hash, key_prefix, scopes, form_ids)
+     VALUES ($1, $2, $3, $4, $5, $6::text[], $7::uuid[]) RETURNING ${KEY_COLUMNS}`,
+    [
+      key.id,
+      key.workspaceId,
+      key.name,
+      key.hash,
+      key.prefix,
+      key.scopes ?? null,
+      key.formIds ?? null,
+    ],
   );
   return rows[0]!;
 }
@@ -74,6 +94,32 @@ export async function listApiKeys(
     [workspaceId, beforeId ?? null, limit],
   );
   return rows;
+}
+
+/** The live key with this id in the workspace, if any. */
+export async function findApiKey(
+  db: Queryable,
+  workspaceId: string,
+  id: string,
+): Promise<ApiKeyRow | undefined> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1 AND workspace_id = $2 AND revoked_at IS NULL`,
+    [id, workspaceId],
+  );
+  return rows[0];
+}
+
+/** Those of `ids` that are live forms of the workspace. */
+export async function liveFormIds(
+  db: Queryable,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM forms WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL`,
+    [workspaceId, ids],
+  );
+  return rows.map((row) => row.id);
 }
 
 /** Revokes a key; returns its hash (to drop it from caches), or undefined when there was none. */

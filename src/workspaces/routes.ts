@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { SCOPES, type Principal } from '../common/index.ts';
 import {
   type AuthHooks,
+  scoped,
   workspaceOf,
   decodeIdCursor,
   pageOf,
@@ -12,6 +14,18 @@ import {
 } from '../http/index.ts';
 import type { WorkspaceService } from './service.ts';
 import * as s from './schemas.ts';
+
+/** A key's limits as they are shown: its scopes listed (all when unlimited), its forms or null. */
+const limitsShown = (row: { scopes: string[] | null; form_ids: string[] | null }) => ({
+  scopes: row.scopes ?? [...SCOPES],
+  form_ids: row.form_ids,
+});
+
+/** The limits of the key making a request (see `escalationOf`). */
+const callerOf = (principal: Principal | undefined) =>
+  principal?.kind === 'workspace'
+    ? { scopes: principal.scopes, formIds: principal.formIds }
+    : { scopes: null, formIds: null };
 
 export interface WorkspaceRoutesOptions {
   service: WorkspaceService;
@@ -27,6 +41,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
     '/workspaces',
     {
       preHandler: auth.admin,
+      config: scoped('admin', 'none'),
       schema: {
         tags: ['workspaces'],
         summary: 'Create a workspace and its first API key (admin key only)',
@@ -43,6 +58,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
     '/workspace',
     {
       preHandler: auth.workspace,
+      config: scoped('any', 'none'),
       schema: {
         tags: ['workspaces'],
         summary: "This key's workspace and its settings (retention)",
@@ -57,6 +73,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
     '/workspace',
     {
       preHandler: auth.workspace,
+      config: scoped('keys:write', 'workspace'),
       schema: {
         tags: ['workspaces'],
         summary: 'Rename the workspace or set its retention (null keeps data until deleted)',
@@ -72,6 +89,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
     '/api-keys',
     {
       preHandler: auth.workspace,
+      config: scoped('keys:write', 'none'),
       schema: {
         tags: ['api-keys'],
         summary: 'Create an API key for this workspace; the key is shown only in this answer',
@@ -81,8 +99,16 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
       },
     },
     async (request, reply) => {
-      const key = await service.createKey(workspaceOf(request), request.body.name);
-      return reply.code(201).send({ ...key, created_at: key.created_at.toISOString() });
+      const { name, ...wanted } = request.body;
+      const key = await service.createKey(
+        workspaceOf(request),
+        name,
+        wanted,
+        callerOf(request.principal),
+      );
+      return reply
+        .code(201)
+        .send({ ...key, created_at: key.created_at.toISOString(), ...limitsShown(key) });
     },
   );
 
@@ -90,6 +116,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
     '/api-keys',
     {
       preHandler: auth.workspace,
+      config: scoped('keys:write', 'none'),
       schema: {
         tags: ['api-keys'],
         summary: "List this workspace's API keys (never the keys themselves)",
@@ -112,6 +139,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
           prefix: row.key_prefix,
           created_at: row.created_at.toISOString(),
           last_used_at: row.last_used_at?.toISOString() ?? null,
+          ...limitsShown(row),
         }),
       );
     },
@@ -121,6 +149,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
     '/api-keys/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('keys:write', 'none'),
       schema: {
         tags: ['api-keys'],
         summary: 'Revoke an API key',
@@ -130,7 +159,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<WorkspaceRoutesOptions> 
       },
     },
     async (request, reply) => {
-      await service.revokeKey(workspaceOf(request), request.params.id);
+      await service.revokeKey(workspaceOf(request), request.params.id, callerOf(request.principal));
       return reply.code(204).send(null);
     },
   );

@@ -2,6 +2,15 @@ import { DisabledCaches, type Caches, type NamedCache } from '../cache/index.ts'
 import { uuidv7, isUuid, hashToken, randomToken, type Principal } from '../common/index.ts';
 import type { Database } from '../db/index.ts';
 import { notFound, validationFailed } from '../errors/index.ts';
+import type { FormResource } from '../http/index.ts';
+import { formOfResource } from './form-of.ts';
+import {
+  escalationOf,
+  limitsOf,
+  normaliseScopes,
+  UNLIMITED,
+  type KeyLimits,
+} from './key-limits.ts';
 import * as q from './queries.ts';
 
 /** Every API key starts with this, so leaked keys are easy to recognise and scan for. */
@@ -10,7 +19,10 @@ export const API_KEY_PREFIX = 'fh_';
 /** How long an unknown key's hash is remembered as unknown, in every cache layer. */
 export const UNKNOWN_KEY_TTL_MS = 30_000;
 
-type CachedKey = { id: string; workspace_id: string } | { unknown: true };
+/** Entries cached by a release before scopes lack both fields: they are looked up again. */
+type CachedKey =
+  | { id: string; workspace_id: string; scopes?: string[] | null; form_ids?: string[] | null }
+  | { unknown: true };
 
 export interface CreatedKey {
   id: string;
@@ -18,6 +30,14 @@ export interface CreatedKey {
   key: string;
   prefix: string;
   created_at: Date;
+  scopes: string[] | null;
+  form_ids: string[] | null;
+}
+
+/** What `POST /api-keys` asks for: omitted scopes or forms mean all of them. */
+export interface KeyRequest {
+  scopes?: readonly string[] | undefined;
+  form_ids?: readonly string[] | undefined;
 }
 
 export interface WorkspaceSettings {
@@ -108,17 +128,62 @@ export class WorkspaceService {
     return presentSettings(row);
   }
 
-  async createKey(workspaceId: string, name: string): Promise<CreatedKey> {
-    const created = await this.insertKey(this.db, workspaceId, name);
+  /**
+   * Creates a key with the requested limits. `caller` is the key asking (none: the CLI): a
+   * key cannot give more than it has (403); unknown or deleted forms are refused (422).
+   */
+  async createKey(
+    workspaceId: string,
+    name: string,
+    wanted: KeyRequest = {},
+    caller: KeyLimits = UNLIMITED,
+  ): Promise<CreatedKey> {
+    const limits: KeyLimits = {
+      scopes: normaliseScopes(wanted.scopes),
+      formIds: wanted.form_ids ? [...new Set(wanted.form_ids.map((id) => id.toLowerCase()))] : null,
+    };
+    const refusal = escalationOf(caller, limits);
+    if (refusal) throw refusal;
+    if (limits.formIds) await this.checkForms(workspaceId, limits.formIds);
+    const created = await this.insertKey(this.db, workspaceId, name, limits);
     await this.keys.invalidate(hashToken(created.key));
     return created;
+  }
+
+  /** The form a resource belongs to (the form restriction of keys, src/http/scopes.ts). */
+  formOf(kind: FormResource, workspaceId: string, id: string): Promise<string | null | undefined> {
+    return formOfResource(this.db, kind, workspaceId, id);
+  }
+
+  private async checkForms(workspaceId: string, formIds: readonly string[]): Promise<void> {
+    const invalid = formIds.filter((id) => !isUuid(id));
+    const live = new Set(
+      await q.liveFormIds(
+        this.db,
+        workspaceId,
+        formIds.filter((id) => isUuid(id)),
+      ),
+    );
+    const unknown = [...invalid, ...formIds.filter((id) => isUuid(id) && !live.has(id))];
+    if (unknown.length > 0)
+      throw validationFailed(
+        'form_ids names forms this workspace does not have',
+        unknown.map((id) => ({ field: 'form_ids', message: `no form ${id}` })),
+      );
   }
 
   listKeys(workspaceId: string, limit: number, beforeId?: string): Promise<q.ApiKeyRow[]> {
     return q.listApiKeys(this.db, workspaceId, limit, beforeId);
   }
 
-  async revokeKey(workspaceId: string, id: string): Promise<void> {
+  /** Revokes a key; `caller` may revoke only keys that have no more than it has (else 403). */
+  async revokeKey(workspaceId: string, id: string, caller: KeyLimits = UNLIMITED): Promise<void> {
+    if (caller !== UNLIMITED && (caller.scopes !== null || caller.formIds !== null)) {
+      const target = isUuid(id) ? await q.findApiKey(this.db, workspaceId, id) : undefined;
+      if (!target) throw notFound('API key');
+      const refusal = escalationOf(caller, limitsOf(target));
+      if (refusal) throw refusal;
+    }
     const hash = isUuid(id) ? await q.revokeApiKey(this.db, workspaceId, id) : undefined;
     if (!hash) throw notFound('API key');
     await this.keys.invalidate(hash);
@@ -141,7 +206,7 @@ export class WorkspaceService {
     if (!key.startsWith(API_KEY_PREFIX)) return undefined;
     let unknown = false;
     let refused: unknown;
-    const cached = await this.keys.get(hash, async () => {
+    const load = async (): Promise<CachedKey | undefined> => {
       // Thrown from here the refusal would reach the caller wrapped by the cache library.
       try {
         await beforeLookup?.();
@@ -151,8 +216,22 @@ export class WorkspaceService {
       }
       const found = await q.findApiKeyByHash(this.db, hash);
       unknown = !found;
-      return found && { id: found.id, workspace_id: found.workspace_id };
-    });
+      return (
+        found && {
+          id: found.id,
+          workspace_id: found.workspace_id,
+          scopes: found.scopes,
+          form_ids: found.form_ids,
+        }
+      );
+    };
+    let cached = await this.keys.get(hash, load);
+    // An entry cached by a release before scopes has no `scopes`: look the key up again
+    // rather than read "all" into it (a scoped key first seen by an older process).
+    if (cached && !('unknown' in cached) && !('scopes' in cached)) {
+      await this.keys.invalidate(hash);
+      cached = await this.keys.get(hash, load);
+    }
     if (refused !== undefined) throw refused;
     // Losing a negative entry (Redis down) only costs the next try of this key a query.
     if (unknown)
@@ -160,7 +239,14 @@ export class WorkspaceService {
     const row = cached && !('unknown' in cached) ? cached : undefined;
     if (!row) return undefined;
     this.touch(row.id);
-    return { kind: 'workspace', workspaceId: row.workspace_id, keyId: row.id };
+    const limits = limitsOf(row);
+    return {
+      kind: 'workspace',
+      workspaceId: row.workspace_id,
+      keyId: row.id,
+      scopes: limits.scopes,
+      formIds: limits.formIds,
+    };
   }
 
   /** Records a key's use at most once a minute per process (the query also guards it). */
@@ -177,6 +263,7 @@ export class WorkspaceService {
     db: Parameters<typeof q.insertApiKey>[0],
     workspaceId: string,
     name: string,
+    limits: KeyLimits = UNLIMITED,
   ): Promise<CreatedKey> {
     const key = randomToken(API_KEY_PREFIX);
     const row = await q.insertApiKey(db, {
@@ -185,7 +272,17 @@ export class WorkspaceService {
       name,
       hash: hashToken(key),
       prefix: key.slice(0, API_KEY_PREFIX.length + 6),
+      scopes: limits.scopes,
+      formIds: limits.formIds,
     });
-    return { id: row.id, name: row.name, key, prefix: row.key_prefix, created_at: row.created_at };
+    return {
+      id: row.id,
+      name: row.name,
+      key,
+      prefix: row.key_prefix,
+      created_at: row.created_at,
+      scopes: row.scopes,
+      form_ids: row.form_ids,
+    };
   }
 }

@@ -8,6 +8,7 @@ import {
   errorResponses,
   IdParams,
   workspaceOf,
+  scoped,
 } from '../http/index.ts';
 import { JsonObject, presentResponse, type ResponseService } from '../responses/index.ts';
 import { CALCULATED, fieldsOf, type ZapierField as ZapierFieldType } from './fields.ts';
@@ -61,6 +62,7 @@ export const zapierLookupRoutes: FastifyPluginAsyncTypebox<ZapierLookupRoutesOpt
     '/zapier/forms/:id/fields',
     {
       preHandler: auth.workspace,
+      config: scoped('forms:read', 'param'),
       schema: {
         ...tags,
         summary: "The form's fields, for dynamic output and input fields",
@@ -78,6 +80,7 @@ export const zapierLookupRoutes: FastifyPluginAsyncTypebox<ZapierLookupRoutesOpt
     '/zapier/forms/:id/responses',
     {
       preHandler: auth.workspace,
+      config: scoped('responses:read', 'param'),
       schema: {
         ...tags,
         summary: 'Find Response: completed responses whose answer matches, newest first',

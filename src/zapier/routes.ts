@@ -2,7 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { flattenResponse } from '@formhub/sdk';
 import type { FormService } from '../forms/index.ts';
-import { type AuthHooks, workspaceOf, errorResponses, IdParams } from '../http/index.ts';
+import {
+  type AuthHooks,
+  workspaceOf,
+  errorResponses,
+  IdParams,
+  listingForms,
+  scoped,
+} from '../http/index.ts';
 import { Condition, PolicyProperties, type IntegrationService } from '../integrations/index.ts';
 import { JsonObject, presentResponse, type ResponseService } from '../responses/index.ts';
 import type { WorkspaceService } from '../workspaces/index.ts';
@@ -34,6 +41,7 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
     '/zapier/me',
     {
       preHandler: auth.workspace,
+      config: scoped('any', 'none'),
       schema: {
         ...tags,
         summary: "Zapier's authentication test",
@@ -50,6 +58,7 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
     '/zapier/forms',
     {
       preHandler: auth.workspace,
+      config: scoped('forms:read', 'list'),
       schema: {
         ...tags,
         summary: 'Forms for the dynamic dropdown',
@@ -60,13 +69,17 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
       },
     },
     async (request) =>
-      (await forms.list(workspaceOf(request), 1000)).map((f) => ({ id: f.id, title: f.title })),
+      (await forms.list(workspaceOf(request), 1000, undefined, listingForms(request))).map((f) => ({
+        id: f.id,
+        title: f.title,
+      })),
   );
 
   app.post(
     '/zapier/hooks',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'body'),
       schema: {
         ...tags,
         summary: 'Subscribe a Zap (performSubscribe)',
@@ -102,6 +115,7 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
     '/zapier/hooks/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'integration'),
       schema: {
         ...tags,
         summary: 'Unsubscribe a Zap (performUnsubscribe)',
@@ -122,6 +136,7 @@ export const zapierRoutes: FastifyPluginAsyncTypebox<ZapierRoutesOptions> = asyn
     '/zapier/forms/:id/sample',
     {
       preHandler: auth.workspace,
+      config: scoped('responses:read', 'param'),
       schema: {
         ...tags,
         summary: 'Recent completed responses, flat, as the hook delivers them (performList)',

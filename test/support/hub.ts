@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse, RouteOptions } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { migrate, openDatabase, type Database } from '../../src/db/index.ts';
 import { buildApp, createHub, type Hub } from '../../src/hub/index.ts';
@@ -35,7 +35,13 @@ export interface TestHub {
  */
 export async function startHub(
   env: Record<string, string> = {},
-  options: { worker?: boolean; embedded?: boolean; clock?: () => Date } = {},
+  options: {
+    worker?: boolean;
+    embedded?: boolean;
+    clock?: () => Date;
+    /** Sees every route as the app adds it (see `AppOptions.onRoute`). */
+    onRoute?: (route: RouteOptions) => void;
+  } = {},
 ): Promise<TestHub> {
   // Embedded: PGlite in a temporary folder (no DATABASE_URL), as `npm start` runs.
   const database: TestDatabase | undefined = options.embedded
@@ -63,7 +69,11 @@ export async function startHub(
   await redis.connect();
   const logger = pino({ level: 'silent' });
   const services = await createHub({ config, db, redis, logger });
-  const app = await buildApp(services, { logger: false, clock: options.clock });
+  const app = await buildApp(services, {
+    logger: false,
+    clock: options.clock,
+    onRoute: options.onRoute,
+  });
   await app.ready();
   const worker = options.worker ? await startWorker(services) : undefined;
   const hub: TestHub = {

@@ -89,8 +89,10 @@ module.exports = {
       );
     }
     if (response.status === 403) {
+      // A scoped key names the scope it lacks (docs/zapier.md lists what each step needs).
+      const why = hubErrorMessage(response);
       throw new z.errors.Error(
-        'This formhub API key is not allowed to do that (403).',
+        `This formhub API key is not allowed to do that (403)${why ? `. ${why}` : '.'}`,
         'ForbiddenError',
         403,
       );

@@ -95,12 +95,14 @@ export async function listReports(
   workspaceId: string,
   limit: number,
   beforeId: string | undefined,
+  formIds: readonly string[] | null = null,
 ): Promise<ScheduledReportRow[]> {
   const { rows } = await db.query<ScheduledReportRow>(
     `SELECT ${REPORT_COLUMNS} FROM scheduled_reports
      WHERE workspace_id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR id < $2::uuid)
+       AND ($4::uuid[] IS NULL OR form_id = ANY($4::uuid[]))
      ORDER BY id DESC LIMIT $3`,
-    [workspaceId, beforeId ?? null, limit],
+    [workspaceId, beforeId ?? null, limit, formIds],
   );
   return rows;
 }

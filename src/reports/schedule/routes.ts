@@ -9,6 +9,8 @@ import {
   IdParams,
   Page,
   PageQuery,
+  scoped,
+  listingForms,
 } from '../../http/index.ts';
 import { presentReport, presentRun } from './present.ts';
 import { CreateScheduledReportBody, ReportRunSchema, ScheduledReportSchema } from './schemas.ts';
@@ -31,6 +33,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<ReportRoutesOptions> = asyn
     '/scheduled-reports',
     {
       preHandler: auth.workspace,
+      config: scoped('exports', 'body'),
       schema: {
         ...secured,
         summary: 'Schedule a report (cron, or daily/weekly/monthly at 09:00 in the timezone)',
@@ -46,6 +49,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<ReportRoutesOptions> = asyn
     '/scheduled-reports',
     {
       preHandler: auth.workspace,
+      config: scoped('exports', 'list'),
       schema: {
         ...secured,
         summary: "List the workspace's scheduled reports, newest first",
@@ -56,7 +60,12 @@ export const reportRoutes: FastifyPluginAsyncTypebox<ReportRoutesOptions> = asyn
     async (request) => {
       const limit = request.query.limit ?? 50;
       const before = request.query.cursor ? decodeIdCursor(request.query.cursor) : undefined;
-      const rows = await service.list(workspaceOf(request), limit + 1, before);
+      const rows = await service.list(
+        workspaceOf(request),
+        limit + 1,
+        before,
+        listingForms(request),
+      );
       const now = new Date();
       return pageOf(
         rows,
@@ -71,6 +80,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<ReportRoutesOptions> = asyn
     '/scheduled-reports/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('exports', 'report'),
       schema: {
         ...secured,
         summary: 'Get a scheduled report',
@@ -85,6 +95,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<ReportRoutesOptions> = asyn
     '/scheduled-reports/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('exports', 'report'),
       schema: {
         ...secured,
         summary: 'Delete a scheduled report and its schedule',
@@ -102,6 +113,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<ReportRoutesOptions> = asyn
     '/scheduled-reports/:id/run',
     {
       preHandler: auth.workspace,
+      config: scoped('exports', 'report'),
       schema: {
         ...secured,
         summary: 'Run a report now; the worker renders and mails it',
@@ -119,6 +131,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<ReportRoutesOptions> = asyn
     '/scheduled-reports/:id/runs',
     {
       preHandler: auth.workspace,
+      config: scoped('exports', 'report'),
       schema: {
         ...secured,
         summary: "A report's runs, newest first",

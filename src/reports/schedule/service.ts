@@ -52,8 +52,14 @@ export class ScheduledReportService {
     return report;
   }
 
-  list(workspaceId: string, limit: number, beforeId?: string): Promise<q.ScheduledReportRow[]> {
-    return q.listReports(this.db.reader, workspaceId, limit, beforeId);
+  /** Newest first; `formIds` keeps to those forms' reports (a key limited to forms). */
+  list(
+    workspaceId: string,
+    limit: number,
+    beforeId?: string,
+    formIds: readonly string[] | null = null,
+  ): Promise<q.ScheduledReportRow[]> {
+    return q.listReports(this.db.reader, workspaceId, limit, beforeId, formIds);
   }
 
   /** Deletes the report (its runs stay readable in the database) and its job scheduler. */
