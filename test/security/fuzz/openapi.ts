@@ -43,7 +43,8 @@ export type ResourceKind =
   | 'integration'
   | 'delivery'
   | 'zapierHook'
-  | 'apiKey';
+  | 'apiKey'
+  | 'erasure';
 
 /** One path x method of the document. */
 export interface Operation {
@@ -73,6 +74,7 @@ const KIND_BY_SEGMENT: Record<string, ResourceKind> = {
   deliveries: 'delivery',
   hooks: 'zapierHook',
   'api-keys': 'apiKey',
+  erasures: 'erasure',
 };
 
 /** Every operation of the document, in its order; throws on a path id of an unknown kind. */
