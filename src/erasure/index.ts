@@ -6,4 +6,6 @@ export {
   type ErasureCaches,
   type ErasureRunnerOptions,
 } from './runner.ts';
+export { deleteExpiredResponses, startResponseRetention } from './retention.ts';
 export { eraseBatch, ERASURE_BATCH, type ErasedCounts, type ErasureSelection } from './erase.ts';
+export { hubErasureCaches } from './caches.ts';

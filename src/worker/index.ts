@@ -6,8 +6,7 @@ import {
   RedisRateLimiter,
   startDeliveryWorker,
 } from '../delivery/index.ts';
-import { invalidateRouteCaches } from '../cache/index.ts';
-import { startErasures, type ErasureCaches } from '../erasure/index.ts';
+import { hubErasureCaches, startErasures, startResponseRetention } from '../erasure/index.ts';
 import { createHub, type Hub, type HubDeps } from '../hub/index.ts';
 import { createCredentialsResolver } from '../integrations/index.ts';
 import { createGuardedAgent } from '../net/index.ts';
@@ -75,14 +74,9 @@ export async function startWorker(
   sweeper.start();
   const retention = startDeliveryRetention(db, logger);
   const metrics = hub.metrics;
-  const erasureCaches: ErasureCaches = {
-    forgetMetrics: (formId) => metrics.forget(formId),
-    forgetRoutes: (workspaceId) =>
-      invalidateRouteCaches(hub.caches, workspaceId).catch((error: Error) => {
-        logger.warn({ err: error.message }, 'could not drop the route caches after an erasure');
-      }),
-  };
+  const erasureCaches = hubErasureCaches(metrics, hub.caches, logger);
   const erasures = startErasures({ db, caches: erasureCaches, logger });
+  const responseRetention = startResponseRetention(db, erasureCaches, logger);
   const aggregator = config.features.analytics
     ? startLoop('analytics aggregation', () => metrics.applyPending(), logger)
     : undefined;
@@ -117,6 +111,7 @@ export async function startWorker(
       await sweeper.stop();
       await retention.stop();
       await erasures.stop();
+      await responseRetention.stop();
       await workers.close();
       // Requests of attempts the worker stopped waiting for may still be out: they get the
       // deadline, then are cut (their deliveries are in PostgreSQL, their jobs run again).
