@@ -93,9 +93,11 @@ export async function eraseBatch(
 
 /**
  * Deletes the finished export jobs of `formIds` (succeeded, failed or expired) and their
- * files: any file may hold any response of its form, so every one goes. Answers how many
- * files were deleted from this host's disk; a file on another host's disk is no longer
- * served (its job is gone) and that host's sweep deletes it after EXPORT_TTL.
+ * files: any file may hold any response of its form, so every one goes. Jobs still queued
+ * or running are failed: they may have read erased responses, and their file is then
+ * deleted by the process writing it instead of being served (src/exports). Answers how
+ * many files were deleted from this host's disk; a file on another host's disk is no
+ * longer served (its job is gone) and that host's sweep deletes it after EXPORT_TTL.
  */
 export async function deleteExportFiles(
   tx: Queryable,
@@ -105,6 +107,12 @@ export async function deleteExportFiles(
   const { rows } = await tx.query<{ file_path: string | null }>(
     `DELETE FROM export_jobs WHERE form_id = ANY($1::uuid[]) AND status IN ('succeeded', 'failed', 'expired')
      RETURNING file_path`,
+    [formIds],
+  );
+  await tx.query(
+    `UPDATE export_jobs SET status = 'failed', finished_at = now(), file_path = NULL,
+       error = 'cancelled: an erasure deleted responses of this form; export again'
+      WHERE form_id = ANY($1::uuid[]) AND status IN ('queued', 'running')`,
     [formIds],
   );
   let deleted = 0;

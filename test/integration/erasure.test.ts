@@ -116,6 +116,15 @@ describe('erasure (DESIGN.md section 4b)', () => {
     expect(before.total).toBe(5); // the soft-deleted one is no longer counted
     await call('GET', `/analytics/forms/${f2.id}/metrics`);
 
+    // An export of F2 still running (as another API process would have it): it may have
+    // read Ada, so the erasure fails it, and it is never marked succeeded after.
+    const running = '01900000-0000-7000-8000-00000000e7a5';
+    await hub.db.query(
+      `INSERT INTO export_jobs (id, workspace_id, form_id, format, status, heartbeat_at)
+       VALUES ($1, $2, $3, 'csv', 'running', now())`,
+      [running, a.id, f2.id],
+    );
+
     const expected = await dependents(hub, a.id, adaIds);
     expect(expected).toMatchObject({ responses: 5, idempotency_records: 1 });
     expect(expected.events).toBe(7); // F1: 3 submitted, 1 started, 1 updated, 1 deleted; F2: 1
@@ -169,6 +178,9 @@ describe('erasure (DESIGN.md section 4b)', () => {
     const left = await listDeliveries(hub, a.key, hook.id);
     expect(left).toHaveLength(2);
     expect(deliveries.filter((d) => left.some((l) => l.id === d.id))).toHaveLength(2);
+    const cancelled = await call<{ status: string; error: string }>('GET', `/exports/${running}`);
+    expect(cancelled).toMatchObject({ status: 'failed' });
+    expect(cancelled.error).toMatch(/erasure/);
     // Untouched: the other responses of the workspace with their data, the other workspace.
     expect(await dependents(hub, a.id, keptIds)).toEqual(outsideBefore);
     expect(
@@ -214,6 +226,12 @@ describe('erasure (DESIGN.md section 4b)', () => {
     expect((replayBob.json() as { id: string }).id).toBe(bob.id);
     await expectMetricsEqualSql(hub, a.key, f1.id, 'color');
 
+    // The audit log names the erasure.
+    const audit = await call<{ data: { action: string; resource: { id: string } }[] }>(
+      'GET',
+      '/audit-log?action=erasure.created',
+    );
+    expect(audit.data.map((e) => e.resource.id)).toEqual([queued.id]);
     // Another workspace's erasure is not found.
     const foreignGet = await hub.request({
       method: 'GET',
