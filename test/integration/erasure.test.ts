@@ -261,6 +261,26 @@ describe('erasure (DESIGN.md section 4b)', () => {
     await expectMetricsEqualSql(hub, key, f1.id, 'color');
   });
 
+  it('takes over a job whose worker went silent, and goes on from its counts', async () => {
+    const ws = await hub.workspace('Taken over');
+    const call = caller(hub, ws.key);
+    const form = await call('POST', '/forms', { title: 'T', fields: FIELDS });
+    for (let i = 0; i < 3; i++)
+      await call('POST', `/forms/${form.id}/responses`, { data: { email: ADA, color: 'red' } });
+    // As a worker that died after erasing 2 responses would have left it.
+    const id = '01900000-0000-7000-8000-0000000dead1';
+    await hub.db.query(
+      `INSERT INTO erasures (id, workspace_id, form_id, match, status, counts, forms, started_at, heartbeat_at)
+       VALUES ($1, $2, $3, $4, 'running', '{"responses": 2, "events": 2}', ARRAY[$3::uuid],
+               now() - interval '5 minutes', now() - interval '2 minutes')`,
+      [id, ws.id, form.id, JSON.stringify(MATCH)],
+    );
+    const done = await finishedErasure(hub, ws.key, id);
+    expect(done).toMatchObject({ status: 'succeeded' });
+    expect(done.counts).toMatchObject({ responses: 5, events: 5, idempotency_records: 0 });
+    await expectMetricsEqualSql(hub, ws.key, form.id, 'color');
+  });
+
   it('refuses a bad match with 422 naming the part, and forms of other workspaces with 404', async () => {
     const { key } = await hub.workspace('Validation');
     const other = await hub.workspace('Elsewhere');
