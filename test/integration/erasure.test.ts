@@ -4,6 +4,7 @@ import { expectError, fieldsOf } from '../support/api.ts';
 import { listDeliveries, settledDeliveries } from '../support/deliveries.ts';
 import {
   caller,
+  dependents,
   expectMetricsEqualSql,
   finishedErasure,
   sqlCount,
@@ -18,35 +19,6 @@ const FIELDS = [
   { key: 'color', type: 'select', options: ['red', 'green', 'blue'] },
 ];
 const MATCH = { 'data.email': { $eq: ADA } };
-
-/** What SQL says the erasure of `ids` (response ids of `workspaceId`) must delete. */
-async function dependents(hub: TestHub, workspaceId: string, ids: string[]) {
-  const params = [workspaceId, ids];
-  return {
-    responses: ids.length,
-    events: await sqlCount(
-      hub,
-      `SELECT count(*) AS n FROM outbox WHERE workspace_id = $1 AND payload -> 'response' ->> 'id' = ANY($2::text[])`,
-      params,
-    ),
-    deliveries: await sqlCount(
-      hub,
-      `SELECT count(*) AS n FROM deliveries WHERE workspace_id = $1 AND payload -> 'response' ->> 'id' = ANY($2::text[])`,
-      params,
-    ),
-    attempts: await sqlCount(
-      hub,
-      `SELECT count(*) AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
-        WHERE d.workspace_id = $1 AND d.payload -> 'response' ->> 'id' = ANY($2::text[])`,
-      params,
-    ),
-    idempotency_records: await sqlCount(
-      hub,
-      `SELECT count(*) AS n FROM responses WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND idempotency_key IS NOT NULL`,
-      params,
-    ),
-  };
-}
 
 describe('erasure (DESIGN.md section 4b)', () => {
   let hub: TestHub;

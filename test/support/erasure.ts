@@ -98,3 +98,32 @@ export async function expectMetricsEqualSql(
   );
   expect(served.fields[field]!.answered).toBe(values.reduce((sum, r) => sum + Number(r.n), 0));
 }
+
+/** What SQL says the erasure of `ids` (response ids of `workspaceId`) must delete. */
+export async function dependents(hub: TestHub, workspaceId: string, ids: string[]) {
+  const params = [workspaceId, ids];
+  return {
+    responses: ids.length,
+    events: await sqlCount(
+      hub,
+      `SELECT count(*) AS n FROM outbox WHERE workspace_id = $1 AND payload -> 'response' ->> 'id' = ANY($2::text[])`,
+      params,
+    ),
+    deliveries: await sqlCount(
+      hub,
+      `SELECT count(*) AS n FROM deliveries WHERE workspace_id = $1 AND payload -> 'response' ->> 'id' = ANY($2::text[])`,
+      params,
+    ),
+    attempts: await sqlCount(
+      hub,
+      `SELECT count(*) AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+        WHERE d.workspace_id = $1 AND d.payload -> 'response' ->> 'id' = ANY($2::text[])`,
+      params,
+    ),
+    idempotency_records: await sqlCount(
+      hub,
+      `SELECT count(*) AS n FROM responses WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND idempotency_key IS NOT NULL`,
+      params,
+    ),
+  };
+}
