@@ -60,6 +60,14 @@ export function cachedRoutes(app: FastifyInstance, caches: Caches): void {
   });
 }
 
+/**
+ * Starts a new route-cache generation for a workspace, in every process: for changes made
+ * outside its requests (the worker erasing responses), which the write hook does not see.
+ */
+export async function invalidateRouteCaches(caches: Caches, workspaceId: string): Promise<void> {
+  await caches.named<string>('route_generation').invalidate(workspaceId);
+}
+
 function lookup(
   answers: NamedCache<CachedAnswer>,
   generationOf: (scope: string) => Promise<string>,

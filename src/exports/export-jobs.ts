@@ -148,7 +148,7 @@ export class ExportJobs {
       await mkdir(this.directory, { recursive: true, mode: 0o700 });
       await chmod(this.directory, 0o700); // mkdir leaves an existing directory's mode as it was
       const total = await q.countExportRows(db.reader, request.selection);
-      await q.markExportRunning(db, job.id, total, path);
+      if (!(await q.markExportRunning(db, job.id, total, path))) return; // failed meanwhile
       const onPage = (read: number) => q.setExportProgress(db, job.id, progressOf(read, total));
       const { threads } = this.opts;
       const body = threads
@@ -161,7 +161,8 @@ export class ExportJobs {
           });
       await pipeline(body, createWriteStream(path, { mode: 0o600 }), { signal });
       const { size } = await stat(path);
-      await q.markExportSucceeded(db, job.id, size, this.opts.ttlMs);
+      if (!(await q.markExportSucceeded(db, job.id, size, this.opts.ttlMs)))
+        await rm(path, { force: true }); // failed meanwhile: never served, not kept
     } catch (error) {
       this.opts.onError?.(error, job.id);
       await rm(path, { force: true });

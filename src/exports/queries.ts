@@ -165,11 +165,14 @@ export async function markExportRunning(
   id: string,
   total: number,
   filePath: string,
-): Promise<void> {
-  await db.query(
-    `UPDATE export_jobs SET status = 'running', total = $2, file_path = $3, heartbeat_at = now() WHERE id = $1`,
+): Promise<boolean> {
+  // Only a queued job starts: one failed meanwhile (an erasure of its form) stays failed.
+  const { rowCount } = await db.query(
+    `UPDATE export_jobs SET status = 'running', total = $2, file_path = $3, heartbeat_at = now()
+      WHERE id = $1 AND status = 'queued'`,
     [id, total, filePath],
   );
+  return rowCount > 0;
 }
 
 /** Saves progress; it is also the job's heartbeat. */
@@ -193,18 +196,23 @@ export async function touchExportJobs(db: Queryable, ids: readonly string[]): Pr
   );
 }
 
-/** The job's file is complete: it may be downloaded until `ttlMs` from now. */
+/**
+ * The job's file is complete: it may be downloaded until `ttlMs` from now. False when the
+ * job is no longer running (an erasure of its form failed it, or the sweep found it
+ * silent): the caller deletes the file, which may hold erased responses.
+ */
 export async function markExportSucceeded(
   db: Queryable,
   id: string,
   size: number,
   ttlMs: number,
-): Promise<void> {
-  await db.query(
+): Promise<boolean> {
+  const { rowCount } = await db.query(
     `UPDATE export_jobs SET status = 'succeeded', progress = 100, size = $2, finished_at = now(),
-       expires_at = now() + make_interval(secs => $3) WHERE id = $1`,
+       expires_at = now() + make_interval(secs => $3) WHERE id = $1 AND status = 'running'`,
     [id, size, ttlMs / 1000],
   );
+  return rowCount > 0;
 }
 
 export async function markExportFailed(db: Queryable, id: string, error: string): Promise<void> {

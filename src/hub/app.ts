@@ -11,6 +11,7 @@ import { reportRoutes } from '../reports/index.ts';
 import { exportRoutes } from '../exports/index.ts';
 import { analyticsRoutes } from '../analytics/index.ts';
 import { cachedRoutes } from '../cache/index.ts';
+import { ErasureService, erasureRoutes } from '../erasure/index.ts';
 import { uuidv7 } from '../common/index.ts';
 import { formRoutes } from '../forms/index.ts';
 import { responseRoutes } from '../responses/index.ts';
@@ -167,6 +168,7 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
         }),
         auth,
       });
+      await api.register(erasureRoutes, { service: new ErasureService(db, forms), auth });
       await api.register(zapierRoutes, {
         workspaces,
         forms,

@@ -6,6 +6,7 @@ import {
   RedisRateLimiter,
   startDeliveryWorker,
 } from '../delivery/index.ts';
+import { hubErasureCaches, startErasures, startResponseRetention } from '../erasure/index.ts';
 import { createHub, type Hub, type HubDeps } from '../hub/index.ts';
 import { createCredentialsResolver } from '../integrations/index.ts';
 import { createGuardedAgent } from '../net/index.ts';
@@ -75,6 +76,9 @@ export async function startWorker(
   const retention = startDeliveryRetention(db, logger);
   const notifications = startNotifications({ db, secrets: hub.secrets, config, logger });
   const metrics = hub.metrics;
+  const erasureCaches = hubErasureCaches(metrics, hub.caches, logger);
+  const erasures = startErasures({ db, caches: erasureCaches, logger });
+  const responseRetention = startResponseRetention(db, erasureCaches, logger);
   const aggregator = config.features.analytics
     ? startLoop('analytics aggregation', () => metrics.applyPending(), logger)
     : undefined;
@@ -109,6 +113,8 @@ export async function startWorker(
       await sweeper.stop();
       await retention.stop();
       await notifications.stop();
+      await erasures.stop();
+      await responseRetention.stop();
       await workers.close();
       // Requests of attempts the worker stopped waiting for may still be out: they get the
       // deadline, then are cut (their deliveries are in PostgreSQL, their jobs run again).

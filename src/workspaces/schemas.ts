@@ -66,7 +66,10 @@ export const Retention = Type.Object({
   deliveries_days: Type.Union([Type.Integer(), Type.Null()], {
     description: 'Deliveries (and their attempt logs) older than this many days are deleted.',
   }),
-  responses_days: Type.Union([Type.Integer(), Type.Null()]),
+  responses_days: Type.Union([Type.Integer(), Type.Null()], {
+    description:
+      'Responses submitted more than this many days ago are erased, with all that holds their data.',
+  }),
 });
 
 export const WorkspaceSettings = Type.Object({

@@ -101,8 +101,9 @@ export class WorkspaceService {
   }
 
   /**
-   * `PATCH /workspace`: its name and retention. Responses retention is refused until the
-   * job can delete responses with all that holds their data (DESIGN.md section 4b erasure).
+   * `PATCH /workspace`: its name and retention. The worker applies retention: deliveries
+   * (src/delivery/retention.ts) and responses, erased with all that holds their data
+   * (src/erasure/retention.ts).
    */
   async updateSettings(
     id: string,
@@ -111,18 +112,10 @@ export class WorkspaceService {
       retention?: { deliveries_days?: number | null; responses_days?: number | null };
     },
   ): Promise<WorkspaceSettings> {
-    const responsesDays = patch.retention?.responses_days;
-    if (responsesDays !== undefined && responsesDays !== null)
-      throw validationFailed('responses retention is not available yet', [
-        {
-          field: 'retention.responses_days',
-          message: 'only null for now: responses are kept until deleted or erased',
-        },
-      ]);
     const row = await q.updateWorkspaceSettings(this.db, id, {
       name: patch.name,
       deliveriesDays: patch.retention?.deliveries_days,
-      responsesDays,
+      responsesDays: patch.retention?.responses_days,
     });
     if (!row) throw notFound('workspace');
     return presentSettings(row);

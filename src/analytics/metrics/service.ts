@@ -17,6 +17,9 @@ import type { MetricsChanges } from './changes.ts';
 
 export type MetricsSource = 'redis' | 'rebuild' | 'sql';
 
+/** How long a rebuild may hold a form's lock. */
+const REBUILD_LOCK_MS = 30_000;
+
 const COUNTED_EVENTS = new Set([
   'response.started',
   'response.submitted',
@@ -128,6 +131,35 @@ export class MetricsService {
     await this.changes?.publish([formId]);
   }
 
+  /**
+   * Forgets a form's aggregates after responses were hard-deleted (an erasure, responses
+   * retention): drops them while holding the rebuild lock, so that a rebuild that read
+   * PostgreSQL before the deletion (it holds the lock until it has written) cannot write
+   * its counts back after this. Waits for such a rebuild up to the lock's 30 s; Redis
+   * unavailable is logged (the hourly reconcile repairs the aggregates).
+   */
+  async forget(formId: string): Promise<void> {
+    try {
+      const deadline = Date.now() + REBUILD_LOCK_MS;
+      let locked = await this.store.lock(formId, REBUILD_LOCK_MS);
+      while (!locked && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        locked = await this.store.lock(formId, REBUILD_LOCK_MS);
+      }
+      try {
+        await this.store.invalidate(formId);
+      } finally {
+        if (locked) await this.store.unlock(formId);
+      }
+    } catch (error) {
+      this.logger.warn(
+        { err: (error as Error).message, formId },
+        'could not drop the metrics of erased responses; the hourly reconcile repairs them',
+      );
+    }
+    await this.changes?.publish([formId]).catch(() => undefined);
+  }
+
   /** Applies the pending events of one form before a read, so a read sees every write. */
   private async drain(formId: string): Promise<void> {
     while ((await this.applyPending(1_000, formId)) === 1_000);
@@ -173,7 +205,7 @@ export class MetricsService {
    * and the events those counts include but Redis has not seen; those are marked counted.
    */
   private async rebuild(form: FormRow, now: Date): Promise<MetricsDocument> {
-    const locked = await this.store.lock(form.id, 30_000);
+    const locked = await this.store.lock(form.id, REBUILD_LOCK_MS);
     if (locked) await this.store.invalidate(form.id);
     try {
       const { raw, pending } = await this.db.transaction(async (tx) => {

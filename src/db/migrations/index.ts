@@ -13,6 +13,7 @@ import { statements as auditLog } from './0012-audit-log.ts';
 import { statements as retention } from './0013-retention.ts';
 import { statements as notifications } from './0014-notifications.ts';
 import { statements as scopedKeys } from './0016-scoped-keys.ts';
+import { statements as erasures } from './0017-erasures.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -38,4 +39,5 @@ export const migrations: readonly Migration[] = [
   { version: 13, name: 'retention', statements: retention },
   { version: 14, name: 'notifications', statements: notifications },
   { version: 16, name: 'scoped-keys', statements: scopedKeys },
+  { version: 17, name: 'erasures', statements: erasures },
 ];

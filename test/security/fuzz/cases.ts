@@ -97,6 +97,8 @@ const BASE_BODIES: Record<string, unknown> = {
   'PATCH /api/v2/integrations/{id}': { active: true },
   'POST /api/v2/webhooks/{id}/replay': { since: '2025-01-01T00:00:00Z' },
   'POST /api/v2/integrations/{id}/replay': { since: '2025-01-01T00:00:00Z', status: 'failed' },
+  // A match no fuzz response meets (ages stop at 150): queued erasures leave the world as it is.
+  'POST /api/v2/erasures': { form_id: '@form', match: { 'data.age': { $gt: 150 } } },
   'POST /api/v2/zapier/hooks': {
     target_url: '@url',
     event: 'response.submitted',

@@ -44,7 +44,8 @@ export type ResourceKind =
   | 'delivery'
   | 'zapierHook'
   | 'apiKey'
-  | 'notificationChannel';
+  | 'notificationChannel'
+  | 'erasure';
 
 /** One path x method of the document. */
 export interface Operation {
@@ -75,6 +76,7 @@ const KIND_BY_SEGMENT: Record<string, ResourceKind> = {
   hooks: 'zapierHook',
   'api-keys': 'apiKey',
   'notification-channels': 'notificationChannel',
+  erasures: 'erasure',
 };
 
 /** Every operation of the document, in its order; throws on a path id of an unknown kind. */

@@ -161,6 +161,9 @@ export async function seedObjects(
     frequency: 'daily',
   };
   ids.report = (await call('POST', '/api/v2/scheduled-reports', report)).id as string;
+  // A match no fuzz response meets (ages stop at 150): the erasure leaves the world as it is.
+  const erasure = { form_id: ids.form, match: { 'data.age': { $gt: 150 } } };
+  ids.erasure = (await call('POST', '/api/v2/erasures', erasure)).id as string;
   const hook = { target_url: `${target}&z=1`, event: 'response.submitted', form_id: ids.form };
   ids.zapierHook = (await call('POST', '/api/v2/zapier/hooks', hook)).id as string;
   const slackToken = `xoxb-${randomBytes(8).toString('hex')}`;
