@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type AuthHooks, errorResponses, IdParams, workspaceOf } from '../http/index.ts';
+import { type AuthHooks, errorResponses, IdParams, scoped, workspaceOf } from '../http/index.ts';
 import * as s from './schemas.ts';
 import type { ErasureService } from './service.ts';
 
@@ -17,6 +17,7 @@ export const erasureRoutes: FastifyPluginAsyncTypebox<ErasureRoutesOptions> = as
     '/erasures',
     {
       preHandler: auth.workspace,
+      config: scoped('responses:write', 'body'),
       schema: {
         tags: ['erasures'],
         summary:
@@ -36,6 +37,7 @@ export const erasureRoutes: FastifyPluginAsyncTypebox<ErasureRoutesOptions> = as
     '/erasures/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('responses:read', 'workspace'),
       schema: {
         tags: ['erasures'],
         summary: 'An erasure: its status and what it deleted so far, per kind',

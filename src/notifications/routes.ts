@@ -8,6 +8,7 @@ import {
   Page,
   PageQuery,
   pageOf,
+  scoped,
   workspaceOf,
 } from '../http/index.ts';
 import { Type } from 'typebox';
@@ -33,6 +34,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     '/notification-channels',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'workspace'),
       schema: {
         ...channelTags,
         summary: 'Create a notification channel for operational events',
@@ -54,6 +56,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     '/notification-channels',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'workspace'),
       schema: {
         ...channelTags,
         summary: 'The workspace’s notification channels, newest first',
@@ -78,6 +81,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     '/notification-channels/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'workspace'),
       schema: {
         ...channelTags,
         summary: 'One notification channel',
@@ -92,6 +96,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     '/notification-channels/:id',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:write', 'workspace'),
       schema: {
         ...channelTags,
         summary: 'Delete a notification channel (its pending sends are dropped)',
@@ -109,6 +114,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     '/operational-events',
     {
       preHandler: auth.workspace,
+      config: scoped('integrations:read', 'workspace'),
       schema: {
         ...channelTags,
         summary: 'Recent operational events of the workspace, newest first, with their sends',

@@ -44,6 +44,8 @@ const KIND_BY_SEGMENT: Record<string, keyof SeededIds> = {
   deliveries: 'delivery',
   hooks: 'zapierHook',
   'api-keys': 'apiKey',
+  'notification-channels': 'notificationChannel',
+  erasures: 'erasure',
 };
 
 /** A valid body for each route that takes one (placeholders: `@form`, `@url`). */
@@ -74,6 +76,8 @@ const BODIES: Record<string, unknown> = {
   'PATCH /api/v2/integrations/:id': { active: true },
   'POST /api/v2/webhooks/:id/replay': { since: '2025-01-01T00:00:00Z' },
   'POST /api/v2/integrations/:id/replay': { since: '2025-01-01T00:00:00Z' },
+  'POST /api/v2/notification-channels': { kind: 'webhook', target: '@url' },
+  'POST /api/v2/erasures': { form_id: '@form', match: { 'data.name': { $eq: 'nobody' } } },
   'POST /api/v2/zapier/hooks': {
     target_url: '@url',
     event: 'response.submitted',

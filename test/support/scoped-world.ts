@@ -25,6 +25,8 @@ export interface SeededIds {
   report: string;
   zapierHook: string;
   apiKey: string;
+  notificationChannel: string;
+  erasure: string;
 }
 
 export const FIELDS = [
@@ -103,6 +105,12 @@ export async function seedObjects(
     }),
   );
   const apiKey = id(await post('/api/v2/api-keys', { name: 'spare' }));
+  const notificationChannel = id(
+    await post('/api/v2/notification-channels', { kind: 'webhook', target: targetUrl }),
+  );
+  const erasure = id(
+    await post('/api/v2/erasures', { form_id: form, match: { 'data.name': { $eq: 'nobody' } } }),
+  );
   return {
     form,
     response,
@@ -113,5 +121,7 @@ export async function seedObjects(
     report,
     zapierHook,
     apiKey,
+    notificationChannel,
+    erasure,
   };
 }
