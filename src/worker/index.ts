@@ -1,5 +1,6 @@
 import {
   DeliveryEngine,
+  DeliveryStats,
   DeliverySweeper,
   startDeliveryRetention,
   OutboxRelay,
@@ -16,6 +17,8 @@ import { ExportReportRenderer, startReportJobs } from '../reports/index.ts';
 export interface WorkerOptions {
   /** Outbound requests (plugin runs) at once (default 50); attempts in flight are 8 times that. */
   concurrency?: number;
+  /** How often delivery stats are written (default 1 s; tests of the shutdown flush set it long). */
+  statsFlushMs?: number;
 }
 
 /**
@@ -32,6 +35,7 @@ export interface RunningWorker {
   relay: OutboxRelay;
   sweeper: DeliverySweeper;
   engine: DeliveryEngine;
+  stats: DeliveryStats;
   close(): Promise<void>;
 }
 
@@ -50,6 +54,9 @@ export async function startWorker(
     allowPrivate: config.webhooks.allowPrivateTargets,
     timeoutMs: config.webhooks.timeoutMs,
   });
+  const statsFlushMs =
+    options.statsFlushMs ?? (isHub(deps) ? undefined : deps.statsFlushMs);
+  const stats = new DeliveryStats(db, logger, { flushMs: statsFlushMs });
   const sending = options.concurrency ?? (isHub(deps) ? undefined : deps.concurrency) ?? 50;
   const engine = new DeliveryEngine({
     db,
@@ -61,14 +68,16 @@ export async function startWorker(
     dispatcher,
     credentials: createCredentialsResolver(config, logger),
     metrics: hub.deliveryMetrics,
+    stats,
     limiter: new RedisRateLimiter(hub.redis, config.redis.prefix),
     maxSending: sending,
   });
-  const relay = new OutboxRelay(db, queue, logger, { metrics: hub.deliveryMetrics });
+  const relay = new OutboxRelay(db, queue, logger, { metrics: hub.deliveryMetrics, stats });
   const sweeper = new DeliverySweeper(db, queue, logger);
   // More attempts than sends: an attempt waits on batched claims and commits most of its
   // time, and holds one of the `sending` slots only while its request is out.
   const workers = startDeliveryWorker(config, engine, logger, sending * ATTEMPTS_PER_SEND_SLOT);
+  stats.start();
   relay.start();
   sweeper.start();
   const retention = startDeliveryRetention(db, logger);
@@ -99,6 +108,7 @@ export async function startWorker(
     relay,
     sweeper,
     engine,
+    stats,
     async close() {
       await relay.stop();
       await aggregator?.stop();
@@ -107,6 +117,8 @@ export async function startWorker(
       await sweeper.stop();
       await retention.stop();
       await workers.close();
+      // After the relay and the engine: everything they counted is written.
+      await stats.close();
       // Requests of attempts the worker stopped waiting for may still be out: they get the
       // deadline, then are cut (their deliveries are in PostgreSQL, their jobs run again).
       if (!(await finishedWithin(dispatcher.close(), CLOSE_DEADLINE_MS)))

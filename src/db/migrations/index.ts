@@ -11,6 +11,7 @@ import { statements as workspaceIntegrations } from './0010-workspace-integratio
 import { statements as deliveryPolicy } from './0011-delivery-policy.ts';
 import { statements as auditLog } from './0012-audit-log.ts';
 import { statements as retention } from './0013-retention.ts';
+import { statements as deliveryStats } from './0015-delivery-stats.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -34,4 +35,5 @@ export const migrations: readonly Migration[] = [
   { version: 11, name: 'delivery-policy', statements: deliveryPolicy },
   { version: 12, name: 'audit-log', statements: auditLog },
   { version: 13, name: 'retention', statements: retention },
+  { version: 15, name: 'delivery-stats', statements: deliveryStats },
 ];
