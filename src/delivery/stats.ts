@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.ts';
 import { emptyHistogram, latencyBucket } from './stats-histogram.ts';
+import { pruneStats, upsertStats, type StatsCell } from './stats-queries.ts';
 
 /** The width of a stats row: 7 days are 2,016 rows per integration at most. */
 export const STATS_BUCKET_MS = 5 * 60_000;
@@ -21,15 +22,7 @@ export interface StatsCounter {
   recordFiltered(integrationId: string, count: number, at?: Date): void;
 }
 
-interface Cell {
-  integration_id: string;
-  bucket_start: string;
-  delivered: number;
-  failed_attempts: number;
-  dead: number;
-  filtered: number;
-  latency: number[];
-}
+type Cell = StatsCell;
 
 export interface DeliveryStatsOptions {
   /** How often counts are written (default 1 s). */
@@ -161,29 +154,8 @@ export class DeliveryStats implements StatsCounter {
     const every = this.options.pruneMs ?? 3_600_000;
     if (Date.now() - this.lastPrune < every) return;
     this.lastPrune = Date.now();
-    await this.db
-      .query(`DELETE FROM delivery_stats WHERE bucket_start < $1`, [
-        new Date(Date.now() - STATS_KEEP_MS),
-      ])
-      .catch((error: Error) =>
-        this.logger.warn({ err: error.message }, 'old delivery stats not pruned'),
-      );
+    await pruneStats(this.db, new Date(Date.now() - STATS_KEEP_MS)).catch((error: Error) =>
+      this.logger.warn({ err: error.message }, 'old delivery stats not pruned'),
+    );
   }
-}
-
-/** Adds counts to their rows (creating them), histograms element by element. */
-async function upsertStats(db: Database, rows: readonly Cell[]): Promise<void> {
-  await db.query(
-    `INSERT INTO delivery_stats AS s (integration_id, bucket_start, delivered, failed_attempts, dead, filtered, latency)
-     SELECT integration_id, bucket_start, delivered, failed_attempts, dead, filtered, latency
-     FROM json_to_recordset($1::json) AS r(integration_id uuid, bucket_start timestamptz, delivered integer,
-       failed_attempts integer, dead integer, filtered integer, latency integer[])
-     ON CONFLICT (integration_id, bucket_start) DO UPDATE SET
-       delivered = s.delivered + EXCLUDED.delivered,
-       failed_attempts = s.failed_attempts + EXCLUDED.failed_attempts,
-       dead = s.dead + EXCLUDED.dead,
-       filtered = s.filtered + EXCLUDED.filtered,
-       latency = ARRAY(SELECT a + b FROM unnest(s.latency, EXCLUDED.latency) WITH ORDINALITY AS u(a, b, i) ORDER BY i)`,
-    [JSON.stringify(rows)],
-  );
 }
