@@ -54,8 +54,7 @@ export async function startWorker(
     allowPrivate: config.webhooks.allowPrivateTargets,
     timeoutMs: config.webhooks.timeoutMs,
   });
-  const statsFlushMs =
-    options.statsFlushMs ?? (isHub(deps) ? undefined : deps.statsFlushMs);
+  const statsFlushMs = options.statsFlushMs ?? (isHub(deps) ? undefined : deps.statsFlushMs);
   const stats = new DeliveryStats(db, logger, { flushMs: statsFlushMs });
   const sending = options.concurrency ?? (isHub(deps) ? undefined : deps.concurrency) ?? 50;
   const engine = new DeliveryEngine({
