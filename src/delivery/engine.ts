@@ -159,6 +159,7 @@ export class DeliveryEngine {
       nextAttemptAt: next.nextAttemptAt,
     });
     this.deps.metrics?.recordAttempt(integration?.row.connector ?? 'unknown', outcome, next.status);
+    // Counted once its log row is committed, so the stats never run ahead of the log.
     const [succeeded, dead] = [next.status === 'succeeded', next.status === 'dead'];
     this.deps.stats?.recordAttempt(delivery.integration_id, at, succeeded, dead, outcome.latencyMs);
     if (next.nextAttemptAt) {
