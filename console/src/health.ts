@@ -1,17 +1,21 @@
-import type { Delivery } from './types.ts';
+import type { DeliveryStats } from './types.ts';
 
-/**
- * Success rate over the deliveries created in the last 24 h that have finished or failed
- * at least once (pending ones with no attempt yet are left out); null when there are none. Pure.
- */
-export function successRate(
-  deliveries: Delivery[],
-  now = Date.now(),
-): { rate: number | null; counted: number } {
-  const since = now - 24 * 3_600_000;
-  const recent = deliveries.filter(
-    (d) => Date.parse(d.created_at) >= since && (d.status !== 'pending' || d.attempts.length > 0),
-  );
-  const succeeded = recent.filter((d) => d.status === 'succeeded').length;
-  return { rate: recent.length === 0 ? null : succeeded / recent.length, counted: recent.length };
+/** A success rate as the console shows it: one decimal, or a dash when nothing settled. Pure. */
+export function formatRate(rate: number | null): string {
+  return rate === null ? 'no deliveries' : `${(rate * 100).toFixed(1)}%`;
+}
+
+/** The figures of a stats answer, labelled, in the order the health panel lists them. Pure. */
+export function healthFigures(
+  stats: DeliveryStats,
+): { id: string; label: string; value: string }[] {
+  const p95 = stats.latency_ms.p95;
+  return [
+    { id: 'delivered', label: 'Delivered', value: String(stats.delivered) },
+    { id: 'failed-attempts', label: 'Failed attempts', value: String(stats.failed_attempts) },
+    { id: 'dead', label: 'Dead', value: String(stats.dead) },
+    { id: 'pending', label: 'Pending', value: String(stats.pending) },
+    { id: 'filtered', label: 'Filtered', value: String(stats.filtered) },
+    { id: 'latency-p95', label: 'Latency p95', value: p95 === null ? '–' : `${p95} ms` },
+  ];
 }

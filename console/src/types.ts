@@ -76,6 +76,20 @@ export interface Delivery {
   attempts: Attempt[];
 }
 
+/** `GET /{webhooks|integrations}/:id/stats`: kept by the hub as deliveries happen. */
+export interface DeliveryStats {
+  window: '1h' | '24h' | '7d';
+  delivered: number;
+  failed_attempts: number;
+  dead: number;
+  pending: number;
+  filtered: number;
+  /** delivered / (delivered + dead) in the window; null when both are 0. */
+  success_rate: number | null;
+  latency_ms: { p50: number | null; p95: number | null };
+  buckets: { t: string; delivered: number; failed: number }[];
+}
+
 export interface Webhook {
   id: string;
   /** Null: workspace-wide, it fires for every form of the workspace. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildFilter, describeFilter, fileNameOf, rowsFromFilter } from '../src/filter.ts';
-import { successRate } from '../src/health.ts';
+import { formatRate, healthFigures } from '../src/health.ts';
 import { parseRoute, pathOf, type Route } from '../src/router.ts';
 import { readEvents } from '../src/sse.ts';
-import type { Delivery, Field } from '../src/types.ts';
+import type { DeliveryStats, Field } from '../src/types.ts';
 
 const fields: Field[] = [
   { key: 'dept', type: 'select', options: ['IT', 'HR'] },
@@ -120,35 +120,33 @@ describe('SSE reader', () => {
   });
 });
 
-describe('delivery success rate', () => {
-  const now = Date.parse('2026-11-28T12:00:00Z');
-  const delivery = (status: Delivery['status'], hoursAgo: number, attempts = 1): Delivery => ({
-    id: `${status}-${hoursAgo}`,
-    event: 'response.submitted',
-    status,
-    created_at: new Date(now - hoursAgo * 3_600_000).toISOString(),
-    next_attempt_at: null,
-    attempts: Array.from({ length: attempts }, (_, i) => ({
-      number: i + 1,
-      at: '',
-      status_code: 200,
-      latency_ms: 1,
-      error: null,
-      manual: false,
-    })),
-  });
+describe('delivery health figures', () => {
+  const stats: DeliveryStats = {
+    window: '24h',
+    delivered: 5,
+    failed_attempts: 6,
+    dead: 2,
+    pending: 1,
+    filtered: 3,
+    success_rate: 5 / 7,
+    latency_ms: { p50: 64, p95: 216 },
+    buckets: [],
+  };
 
-  it('counts the last 24 h, leaving out deliveries not tried yet', () => {
-    const list = [
-      delivery('succeeded', 1),
-      delivery('succeeded', 2),
-      delivery('dead', 3),
-      delivery('failed', 23),
-      delivery('pending', 1, 0),
-      delivery('dead', 25),
-    ];
-    expect(successRate(list, now)).toEqual({ rate: 0.5, counted: 4 });
-    expect(successRate([delivery('pending', 1, 0)], now)).toEqual({ rate: null, counted: 0 });
+  it('formats the rate and lists every figure of the stats', () => {
+    expect(formatRate(stats.success_rate)).toBe('71.4%');
+    expect(formatRate(0)).toBe('0.0%');
+    expect(formatRate(null)).toBe('no deliveries');
+    expect(healthFigures(stats).map((f) => [f.label, f.value])).toEqual([
+      ['Delivered', '5'],
+      ['Failed attempts', '6'],
+      ['Dead', '2'],
+      ['Pending', '1'],
+      ['Filtered', '3'],
+      ['Latency p95', '216 ms'],
+    ]);
+    const empty = { ...stats, latency_ms: { p50: null, p95: null } };
+    expect(healthFigures(empty).at(-1)!.value).toBe('–');
   });
 });
 

@@ -21,6 +21,7 @@ import {
 import { MicroBatcher } from './micro-batcher.ts';
 import { Pacer } from './pacer.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import type { StatsCounter } from './stats.ts';
 import { nextState, outcomeOfError, type AttemptOutcome, type NextState } from './outcome.ts';
 import { AttemptAbort } from './attempt-abort.ts';
 import { loadEvent } from './stored-event.ts';
@@ -47,6 +48,8 @@ export interface EngineDeps {
   /** Where rate-limit slots are reserved: Redis, shared by every worker process. */
   limiter: RateLimiter;
   metrics?: DeliveryMetrics;
+  /** Where each logged attempt is counted for the stats API (DeliveryStats). */
+  stats?: StatsCounter;
   /** How claims and attempt-log writes are grouped (defaults: 128 items or 2 ms). */
   batch?: { maxSize?: number; maxWaitMs?: number };
   /** How long an integration row read from the database is kept (default 1 s); a claim that sees a newer version reads it again. */
@@ -156,6 +159,9 @@ export class DeliveryEngine {
       nextAttemptAt: next.nextAttemptAt,
     });
     this.deps.metrics?.recordAttempt(integration?.row.connector ?? 'unknown', outcome, next.status);
+    // Counted once its log row is committed, so the stats never run ahead of the log.
+    const [succeeded, dead] = [next.status === 'succeeded', next.status === 'dead'];
+    this.deps.stats?.recordAttempt(delivery.integration_id, at, succeeded, dead, outcome.latencyMs);
     if (next.nextAttemptAt) {
       const delayMs = next.nextAttemptAt.getTime() - Date.now();
       await this.deps.queue

@@ -12,6 +12,7 @@ import { activeIntegrationsOf, type RelayIntegration } from '../integrations/ind
 import { ConditionCache, conditionResponse, type FilterReason } from './condition-cache.ts';
 import { insertDeliveries, type NewDelivery } from './queries.ts';
 import { storedEvent } from './stored-event.ts';
+import type { StatsCounter } from './stats.ts';
 import type { DeliveryQueue } from './delivery-queue.ts';
 
 /** Something else that consumes events in the relay's transaction (e.g. analytics). */
@@ -23,6 +24,8 @@ export interface RelayOptions {
   idleMs?: number;
   /** Counts the events an integration's condition kept from it (no delivery row is made). */
   metrics?: { recordFiltered(reason: FilterReason, count: number): void };
+  /** Counts them per integration too, for the stats API (DeliveryStats). */
+  stats?: Pick<StatsCounter, 'recordFiltered'>;
 }
 
 /**
@@ -69,11 +72,14 @@ export class OutboxRelay {
   async tick(): Promise<number> {
     const batchSize = this.options.batchSize ?? 500;
     const filtered = new Map<FilterReason, number>();
+    const filteredFrom = new Map<string, number>();
     const { events, deliveries } = await this.db.transaction(async (tx) => {
       const events = await lockPendingEvents(tx, batchSize);
       filtered.clear(); // a retried transaction counts its own events only
+      filteredFrom.clear();
       if (events.length === 0) return { events, deliveries: [] as { id: string }[] };
-      const deliveries = await insertDeliveries(tx, await this.fanOut(tx, events, filtered));
+      const made = await this.fanOut(tx, events, filtered, filteredFrom);
+      const deliveries = await insertDeliveries(tx, made);
       for (const subscriber of this.subscribers) await subscriber(events, tx);
       await markDispatched(
         tx,
@@ -84,6 +90,7 @@ export class OutboxRelay {
     });
     // Counted once committed: a rolled-back batch is relayed (and counted) again later.
     for (const [reason, count] of filtered) this.options.metrics?.recordFiltered(reason, count);
+    for (const [id, count] of filteredFrom) this.options.stats?.recordFiltered(id, count);
     if (deliveries.length > 0) {
       await this.queue
         .enqueue(
@@ -100,11 +107,12 @@ export class OutboxRelay {
     return events.length;
   }
 
-  /** One delivery per event and integration it matches; the rest counted into `filtered`. */
+  /** One delivery per event and integration it matches; the rest counted into `filtered` (by reason and integration). */
   private async fanOut(
     tx: Queryable,
     events: readonly OutboxEvent[],
     filtered: Map<FilterReason, number>,
+    filteredFrom: Map<string, number>,
   ): Promise<NewDelivery[]> {
     const deliverable = events.filter((e) => PUBLIC_EVENT_TYPES.includes(e.type));
     if (deliverable.length === 0) return [];
@@ -132,6 +140,7 @@ export class OutboxRelay {
         const reason = this.conditions.reject(integration, response);
         if (reason) {
           filtered.set(reason, (filtered.get(reason) ?? 0) + 1);
+          filteredFrom.set(integration.id, (filteredFrom.get(integration.id) ?? 0) + 1);
           continue;
         }
         out.push({

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { auditRoutes, registerAuditLog } from '../audit/index.ts';
-import { deliveryRoutes } from '../delivery/index.ts';
+import { deliveryRoutes, deliverySearchRoutes, deliveryStatsRoutes } from '../delivery/index.ts';
 import { eventTypeRoutes, openApiWebhooks } from '../events/index.ts';
 import { integrationRoutes } from '../integrations/index.ts';
 import { webhookRoutes } from '../webhooks/index.ts';
@@ -169,6 +169,13 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
         auth,
       });
       await api.register(erasureRoutes, { service: new ErasureService(db, forms), auth });
+      await api.register(deliveryStatsRoutes, {
+        db,
+        integrations: hub.integrations,
+        auth,
+        connectors,
+      });
+      await api.register(deliverySearchRoutes, { db, integrations: hub.integrations, auth });
       await api.register(zapierRoutes, {
         workspaces,
         forms,

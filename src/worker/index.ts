@@ -1,5 +1,6 @@
 import {
   DeliveryEngine,
+  DeliveryStats,
   DeliverySweeper,
   startDeliveryRetention,
   OutboxRelay,
@@ -18,6 +19,8 @@ import { startNotifications } from '../notifications/index.ts';
 export interface WorkerOptions {
   /** Outbound requests (plugin runs) at once (default 50); attempts in flight are 8 times that. */
   concurrency?: number;
+  /** How often delivery stats are written (default 1 s; tests of the shutdown flush set it long). */
+  statsFlushMs?: number;
 }
 
 /**
@@ -34,6 +37,7 @@ export interface RunningWorker {
   relay: OutboxRelay;
   sweeper: DeliverySweeper;
   engine: DeliveryEngine;
+  stats: DeliveryStats;
   close(): Promise<void>;
 }
 
@@ -52,6 +56,8 @@ export async function startWorker(
     allowPrivate: config.webhooks.allowPrivateTargets,
     timeoutMs: config.webhooks.timeoutMs,
   });
+  const statsFlushMs = options.statsFlushMs ?? (isHub(deps) ? undefined : deps.statsFlushMs);
+  const stats = new DeliveryStats(db, logger, { flushMs: statsFlushMs });
   const sending = options.concurrency ?? (isHub(deps) ? undefined : deps.concurrency) ?? 50;
   const engine = new DeliveryEngine({
     db,
@@ -63,14 +69,16 @@ export async function startWorker(
     dispatcher,
     credentials: createCredentialsResolver(config, logger),
     metrics: hub.deliveryMetrics,
+    stats,
     limiter: new RedisRateLimiter(hub.redis, config.redis.prefix),
     maxSending: sending,
   });
-  const relay = new OutboxRelay(db, queue, logger, { metrics: hub.deliveryMetrics });
+  const relay = new OutboxRelay(db, queue, logger, { metrics: hub.deliveryMetrics, stats });
   const sweeper = new DeliverySweeper(db, queue, logger);
   // More attempts than sends: an attempt waits on batched claims and commits most of its
   // time, and holds one of the `sending` slots only while its request is out.
   const workers = startDeliveryWorker(config, engine, logger, sending * ATTEMPTS_PER_SEND_SLOT);
+  stats.start();
   relay.start();
   sweeper.start();
   const retention = startDeliveryRetention(db, logger);
@@ -105,6 +113,7 @@ export async function startWorker(
     relay,
     sweeper,
     engine,
+    stats,
     async close() {
       await relay.stop();
       await aggregator?.stop();
@@ -116,6 +125,8 @@ export async function startWorker(
       await erasures.stop();
       await responseRetention.stop();
       await workers.close();
+      // After the relay and the engine: everything they counted is written.
+      await stats.close();
       // Requests of attempts the worker stopped waiting for may still be out: they get the
       // deadline, then are cut (their deliveries are in PostgreSQL, their jobs run again).
       if (!(await finishedWithin(dispatcher.close(), CLOSE_DEADLINE_MS)))

@@ -296,11 +296,18 @@ describe('admin console in headless Chromium', () => {
       );
       return page.data.length === 2 ? page.data : undefined;
     }, 20_000);
+    // The health panel reads the stats API, which the worker writes about once a second.
+    await eventually(async () => {
+      const stats = await api<{ dead: number }>('GET', `/webhooks/${webhookId}/stats`);
+      return stats.dead === 2 || undefined;
+    }, 20_000);
     healthy = true;
     await page.getByRole('link', { name: 'Integrations' }).click();
     await page.waitForURL('**/integrations');
     await page.getByText('Dead deliveries (2)').waitFor();
     expect(await page.getByTestId('success-rate').textContent()).toBe('0.0%');
+    expect(await page.getByTestId('health-dead').textContent()).toBe('2');
+    expect(await page.getByTestId('health-delivered').textContent()).toBe('0');
     expect(await page.getByText('FEATURE_CONNECTORS').count()).toBe(0);
     await page.screenshot({ path: `${IMAGES}console-integrations.png`, fullPage: true });
 

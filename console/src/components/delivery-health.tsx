@@ -1,16 +1,19 @@
 import { useState } from 'preact/hooks';
 import { json, post } from '../api.ts';
-import { successRate } from '../health.ts';
-import type { Delivery, Page } from '../types.ts';
+import { formatRate, healthFigures } from '../health.ts';
+import type { Delivery, DeliveryStats, Page } from '../types.ts';
 import { useLoad } from '../use-load.ts';
 import { ErrorNote, Loading } from './feedback.tsx';
 
-/** Up to this many of the newest deliveries are read to compute the 24 h success rate. */
-const SAMPLE = 500;
+/** The newest deliveries read for the list of last attempts. */
+const RECENT = 50;
 
 const when = (iso: string) => iso.replace('T', ' ').slice(0, 19);
 
-/** Delivery health of one webhook or integration: 24 h success rate, last attempts, dead deliveries and replay. */
+/**
+ * Delivery health of one webhook or integration: its 24 h stats as the hub keeps them
+ * (`GET .../stats`), the last attempts, dead deliveries and replay.
+ */
 export function DeliveryHealth({
   base,
   id,
@@ -20,8 +23,9 @@ export function DeliveryHealth({
   id: string;
   name: string;
 }) {
+  const stats = useLoad(() => json<DeliveryStats>(`${base}/${id}/stats?window=24h`), [base, id]);
   const recent = useLoad(
-    () => json<Page<Delivery>>(`${base}/${id}/deliveries?limit=${SAMPLE}`),
+    () => json<Page<Delivery>>(`${base}/${id}/deliveries?limit=${RECENT}`),
     [base, id],
   );
   const dead = useLoad(
@@ -37,6 +41,7 @@ export function DeliveryHealth({
     setMessage(undefined);
     try {
       setMessage(await run());
+      stats.reload();
       recent.reload();
       dead.reload();
     } catch (e) {
@@ -59,9 +64,9 @@ export function DeliveryHealth({
       return `${replayed} dead ${replayed === 1 ? 'delivery' : 'deliveries'} queued for replay.`;
     });
 
-  if (recent.error) return <ErrorNote error={recent.error} />;
-  if (!recent.data) return <Loading what={`deliveries of ${name}`} />;
-  const { rate, counted } = successRate(recent.data.data);
+  if (stats.error ?? recent.error) return <ErrorNote error={stats.error ?? recent.error} />;
+  if (!stats.data || !recent.data) return <Loading what={`deliveries of ${name}`} />;
+  const figures = stats.data;
   const attempts = recent.data.data
     .flatMap((d) => d.attempts.map((a) => ({ ...a, delivery: d })))
     .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))
@@ -71,11 +76,19 @@ export function DeliveryHealth({
     <div class="health">
       <p>
         Success rate (24 h):{' '}
-        <strong data-testid="success-rate">
-          {rate === null ? 'no deliveries' : `${(rate * 100).toFixed(1)}%`}
-        </strong>
-        {rate !== null && <span class="muted"> of {counted}</span>}
+        <strong data-testid="success-rate">{formatRate(figures.success_rate)}</strong>
+        <span class="muted"> delivered / (delivered + dead)</span>
       </p>
+      <dl class="stats health-stats" aria-label={`Delivery stats of ${name}, last 24 h`}>
+        {healthFigures(figures).map((f) => (
+          <div class="stat" key={f.id}>
+            <dt id={`${id}-${f.id}-label`}>{f.label}</dt>
+            <dd data-testid={`health-${f.id}`} aria-labelledby={`${id}-${f.id}-label`}>
+              {f.value}
+            </dd>
+          </div>
+        ))}
+      </dl>
       <h4>Last attempts</h4>
       {attempts.length === 0 ? (
         <p class="muted">No attempts yet.</p>
@@ -125,7 +138,11 @@ export function DeliveryHealth({
           </button>
         </>
       )}
-      <button type="button" class="link" onClick={() => (recent.reload(), dead.reload())}>
+      <button
+        type="button"
+        class="link"
+        onClick={() => (stats.reload(), recent.reload(), dead.reload())}
+      >
         Refresh
       </button>
     </div>

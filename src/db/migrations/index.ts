@@ -12,6 +12,7 @@ import { statements as deliveryPolicy } from './0011-delivery-policy.ts';
 import { statements as auditLog } from './0012-audit-log.ts';
 import { statements as retention } from './0013-retention.ts';
 import { statements as notifications } from './0014-notifications.ts';
+import { statements as deliveryStats } from './0015-delivery-stats.ts';
 import { statements as scopedKeys } from './0016-scoped-keys.ts';
 import { statements as erasures } from './0017-erasures.ts';
 
@@ -38,6 +39,7 @@ export const migrations: readonly Migration[] = [
   { version: 12, name: 'audit-log', statements: auditLog },
   { version: 13, name: 'retention', statements: retention },
   { version: 14, name: 'notifications', statements: notifications },
+  { version: 15, name: 'delivery-stats', statements: deliveryStats },
   { version: 16, name: 'scoped-keys', statements: scopedKeys },
   { version: 17, name: 'erasures', statements: erasures },
 ];
