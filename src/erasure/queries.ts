@@ -106,7 +106,11 @@ export async function finishErasure(
   outcome: { status: 'succeeded' | 'failed'; counts?: ErasedCounts; error?: string },
 ): Promise<void> {
   await tx.query(
-    `UPDATE erasures SET status = $2, counts = coalesce($3::jsonb, counts), error = $4, finished_at = now()
+    // The match may hold the very data erased (an e-mail address): once the job has ended
+    // only its top-level paths stay, each value replaced, so the record keeps what was
+    // matched on, never the values.
+    `UPDATE erasures SET status = $2, counts = coalesce($3::jsonb, counts), error = $4, finished_at = now(),
+            match = coalesce((SELECT jsonb_object_agg(key, '"[erased]"'::jsonb) FROM jsonb_each(match)), '{}')
       WHERE id = $1`,
     [
       id,
