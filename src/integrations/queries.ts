@@ -159,7 +159,12 @@ export async function updateIntegration(
     `UPDATE integrations SET events = $2, config_sealed = $3, active = $4, connection_id = $5,
        provider_config_key = $6, updated_at = $7, condition = $8,
        disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END,
-       failing_since = CASE WHEN $4 AND NOT active THEN NULL ELSE failing_since END
+       -- Turned back on after the hub disabled it (a reason): on probation, its failure
+       -- clock restarts now, so its first success reports integration.recovered and five
+       -- more days of failures disable it again. Turned on after a key paused it: clear.
+       failing_since = CASE WHEN $4 AND NOT active
+         THEN CASE WHEN disabled_reason IS NOT NULL THEN $7::timestamptz END
+         ELSE failing_since END
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [
       id,

@@ -231,6 +231,50 @@ describe('operational events and notification channels', () => {
     expect(sink.requests).toHaveLength(1);
   });
 
+  it('disabled by failures, turned back on, then a success: integration.recovered', async () => {
+    const ws = await workspace();
+    const sink = await receiver();
+    const smtpBefore = smtp.mails.length;
+    await createChannel(ws.key, { kind: 'webhook', target: sink.url });
+    await createChannel(ws.key, { kind: 'email', target: 'ops@example.com' });
+    let healthy = false;
+    const endpoint = await receiver(() => ({ status: healthy ? 200 : 500 }));
+    const { hookId, formId } = await webhookOn(ws.key, endpoint.url);
+    await hub.db.query(
+      `UPDATE integrations SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`,
+      [hookId],
+    );
+    await submit(formId, 'Failing');
+    const [disabled] = await sink.waitFor(1, WITHIN_MS);
+    expect(JSON.parse(disabled!.body)).toMatchObject({ type: 'integration.disabled' });
+    await eventually(async () => (smtp.mails.length > smtpBefore ? true : undefined), WITHIN_MS);
+    expect(smtp.mails.slice(smtpBefore).map((m) => m.to)).toEqual([['ops@example.com']]);
+
+    // The operator fixes the endpoint and turns the webhook back on: its first success
+    // reports the recovery, once.
+    healthy = true;
+    const on = await hub.request({
+      method: 'PATCH',
+      url: `/api/v2/webhooks/${hookId}`,
+      key: ws.key,
+      payload: { active: true },
+    });
+    expect(on.statusCode, on.body).toBe(200);
+    await submit(formId, 'Fixed');
+    const [, recovered] = await sink.waitFor(2, WITHIN_MS);
+    expect(JSON.parse(recovered!.body)).toMatchObject({
+      type: 'integration.recovered',
+      integration: { id: hookId },
+    });
+    await submit(formId, 'Fine');
+    await endpoint.waitFor(3);
+    await settledDeliveries(hub, ws.key, hookId, 3);
+    expect((await events(ws.key)).map((e) => e.type)).toEqual([
+      'integration.recovered',
+      'integration.disabled',
+    ]);
+  });
+
   it('five days of failures send integration.disabled; a key turning one off sends nothing', async () => {
     const ws = await workspace();
     const sink = await receiver();
