@@ -5,6 +5,7 @@ import { latencyBucket, LATENCY_BUCKETS, quantileMs } from '../../src/delivery/s
 import { startWorker, type RunningWorker } from '../../src/worker/index.ts';
 import { settledDeliveries } from '../support/deliveries.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
+import { mulberry32 } from '../support/random.ts';
 import { eventually, startReceiver, type Receiver } from '../support/receiver.ts';
 
 interface Stats {
@@ -176,6 +177,32 @@ describe('delivery stats (DESIGN.md section 4b)', () => {
     );
     expect(await deleteExpiredDeliveries(hub.db)).toBe(7);
     expect(await stats(a.key, `/webhooks/${a.hookId}`, '7d')).toEqual(before);
+    await worker.close();
+  });
+
+  it('agrees with the attempt log over random traffic, in every window', async () => {
+    const worker = await start();
+    const r = await setup('Random');
+    const random = mulberry32(20_261_207);
+    let attempts = 0;
+    let deliveries = 0;
+    // Any mix of: filtered (>= 100), ok (< 10, 1 attempt), flaky (1 failure, then ok) and
+    // dead (2 failed attempts: the hook's schedule has one retry).
+    for (let i = 0; i < 40; i++) {
+      const kind = Math.floor(random() * 4);
+      const n = [100 + i, i % 10, 10 + (i % 10), 20 + (i % 10)][kind]!;
+      await r.submit(n);
+      if (kind > 0) deliveries += 1;
+      attempts += [0, 1, 2, 2][kind]!;
+    }
+    await settledDeliveries(hub, r.key, r.hookId, deliveries, 'webhooks', 30_000);
+    await counted(worker, attempts);
+    await worker.stats.flush();
+    for (const window of ['1h', '24h', '7d']) {
+      const got = await stats(r.key, `/webhooks/${r.hookId}`, window);
+      expect(got).toMatchObject(await fromLog(hub, r.hookId, r.formId, got.buckets[0]!.t));
+      expect(got.delivered + got.failed_attempts).toBe(attempts);
+    }
     await worker.close();
   });
 
