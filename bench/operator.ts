@@ -545,7 +545,7 @@ try {
   const base = phaseRows[0]!;
   const rate = deleted / (retentionMs / 1000);
   console.log(
-    `retention: ${deleted} deliveries and ${attemptsDeleted} attempts deleted in ${round(retentionMs / 1000, 1)} s (${round(rate)} deliveries/s, ${round(attemptsDeleted / (retentionMs / 1000))} attempts/s), ${calls.length} calls of ${RETENTION_BATCH_SIZE}; longest call ${round(callTimes.max, 1)} ms, p99 ${round(callTimes.p99, 1)} ms`,
+    `retention: ${deleted} deliveries and ${attemptsDeleted} attempts deleted in ${round(retentionMs / 1000, 1)} s (${round(rate)} deliveries/s, ${round(attemptsDeleted / (retentionMs / 1000))} attempts/s), ${calls.length} calls of ${RETENTION_BATCH_SIZE}; longest call ${round(callTimes.max, 1)} ms (call ${calls.indexOf(callTimes.max) + 1}; the first took ${round(calls[0]!, 1)} ms), p99 ${round(callTimes.p99, 1)} ms, p50 ${round(callTimes.p50, 1)} ms`,
   );
   const worstWait = Math.max(during.submit.max, during.delivery.max);
   console.log(
