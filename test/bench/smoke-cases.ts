@@ -31,6 +31,20 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     env: { COND_EVENTS: '300', COND_ROUNDS: '1' },
   },
   {
+    label: 'bench:operator (stats and retention under traffic)',
+    script: 'bench:operator',
+    result: 'operator',
+    env: {
+      OPERATOR_ATTEMPTS: '4000',
+      OPERATOR_SEED_CHUNK: '1000',
+      OPERATOR_STATS_REQUESTS: '20',
+      OPERATOR_STATS_WARMUP: '5',
+      OPERATOR_NAIVE_RUNS: '3',
+      OPERATOR_BASELINE_S: '1',
+      OPERATOR_RETENTION_BATCH: '200',
+    },
+  },
+  {
     label: 'bench:gc',
     script: 'bench:gc',
     result: 'gc-pause',
