@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.ts';
-import { emptyHistogram, quantileMs } from './stats-histogram.ts';
+import { quantileMs } from './stats-histogram.ts';
 import { STATS_BUCKET_MS } from './stats.ts';
 import { latencyHistogram, pendingCount, statsByBucket } from './stats-queries.ts';
 
@@ -49,9 +49,7 @@ export async function readStats(
     totals.dead += Number(row.dead);
     totals.filtered += Number(row.filtered);
   }
-  const latency = emptyHistogram();
-  // ORDINALITY counts from 1.
-  for (const row of histogram) latency[row.i - 1] = Number(row.n);
+  const latency = histogram;
   const settled = totals.delivered + totals.dead;
   return {
     window,

@@ -45,6 +45,12 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     },
   },
   {
+    label: 'bench:stats-counter',
+    script: 'bench:stats-counter',
+    result: 'stats-counter',
+    env: { STATS_COUNTER_CALLS: '10000' },
+  },
+  {
     label: 'bench:gc',
     script: 'bench:gc',
     result: 'gc-pause',

@@ -100,13 +100,24 @@ describe('grouped delivery jobs', () => {
    * and every job ahead of it has finished). Answers the sentinel's delivery id.
    */
   const sentinel = async (): Promise<string> => {
-    await submit(1);
+    const res = await hub.request({
+      method: 'POST',
+      url: `/api/v2/forms/${formId}/responses`,
+      payload: { data: { n: 0 } },
+    });
+    expect(res.statusCode).toBe(201);
+    const responseId = (res.json() as { id: string }).id;
     const relay = new OutboxRelay(hub.db, queue, logger);
     while ((await relay.tick()) > 0);
-    const { rows } = await hub.db.query<{ id: string }>(
-      `SELECT id FROM deliveries ORDER BY id DESC LIMIT 1`,
-    );
-    return rows[0]!.id;
+    // A running worker's relay may have taken the event first (the test's relay then skips
+    // it, locked): wait for the sentinel's own delivery, not whatever delivery is newest.
+    return eventually(async () => {
+      const { rows } = await hub.db.query<{ id: string }>(
+        `SELECT id FROM deliveries WHERE payload -> 'response' ->> 'id' = $1`,
+        [responseId],
+      );
+      return rows[0]?.id;
+    });
   };
 
   const settled = () =>
