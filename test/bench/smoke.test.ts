@@ -49,6 +49,9 @@ function run(smoke: SmokeCase): Promise<{ code: number | null; stdout: string; s
       cwd: ROOT,
       env: { ...process.env, BENCH_SMOKE: '1', ...smoke.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a timeout stops the bench and every process it started (a
+      // bench that starts `formhub api` would otherwise leave that hub running).
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
@@ -58,9 +61,16 @@ function run(smoke: SmokeCase): Promise<{ code: number | null; stdout: string; s
       (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-8192)),
     );
     // SIGTERM first so the bench drops its databases and Redis keys; SIGKILL if it hangs on that.
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        // The group has already exited.
+      }
+    };
     const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      signalGroup('SIGTERM');
+      setTimeout(() => signalGroup('SIGKILL'), 10_000).unref();
     }, BENCH_TIMEOUT_MS);
     child.once('error', reject);
     child.once('exit', (code) => {
