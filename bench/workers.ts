@@ -64,10 +64,10 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
   }
 }
 
-/** POSTs every body to the form, SUBMIT_CONCURRENCY at a time; answers the count of 201s. */
-async function submitAll(base: string, formId: string, bodies: string[]): Promise<number> {
+/** POSTs every body to the form, SUBMIT_CONCURRENCY at a time; throws unless every one answered 201. */
+async function submitAll(base: string, formId: string, bodies: string[]): Promise<void> {
   let next = 0;
-  let created = 0;
+  const statuses = new Map<number, number>();
   const lane = async () => {
     while (next < bodies.length) {
       const body = bodies[next++]!;
@@ -77,11 +77,12 @@ async function submitAll(base: string, formId: string, bodies: string[]): Promis
         body,
       });
       await res.arrayBuffer();
-      if (res.status === 201) created++;
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
     }
   };
   await Promise.all(Array.from({ length: SUBMIT_CONCURRENCY }, lane));
-  return created;
+  if (statuses.get(201) !== bodies.length)
+    throw new Error(`submissions by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
 }
 
 interface Context {
@@ -117,8 +118,7 @@ async function runPhase(ctx: Context, index: number, workers: number): Promise<P
     );
     const pids = children.map((c) => c.child.pid!);
     const fillStart = cpuSnapshot(pids);
-    const created = await submitAll(ctx.apiBase, formId, ctx.bodies);
-    if (created !== N) throw new Error(`only ${created} of ${N} submissions answered 201`);
+    await submitAll(ctx.apiBase, formId, ctx.bodies);
     await until(
       async () => {
         const { rows } = await ctx.sql.query<{ pending: number; deliveries: number }>(
@@ -249,6 +249,9 @@ async function main(): Promise<void> {
       FORMHUB_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
       ...OUT_OF_REACH_RATE_LIMITS,
+      // The API only fills the outbox before the clock starts; on a busy machine its load
+      // shedding would answer part of the fill 503 (it did, 1,403 of 10,000).
+      LOAD_SHEDDING: 'false',
       LOG_LEVEL: 'warn',
     };
     const port = await freePort();
