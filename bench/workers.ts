@@ -5,7 +5,7 @@
  * delivery.
  *
  * Each phase: a new form with one webhook; the BullMQ delivery queue is paused; k worker
- * processes start (`formhub worker`, defaults: concurrency 50, DATABASE_POOL_MAX 50); N
+ * processes start (`formhub worker`: concurrency 50, DATABASE_POOL_MAX WORKERS_POOL_MAX); N
  * submissions go through a `formhub api` (HTTP rate limits on but out of reach); the workers'
  * relays move the N events into the paused queue; then the queue is resumed and the clock
  * runs until the receiver has all N. So both workers start delivering at the same instant,
@@ -15,7 +15,8 @@
  *   npm run bench:workers
  *
  * Environment: WORKERS_DELIVERIES (10000 per phase), WORKERS_SEQUENCE (1,2,1,2: worker
- * processes per phase, in order), BENCH_REDIS_URL (redis://127.0.0.1:6379).
+ * processes per phase, in order), WORKERS_POOL_MAX (10: DATABASE_POOL_MAX of each hub process),
+ * BENCH_REDIS_URL (redis://127.0.0.1:6379).
  */
 
 import './support/hub-runtime.ts'; // first: the hub's V8 flags, as bin/formhub.js applies them
@@ -39,6 +40,12 @@ const SEQUENCE = (process.env.WORKERS_SEQUENCE ?? '1,2,1,2').split(',').map(Numb
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN = `bench-workers-admin-${randomBytes(6).toString('hex')}`;
 const SUBMIT_CONCURRENCY = 50;
+/**
+ * DATABASE_POOL_MAX of each hub process (the hub's default is 50). The PostgreSQL this runs
+ * on is shared and allows 100 connections in all: three processes at 50 each ran it out
+ * ("too many clients") while other sessions used it.
+ */
+const POOL_MAX = envInt('WORKERS_POOL_MAX', 10);
 
 interface Phase {
   workers: number;
@@ -226,7 +233,9 @@ function report(phases: Phase[], busyBefore: number) {
     `\nmedian deliveries/s: 1 worker ${Math.round(one)}, 2 workers ${Math.round(two)}; ` +
       `2 / 1 = ${(two / one).toFixed(2)} (machine busy before the run: ${busyBefore}% of one core, 2 cores = 200%)`,
   );
-  console.log(JSON.stringify({ bench: 'workers', deliveries: N, busyBefore, phases }));
+  console.log(
+    JSON.stringify({ bench: 'workers', deliveries: N, poolMax: POOL_MAX, busyBefore, phases }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -242,6 +251,8 @@ async function main(): Promise<void> {
     console.log(`machine busy before: ${busyBefore}% of one core (2 cores = 200%)`);
     const env = {
       DATABASE_URL: database.url,
+      DATABASE_POOL_MIN: '0',
+      DATABASE_POOL_MAX: String(POOL_MAX),
       REDIS_URL,
       REDIS_PREFIX: prefix,
       HOST: '127.0.0.1',

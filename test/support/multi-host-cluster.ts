@@ -34,7 +34,7 @@ export function hubEnv(topology: Topology, database: TestDatabase, prefix: strin
   return (role: Role): Record<string, string> => ({
     DATABASE_URL: topology.databaseUrl(database.url),
     DATABASE_POOL_MIN: '0',
-    DATABASE_POOL_MAX: '8',
+    DATABASE_POOL_MAX: '5', // the test's PostgreSQL may be shared (100 connections here)
     REDIS_URL: topology.redisUrl,
     REDIS_PREFIX: prefix,
     DATA_DIR: join(dir, role),
@@ -46,7 +46,6 @@ export function hubEnv(topology: Topology, database: TestDatabase, prefix: strin
     WEBHOOK_RETRY_SCHEDULE: '200ms,500ms,1s,2s,5s',
     CACHE_L1_TTL: '5m', // far longer than the test: only invalidation can make a change show
     CACHE_L2_TTL: '1h',
-    FEATURE_REPORTS: 'false',
   });
 }
 
