@@ -463,6 +463,15 @@ try {
   phase = 'retention';
   const calls: number[] = [];
   let deleted = 0;
+  // Index pages the drain touches: what walking past dead entries costs, whatever the load.
+  const indexPages = async () => {
+    const { rows } = await hub.db.query<{ n: string }>(
+      `SELECT coalesce(idx_blks_hit, 0) + coalesce(idx_blks_read, 0) AS n
+         FROM pg_statio_user_indexes WHERE indexrelname = 'deliveries_integration_idx'`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  };
+  const pagesBefore = await indexPages();
   const retentionStarted = performance.now();
   const retentionStartedAt = Date.now();
   const cursor: RetentionCursor = new Map();
@@ -480,6 +489,7 @@ try {
     deleted += n;
   }
   const retentionMs = performance.now() - retentionStarted;
+  const retentionIndexPages = (await indexPages()) - pagesBefore;
   phase = 'after';
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const sent = await traffic.stop();
@@ -578,6 +588,8 @@ try {
     retention_s: round(retentionMs / 1000, 2),
     retention_deliveries_per_s: round(rate),
     retention_longest_call_ms: round(callTimes.max, 1),
+    retention_cursor: RETENTION_CURSOR,
+    retention_index_pages: retentionIndexPages,
     baseline_submit_p99_ms: round(base.submit.p99, 1),
     baseline_submit_max_ms: round(base.submit.max, 1),
     retention_submit_p99_ms: round(during.submit.p99, 1),
