@@ -22,8 +22,10 @@ export interface CreateArtifactOptions {
   workspaceId: string;
   /** What the artifact is (`export`); for operators reading the table. */
   kind: string;
-  /** How long it is kept once sealed. */
+  /** How long it is kept once sealed... */
   ttlMs: number;
+  /** ...unless it must expire at this very time. */
+  expiresAt?: Date | undefined;
   onComplete?: (tx: Queryable, artifact: StoredArtifact) => Promise<boolean>;
 }
 
@@ -70,6 +72,7 @@ export class ArtifactStore {
       id,
       chunkSize: this.chunkSize,
       ttlMs: options.ttlMs,
+      expiresAt: options.expiresAt,
       leaseMs: this.leaseMs,
       onComplete: options.onComplete,
     });

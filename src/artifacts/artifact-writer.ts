@@ -16,8 +16,10 @@ export interface ArtifactWriterOptions {
   db: Database;
   id: string;
   chunkSize: number;
-  /** How long the sealed artifact is kept (EXPORT_TTL for export files). */
+  /** How long the sealed artifact is kept (EXPORT_TTL for export files)... */
   ttlMs: number;
+  /** ...unless it must expire at this very time (a file moved in keeps its expiry). */
+  expiresAt?: Date | undefined;
   /** The writer's lease: renewed every quarter of it while the writer is open. */
   leaseMs: number;
   /**
@@ -131,6 +133,7 @@ export class ArtifactWriter extends Writable {
           size: this.size,
           sha256,
           ttlMs,
+          expiresAt: this.opts.expiresAt,
         });
         if (!row)
           throw new Error('the artifact was deleted while it was written (its lease ran out)');

@@ -61,13 +61,20 @@ export async function renewLease(db: Queryable, id: string, leaseMs: number): Pr
 /** Seals a written artifact; false when it is no longer `writing` (its lease ran out and a sweep took it). */
 export async function completeArtifact(
   db: Queryable,
-  a: { id: string; chunks: number; size: number; sha256: string; ttlMs: number },
+  a: {
+    id: string;
+    chunks: number;
+    size: number;
+    sha256: string;
+    ttlMs: number;
+    expiresAt: Date | undefined;
+  },
 ): Promise<ArtifactRow | undefined> {
   const { rows } = await db.query<ArtifactRow>(
     `UPDATE artifacts SET status = 'complete', chunks = $2, size = $3, sha256 = $4, completed_at = now(),
-       expires_at = now() + make_interval(secs => $5)
+       expires_at = coalesce($6::timestamptz, now() + make_interval(secs => $5))
      WHERE id = $1 AND status = 'writing' RETURNING ${COLUMNS}`,
-    [a.id, a.chunks, a.size, a.sha256, a.ttlMs / 1000],
+    [a.id, a.chunks, a.size, a.sha256, a.ttlMs / 1000, a.expiresAt ?? null],
   );
   return rows[0];
 }

@@ -45,6 +45,7 @@ async function importOne(
     workspaceId: job.workspace_id,
     kind: 'export',
     ttlMs: remainingMs,
+    expiresAt,
     onComplete: (tx, artifact) => attachImportedArtifact(tx, job.id, artifact.id),
   });
   try {
