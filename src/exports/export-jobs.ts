@@ -168,8 +168,10 @@ export class ExportJobs {
     } catch (error) {
       this.opts.onError?.(error, job.id);
       writer?.destroy();
+      // Cancelled: the reason (e.g. the API process stopping), not the stream's AbortError.
+      const cause: unknown = signal.aborted ? signal.reason : error;
       await q
-        .markExportFailed(db, job.id, error instanceof Error ? error.message : String(error))
+        .markExportFailed(db, job.id, cause instanceof Error ? cause.message : String(cause))
         .catch((failed: unknown) => {
           // The row stays 'running' and stops heartbeating: the sweep fails it after STALE_JOB_MS.
           this.opts.onError?.(failed, job.id);
