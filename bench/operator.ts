@@ -32,7 +32,8 @@
  * OPERATOR_SEED_CHUNK (50000 deliveries per statement), OPERATOR_STATS_REQUESTS (200),
  * OPERATOR_STATS_WARMUP (30), OPERATOR_NAIVE_RUNS (20), OPERATOR_BASELINE_S (15),
  * OPERATOR_SUBMIT_EVERY_MS (20), OPERATOR_LOCK_POLL_MS (10), OPERATOR_RETENTION_BATCH (500,
- * the worker's). PostgreSQL: a fresh database, dropped at the end; Redis: TEST_REDIS_URL
+ * the worker's), OPERATOR_RETENTION_CURSOR (1: one cursor for the drain, as the worker keeps
+ * it; 0: every call starts at the cutoff, as before the cursor). PostgreSQL: a fresh database, dropped at the end; Redis: TEST_REDIS_URL
  * under a random prefix, removed at the end.
  */
 
@@ -40,7 +41,11 @@ import './support/hub-runtime.ts'; // first: the hub's V8 flags, as bin/formhub.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { deleteExpiredDeliveries, RETENTION_BATCH } from '../src/delivery/retention.ts';
+import {
+  deleteExpiredDeliveries,
+  RETENTION_BATCH,
+  type RetentionCursor,
+} from '../src/delivery/retention.ts';
 import { latencyHistogram, pendingCount, statsByBucket } from '../src/delivery/stats-queries.ts';
 import { STATS_WINDOWS, type StatsWindow } from '../src/delivery/stats-read.ts';
 import { startHub, type TestHub } from '../test/support/hub.ts';
@@ -59,6 +64,8 @@ const BASELINE_S = envInt('OPERATOR_BASELINE_S', 15);
 const SUBMIT_EVERY_MS = Math.max(1, envInt('OPERATOR_SUBMIT_EVERY_MS', 20));
 const LOCK_POLL_MS = Math.max(1, envInt('OPERATOR_LOCK_POLL_MS', 10));
 const RETENTION_BATCH_SIZE = Math.max(1, envInt('OPERATOR_RETENTION_BATCH', RETENTION_BATCH));
+/** 1 (the worker's way): one cursor for the whole drain; 0: every call starts at the cutoff. */
+const RETENTION_CURSOR = envInt('OPERATOR_RETENTION_CURSOR', 1) === 1;
 const STATS_TARGET_MS = 50;
 const WAIT_TARGET_MS = 100;
 /** Bounds of the loops that wait for something: never longer than this. */
@@ -456,17 +463,33 @@ try {
   phase = 'retention';
   const calls: number[] = [];
   let deleted = 0;
+  // Index pages the drain touches: what walking past dead entries costs, whatever the load.
+  const indexPages = async () => {
+    const { rows } = await hub.db.query<{ n: string }>(
+      `SELECT coalesce(idx_blks_hit, 0) + coalesce(idx_blks_read, 0) AS n
+         FROM pg_statio_user_indexes WHERE indexrelname = 'deliveries_integration_idx'`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  };
+  const pagesBefore = await indexPages();
   const retentionStarted = performance.now();
   const retentionStartedAt = Date.now();
+  const cursor: RetentionCursor = new Map();
   // Bounded: every call deletes at least one delivery or ends the loop.
   for (;;) {
     const started = performance.now();
-    const n = await deleteExpiredDeliveries(hub.db, new Date(), RETENTION_BATCH_SIZE);
+    const n = await deleteExpiredDeliveries(
+      hub.db,
+      new Date(),
+      RETENTION_BATCH_SIZE,
+      RETENTION_CURSOR ? cursor : new Map(),
+    );
     calls.push(performance.now() - started);
     if (n === 0) break;
     deleted += n;
   }
   const retentionMs = performance.now() - retentionStarted;
+  const retentionIndexPages = (await indexPages()) - pagesBefore;
   phase = 'after';
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const sent = await traffic.stop();
@@ -565,6 +588,8 @@ try {
     retention_s: round(retentionMs / 1000, 2),
     retention_deliveries_per_s: round(rate),
     retention_longest_call_ms: round(callTimes.max, 1),
+    retention_cursor: RETENTION_CURSOR,
+    retention_index_pages: retentionIndexPages,
     baseline_submit_p99_ms: round(base.submit.p99, 1),
     baseline_submit_max_ms: round(base.submit.max, 1),
     retention_submit_p99_ms: round(during.submit.p99, 1),

@@ -4,7 +4,7 @@ import { buildApp, createHub, type Hub } from '../hub/index.ts';
 import { startWorker, type RunningWorker } from '../worker/index.ts';
 import { configure, connect, StartupError, type Runtime } from './startup.ts';
 import { migrate } from '../db/index.ts';
-import { isUuid } from '../common/index.ts';
+import { isUuid, SCOPES } from '../common/index.ts';
 
 /** `formhub serve|api|worker`: runs until SIGTERM or SIGINT, then shuts down gracefully. */
 export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
@@ -69,20 +69,44 @@ export async function runMigrate(): Promise<void> {
   await closeRuntime(runtime);
 }
 
+/** A comma-separated option as a list; undefined when the option was not given. */
+function listOption(value: string | undefined): string[] | undefined {
+  return value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+
 /**
- * `formhub keys create`: a key for an existing workspace (`--workspace <id>`) or a new
- * workspace with its first key (`--new-workspace <name>`). Prints the key once.
+ * `formhub keys create`: a key for an existing workspace (`--workspace <id>`, limited by
+ * `--scopes` and `--forms` if given) or a new workspace with its first key
+ * (`--new-workspace <name>`, every scope). Prints the key once.
  */
 export async function runKeysCreate(options: {
   workspace?: string;
   newWorkspace?: string;
   name: string;
+  scopes?: string;
+  forms?: string;
 }) {
   if (!options.workspace === !options.newWorkspace) {
     throw new StartupError(
       'keys create needs exactly one of --workspace <id> or --new-workspace <name>',
     );
   }
+  const scopes = listOption(options.scopes);
+  const formIds = listOption(options.forms);
+  if (options.newWorkspace && (scopes || formIds))
+    throw new StartupError('--scopes and --forms apply to keys create --workspace only');
+  const unknown = scopes?.filter((s) => !(SCOPES as readonly string[]).includes(s)) ?? [];
+  if (unknown.length > 0 || scopes?.length === 0)
+    throw new StartupError(
+      `--scopes takes a comma-separated list of ${SCOPES.join(', ')} (got "${options.scopes}")`,
+    );
+  if (formIds?.length === 0)
+    throw new StartupError('--forms takes a comma-separated list of form ids');
   const runtime = await connect(configure(), {
     migrate: true,
     embedded: 'share',
@@ -103,8 +127,24 @@ export async function runKeysCreate(options: {
         isUuid(id) &&
         (await runtime.db.query('SELECT 1 FROM workspaces WHERE id = $1', [id])).rows.length;
       if (!exists) throw new StartupError(`no workspace ${id}`);
-      const key = await service.createKey(id, options.name);
-      console.log(JSON.stringify({ workspace_id: id, id: key.id, name: key.name, key: key.key }));
+      const key = await service
+        .createKey(id, options.name, { scopes, form_ids: formIds })
+        .catch((error: unknown) => {
+          // A form this workspace does not have: the API's 422, as one line.
+          const details = (error as { details?: { message: string }[] }).details;
+          if (!details?.length) throw error;
+          throw new StartupError(`--forms: ${details.map((d) => d.message).join('; ')}`);
+        });
+      console.log(
+        JSON.stringify({
+          workspace_id: id,
+          id: key.id,
+          name: key.name,
+          scopes: key.scopes ?? SCOPES, // as the API shows it: all of them
+          form_ids: key.form_ids,
+          key: key.key,
+        }),
+      );
     }
   } finally {
     await hub?.close();

@@ -14,8 +14,9 @@ const USAGE = `usage: formhub <command>
   worker                the background worker only
   migrate               apply database migrations and exit
   keys create --new-workspace <name>
-  keys create --workspace <id> [--name <name>]
-                        create an API key (printed once, as JSON)
+  keys create --workspace <id> [--name <name>] [--scopes s,...] [--forms id,...]
+                        create an API key (printed once, as JSON); --scopes
+                        and --forms limit it (docs/api.md, scoped keys)
   connector new <name>  scaffold a connector plugin, with a passing test,
                         in PLUGINS_DIR/<name>/ (docs/plugins.md)
 
@@ -31,6 +32,8 @@ function parse(argv: string[]) {
         workspace: { type: 'string' },
         'new-workspace': { type: 'string' },
         name: { type: 'string', default: 'cli' },
+        scopes: { type: 'string' },
+        forms: { type: 'string' },
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -65,6 +68,8 @@ async function main(argv: string[]): Promise<void> {
       workspace: values.workspace,
       newWorkspace: values['new-workspace'],
       name: values.name,
+      scopes: values.scopes,
+      forms: values.forms,
     });
   }
   if (command === 'connector' && sub === 'new' && positionals.length <= 3)

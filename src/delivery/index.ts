@@ -10,7 +10,11 @@ export { BullDeliveryQueue, bullPrefix, DELIVERY_QUEUE } from './bullmq-delivery
 export { OutboxRelay, toFormEvent, type EventSubscriber } from './relay.ts';
 export { DeliveryEngine, type EngineDeps } from './engine.ts';
 export { DeliverySweeper } from './sweeper.ts';
-export { deleteExpiredDeliveries, startDeliveryRetention } from './retention.ts';
+export {
+  deleteExpiredDeliveries,
+  startDeliveryRetention,
+  type RetentionCursor,
+} from './retention.ts';
 export {
   MemoryRateLimiter,
   ZAPIER_PER_SECOND,

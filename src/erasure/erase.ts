@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { deleteArtifacts } from '../artifacts/index.ts';
 import type { Queryable } from '../db/index.ts';
 
 /** Responses hard-deleted per transaction: short transactions, short locks. */
@@ -93,29 +94,40 @@ export async function eraseBatch(
 
 /**
  * Deletes the finished export jobs of `formIds` (succeeded, failed or expired) and their
- * files: any file may hold any response of its form, so every one goes. Jobs still queued
- * or running are failed: they may have read erased responses, and their file is then
- * deleted by the process writing it instead of being served (src/exports). Answers how
- * many files were deleted from this host's disk; a file on another host's disk is no
- * longer served (its job is gone) and that host's sweep deletes it after EXPORT_TTL.
+ * files: any file may hold any response of its form, so every one goes. The files are
+ * artifacts in PostgreSQL (src/artifacts), deleted with their chunks in this transaction,
+ * whichever host made them. Jobs still queued or running are failed, and the chunks they
+ * have written so far deleted: their writer then stops at its next chunk and never seals
+ * the file. Files of jobs made before the artifact store (migration 18) on this host's disk
+ * are deleted too; such a file on another host's disk is no longer served (its job is
+ * gone) and that host's sweep deletes it after EXPORT_TTL. Answers how many finished
+ * files were deleted.
  */
 export async function deleteExportFiles(
   tx: Queryable,
   formIds: readonly string[],
 ): Promise<number> {
   if (formIds.length === 0) return 0;
-  const { rows } = await tx.query<{ file_path: string | null }>(
+  const { rows } = await tx.query<{ file_path: string | null; artifact_id: string | null }>(
     `DELETE FROM export_jobs WHERE form_id = ANY($1::uuid[]) AND status IN ('succeeded', 'failed', 'expired')
-     RETURNING file_path`,
+     RETURNING file_path, artifact_id`,
     [formIds],
   );
-  await tx.query(
+  const { rows: cancelled } = await tx.query<{ artifact_id: string | null }>(
     `UPDATE export_jobs SET status = 'failed', finished_at = now(), file_path = NULL,
        error = 'cancelled: an erasure deleted responses of this form; export again'
-      WHERE form_id = ANY($1::uuid[]) AND status IN ('queued', 'running')`,
+      WHERE form_id = ANY($1::uuid[]) AND status IN ('queued', 'running')
+      RETURNING artifact_id`,
     [formIds],
   );
-  let deleted = 0;
+  let deleted = await deleteArtifacts(
+    tx,
+    rows.flatMap((r) => (r.artifact_id ? [r.artifact_id] : [])),
+  );
+  await deleteArtifacts(
+    tx,
+    cancelled.flatMap((r) => (r.artifact_id ? [r.artifact_id] : [])),
+  );
   for (const { file_path: path } of rows) {
     if (!path) continue;
     const gone = await rm(path).then(

@@ -1,27 +1,29 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ArtifactStore } from '../artifacts/index.ts';
 import type { Database } from '../db/index.ts';
-import { expireExportJobs, failStaleExportJobs } from './queries.ts';
+import { importLocalExportFiles } from './export-file-import.ts';
+import { expireExportJobs, failStaleExportJobs } from './file-queries.ts';
 
 export interface ExportFileSweeperOptions {
   db: Database;
-  /** `<dataDir>/exports`: the files of the jobs this host ran. */
+  /** Where job files live. */
+  artifacts: ArtifactStore;
+  /** `<dataDir>/exports`: files of jobs this host ran before the artifact store. */
   directory: string;
   /** EXPORT_TTL. */
   ttlMs: number;
   /** A job silent this long is dead (see `STALE_JOB_MS`). */
   staleJobMs: number;
-  /** Files of jobs running in this process: never deleted, however old (a job may wait for a render slot). */
-  inUse: () => ReadonlySet<string>;
   onError: (error: unknown) => void;
 }
 
 /**
- * Deletes export files after EXPORT_TTL, in the process that serves them: every
- * `sweepInterval(ttlMs)` it marks due jobs `expired` (dropping their file reference) and
- * deletes their files, fails jobs whose process died, and deletes any file in the exports
- * directory older than the TTL (a file of a job another host expired, or of a job that
- * crashed). It runs once at start too.
+ * Deletes export files after EXPORT_TTL, from any API process: every `sweepInterval(ttlMs)`
+ * it marks due jobs `expired` and fails jobs whose process died (their artifacts become due),
+ * deletes the artifacts past their expiry with their chunks, in batches (src/artifacts),
+ * moves files of jobs made before the store that are on this host's disk into it, and
+ * deletes any file in the old exports directory older than the TTL. It runs once at start too.
  */
 export class ExportFileSweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -50,25 +52,24 @@ export class ExportFileSweeper {
   }
 
   private async sweep(): Promise<void> {
-    const { db, ttlMs, staleJobMs } = this.opts;
-    const paths = [
-      ...(await expireExportJobs(db, ttlMs)),
-      ...(await failStaleExportJobs(db, staleJobMs)),
-    ];
-    await Promise.all(paths.map((path) => rm(path, { force: true })));
+    const { db, artifacts, ttlMs, staleJobMs } = this.opts;
+    const expired = await expireExportJobs(db, ttlMs);
+    const stale = await failStaleExportJobs(db, staleJobMs);
+    await artifacts.expire([...expired.artifactIds, ...stale.artifactIds]);
+    await Promise.all([...expired.paths, ...stale.paths].map((path) => rm(path, { force: true })));
+    await artifacts.sweep();
+    await importLocalExportFiles(db, artifacts, ttlMs);
     await this.deleteOldFiles();
   }
 
   private async deleteOldFiles(): Promise<void> {
     const names = await readdir(this.opts.directory).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [] as string[]; // no export has run on this host yet
+      if (error.code === 'ENOENT') return [] as string[]; // no export file was ever written here
       throw error;
     });
     const oldest = Date.now() - this.opts.ttlMs;
-    const inUse = this.opts.inUse();
     for (const name of names) {
       const path = join(this.opts.directory, name);
-      if (inUse.has(path)) continue;
       const info = await stat(path).catch(() => undefined); // gone meanwhile: nothing to delete
       if (info?.isFile() && info.mtimeMs < oldest) await rm(path, { force: true });
     }

@@ -1,12 +1,12 @@
-import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { ArtifactStore, type ArtifactWriter } from '../artifacts/index.ts';
 import { isUuid, uuidv7 } from '../common/index.ts';
 import type { Database } from '../db/index.ts';
 import { notFound } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import { assertFormatAvailable, exportBody, type RenderPdf } from './export-body.ts';
+import { localFile, type ExportFile } from './export-file.ts';
 import { ExportFileSweeper } from './export-file-sweeper.ts';
 import type { ExportThreadPool } from './export-thread-pool.ts';
 import { exportsRateLimited, MAX_EXPORTS_PER_WORKSPACE } from './export-limits.ts';
@@ -23,8 +23,13 @@ export const STALE_JOB_MS = 60_000;
 export interface ExportJobsOptions {
   db: Database;
   forms: FormService;
-  /** Files go to `<dataDir>/exports/<job id>.<ext>` on this host's disk (directory 0700, files 0600). */
+  /**
+   * Where jobs made before the artifact store wrote their files (`<dataDir>/exports`): the
+   * sweep moves those still on this host's disk into the store (docs/exports.md).
+   */
   dataDir: string;
+  /** Where job files live (src/artifacts); one on `db` when absent. */
+  artifacts?: ArtifactStore | undefined;
   /** EXPORT_TTL: a job's file is deleted this long after it is complete. */
   ttlMs: number;
   /** QUERY_TIMEOUT: bounds each page read of a job. */
@@ -37,34 +42,31 @@ export interface ExportJobsOptions {
 }
 
 /**
- * Export jobs: an export written to a file by an async task in this (the API) process, its
- * progress (rows written / rows counted at the start) saved after every page. At most
- * `MAX_EXPORTS_PER_WORKSPACE` jobs run at a time per workspace, counted in the database
- * (so across API processes) among jobs that heartbeat; a sweep deletes files `ttlMs` after
- * they are complete. The file lives on the disk of the API host that ran the job;
- * `download` serves it from there.
+ * Export jobs: an export streamed into the artifact store (PostgreSQL, src/artifacts) by an
+ * async task in this (the API) process, its progress (rows written / rows counted at the
+ * start) saved after every page. At most `MAX_EXPORTS_PER_WORKSPACE` jobs run at a time per
+ * workspace, counted in the database (so across API processes) among jobs that heartbeat; a
+ * sweep deletes files `ttlMs` after they are complete. Any API process serves any job's file.
  */
 export class ExportJobs {
+  readonly artifacts: ArtifactStore;
   private readonly running = new Map<
     string,
-    { controller: AbortController; done: Promise<void>; path: string }
+    { controller: AbortController; done: Promise<void> }
   >();
   private readonly sweeper: ExportFileSweeper;
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ExportJobsOptions) {
+    this.artifacts = opts.artifacts ?? new ArtifactStore({ db: opts.db });
     this.sweeper = new ExportFileSweeper({
       db: opts.db,
-      directory: this.directory,
+      artifacts: this.artifacts,
+      directory: join(opts.dataDir, 'exports'),
       ttlMs: opts.ttlMs,
       staleJobMs: STALE_JOB_MS,
-      inUse: () => new Set([...this.running.values()].map((job) => job.path)),
       onError: (error) => opts.onError?.(error, undefined),
     });
-  }
-
-  private get directory(): string {
-    return join(this.opts.dataDir, 'exports');
   }
 
   /** Starts the periodic sweep of expired files and dead jobs. */
@@ -96,9 +98,8 @@ export class ExportJobs {
     );
     if (!job) throw exportsRateLimited('export jobs');
     const controller = new AbortController();
-    const path = this.pathOf(job);
-    const done = this.run(job, path, controller.signal).finally(() => this.running.delete(job.id));
-    this.running.set(job.id, { controller, done, path });
+    const done = this.run(job, controller.signal).finally(() => this.running.delete(job.id));
+    this.running.set(job.id, { controller, done });
     this.heartbeat ??= setInterval(() => this.beat(), HEARTBEAT_MS).unref();
     return job;
   }
@@ -132,23 +133,27 @@ export class ExportJobs {
     );
   }
 
-  private pathOf(job: q.ExportJobRow): string {
-    return join(
-      this.directory,
-      `${job.id}.${FORMAT_INFO[job.format as ExportParams['format']].extension}`,
-    );
-  }
-
-  private async run(job: q.ExportJobRow, path: string, signal: AbortSignal): Promise<void> {
+  private async run(job: q.ExportJobRow, signal: AbortSignal): Promise<void> {
     const { db, forms } = this.opts;
+    let writer: ArtifactWriter | undefined;
     try {
       const form = await forms.get(job.workspace_id, job.form_id);
       const params = job.params as unknown as ExportParams;
       const request = parseExportRequest(form, params);
-      await mkdir(this.directory, { recursive: true, mode: 0o700 });
-      await chmod(this.directory, 0o700); // mkdir leaves an existing directory's mode as it was
       const total = await q.countExportRows(db.reader, request.selection);
-      if (!(await q.markExportRunning(db, job.id, total, path))) return; // failed meanwhile
+      writer = await this.artifacts.create({
+        workspaceId: job.workspace_id,
+        kind: 'export',
+        ttlMs: this.opts.ttlMs,
+        // Sealed and marked succeeded in one transaction: no succeeded job without its file,
+        // and a job failed meanwhile (an erasure) gets none: the bytes are discarded.
+        onComplete: (tx, artifact) =>
+          q.markExportSucceeded(tx, job.id, artifact.size, this.opts.ttlMs),
+      });
+      if (!(await q.markExportRunning(db, job.id, total, writer.id))) {
+        writer.destroy(); // failed meanwhile: its artifact goes
+        return;
+      }
       const onPage = (read: number) => q.setExportProgress(db, job.id, progressOf(read, total));
       const { threads } = this.opts;
       const body = threads
@@ -159,20 +164,37 @@ export class ExportJobs {
             renderPdf: this.opts.renderPdf,
             queryTimeoutMs: this.opts.queryTimeoutMs,
           });
-      await pipeline(body, createWriteStream(path, { mode: 0o600 }), { signal });
-      const { size } = await stat(path);
-      if (!(await q.markExportSucceeded(db, job.id, size, this.opts.ttlMs)))
-        await rm(path, { force: true }); // failed meanwhile: never served, not kept
+      await pipeline(body, writer, { signal });
     } catch (error) {
       this.opts.onError?.(error, job.id);
-      await rm(path, { force: true });
+      writer?.destroy();
+      // Cancelled: the reason (e.g. the API process stopping), not the stream's AbortError.
+      const cause: unknown = signal.aborted ? signal.reason : error;
       await q
-        .markExportFailed(db, job.id, error instanceof Error ? error.message : String(error))
+        .markExportFailed(db, job.id, cause instanceof Error ? cause.message : String(cause))
         .catch((failed: unknown) => {
           // The row stays 'running' and stops heartbeating: the sweep fails it after STALE_JOB_MS.
           this.opts.onError?.(failed, job.id);
         });
+    } finally {
+      // A failed or cancelled job leaves no chunks: its writer deletes them before it closes
+      // (or, if the database is unreachable, its lease runs out and a sweep deletes them).
+      await writer?.settled().catch((error: unknown) => this.opts.onError?.(error, job.id));
     }
+  }
+
+  /**
+   * A succeeded job's file, from the store whichever process made it: its size, SHA-256 and
+   * stream. 404 once the file is gone (expired, or a job made before the store whose file is
+   * on another host's disk and not yet moved into the store).
+   */
+  async file(job: q.ExportJobRow): Promise<ExportFile> {
+    if (job.artifact_id) {
+      const artifact = await this.artifacts.open(job.workspace_id, job.artifact_id);
+      if (!artifact) throw notFound('export file');
+      return { size: artifact.size, etag: `"${artifact.sha256}"`, stream: () => artifact.stream() };
+    }
+    return localFile(job);
   }
 }
 

@@ -94,7 +94,10 @@ export interface ExportJobRow {
   status: ExportJobStatus;
   progress: number;
   total: number | null;
+  /** A file on the disk of the host that ran the job: jobs made before artifacts (migration 18). */
   file_path: string | null;
+  /** The job's file in the artifact store (src/artifacts), once it runs. */
+  artifact_id: string | null;
   file_name: string | null;
   size: string | number | null;
   error: string | null;
@@ -104,7 +107,7 @@ export interface ExportJobRow {
 }
 
 const JOB_COLUMNS =
-  'id, workspace_id, form_id, format, params, status, progress, total, file_path, file_name, size, error, created_at, finished_at, expires_at';
+  'id, workspace_id, form_id, format, params, status, progress, total, file_path, artifact_id, file_name, size, error, created_at, finished_at, expires_at';
 
 /** Any constant shared by every formhub process: with the workspace, it serialises slot checks. */
 const EXPORT_SLOT_LOCK = 7_240_208;
@@ -164,13 +167,13 @@ export async function markExportRunning(
   db: Queryable,
   id: string,
   total: number,
-  filePath: string,
+  artifactId: string,
 ): Promise<boolean> {
   // Only a queued job starts: one failed meanwhile (an erasure of its form) stays failed.
   const { rowCount } = await db.query(
-    `UPDATE export_jobs SET status = 'running', total = $2, file_path = $3, heartbeat_at = now()
+    `UPDATE export_jobs SET status = 'running', total = $2, artifact_id = $3, heartbeat_at = now()
       WHERE id = $1 AND status = 'queued'`,
-    [id, total, filePath],
+    [id, total, artifactId],
   );
   return rowCount > 0;
 }
@@ -197,9 +200,10 @@ export async function touchExportJobs(db: Queryable, ids: readonly string[]): Pr
 }
 
 /**
- * The job's file is complete: it may be downloaded until `ttlMs` from now. False when the
- * job is no longer running (an erasure of its form failed it, or the sweep found it
- * silent): the caller deletes the file, which may hold erased responses.
+ * The job's file is complete: it may be downloaded until `ttlMs` from now. Run in the
+ * transaction that seals its artifact (the same `now()`: both expire at the same instant).
+ * False when the job is no longer running (an erasure of its form failed it, or the sweep
+ * found it silent): the artifact is then discarded, as it may hold erased responses.
  */
 export async function markExportSucceeded(
   db: Queryable,
@@ -215,51 +219,11 @@ export async function markExportSucceeded(
   return rowCount > 0;
 }
 
+/** Fails a queued or running job; one failed before (by an erasure, by the sweep) keeps its reason. */
 export async function markExportFailed(db: Queryable, id: string, error: string): Promise<void> {
   await db.query(
-    `UPDATE export_jobs SET status = 'failed', error = $2, finished_at = now(), file_path = NULL WHERE id = $1`,
+    `UPDATE export_jobs SET status = 'failed', error = $2, finished_at = now(), file_path = NULL
+      WHERE id = $1 AND status IN ('queued', 'running')`,
     [id, error],
   );
-}
-
-/**
- * Marks up to `limit` jobs whose files are past `expires_at` as expired (jobs finished
- * before expiry times were recorded expire `ttlMs` after they finished); answers their file paths.
- */
-export async function expireExportJobs(
-  db: Queryable,
-  ttlMs: number,
-  limit = 500,
-): Promise<string[]> {
-  const { rows } = await db.query<{ file_path: string | null }>(
-    `WITH due AS (
-       SELECT id, file_path FROM export_jobs
-       WHERE status = 'succeeded' AND coalesce(expires_at, finished_at + make_interval(secs => $2)) <= now()
-       LIMIT $1 FOR UPDATE SKIP LOCKED
-     )
-     UPDATE export_jobs j SET status = 'expired', file_path = NULL FROM due WHERE j.id = due.id
-     RETURNING due.file_path`,
-    [limit, ttlMs / 1000],
-  );
-  return rows.flatMap((r) => (r.file_path ? [r.file_path] : []));
-}
-
-/**
- * Fails the jobs whose process stopped heartbeating (it crashed or was killed): they no
- * longer hold a slot, and say why. Answers their file paths (partial files to delete).
- */
-export async function failStaleExportJobs(db: Queryable, staleMs: number): Promise<string[]> {
-  const { rows } = await db.query<{ file_path: string | null }>(
-    `WITH stale AS (
-       SELECT id, file_path FROM export_jobs
-       WHERE status IN ('queued', 'running') AND heartbeat_at <= now() - make_interval(secs => $1)
-       FOR UPDATE SKIP LOCKED
-     )
-     UPDATE export_jobs j SET status = 'failed', error = 'the process running the export stopped', finished_at = now(),
-       file_path = NULL
-     FROM stale WHERE j.id = stale.id
-     RETURNING stale.file_path`,
-    [staleMs / 1000],
-  );
-  return rows.flatMap((r) => (r.file_path ? [r.file_path] : []));
 }

@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ArtifactStore } from '../artifacts/index.ts';
 import type { Database } from '../db/index.ts';
-import { AppError, notFound } from '../errors/index.ts';
+import { AppError } from '../errors/index.ts';
 import type { FormService } from '../forms/index.ts';
 import { type AuthHooks, workspaceOf, errorResponses, IdParams, scoped } from '../http/index.ts';
 import { assertFormatAvailable, exportBody, type RenderPdf } from './export-body.ts';
@@ -19,8 +18,13 @@ export interface ExportRoutesOptions {
   db: Database;
   forms: FormService;
   auth: AuthHooks;
-  /** Export job files go to `<dataDir>/exports/` on the API host's disk. */
+  /**
+   * Export job files live in the artifact store (PostgreSQL); jobs made before it wrote
+   * them to `<dataDir>/exports/`, which the sweep moves into the store.
+   */
   dataDir: string;
+  /** The hub's artifact store; one on `db` when absent. */
+  artifacts?: ArtifactStore | undefined;
   /** EXPORT_TTL: job files are deleted this long after they are made (default 24 h). */
   ttlMs?: number | undefined;
   /** QUERY_TIMEOUT: bounds every page read of an export (none when absent). */
@@ -51,6 +55,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
     db,
     forms,
     dataDir: opts.dataDir,
+    artifacts: opts.artifacts,
     ttlMs: opts.ttlMs ?? DEFAULT_EXPORT_TTL_MS,
     queryTimeoutMs,
     renderPdf,
@@ -156,24 +161,18 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
         throw exportExpired(job);
       if (job.status !== 'succeeded')
         throw new AppError('conflict', `the export is ${job.status}, not ready to download`);
-      const path = job.file_path!;
-      // The file is on the disk of the API host that ran the job.
-      if (
-        !(await access(path).then(
-          () => true,
-          () => false,
-        ))
-      )
-        throw notFound('export file');
+      // From the artifact store: whichever API process ran the job.
+      const file = await jobs.file(job);
       const info = FORMAT_INFO[job.format as keyof typeof FORMAT_INFO];
+      if (file.etag) reply.header('etag', file.etag);
       return reply
         .header('content-type', info.contentType)
         .header(
           'content-disposition',
           contentDisposition(job.file_name ?? `export.${info.extension}`),
         )
-        .header('content-length', String(job.size))
-        .send(createReadStream(path));
+        .header('content-length', String(file.size))
+        .send(file.stream());
     },
   );
 };

@@ -127,6 +127,7 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
         forms,
         auth,
         dataDir: config.dataDir,
+        artifacts: hub.artifacts,
         ttlMs: config.exports.ttlMs,
         queryTimeoutMs: config.limits.queryTimeoutMs,
         renderPdf: hub.renderPdf,

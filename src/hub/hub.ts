@@ -7,6 +7,7 @@ import {
   MetricsStore,
   QueryService,
 } from '../analytics/index.ts';
+import { ArtifactStore } from '../artifacts/index.ts';
 import { createCaches, type Caches } from '../cache/index.ts';
 import { loadEncryptionKey, type Config } from '../config/index.ts';
 import { embeddedPortOpener, PgDatabase, type Database } from '../db/index.ts';
@@ -80,6 +81,8 @@ export interface Hub {
    * through its socket (they then run in process).
    */
   exportThreads: ExportThreadPool | undefined;
+  /** Files kept in PostgreSQL for download from any API process (export job files). */
+  artifacts: ArtifactStore;
   /** Present when FEATURE_REPORTS is on. */
   reports: { scheduler: BullReportScheduler; service: ScheduledReportService } | undefined;
   /**
@@ -137,6 +140,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     queries: new QueryService(db, forms),
     renderPdf: createPdfRenderer(db.reader, workspaces),
     exportThreads,
+    artifacts: new ArtifactStore({ db }),
     reports,
     async close() {
       for (const close of closers.reverse()) await close();

@@ -7,6 +7,11 @@
 export { notificationRoutes, type NotificationRoutesOptions } from './routes.ts';
 export { NotificationService, presentChannel } from './service.ts';
 export { startNotifications } from './start-notifications.ts';
+export {
+  deleteExpiredOperationalEvents,
+  startOperationalEventRetention,
+  DEFAULT_EVENT_RETENTION_DAYS,
+} from './retention.ts';
 export { Notifier, MAX_SEND_RETRIES } from './notifier.ts';
 export {
   checkChannel,

@@ -14,7 +14,7 @@ import { createGuardedAgent } from '../net/index.ts';
 import { startAnalyticsJobs } from '../analytics/index.ts';
 import { CLOSE_DEADLINE_MS, finishedWithin, startLoop } from '../common/index.ts';
 import { ExportReportRenderer, startReportJobs } from '../reports/index.ts';
-import { startNotifications } from '../notifications/index.ts';
+import { startNotifications, startOperationalEventRetention } from '../notifications/index.ts';
 
 export interface WorkerOptions {
   /** Outbound requests (plugin runs) at once (default 50); attempts in flight are 8 times that. */
@@ -83,6 +83,7 @@ export async function startWorker(
   sweeper.start();
   const retention = startDeliveryRetention(db, logger);
   const notifications = startNotifications({ db, secrets: hub.secrets, config, logger });
+  const eventRetention = startOperationalEventRetention(db, logger);
   const metrics = hub.metrics;
   const erasureCaches = hubErasureCaches(metrics, hub.caches, logger);
   const erasures = startErasures({ db, caches: erasureCaches, logger });
@@ -122,6 +123,7 @@ export async function startWorker(
       await sweeper.stop();
       await retention.stop();
       await notifications.stop();
+      await eventRetention.stop();
       await erasures.stop();
       await responseRetention.stop();
       await workers.close();

@@ -57,6 +57,17 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     env: { STATS_COUNTER_CALLS: '10000' },
   },
   {
+    label: 'bench:artifacts',
+    script: 'bench:artifacts',
+    result: 'artifacts',
+    env: {
+      ARTIFACT_MB: '2',
+      ARTIFACT_ROUNDS: '1',
+      ARTIFACT_CHUNK_MB: '1',
+      ARTIFACT_CHUNK_SIZES_KIB: '256,512',
+    },
+  },
+  {
     label: 'bench:gc',
     script: 'bench:gc',
     result: 'gc-pause',

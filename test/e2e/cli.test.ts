@@ -115,15 +115,62 @@ describe('formhub CLI', () => {
         ['keys', 'create', '--workspace', workspaceId, '--name', 'ci'],
         env,
       );
-      expect(JSON.parse(second.stdout)).toMatchObject({ workspace_id: workspaceId, name: 'ci' });
+      expect(JSON.parse(second.stdout)).toMatchObject({
+        workspace_id: workspaceId,
+        name: 'ci',
+        form_ids: null,
+      });
+      expect((JSON.parse(second.stdout) as { scopes: string[] }).scopes).toHaveLength(9);
+
+      // Bad limits: one line each, and no key is made.
+      const badScope = await runCli(
+        ['keys', 'create', '--workspace', workspaceId, '--scopes', 'forms:read,forms:delete'],
+        env,
+      );
+      expect(badScope.code).toBe(1);
+      expect(badScope.stderr.trim().split('\n')).toHaveLength(1);
+      expect(badScope.stderr).toContain('--scopes takes a comma-separated list of forms:read');
+      const unknownForm = crypto.randomUUID();
+      const badForm = await runCli(
+        ['keys', 'create', '--workspace', workspaceId, '--forms', unknownForm.toUpperCase()],
+        env,
+      );
+      expect(badForm.code).toBe(1);
+      expect(badForm.stderr).toContain(`--forms: no form ${unknownForm}`);
 
       const port = await freePort();
       const server = await startServer(['api'], { ...env, REDIS_PREFIX: `e2e-${port}:` }, port);
-      const keys = await fetch(`http://127.0.0.1:${port}/api/v2/api-keys`, {
-        headers: { authorization: `Bearer ${key}` },
-      });
+      const api = (path: string, bearer: string, init: RequestInit = {}) =>
+        fetch(`http://127.0.0.1:${port}/api/v2${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        });
+      const keys = await api('/api-keys', key);
       expect(keys.status).toBe(200);
       expect(((await keys.json()) as { data: unknown[] }).data).toHaveLength(2);
+
+      // A key limited from the command line, while the API runs: read-only, one form.
+      const form = await api('/forms', key, {
+        method: 'POST',
+        body: JSON.stringify({ title: 'Limited', fields: [{ key: 'a', type: 'text' }] }),
+      });
+      const formId = ((await form.json()) as { id: string }).id;
+      const limited = await runCli(
+        ['keys', 'create', '--workspace', workspaceId, '--scopes', 'forms:read', '--forms', formId],
+        env,
+      );
+      expect(limited.code, limited.stderr).toBe(0);
+      const limitedKey = JSON.parse(limited.stdout) as { key: string; scopes: string[] };
+      expect(limitedKey).toMatchObject({ scopes: ['forms:read'], form_ids: [formId] });
+      expect((await api(`/forms/${formId}`, limitedKey.key)).status).toBe(200);
+      const write = await api(`/forms/${formId}`, limitedKey.key, {
+        method: 'PATCH',
+        body: JSON.stringify({ title: 'Renamed' }),
+      });
+      expect(write.status).toBe(403);
+      expect(
+        ((await api('/api-keys', key).then((r) => r.json())) as { data: unknown[] }).data,
+      ).toHaveLength(3);
       expect(await server.stop()).toBe(0);
     }, 180_000);
   });

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, fieldsOf } from '../support/api.ts';
 import { listDeliveries, settledDeliveries } from '../support/deliveries.ts';
@@ -79,11 +78,20 @@ describe('erasure (DESIGN.md section 4b)', () => {
       return row.status === 'succeeded' ? row : undefined;
     });
     expect(exported.status).toBe('succeeded');
-    const { rows: files } = await hub.db.query<{ file_path: string }>(
-      'SELECT file_path FROM export_jobs WHERE id = $1',
+    // Its file is an artifact in PostgreSQL (src/artifacts): a row and its chunks.
+    const { rows: files } = await hub.db.query<{ artifact_id: string }>(
+      'SELECT artifact_id FROM export_jobs WHERE id = $1',
       [job.id],
     );
-    expect(existsSync(files[0]!.file_path)).toBe(true);
+    const artifactId = files[0]!.artifact_id;
+    const stored = () =>
+      sqlCount(
+        hub,
+        `SELECT (SELECT count(*) FROM artifacts WHERE id = $1)
+              + (SELECT count(*) FROM artifact_chunks WHERE artifact_id = $1) AS n`,
+        [artifactId],
+      );
+    expect(await stored()).toBeGreaterThan(1);
     const before = await call<{ total: number }>('GET', `/analytics/forms/${f1.id}/metrics`);
     expect(before.total).toBe(5); // the soft-deleted one is no longer counted
     await call('GET', `/analytics/forms/${f2.id}/metrics`);
@@ -142,7 +150,7 @@ describe('erasure (DESIGN.md section 4b)', () => {
         (await hub.request({ method: 'GET', url: `/api/v2/responses/${id}`, key: a.key }))
           .statusCode,
       ).toBe(404);
-    expect(existsSync(files[0]!.file_path)).toBe(false);
+    expect(await stored()).toBe(0);
     expect(
       (await hub.request({ method: 'GET', url: `/api/v2/exports/${job.id}`, key: a.key }))
         .statusCode,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteExpiredDeliveries } from '../../src/delivery/index.ts';
+import { deleteExpiredDeliveries, type RetentionCursor } from '../../src/delivery/index.ts';
 import { eventually, startReceiver, type Receiver } from '../support/receiver.ts';
 import { listDeliveries, settledDeliveries } from '../support/deliveries.ts';
 import { startHub, type TestHub } from '../support/hub.ts';
@@ -101,6 +101,40 @@ describe('delivery retention (DESIGN.md section 4b)', () => {
       unfinished.id,
     ]);
     expect(await listDeliveries(hub, kept.key, kept.hookId)).toHaveLength(5);
+  });
+
+  it('one drain with a cursor deletes every expired delivery once, microsecond ties included', async () => {
+    const ws = await workspaceWithDeliveries(hub, 'Drained', `${ok.url}/drained`, 6);
+    const second = await ws.call('POST', `/forms/${ws.formId}/webhooks`, {
+      url: `${ok.url}/drained-2`,
+    });
+    await ws.call('POST', `/forms/${ws.formId}/responses`, { data: { n: 'late' } });
+    const first = await settledDeliveries(hub, ws.key, ws.hookId, 7);
+    const other = await settledDeliveries(hub, ws.key, second.id, 1);
+    // Every delivery within one millisecond, a microsecond apart: a cursor kept as a JS Date
+    // (milliseconds) would skip some or delete none; one kept as text does neither.
+    await hub.db.query(
+      `UPDATE deliveries d SET created_at = date_trunc('milliseconds', now()) - interval '10 days'
+                                            + n.i * interval '1 microsecond'
+         FROM (SELECT id, row_number() OVER (ORDER BY id) AS i
+                 FROM deliveries WHERE id = ANY($1::uuid[])) n
+        WHERE d.id = n.id`,
+      [[...first, ...other].map((d) => d.id)],
+    );
+    await ws.call('PATCH', '/workspace', { retention: { deliveries_days: 7 } });
+
+    const cursor: RetentionCursor = new Map();
+    const calls: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      const deleted = await deleteExpiredDeliveries(hub.db, new Date(), 2, cursor);
+      calls.push(deleted);
+      if (deleted === 0) break;
+    }
+    // 7 of the first hook in batches of 2 (the last one short, so it is done), 1 of the other.
+    expect(calls).toEqual([3, 2, 2, 1, 0]);
+    expect(await listDeliveries(hub, ws.key, ws.hookId)).toEqual([]);
+    expect(await listDeliveries(hub, ws.key, second.id)).toEqual([]);
+    expect([cursor.get(ws.hookId), cursor.get(second.id)]).toEqual(['done', 'done']);
   });
 
   it('shows and validates the retention settings', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -50,6 +50,18 @@ describe('export jobs are limited, private and temporary; PDF rendering yields',
     };
   };
 
+  const withClient = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const sql = async <R extends pg.QueryResultRow>(text: string, params: unknown[]) =>
+    (await withClient((client) => client.query<R>(text, params))).rows;
+
   /** Polls the job (bounded) until `done` holds; answers its last state. */
   const awaitJob = async (
     id: string,
@@ -89,26 +101,41 @@ describe('export jobs are limited, private and temporary; PDF rendering yields',
     expect(stallMs).toBeLessThan(1_000);
   }, 180_000);
 
-  it('writes job files readable by the hub user only and deletes them after EXPORT_TTL', async () => {
+  it('keeps job files in PostgreSQL, never on the disk, and deletes them after EXPORT_TTL', async () => {
     const started = await api('POST', `/forms/${smallForm}/exports`, { format: 'csv' });
     expect(started.status).toBe(202);
     const id = started.json.id as string;
     const done = await awaitJob(id, (job) => job.status !== 'queued' && job.status !== 'running');
     expect(done.status).toBe('succeeded');
     expect(done.expires_at).not.toBeNull();
-    const path = join(dataDir, 'exports', `${id}.csv`);
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(statSync(join(dataDir, 'exports')).mode & 0o777).toBe(0o700);
+    // Nothing on the host's disk for others to read: the bytes are chunks in the database.
+    expect(existsSync(join(dataDir, 'exports', `${id}.csv`))).toBe(false);
+    const [job] = await sql<{ artifact_id: string }>(
+      'SELECT artifact_id FROM export_jobs WHERE id = $1',
+      [id],
+    );
+    const artifactId = job!.artifact_id;
+    const [stored] = await sql<{ n: number }>(
+      'SELECT count(*)::int AS n FROM artifact_chunks WHERE artifact_id = $1',
+      [artifactId],
+    );
+    expect(stored!.n).toBeGreaterThan(0);
     expect((await download(hub, `/api/v2/exports/${id}/download`)).status).toBe(200);
 
-    // The sweep marks the job expired, then deletes the file: await both, bounded.
-    const expired = await awaitJob(
-      id,
-      (job) => job.status === 'expired' && !existsSync(path),
-      30_000,
-    );
+    // The sweep marks the job expired, then deletes the artifact and its chunks: await both, bounded.
+    const left = async () =>
+      (
+        await sql<{ n: number }>(
+          `SELECT ((SELECT count(*) FROM artifacts WHERE id = $1)
+                 + (SELECT count(*) FROM artifact_chunks WHERE artifact_id = $1))::int AS n`,
+          [artifactId],
+        )
+      )[0]!.n;
+    const expired = await awaitJob(id, (job) => job.status === 'expired', 30_000);
     expect(expired.status).toBe('expired');
-    expect(existsSync(path)).toBe(false);
+    for (let i = 0; i < 300 && (await left()) > 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await left()).toBe(0);
     const after = await download(hub, `/api/v2/exports/${id}/download`);
     expect(after.status).toBe(404);
     expect(JSON.parse(after.body!)).toMatchObject({
