@@ -187,9 +187,9 @@ export function multiHostSuite(name: string, makeTopology: () => Promise<Topolog
       expect(fromA.status, fromA.text).toBe(200);
       expect(fromA.text.trim().split('\n')).toHaveLength(201);
       const fromB = await call(b, 'GET', `${path}/download`, { key });
-      // On hosts of their own, api-b answers 404 until export files live in PostgreSQL
-      // (DESIGN.md 4c, first bullet): the file is on api-a's disk. On one host every process
-      // reads every file, so there this holds whichever store the file is in.
+      // On hosts of their own (each DATA_DIR a disk of its own) this needs the file in
+      // PostgreSQL (DESIGN.md 4c, first bullet): before, api-b answered 404, the file being on
+      // api-a's disk. On one host every process reads every file, whichever store it is in.
       expect(fromB.status, `api-b: ${fromB.text}`).toBe(200);
       expect(fromB.text).toBe(fromA.text);
     }, 60_000);
