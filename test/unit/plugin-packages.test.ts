@@ -89,16 +89,15 @@ describe('plugin packages: discovery in node_modules', () => {
 
   it('finds formhub-connector-* and @scope/formhub-connector-* packages, and the PLUGINS names', () => {
     const { packages, problems } = findPluginPackages([modules], ['named-by-env', 'not-installed']);
-    expect(packages.map((p) => p.name)).toEqual(
-      [
-        '@acme/formhub-connector-beta',
-        'formhub-connector-alpha',
-        'formhub-connector-throws',
-        'formhub-connector-webhook',
-        'formhub-connector-broken',
-        'named-by-env',
-      ].sort((a, b) => (a === 'named-by-env' ? 1 : b === 'named-by-env' ? -1 : a.localeCompare(b))),
-    );
+    // Each directory's connector packages in name order, then the PLUGINS names.
+    expect(packages.map((p) => p.name)).toEqual([
+      '@acme/formhub-connector-beta',
+      'formhub-connector-alpha',
+      'formhub-connector-broken',
+      'formhub-connector-throws',
+      'formhub-connector-webhook',
+      'named-by-env',
+    ]);
     expect(packages.find((p) => p.name === 'formhub-connector-alpha')!.entry).toBe(
       join(modules, 'formhub-connector-alpha', 'lib', 'main.js'),
     );
