@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +166,50 @@ describe('a connector package, from scaffold to delivery (tarballs only, no regi
     expect(tested.stdout).toMatch(/# fail 0\b/);
   }, 240_000);
 
+  it('types the installed SDK for a TypeScript author (tsc, strict, NodeNext)', async () => {
+    const folder = join(dir, 'author', 'ts-check');
+    mkdirSync(folder);
+    writeFileSync(
+      join(folder, 'check.ts'),
+      `import { FormPlugin, RetryableError, runPlugin, type FormEvent, type PluginContext } from '@formhub/sdk';
+import { verifyWebhookSignature } from '@formhub/sdk/signing';
+type Config = { url: string };
+class Typed extends FormPlugin<Config> {
+  readonly metadata = { id: 'typed', name: 'Typed', version: '1.0.0', configSchema: {} };
+  override async onResponseSubmitted(_event: FormEvent, ctx: PluginContext<Config>): Promise<void> {
+    const res = await ctx.http.request({ url: ctx.config.url });
+    if (res.status >= 300) throw new RetryableError('not yet');
+  }
+}
+const verified: boolean = verifyWebhookSignature({ secret: 'whsec_x', headers: {}, body: '' });
+void runPlugin(new Typed(), { config: { url: 'http://127.0.0.1:1/' } }).then((r) => r.ok && verified);
+`,
+    );
+    writeFileSync(
+      join(folder, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: [],
+        },
+        files: ['check.ts'],
+      }),
+    );
+    // Resolves @formhub/sdk from the scaffolded package's node_modules (the packed SDK).
+    symlinkSync(join(connector, 'node_modules'), join(folder, 'node_modules'), 'dir');
+    const checked = await sh(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', folder],
+      folder,
+    );
+    expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+  }, 120_000);
+
   it('packs, installs into the folder a hub runs from, and delivers through the hub', async () => {
     const [tarball] = await pack(connector, tarballs);
     expect(tarball).toMatch(/formhub-connector-acme-crm-0\.1\.0\.tgz$/);
@@ -217,6 +261,19 @@ describe('a connector package, from scaffold to delivery (tarballs only, no regi
     const [request] = await receiver.waitFor(1, 30_000);
     expect(JSON.parse(request!.body)).toMatchObject({ data: { name: 'Ada' } });
     expect(request!.headers.authorization).toBe('Bearer acme-secret-token');
+
+    // A receiver verifies the hub's signed webhook with the packed SDK's signing entry alone.
+    const signed = sentinel.requests[0]!;
+    writeFileSync(
+      join(site, 'signed.json'),
+      JSON.stringify({ secret: hook.body.secret, headers: signed.headers, body: signed.body }),
+    );
+    const verify = `import { readFileSync } from 'node:fs';
+import { verifyWebhookSignature } from '@formhub/sdk/signing';
+const input = JSON.parse(readFileSync('signed.json', 'utf8'));
+console.log(verifyWebhookSignature(input), verifyWebhookSignature({ ...input, body: input.body + ' ' }));`;
+    const verified = await sh(process.execPath, ['--input-type=module', '-e', verify], site);
+    expect(verified.stdout.trim(), verified.stderr).toBe('true false');
   }, 240_000);
 
   it('a new major version whose schema still accepts the config keeps delivering', async () => {
