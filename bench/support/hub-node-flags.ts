@@ -15,7 +15,12 @@ import { RUNTIME_V8_FLAGS, STARTUP_V8_FLAGS } from '../../src/cli/runtime-flags.
 export const HUB_NODE_FLAGS: readonly string[] = [...STARTUP_V8_FLAGS, ...RUNTIME_V8_FLAGS];
 
 /** Node arguments, before the script, that run TypeScript (tsx) with the hub's flags. */
-export const BENCH_EXEC_ARGV: readonly string[] = [...HUB_NODE_FLAGS, '--import', 'tsx'];
+export const BENCH_EXEC_ARGV: readonly string[] = [
+  ...HUB_NODE_FLAGS,
+  '--conditions=formhub-source',
+  '--import',
+  'tsx',
+];
 
 /** Node arguments that run a TypeScript bench script (bare server, receiver) with the hub's flags. */
 export function benchScriptArgs(script: string): string[] {

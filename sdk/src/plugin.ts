@@ -43,6 +43,24 @@ export abstract class FormPlugin<Config = Record<string, unknown>> {
   onTest?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
   /** An anomalous day detected by analytics (`event.anomaly`). */
   onAnomaly?(event: FormEvent, ctx: PluginContext<Config>): Promise<void>;
+  /**
+   * Upgrades an integration's config written for an older major version of this connector
+   * (`fromVersion`, e.g. `1.4.0` when `metadata.version` is now `2.0.0`). The hub calls it
+   * once at start for each such integration, then validates the result against the new
+   * `configSchema`: valid, the upgraded config is stored and deliveries go on; invalid (or a
+   * throw), the integration is marked `needs_update` until its owner PATCHes a valid config.
+   * Without this hook the old config is validated as it is. The config includes its
+   * `writeOnly` secrets: keep them, never log them.
+   *
+   * @example
+   * migrateConfig(config, fromVersion) {
+   *   return fromVersion.startsWith('1.') ? { ...config, endpoint: config.url } : config;
+   * }
+   */
+  migrateConfig?(
+    config: Record<string, unknown>,
+    fromVersion: string,
+  ): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /** The hook of a plugin for an event type, if it has one. */

@@ -19,6 +19,19 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
   let app: FastifyInstance | undefined;
   let worker: RunningWorker | undefined;
   const hub = await createHub(runtime);
+  // Plugins are loaded: integrations whose connector changed major version are checked now,
+  // before anything is delivered (docs/plugins.md, "Versions").
+  const versions = await hub.integrations.reconcileConnectorVersions(logger);
+  if (versions.recorded + versions.upgraded + versions.needsUpdate.length > 0) {
+    logger.info(
+      {
+        recorded: versions.recorded,
+        upgraded: versions.upgraded,
+        needs_update: versions.needsUpdate.length,
+      },
+      'connector versions checked',
+    );
+  }
   // Signals are handled from here on: one that arrives during start-up waits for it to
   // finish, then shuts everything down, so nothing is left half-started.
   let startup: Promise<void> = Promise.resolve();

@@ -17,8 +17,10 @@ const USAGE = `usage: formhub <command>
   keys create --workspace <id> [--name <name>] [--scopes s,...] [--forms id,...]
                         create an API key (printed once, as JSON); --scopes
                         and --forms limit it (docs/api.md, scoped keys)
-  connector new <name>  scaffold a connector plugin, with a passing test,
-                        in PLUGINS_DIR/<name>/ (docs/plugins.md)
+  connector new <name> [--dir <folder>]
+                        scaffold a stand-alone connector package, with a
+                        passing node --test test, in <folder>/<name>/
+                        (default PLUGINS_DIR; sdk/README.md)
 
 Configuration comes from the environment; see README.md.`;
 
@@ -35,6 +37,7 @@ function parse(argv: string[]) {
         scopes: { type: 'string' },
         forms: { type: 'string' },
         workers: { type: 'string' },
+        dir: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -73,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   if (command === 'connector' && sub === 'new' && positionals.length <= 3)
-    return runConnectorNew(positionals[2]);
+    return runConnectorNew(positionals[2], values.dir);
   throw new StartupError(`unknown command "${positionals.join(' ')}"\n${USAGE}`);
 }
 

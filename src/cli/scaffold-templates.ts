@@ -1,59 +1,77 @@
-/** The names a scaffolded plugin's files use. */
+/** The names a scaffolded connector package's files use. */
 export interface PluginNames {
   /** The folder and connector id: `my-thing`. */
   id: string;
+  /** The npm package: `formhub-connector-my-thing` (the hub finds packages named so). */
+  packageName: string;
   /** The display name: `My Thing`. */
   title: string;
   /** The class: `MyThingPlugin`. */
   className: string;
-  /** The config interface: `MyThingConfig`. */
-  configName: string;
+  /** The SDK range the package asks for: `^0.1.0`, this hub's SDK line. */
+  sdkRange: string;
 }
 
-/** Every name a plugin called `id` needs. */
-export function pluginNames(id: string): PluginNames {
+/** Every name a connector called `id` needs; `sdkVersion` is this hub's @formhub/sdk version. */
+export function pluginNames(id: string, sdkVersion: string): PluginNames {
   const words = id.split('-').filter((word) => word !== '');
-  const pascal = words.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('');
+  const capital = words.map((word) => word[0]!.toUpperCase() + word.slice(1));
   return {
     id,
-    title: words.map((word) => word[0]!.toUpperCase() + word.slice(1)).join(' '),
-    className: `${pascal}Plugin`,
-    configName: `${pascal}Config`,
+    packageName: `formhub-connector-${id}`,
+    title: capital.join(' '),
+    className: `${capital.join('')}Plugin`,
+    sdkRange: `^${sdkVersion}`,
   };
 }
 
 /**
- * `package.json`: makes the folder an ES module package wherever PLUGINS_DIR is (outside
- * the hub's folder no parent package says so), and names the entry the hub loads.
+ * `package.json`: a stand-alone ES module package, ready for `npm pack`. The SDK is a peer
+ * dependency (the hub that installs the connector provides it; npm installs it for a hub
+ * that lacks it) and a dev dependency (for the package's own tests). `npm test` runs
+ * `node --test`: plain JavaScript, no build, no test framework to install.
  */
-export function manifestSource({ id }: PluginNames): string {
+export function manifestSource({ id, packageName, sdkRange }: PluginNames): string {
   const manifest = {
-    name: `formhub-plugin-${id}`,
+    name: packageName,
     version: '0.1.0',
-    private: true,
+    description: `A formhub connector: ${id}`,
     type: 'module',
-    main: 'index.ts',
+    main: './index.js',
+    exports: { '.': './index.js' },
+    files: ['index.js', 'README.md'],
+    keywords: ['formhub', 'formhub-connector'],
+    scripts: { test: 'node --test' },
+    engines: { node: '>=20.9' },
+    peerDependencies: { '@formhub/sdk': sdkRange },
+    devDependencies: { '@formhub/sdk': sdkRange },
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
-/**
- * `vitest.config.ts`: the folder's own test setup. Vitest looks for a config upwards from
- * `--root`, so without it a plugin inside the hub's folder would get the hub's `include`.
- */
-export function vitestConfigSource(): string {
-  return `import { defineConfig } from 'vitest/config';
+/** `README.md`: what the package is and the three commands of its life. */
+export function readmeSource({ id, packageName, title }: PluginNames): string {
+  return `# ${packageName}
 
-// This folder's own tests: \`npx vitest run --root <this folder>\` wherever PLUGINS_DIR is.
-export default defineConfig({ test: { include: ['*.test.ts'] } });
+${title}: a formhub connector (id \`${id}\`) that POSTs each submitted response as
+JSON to the configured \`url\`, with an optional bearer \`token\`.
+
+\`\`\`sh
+npm test          # node --test: the SDK harness and the connector contract
+npm pack          # ${packageName}-0.1.0.tgz
+\`\`\`
+
+Install the tarball into the folder a hub runs from (\`npm install
+./${packageName}-0.1.0.tgz\`); the hub finds packages named
+\`formhub-connector-*\` at start. The SDK's README is the author's guide.
 `;
 }
 
-/** `index.ts`: a minimal connector that POSTs each submitted response to a configured URL. */
-export function pluginSource({ id, title, className, configName }: PluginNames): string {
+/** `index.js`: a minimal connector that POSTs each submitted response to a configured URL. */
+export function pluginSource({ id, title, className }: PluginNames): string {
   return `/**
  * ${id}: POSTs each submitted response as JSON to the configured URL. Made by
- * \`formhub connector new ${id}\`; docs/plugins.md says how to grow it.
+ * \`formhub connector new ${id}\`; the @formhub/sdk README says how to grow it.
  */
 import {
   FormPlugin,
@@ -61,21 +79,20 @@ import {
   parseRetryAfter,
   PermanentError,
   RetryableError,
-  type FormEvent,
-  type PluginContext,
 } from '@formhub/sdk';
 
-export interface ${configName} {
-  /** Where each response is sent. */
-  url: string;
-  /** Sent as a bearer token; writeOnly, so the hub encrypts it and never returns it. */
-  token?: string;
-}
+/**
+ * @typedef {object} Config
+ * @property {string} url Where each response is sent.
+ * @property {string} [token] Sent as a bearer token; writeOnly, so the hub encrypts it and never returns it.
+ */
 
-export default class ${className} extends FormPlugin<${configName}> {
-  readonly metadata = {
+/** @extends {FormPlugin<Config>} */
+export default class ${className} extends FormPlugin {
+  metadata = {
     id: '${id}',
     name: '${title}',
+    // Semantic versioning: a new major version may refuse old configs (see migrateConfig).
     version: '0.1.0',
     description: 'POSTs each submitted response to a URL.',
     configSchema: {
@@ -89,7 +106,11 @@ export default class ${className} extends FormPlugin<${configName}> {
     },
   };
 
-  override async onResponseSubmitted(event: FormEvent, ctx: PluginContext<${configName}>): Promise<void> {
+  /**
+   * @param {import('@formhub/sdk').FormEvent} event
+   * @param {import('@formhub/sdk').PluginContext<Config>} ctx
+   */
+  async onResponseSubmitted(event, ctx) {
     const res = await ctx.http.request({
       url: ctx.config.url,
       method: 'POST',
@@ -121,46 +142,44 @@ export default class ${className} extends FormPlugin<${configName}> {
 `;
 }
 
-/** `<id>.test.ts`: the plugin against a local node:http server, then the shared connector contract. */
+/** `test/<id>.test.js`: the plugin against a local node:http server, then the connector contract (node:test). */
 export function testSource({ id, className }: PluginNames): string {
-  return `import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+  return `import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { after, before, describe, it } from 'node:test';
 import { connectorContract, runPlugin, sampleEvent, startFakeService } from '@formhub/sdk';
-import ${className} from './index.ts';
+import ${className} from '../index.js';
 
 describe('${id}', () => {
-  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  /** @type {{ headers: import('node:http').IncomingHttpHeaders, body: string }[]} */
+  const received = [];
   // A local stand-in for the target service; grow it to speak that service's API.
   const server = createServer((req, res) => {
     let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk));
+    req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       received.push({ headers: req.headers, body });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });
   let url = '';
-  beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = \`http://127.0.0.1:\${(server.address() as AddressInfo).port}/in\`;
+  before(async () => {
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+    const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+    url = \`http://127.0.0.1:\${address.port}/in\`;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => new Promise((resolve) => server.close(() => resolve(undefined))));
 
   it('posts each submitted response to the configured URL', async () => {
     const event = sampleEvent({ data: { email: 'ada@example.com' } });
-    const result = await runPlugin(new ${className}(), {
-      config: { url, token: 'test-token' },
-      event,
-    });
-    expect(result.error).toBeUndefined();
-    expect(result.ok).toBe(true);
-    expect(received).toHaveLength(1);
-    expect(JSON.parse(received[0]!.body)).toMatchObject({
-      response_id: event.response.id,
-      data: { email: 'ada@example.com' },
-    });
-    expect(received[0]!.headers.authorization).toBe('Bearer test-token');
+    const result = await runPlugin(new ${className}(), { config: { url, token: 'test-token' }, event });
+    assert.equal(result.error, undefined);
+    assert.equal(result.ok, true);
+    assert.equal(received.length, 1);
+    const sent = JSON.parse(received[0].body);
+    assert.equal(sent.response_id, event.response.id);
+    assert.deepEqual(sent.data, { email: 'ada@example.com' });
+    assert.equal(received[0].headers.authorization, 'Bearer test-token');
   });
 });
 

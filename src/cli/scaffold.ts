@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { CONNECTORS_DIR } from '../plugins/index.ts';
+import { CONNECTORS_DIR, HUB_ROOT } from '../plugins/index.ts';
 import {
   manifestSource,
   pluginNames,
   pluginSource,
+  readmeSource,
   testSource,
-  vitestConfigSource,
 } from './scaffold-templates.ts';
 import { configure, StartupError } from './startup.ts';
 
@@ -19,16 +19,27 @@ export interface Scaffolded {
   files: string[];
 }
 
+/** The version of the hub's own @formhub/sdk: the scaffold asks for its major line. */
+export function sdkVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(HUB_ROOT, 'sdk', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
 /**
- * Writes a new plugin folder `<pluginsDir>/<name>/` with `package.json` (an ES module
- * package), `index.ts` (a FormPlugin that POSTs each response to a configured URL) and
- * `<name>.test.ts` (it against a local server, then the shared connector contract), which
- * passes as written, and the `vitest.config.ts` that runs it. Refuses a bad name, a name a
- * built-in connector has, and a folder that already exists: nothing is ever overwritten.
+ * Writes a stand-alone connector package `<parentDir>/<name>/`: `package.json`
+ * (`formhub-connector-<name>`, an ES module package with @formhub/sdk as its peer and dev
+ * dependency, `npm test` = `node --test`, ready for `npm pack`), `index.js` (a FormPlugin,
+ * plain JavaScript with JSDoc types, that POSTs each response to a configured URL),
+ * `test/<name>.test.js` (it against a local server through the SDK harness, then the
+ * connector contract) and `README.md`. It works outside this repository once the SDK is
+ * installed into it. Refuses a bad name, a name a built-in connector has, and a folder that
+ * already exists: nothing is ever overwritten.
  *
  * @example scaffoldConnector('my-thing', './plugins'); // { folder: '/abs/plugins/my-thing', files: [...] }
  */
-export function scaffoldConnector(name: string, pluginsDir: string): Scaffolded {
+export function scaffoldConnector(name: string, parentDir: string): Scaffolded {
   if (!CONNECTOR_NAME.test(name)) {
     throw new StartupError(
       `connector name "${name}" must match ${CONNECTOR_NAME} (lower case, digits and -)`,
@@ -37,8 +48,8 @@ export function scaffoldConnector(name: string, pluginsDir: string): Scaffolded 
   if (existsSync(join(CONNECTORS_DIR, name))) {
     throw new StartupError(`"${name}" is a built-in connector; choose another name`);
   }
-  const folder = resolve(pluginsDir, name);
-  mkdirSync(resolve(pluginsDir), { recursive: true });
+  const folder = resolve(parentDir, name);
+  mkdirSync(resolve(parentDir), { recursive: true });
   try {
     mkdirSync(folder);
   } catch (error) {
@@ -47,14 +58,15 @@ export function scaffoldConnector(name: string, pluginsDir: string): Scaffolded 
     }
     throw error;
   }
-  const names = pluginNames(name);
+  const names = pluginNames(name, sdkVersion());
   const files = [
     { path: join(folder, 'package.json'), text: manifestSource(names) },
-    { path: join(folder, 'index.ts'), text: pluginSource(names) },
-    { path: join(folder, `${name}.test.ts`), text: testSource(names) },
-    { path: join(folder, 'vitest.config.ts'), text: vitestConfigSource() },
+    { path: join(folder, 'index.js'), text: pluginSource(names) },
+    { path: join(folder, 'test', `${name}.test.js`), text: testSource(names) },
+    { path: join(folder, 'README.md'), text: readmeSource(names) },
   ];
   try {
+    mkdirSync(join(folder, 'test'));
     for (const file of files) writeFileSync(file.path, file.text, { flag: 'wx' });
   } catch (error) {
     rmSync(folder, { recursive: true, force: true });
@@ -64,19 +76,26 @@ export function scaffoldConnector(name: string, pluginsDir: string): Scaffolded 
 }
 
 /**
- * `formhub connector new <name>`: scaffolds a plugin in PLUGINS_DIR and says what it made
- * and what to do next. Needs only the configuration: no Redis, no database.
+ * `formhub connector new <name> [--dir <folder>]`: scaffolds a connector package in
+ * `<folder>/<name>/` (default PLUGINS_DIR) and says what it made and what to do next.
+ * Needs only the configuration: no Redis, no database.
  */
-export function runConnectorNew(name: string | undefined): void {
-  if (!name) throw new StartupError('usage: formhub connector new <name>');
-  const config = configure();
-  const { folder, files } = scaffoldConnector(name, config.pluginsDir);
-  const shown = (path: string) => relative(process.cwd(), path) || '.';
+export function runConnectorNew(name: string | undefined, dir?: string): void {
+  if (!name) throw new StartupError('usage: formhub connector new <name> [--dir <folder>]');
+  const parent = dir ?? configure().pluginsDir;
+  const { folder, files } = scaffoldConnector(name, parent);
+  const shown = (path: string) => {
+    const rel = relative(process.cwd(), path);
+    return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+  };
   console.log(`created ${shown(folder)}/`);
   for (const file of files) console.log(`  ${shown(file)}`);
   console.log(`
 next:
-  npx vitest run --root ${shown(folder)}     run its test (the shared connector contract included)
-  restart formhub                             it is loaded from PLUGINS_DIR at start
-  GET /api/v2/connectors                      lists "${name}" once loaded`);
+  cd ${shown(folder)}
+  npm install --save-dev @formhub/sdk     or the SDK tarball: npm install --save-dev <path>/formhub-sdk-<version>.tgz
+  npm test                                node --test: the SDK harness and the connector contract
+  npm pack                                formhub-connector-${name}-0.1.0.tgz
+  npm install <that tarball>              in the folder the hub runs from; restart formhub
+  GET /api/v2/connectors                  lists "${name}" (source "package") once loaded`);
 }

@@ -65,6 +65,20 @@ export function parseTrustProxy(text: string | undefined): boolean | number | st
     : null;
 }
 
+/** An npm package name: lower case, optionally scoped (`@scope/name`), at most 214 characters. */
+const PACKAGE_NAME = /^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
+
+/** PLUGINS: package names separated by commas (blanks ignored); null when one is not a package name. */
+export function parsePackageList(text: string | undefined): string[] | null {
+  const names = (text ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  return names.every((name) => name.length <= 214 && PACKAGE_NAME.test(name))
+    ? [...new Set(names)]
+    : null;
+}
+
 function isUrl(text: string, protocols: string[]): boolean {
   try {
     return protocols.includes(new URL(text).protocol.replace(/:$/, ''));
@@ -123,6 +137,21 @@ export const envSchema = z.object({
   NANGO_HOST: url(['http', 'https']),
   NANGO_SECRET_KEY: z.string().optional(),
   PLUGINS_DIR: z.string().optional().default('./plugins'),
+  PLUGINS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const names = parsePackageList(v);
+      if (!names) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must be a comma-separated list of npm package names (my-connector,@acme/formhub-connector-crm)',
+        });
+        return z.NEVER;
+      }
+      return names;
+    }),
   SLACK_API_URL: url(['http', 'https']).transform((v) => v ?? 'https://slack.com/api/'),
   GOOGLE_API_ROOT_URL: url(['http', 'https']).transform(
     (v) => v ?? 'https://sheets.googleapis.com/',

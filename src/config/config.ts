@@ -37,6 +37,8 @@ export interface Config {
   readonly smtp: { readonly url: string | undefined; readonly from: string | undefined };
   readonly nango: { readonly host: string | undefined; readonly secretKey: string | undefined };
   readonly pluginsDir: string;
+  /** PLUGINS: npm packages to load as plugins besides the formhub-connector-* ones found. */
+  readonly pluginPackages: readonly string[];
   readonly connectors: {
     readonly slackApiUrl: string;
     readonly googleApiRootUrl: string;
@@ -145,6 +147,7 @@ function toConfig(e: Env): Config {
     smtp: { url: e.SMTP_URL, from: e.REPORT_FROM },
     nango: { host: e.NANGO_HOST, secretKey: e.NANGO_SECRET_KEY },
     pluginsDir: e.PLUGINS_DIR,
+    pluginPackages: e.PLUGINS,
     connectors: {
       slackApiUrl: e.SLACK_API_URL,
       googleApiRootUrl: e.GOOGLE_API_ROOT_URL,

@@ -10,6 +10,7 @@ export {
   type WorkerIntegrationRow,
 } from './queries.ts';
 export { presentIntegration } from './present.ts';
+export { reconcileConnectorVersions, type VersionReport } from './connector-versions.ts';
 export { maskHeaders } from './masked-headers.ts';
 export { createCredentialsResolver, type CredentialsResolver } from './credentials.ts';
 export { integrationRoutes, type IntegrationRoutesOptions } from './routes.ts';

@@ -25,13 +25,18 @@ export interface IntegrationRow {
   retry_schedule_ms: number[] | null;
   /** Deliveries per second at most; null: the default (none, or Zapier's per workspace). */
   rate_limit_per_second: number | null;
+  /** The connector version the config was last validated with; null: not recorded yet. */
+  connector_version: string | null;
+  /** Set when a new major version of the connector refuses the config: not delivered to until fixed. */
+  needs_update_reason: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS = `id, workspace_id, form_id, connector, events, config_sealed, secret_sealed, previous_secret_sealed,
   previous_secret_expires_at, connection_id, provider_config_key, active, disabled_reason, failing_since,
-  condition, retry_schedule, retry_schedule_ms, rate_limit_per_second, created_at, updated_at`;
+  condition, retry_schedule, retry_schedule_ms, rate_limit_per_second, connector_version,
+  needs_update_reason, created_at, updated_at`;
 const I_COLUMNS = COLUMNS.split(',')
   .map((c) => `i.${c.trim()}`)
   .join(', ');
@@ -49,14 +54,15 @@ export interface NewIntegration {
   providerConfigKey: string | null;
   active: boolean;
   condition: Record<string, unknown> | null;
+  connectorVersion: string;
   now: Date;
 }
 
 export async function insertIntegration(db: Queryable, i: NewIntegration): Promise<IntegrationRow> {
   const { rows } = await db.query<IntegrationRow>(
     `INSERT INTO integrations (id, workspace_id, form_id, connector, events, config_sealed, secret_sealed,
-       connection_id, provider_config_key, active, condition, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11) RETURNING ${COLUMNS}`,
+       connection_id, provider_config_key, active, condition, connector_version, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $11, $11) RETURNING ${COLUMNS}`,
     [
       i.id,
       i.workspaceId,
@@ -70,6 +76,7 @@ export async function insertIntegration(db: Queryable, i: NewIntegration): Promi
       i.active,
       i.now,
       i.condition === null ? null : JSON.stringify(i.condition),
+      i.connectorVersion,
     ],
   );
   return rows[0]!;
@@ -147,6 +154,8 @@ export interface IntegrationChanges {
   connectionId: string | null;
   providerConfigKey: string | null;
   condition: Record<string, unknown> | null;
+  /** The connector version the config was just validated with (clears needs_update). */
+  connectorVersion: string;
   now: Date;
 }
 
@@ -158,6 +167,7 @@ export async function updateIntegration(
   const { rows } = await db.query<IntegrationRow>(
     `UPDATE integrations SET events = $2, config_sealed = $3, active = $4, connection_id = $5,
        provider_config_key = $6, updated_at = $7, condition = $8,
+       connector_version = $9, needs_update_reason = NULL,
        disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END,
        -- Turned back on after the hub disabled it (a reason): on probation, its failure
        -- clock restarts now, so its first success reports integration.recovered and five
@@ -175,6 +185,7 @@ export async function updateIntegration(
       c.providerConfigKey,
       c.now,
       c.condition === null ? null : JSON.stringify(c.condition),
+      c.connectorVersion,
     ],
   );
   return rows[0]!;

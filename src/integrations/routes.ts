@@ -72,12 +72,14 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<IntegrationRoutesOptio
       },
     },
     async () => ({
-      data: plugins.list().map(({ metadata }) => ({
-        id: metadata.id,
-        name: metadata.name,
-        version: metadata.version,
-        description: metadata.description,
-        config_schema: metadata.configSchema,
+      data: plugins.list().map((loaded) => ({
+        id: loaded.metadata.id,
+        name: loaded.metadata.name,
+        version: loaded.metadata.version,
+        description: loaded.metadata.description,
+        config_schema: loaded.metadata.configSchema,
+        source: loaded.origin,
+        package: loaded.package ?? null,
       })),
     }),
   );

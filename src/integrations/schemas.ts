@@ -120,6 +120,17 @@ export const IntegrationSchema = Type.Object({
   provider_config_key: Type.Union([Type.String(), Type.Null()]),
   active: Type.Boolean(),
   disabled_reason: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union(
+    [Type.Literal('active'), Type.Literal('disabled'), Type.Literal('needs_update')],
+    {
+      description:
+        'needs_update: a new major version of its connector refuses its config; not delivered to until a PATCH gives a valid one',
+    },
+  ),
+  needs_update_reason: Type.Union([Type.String(), Type.Null()]),
+  connector_version: Type.Union([Type.String(), Type.Null()], {
+    description: 'The connector version its config was last validated with',
+  }),
   condition: Condition,
   retry: RetryPolicy,
   rate_limit: RateLimitPolicy,
@@ -136,4 +147,14 @@ export const ConnectorSchema = Type.Object({
   version: Type.String(),
   description: Type.Optional(Type.String()),
   config_schema: JsonObject,
+  source: Type.Union(
+    [Type.Literal('builtin'), Type.Literal('plugins_dir'), Type.Literal('package')],
+    {
+      description:
+        'Where the hub found it: shipped with the hub, a folder of PLUGINS_DIR, or an installed npm package',
+    },
+  ),
+  package: Type.Union([Type.Object({ name: Type.String(), version: Type.String() }), Type.Null()], {
+    description: 'The npm package it came from (source "package"), else null',
+  }),
 });

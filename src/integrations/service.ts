@@ -6,7 +6,9 @@ import type { FormService } from '../forms/index.ts';
 import type { PluginRegistry } from '../plugins/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import { generateWebhookSecret } from '@formhub/sdk';
+import type { Logger } from 'pino';
 import { compileCondition } from './condition.ts';
+import { reconcileConnectorVersions, type VersionReport } from './connector-versions.ts';
 import { checkPolicy, type PolicyChanges } from './delivery-policy.ts';
 import { checkConnection, claimOwnership, type ConnectionClaim } from './connection-ownership.ts';
 import { maskHeaders, restoreMaskedHeaders } from './masked-headers.ts';
@@ -97,6 +99,7 @@ export class IntegrationService {
         providerConfigKey,
         active: input.active ?? true,
         condition,
+        connectorVersion: this.plugins.get(input.connector)!.metadata.version,
         now: new Date(),
       });
       return withPolicy(tx, created, policy);
@@ -174,14 +177,21 @@ export class IntegrationService {
       const updated = await q.updateIntegration(tx, current.id, {
         events: [...new Set(events)],
         configSealed: this.secrets.sealJson(config),
-        active: patch.active ?? current.active,
+        // A valid config clears needs_update (docs/plugins.md, "Versions"): back on unless the patch says off.
+        active: patch.active ?? (current.needs_update_reason === null ? current.active : true),
         connectionId,
         providerConfigKey,
         condition,
+        connectorVersion: this.plugins.get(current.connector)!.metadata.version,
         now: new Date(),
       });
       return withPolicy(tx, updated, policy);
     });
+  }
+
+  /** On start, after plugins load: re-checks integrations whose connector changed version. */
+  reconcileConnectorVersions(logger: Logger): Promise<VersionReport> {
+    return reconcileConnectorVersions(this.db, this.plugins, this.secrets, logger);
   }
 
   async delete(workspaceId: string, id: string, connector?: string): Promise<void> {

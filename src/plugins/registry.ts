@@ -13,7 +13,21 @@ export interface LoadedPlugin {
   validateConfig: ValidateFunction;
   /** Config properties marked `writeOnly`: encrypted at rest like the rest, and never returned. */
   secretKeys: string[];
+  /** The file it was loaded from. */
   source: string;
+  /** Where it was found: shipped with the hub, a folder of PLUGINS_DIR, or an installed npm package. */
+  origin: PluginOrigin;
+  /** The npm package it came from (origin `package`), with that package's version. */
+  package?: { name: string; version: string };
+}
+
+export type PluginOrigin = 'builtin' | 'plugins_dir' | 'package';
+
+/** A module to load as a plugin, and where it was found. */
+export interface PluginCandidate {
+  entry: string;
+  origin: PluginOrigin;
+  package?: { name: string; version: string };
 }
 
 /** The plugins the hub runs, by id. */
@@ -49,33 +63,47 @@ addFormats.default(ajv);
 export async function loadPlugins(
   directories: readonly string[],
   logger: Logger,
+  origin: PluginOrigin = 'plugins_dir',
+  registry: PluginRegistry = new PluginRegistry(),
 ): Promise<PluginRegistry> {
-  const registry = new PluginRegistry();
   for (const directory of directories) {
     const root = resolve(directory);
     if (!existsSync(root)) continue;
+    const candidates: PluginCandidate[] = [];
     for (const name of readdirSync(root).sort()) {
       const folder = join(root, name);
       if (!statSync(folder).isDirectory()) continue;
       const entry = entryOf(folder);
-      if (!entry) continue;
-      try {
-        const loaded = await loadPlugin(entry);
-        if (!registry.add(loaded))
-          logger.warn(
-            { plugin: loaded.metadata.id, source: entry },
-            'duplicate plugin id; skipped',
-          );
-        else logger.debug({ plugin: loaded.metadata.id, source: entry }, 'plugin loaded');
-      } catch (error) {
-        logger.error(
-          { source: entry, err: (error as Error).message },
-          'plugin failed to load; skipped',
-        );
-      }
+      if (entry) candidates.push({ entry, origin });
     }
+    await loadCandidates(registry, candidates, logger);
   }
   return registry;
+}
+
+/** Loads each candidate into the registry; a failure or a duplicate id is logged and skipped. */
+export async function loadCandidates(
+  registry: PluginRegistry,
+  candidates: readonly PluginCandidate[],
+  logger: Logger,
+): Promise<void> {
+  for (const candidate of candidates) {
+    const { entry } = candidate;
+    const where = { source: entry, package: candidate.package?.name };
+    try {
+      const loaded = { ...(await loadPlugin(entry)), origin: candidate.origin };
+      if (candidate.package) loaded.package = candidate.package;
+      if (!registry.add(loaded))
+        logger.warn({ plugin: loaded.metadata.id, ...where }, 'duplicate plugin id; skipped');
+      else
+        logger.debug(
+          { plugin: loaded.metadata.id, version: loaded.metadata.version, ...where },
+          'plugin loaded',
+        );
+    } catch (error) {
+      logger.error({ ...where, err: (error as Error).message }, 'plugin failed to load; skipped');
+    }
+  }
 }
 
 function entryOf(folder: string): string | undefined {
@@ -110,6 +138,7 @@ export async function loadPlugin(entry: string): Promise<LoadedPlugin> {
     validateConfig,
     secretKeys: secretKeysOf(metadata.configSchema),
     source: entry,
+    origin: 'plugins_dir',
   };
 }
 

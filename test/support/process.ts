@@ -66,9 +66,11 @@ export async function startServer(
   env: Record<string, string>,
   port: number,
   timeoutMs = 60_000,
+  cwd?: string,
 ): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<number | null> }> {
   const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], {
     env: childEnv({ ...env, PORT: String(port) }),
+    cwd,
   });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));

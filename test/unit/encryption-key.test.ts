@@ -26,7 +26,14 @@ function keyLoader(dataDir: string): Child {
       process.stdout.write(loadEncryptionKey(config).toString('base64'));
       process.exit(0);
     });`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+  const child = spawn(process.execPath, [
+    '--conditions=formhub-source',
+    '--import',
+    'tsx',
+    '--input-type=module',
+    '-e',
+    script,
+  ]);
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
