@@ -177,12 +177,15 @@ export function multiHostSuite(name: string, makeTopology: () => Promise<Topolog
       });
       expect(job.status, job.text).toBe(202);
       const path = `/exports/${String(job.json.id)}`;
+      let last: Record<string, unknown> = {};
       await waitUntil(
-        async () => (await call(a, 'GET', path, { key })).json.status === 'succeeded',
+        async () => (last = (await call(a, 'GET', path, { key })).json).status === 'succeeded',
         30_000,
         'the export job succeeds',
         100,
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(last)}`);
+      });
       const fromA = await call(a, 'GET', `${path}/download`, { key });
       expect(fromA.status, fromA.text).toBe(200);
       expect(fromA.text.trim().split('\n')).toHaveLength(201);
