@@ -60,14 +60,18 @@ export function runCli(
   });
 }
 
-/** Starts `formhub <args>` in the background and waits until `GET /readyz` answers 200. */
+/**
+ * Starts `formhub <args>` in the background and waits until `GET /readyz` answers 200.
+ * `nodeArgs` go to node before the script (e.g. `--import` of a preload).
+ */
 export async function startServer(
   args: string[],
   env: Record<string, string>,
   port: number,
   timeoutMs = 60_000,
+  nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], {
+  const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, ...nodeArgs, BIN, ...args], {
     env: childEnv({ ...env, PORT: String(port) }),
   });
   let output = '';
