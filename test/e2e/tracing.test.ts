@@ -41,7 +41,9 @@ async function startTracedHub(otel: Record<string, string>) {
     OTEL_EXPORTER_OTLP_ENDPOINT: '',
     ...otel,
   };
-  const server = await startServer(['serve'], env, port, 90_000, ['--import', RECORDER]);
+  const server = await startServer(['serve'], env, port, 90_000, {
+    nodeArgs: ['--import', RECORDER],
+  });
   const call = async (method: string, path: string, key?: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${port}/api/v2${path}`, {
       method,
