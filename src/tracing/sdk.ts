@@ -70,7 +70,9 @@ export async function startSdk(options: {
       }),
       // Only within a trace: the relay's and the worker's polling would otherwise be a
       // trace per query, many a second on an idle hub.
-      new pg.PgInstrumentation({ requireParentSpan: true }),
+      // No span for taking a pooled connection (almost always instant): one span fewer
+      // per checkout. Statements are recorded without their parameters (answers stay out).
+      new pg.PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
       new ioredis.IORedisInstrumentation({ requireParentSpan: true }),
       new undici.UndiciInstrumentation({ requireParentforSpans: true }),
     ],
