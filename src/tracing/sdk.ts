@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { register } from 'node:module';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
+import { redisStatement } from './redis-statement.ts';
 import type { Tracer } from './tracer.ts';
 import type { ProcessMode } from './tracer.ts';
 
@@ -73,7 +74,10 @@ export async function startSdk(options: {
       // No span for taking a pooled connection (almost always instant): one span fewer
       // per checkout. Statements are recorded without their parameters (answers stay out).
       new pg.PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-      new ioredis.IORedisInstrumentation({ requireParentSpan: true }),
+      new ioredis.IORedisInstrumentation({
+        requireParentSpan: true,
+        dbStatementSerializer: redisStatement,
+      }),
       new undici.UndiciInstrumentation({ requireParentforSpans: true }),
     ],
   });
