@@ -127,8 +127,10 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
 
   beforeAll(async () => {
     otlp = await startOtlpReceiver();
-    receiver = await startReceiver();
+    // The first attempt fails, so the retry's span is checked too.
+    receiver = await startReceiver((n) => ({ status: n === 1 ? 500 : 200 }));
     hub = await startTracedHub({
+      WEBHOOK_RETRY_SCHEDULE: '100ms',
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '200',
@@ -141,9 +143,9 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     await otlp?.close();
   });
 
-  it('exports one trace from the submission through the relay to the delivery attempt and its request', async () => {
+  it('exports one trace from the submission through the relay to each delivery attempt and its request', async () => {
     await submitToHookedForm(hub, receiver);
-    const [request] = await receiver.waitFor(1);
+    const [request] = await receiver.waitFor(2);
     // Webhook receivers are third parties: no trace headers are sent to them (docs/operations.md).
     expect(request!.headers.traceparent).toBeUndefined();
     expect(request!.headers.tracestate).toBeUndefined();
@@ -156,18 +158,20 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       if (!server) return undefined;
       const inTrace = spans.filter((s) => s.traceId === server.traceId);
       const relay = inTrace.find((s) => s.name === 'outbox relay');
-      const attempt = inTrace.find((s) => s.name === 'delivery attempt');
+      const attempts = inTrace.filter((s) => s.name === 'delivery attempt');
+      const attempt = attempts.find((s) => s.attributes['formhub.delivery.attempt'] === 2);
+      const failed = attempts.find((s) => s.attributes['formhub.delivery.attempt'] === 1);
       const outgoing = inTrace.find(
         (s) =>
           s.kind === CLIENT && s.scope.includes('undici') && s.parentSpanId === attempt?.spanId,
       );
       const sql = inTrace.find((s) => s.scope.includes('instrumentation-pg'));
       const redis = inTrace.find((s) => s.scope.includes('instrumentation-ioredis'));
-      if (!relay || !attempt || !outgoing || !sql || !redis) return undefined;
-      return { server, relay, attempt, outgoing, sql, redis, inTrace };
+      if (!relay || !attempt || !failed || !outgoing || !sql || !redis) return undefined;
+      return { server, relay, attempt, failed, outgoing, sql, redis, inTrace };
     });
 
-    const { server, relay, attempt, outgoing } = trace;
+    const { server, relay, attempt, failed, outgoing } = trace;
     const byId = new Map(trace.inTrace.map((s) => [s.spanId, s]));
     const ancestors = (span: ExportedSpan) => {
       const chain: string[] = [];
@@ -181,6 +185,12 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     expect(server.attributes['http.route']).toBe('/api/v2/forms/:id/responses');
     expect(relay.parentSpanId).toBe(server.spanId);
     expect(attempt.parentSpanId).toBe(relay.spanId);
+    // The failed first attempt and its retry (a new BullMQ job, which reads the context
+    // back from the delivery's row) are both the relay's children; the failure is an error.
+    expect(failed.parentSpanId).toBe(relay.spanId);
+    expect(failed.statusCode).toBe(2);
+    expect(failed.attributes['formhub.attempt.status_code']).toBe(500);
+    expect(attempt.statusCode).not.toBe(2);
     expect(outgoing.parentSpanId).toBe(attempt.spanId);
     expect(String(outgoing.attributes['url.full'])).toContain(`:${receiverPort}/hook`);
     expect(attempt.attributes['formhub.delivery.status']).toBe('succeeded');

@@ -12,6 +12,8 @@ export interface ExportedSpan {
   resource: Record<string, unknown>;
   scope: string;
   links: { traceId: string; spanId: string }[];
+  /** OTLP's status code: 0 unset, 1 ok, 2 error. */
+  statusCode: number;
 }
 
 interface AnyValue {
@@ -29,9 +31,10 @@ interface ExportTraceServiceRequest {
     resource?: { attributes?: KeyValue[] };
     scopeSpans?: {
       scope?: { name?: string };
-      spans?: (Omit<ExportedSpan, 'attributes' | 'resource' | 'scope' | 'links'> & {
+      spans?: (Omit<ExportedSpan, 'attributes' | 'resource' | 'scope' | 'links' | 'statusCode'> & {
         attributes?: KeyValue[];
         links?: { traceId: string; spanId: string }[];
+        status?: { code?: number };
       })[];
     }[];
   }[];
@@ -66,6 +69,7 @@ export function decodeExport(body: ExportTraceServiceRequest): ExportedSpan[] {
           resource,
           scope: ss.scope?.name ?? '',
           links: (s.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
+          statusCode: s.status?.code ?? 0,
         });
       }
     }
