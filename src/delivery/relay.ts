@@ -11,6 +11,7 @@ import {
 import { activeIntegrationsOf, type RelayIntegration } from '../integrations/index.ts';
 import { ConditionCache, conditionResponse, type FilterReason } from './condition-cache.ts';
 import { insertDeliveries, type NewDelivery } from './queries.ts';
+import { RelaySpans } from './relay-spans.ts';
 import { storedEvent } from './stored-event.ts';
 import type { StatsCounter } from './stats.ts';
 import type { DeliveryQueue } from './delivery-queue.ts';
@@ -73,36 +74,59 @@ export class OutboxRelay {
     const batchSize = this.options.batchSize ?? 500;
     const filtered = new Map<FilterReason, number>();
     const filteredFrom = new Map<string, number>();
+    const batch = { spans: new RelaySpans([]) };
+    try {
+      return await this.relay(batchSize, filtered, filteredFrom, batch);
+    } catch (error) {
+      batch.spans.fail(error);
+      throw error;
+    } finally {
+      batch.spans.end();
+    }
+  }
+
+  private async relay(
+    batchSize: number,
+    filtered: Map<FilterReason, number>,
+    filteredFrom: Map<string, number>,
+    batch: { spans: RelaySpans },
+  ): Promise<number> {
     const { events, deliveries } = await this.db.transaction(async (tx) => {
       const events = await lockPendingEvents(tx, batchSize);
       filtered.clear(); // a retried transaction counts its own events only
       filteredFrom.clear();
+      batch.spans.end(); // and has spans of its own
+      const spans = (batch.spans = new RelaySpans(events));
       if (events.length === 0) return { events, deliveries: [] as { id: string }[] };
-      const made = await this.fanOut(tx, events, filtered, filteredFrom);
-      const deliveries = await insertDeliveries(tx, made);
-      for (const subscriber of this.subscribers) await subscriber(events, tx);
-      await markDispatched(
-        tx,
-        events.map((e) => e.id),
-        new Date(),
-      );
-      return { events, deliveries };
+      return spans.run(async () => {
+        const made = await this.fanOut(tx, events, filtered, filteredFrom, spans);
+        const deliveries = await insertDeliveries(tx, made);
+        for (const subscriber of this.subscribers) await subscriber(events, tx);
+        await markDispatched(
+          tx,
+          events.map((e) => e.id),
+          new Date(),
+        );
+        return { events, deliveries };
+      });
     });
     // Counted once committed: a rolled-back batch is relayed (and counted) again later.
     for (const [reason, count] of filtered) this.options.metrics?.recordFiltered(reason, count);
     for (const [id, count] of filteredFrom) this.options.stats?.recordFiltered(id, count);
     if (deliveries.length > 0) {
-      await this.queue
-        .enqueue(
-          deliveries.map((d) => ({ deliveryId: d.id, attempt: 1 })),
-          { grouped: true },
-        )
-        .catch((error: Error) => {
-          this.logger.warn(
-            { err: error.message, count: deliveries.length },
-            'queue unavailable; the sweeper will retry',
-          );
-        });
+      await batch.spans.run(() =>
+        this.queue
+          .enqueue(
+            deliveries.map((d) => ({ deliveryId: d.id, attempt: 1 })),
+            { grouped: true },
+          )
+          .catch((error: Error) => {
+            this.logger.warn(
+              { err: error.message, count: deliveries.length },
+              'queue unavailable; the sweeper will retry',
+            );
+          }),
+      );
     }
     return events.length;
   }
@@ -113,6 +137,7 @@ export class OutboxRelay {
     events: readonly OutboxEvent[],
     filtered: Map<FilterReason, number>,
     filteredFrom: Map<string, number>,
+    spans: RelaySpans,
   ): Promise<NewDelivery[]> {
     const deliverable = events.filter((e) => PUBLIC_EVENT_TYPES.includes(e.type));
     if (deliverable.length === 0) return [];
@@ -135,6 +160,7 @@ export class OutboxRelay {
       const formEvent = toFormEvent(event, titles.get(event.formId) ?? '');
       const envelope = storedEvent(formEvent);
       const response = conditionResponse(formEvent.response);
+      const traceContext = spans.contextFor(event);
       for (const integration of candidates) {
         if (!integration.events.includes(event.type)) continue;
         const reason = this.conditions.reject(integration, response);
@@ -151,6 +177,7 @@ export class OutboxRelay {
           eventType: event.type,
           payload: envelope,
           now,
+          traceContext,
         });
       }
     }

@@ -1,5 +1,5 @@
 export { EVENT_TYPES, PUBLIC_EVENT_TYPES, type EventType, type OutboxEvent } from './events.ts';
-export { writeEvent } from './outbox.ts';
+export { traceContextOf, writeEvent } from './outbox.ts';
 export { lockPendingEvents, markDispatched, pendingEvents, formTitles } from './queries.ts';
 export { eventCatalog, openApiWebhooks, type EventTypeEntry } from './catalog.ts';
 export { eventTypeRoutes } from './routes.ts';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isUuid, uuidv7, hashToken, randomToken } from '../common/index.ts';
 import { withQueryTimeout, type Database, type Queryable } from '../db/index.ts';
 import { AppError, notFound, validationFailed } from '../errors/index.ts';
-import { writeEvent, type EventType } from '../events/index.ts';
+import { traceContextOf, writeEvent, type EventType } from '../events/index.ts';
 import {
   compileValidator,
   computeCalculated,
@@ -96,6 +96,7 @@ export class ResponseService {
       id: uuidv7(),
       type: completed ? 'response.submitted' : 'response.started',
       payload: { response: presented },
+      traceContext: traceContextOf({}),
     });
     if (!row) return this.replay(this.db, form, idempotencyKey!, requestHash!);
     const response = withToken(presentResponse(row), resumeToken);

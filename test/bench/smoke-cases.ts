@@ -45,6 +45,12 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     },
   },
   {
+    label: 'bench:tracing',
+    script: 'bench:tracing',
+    result: 'tracing',
+    env: { TRACING_REQUESTS: '200', TRACING_WARMUP: '50', TRACING_ORDER: 'off,on' },
+  },
+  {
     label: 'bench:stats-counter',
     script: 'bench:stats-counter',
     result: 'stats-counter',
