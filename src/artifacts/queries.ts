@@ -37,7 +37,8 @@ export async function insertArtifact(
 
 /**
  * Inserts one chunk with `synchronous_commit = off`: its commit does not wait for the WAL
- * flush (writes measured about 1.3-1.4 times as fast). Nothing unsafe is served: the
+ * flush (writes measured 1.3-2.0 times as fast,
+ * docs/BENCHMARKS.md "Artifacts"). Nothing unsafe is served: the
  * sealing transaction commits synchronously, which flushes the WAL up to it and so every
  * chunk before it, and it checks that every chunk is there (`completeArtifact`), so chunks
  * lost in a database crash before the seal fail the seal instead of leaving a hole.
