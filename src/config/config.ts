@@ -78,6 +78,15 @@ export interface Config {
     /** EXPORT_TTL: export files are deleted this long after they are made. */
     readonly ttlMs: number;
   };
+  /** How the outbox relay learns of new events (docs/operations.md, "The outbox relay"). */
+  readonly outbox: {
+    /** OUTBOX_LISTEN: LISTEN for commits of new events (false: poll only). */
+    readonly listen: boolean;
+    /** OUTBOX_POLL: the idle poll while nothing listens (off, or its connection is down). */
+    readonly pollMs: number;
+    /** OUTBOX_POLL_LISTENING: the idle poll while the listener holds, a fallback only. */
+    readonly listeningPollMs: number;
+  };
   readonly logLevel: Env['LOG_LEVEL'];
 }
 
@@ -169,6 +178,11 @@ function toConfig(e: Env): Config {
       },
     },
     exports: { ttlMs: e.EXPORT_TTL },
+    outbox: {
+      listen: e.OUTBOX_LISTEN,
+      pollMs: e.OUTBOX_POLL,
+      listeningPollMs: e.OUTBOX_POLL_LISTENING,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

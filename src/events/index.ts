@@ -3,3 +3,4 @@ export { writeEvent } from './outbox.ts';
 export { lockPendingEvents, markDispatched, pendingEvents, formTitles } from './queries.ts';
 export { eventCatalog, openApiWebhooks, type EventTypeEntry } from './catalog.ts';
 export { eventTypeRoutes } from './routes.ts';
+export { OutboxSignal, type OutboxWakeSource } from './outbox-signal.ts';
