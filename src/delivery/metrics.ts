@@ -39,7 +39,7 @@ export class DeliveryMetrics {
     });
     this.wakeups = new Counter({
       name: 'formhub_relay_wakeups_total',
-      help: 'Times the idle outbox relay looked at the outbox, by what woke it: notify (a commit notified it), poll (its timer), listener (its listener connected or lost its connection)',
+      help: 'Times the idle outbox relay looked at the outbox, by what woke it: notify (a commit notified it), poll (its timer), listener (its listener connected or lost its connection), locked (a quick second look after the events were locked by another transaction)',
       labelNames: ['source'],
       registers: [registry],
     });
@@ -66,7 +66,7 @@ export class DeliveryMetrics {
   }
 
   /** Counts what made the idle relay tick. */
-  recordWakeup(source: 'notify' | 'poll' | 'listener'): void {
+  recordWakeup(source: 'notify' | 'poll' | 'listener' | 'locked'): void {
     this.wakeups.inc({ source });
   }
 

@@ -3,6 +3,7 @@ import { startLoop, uuidv7, type Loop, type TickCause } from '../common/index.ts
 import type { Database, Queryable } from '../db/index.ts';
 import {
   formTitles,
+  hasPendingEvents,
   lockPendingEvents,
   markDispatched,
   PUBLIC_EVENT_TYPES,
@@ -19,8 +20,14 @@ import type { DeliveryQueue } from './delivery-queue.ts';
 /** Something else that consumes events in the relay's transaction (e.g. analytics). */
 export type EventSubscriber = (events: readonly OutboxEvent[], tx: Queryable) => Promise<void>;
 
+/**
+ * How soon an idle relay looks again when the events it was woken for were locked by another
+ * transaction (another relay's batch; analytics marking them counted, woken by the same commit).
+ */
+const LOCKED_RETRY_MS = 20;
+
 /** What made an idle relay look at the outbox: its poll, a commit's notification, the listener. */
-export type RelayWakeSource = 'poll' | OutboxWakeSource;
+export type RelayWakeSource = 'poll' | 'locked' | OutboxWakeSource;
 
 export interface RelayOptions {
   batchSize?: number;
@@ -51,6 +58,8 @@ export class OutboxRelay {
   private loop: Loop | undefined;
   /** What woke the relay last, until the tick it caused starts. */
   private wokenBy: OutboxWakeSource | undefined;
+  /** The last tick took nothing although events were waiting (locked by someone else). */
+  private sawLocked = false;
   private readonly subscribers: EventSubscriber[] = [];
   private readonly conditions: ConditionCache;
 
@@ -76,9 +85,11 @@ export class OutboxRelay {
   start(): void {
     this.loop ??= startLoop('outbox relay', (cause) => this.run(cause), this.logger, {
       idleMs: () =>
-        this.options.signal?.listening
-          ? (this.options.listeningIdleMs ?? 1_000)
-          : (this.options.idleMs ?? 100),
+        this.sawLocked
+          ? Math.min(LOCKED_RETRY_MS, this.options.idleMs ?? 100)
+          : this.options.signal?.listening
+            ? (this.options.listeningIdleMs ?? 1_000)
+            : (this.options.idleMs ?? 100),
       errorMs: 1_000,
     });
   }
@@ -98,11 +109,14 @@ export class OutboxRelay {
     await loop?.stop();
   }
 
-  private run(cause: TickCause): Promise<number> {
+  private async run(cause: TickCause): Promise<number> {
     if (cause === 'wake') this.options.metrics?.recordWakeup?.(this.wokenBy ?? 'notify');
-    else if (cause === 'poll') this.options.metrics?.recordWakeup?.('poll');
+    else if (cause === 'poll')
+      this.options.metrics?.recordWakeup?.(this.sawLocked ? 'locked' : 'poll');
     if (cause === 'wake') this.wokenBy = undefined;
-    return this.tick();
+    const count = await this.tick();
+    this.sawLocked = count === 0 && (await hasPendingEvents(this.db));
+    return count;
   }
 
   /** Relays one batch; answers how many events it took. */
