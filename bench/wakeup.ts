@@ -8,14 +8,23 @@
  * - `notify`: the default, the relay woken by the outbox's NOTIFY (its poll 1 s, a fallback);
  * - `poll`: OUTBOX_LISTEN=false, the relay polling every 100 ms, as before the wake-up.
  *
- * Before each submission the bench waits a random 0-100 ms after the previous arrival, so that
- * submissions fall anywhere in the poll's period. bench/delivery.ts's latency part measures
+ * The two hubs of a backend run side by side, idle between submissions, and the submissions
+ * alternate between them (one at a time, each once the previous one has arrived, after a
+ * random 0-100 ms pause so that it falls anywhere in the poll's period): both modes see the
+ * same machine load. bench/delivery.ts's latency part measures
  * the same path at an open-loop rate (20/s), which is no longer "idle".
  *
  *   npm run bench:wakeup
  *
- * Environment: WAKEUP_SUBMISSIONS (200 per run), WAKEUP_WARMUP (20), WAKEUP_BACKENDS
- * (postgres,embedded), WAKEUP_MODES (notify,poll), BENCH_REDIS_URL (redis://127.0.0.1:6379).
+ * Part 2 (`commit-cost`, bench/support/notify-cost.ts): what a NOTIFY costs the commits of
+ * events on PostgreSQL, whose notifying commits take one database-wide lock until flushed:
+ * concurrent one-row inserts with no NOTIFY, with a trigger that NOTIFYs in the transaction,
+ * and with the hub's OutboxNotifier after the commit.
+ *
+ * Environment: WAKEUP_PARTS (latency,commit-cost), WAKEUP_SUBMISSIONS (200 per run),
+ * WAKEUP_WARMUP (20), WAKEUP_BACKENDS (postgres,embedded), WAKEUP_MODES (notify,poll),
+ * WAKEUP_COST_CLIENTS (32), WAKEUP_COST_SECONDS (5 per phase), WAKEUP_COST_ROUNDS (3),
+ * BENCH_REDIS_URL (redis://127.0.0.1:6379).
  */
 
 import './support/hub-runtime.ts'; // first: the hub's V8 flags, as bin/formhub.js applies them
@@ -28,6 +37,7 @@ import { Agent, request } from 'undici';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.ts';
 import { freePort, startServer } from '../test/support/process.ts';
 import { machineBusyPercent } from './support/cpu.ts';
+import { measureCommitCost, type CommitCost } from './support/notify-cost.ts';
 import { OUT_OF_REACH_RATE_LIMITS } from './support/rate-limits.ts';
 import { startReceiverProcess, type ReceiverProcess } from './support/receiver-process.ts';
 import { clearRedis } from './support/servers.ts';
@@ -40,6 +50,10 @@ const BACKENDS = (process.env.WAKEUP_BACKENDS ?? 'postgres,embedded').split(',')
 const MODES = (process.env.WAKEUP_MODES ?? 'notify,poll').split(',');
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TARGET_MS = 50;
+const PARTS = new Set((process.env.WAKEUP_PARTS ?? 'latency,commit-cost').split(','));
+const COST_CLIENTS = envInt('WAKEUP_COST_CLIENTS', 32);
+const COST_SECONDS = envInt('WAKEUP_COST_SECONDS', 5);
+const COST_ROUNDS = envInt('WAKEUP_COST_ROUNDS', 3);
 
 type Pcts = { p50: number; p95: number; p99: number; max: number };
 interface RunResult {
@@ -50,6 +64,8 @@ interface RunResult {
   fromCreated: Pcts;
   /** The API's own answer: sent -> 201. */
   api: Pcts;
+  /** formhub_relay_wakeups_total by source at the end of the run. */
+  wakeups: Record<string, number>;
   /** 201 -> the relay's pickup (outbox.dispatched_at); PostgreSQL only (the bench reads it there). */
   relay: Pcts | undefined;
 }
@@ -87,14 +103,39 @@ async function databaseFor(
   return { env: { DATABASE_URL: database.url }, url: database.url, drop: () => database.drop() };
 }
 
-async function run(backend: string, mode: string, receiver: ReceiverProcess): Promise<RunResult> {
+interface Subject {
+  backend: string;
+  mode: string;
+  path: string;
+  url: string;
+  base: string;
+  databaseUrl: string | undefined;
+  sent: { id: string; sentAt: number; createdAt: number }[];
+  stop(): Promise<void>;
+}
+
+/** A `formhub serve` in `mode` on a fresh database, with a form whose webhook is the receiver's `path`. */
+async function startSubject(
+  backend: string,
+  mode: string,
+  receiver: ReceiverProcess,
+): Promise<Subject> {
   const database = await databaseFor(backend);
   const prefix = `formhub-bench:${randomBytes(4).toString('hex')}:`;
   const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
   const port = await freePort();
   const path = `/wakeup-${backend}-${mode}`;
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
-  const agent = new Agent({ connections: 4 });
+  const stop = async () => {
+    if (server) {
+      const child = server.child;
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await server.stop();
+      clearTimeout(killer);
+    }
+    await database.drop();
+    await clearRedis(REDIS_URL, prefix).catch(() => undefined);
+  };
   try {
     server = await startServer(
       ['serve'],
@@ -121,61 +162,100 @@ async function run(backend: string, mode: string, receiver: ReceiverProcess): Pr
       url: `${receiver.base}${path}`,
     });
     const url = `${base}/api/v2/forms/${String(form.id)}/responses`;
+    return { backend, mode, path, url, base, databaseUrl: database.url, sent: [], stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** One submission to `subject`, waited for until it has arrived at the receiver. */
+async function submitOne(
+  subject: Subject,
+  n: number,
+  body: string,
+  record: boolean,
+  agent: Agent,
+  receiver: ReceiverProcess,
+): Promise<void> {
+  const sentAt = epoch();
+  const res = await request(subject.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    dispatcher: agent,
+  });
+  const json = (await res.body.json()) as { id?: string };
+  const createdAt = epoch();
+  if (res.statusCode !== 201 || !json.id) throw new Error(`submission answered ${res.statusCode}`);
+  if (record) subject.sent.push({ id: json.id, sentAt, createdAt });
+  await receiver.waitFor(subject.path, n, 30_000);
+}
+
+async function resultOf(subject: Subject, receiver: ReceiverProcess): Promise<RunResult> {
+  const wakeups = await wakeupsOf(subject.base);
+  const dump = await receiver.dump(subject.path);
+  const arrival = new Map<string, number>();
+  dump.responseId.forEach((id, i) => {
+    if (!arrival.has(id)) arrival.set(id, dump.at[i]!);
+  });
+  const dispatched = subject.databaseUrl
+    ? await dispatchTimes(subject.databaseUrl)
+    : new Map<string, number>();
+  const fromCreated: number[] = [];
+  const api: number[] = [];
+  const relay: number[] = [];
+  for (const s of subject.sent) {
+    const at = arrival.get(s.id);
+    if (at === undefined) continue;
+    fromCreated.push(at - s.createdAt);
+    api.push(s.createdAt - s.sentAt);
+    const pickedUp = dispatched.get(s.id);
+    if (pickedUp !== undefined) relay.push(pickedUp - s.createdAt);
+  }
+  return {
+    backend: subject.backend,
+    mode: subject.mode,
+    received: fromCreated.length,
+    fromCreated: pcts(fromCreated),
+    api: pcts(api),
+    relay: relay.length > 0 ? pcts(relay) : undefined,
+    wakeups,
+  };
+}
+
+/**
+ * One hub per mode on `backend`, all idle between submissions; submissions alternate between
+ * them, one at a time, each after a random 0-100 ms pause: the modes share the machine's load.
+ */
+async function runBackend(backend: string, receiver: ReceiverProcess): Promise<RunResult[]> {
+  const subjects: Subject[] = [];
+  const agent = new Agent({ connections: 4 });
+  try {
+    for (const mode of MODES) subjects.push(await startSubject(backend, mode, receiver));
     const bodies = submissionBodies(WARMUP + SUBMISSIONS, 33);
-    const sent: { id: string; sentAt: number; createdAt: number }[] = [];
     for (let i = 0; i < WARMUP + SUBMISSIONS; i++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
-      const sentAt = epoch();
-      const res = await request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: bodies[i]!,
-        dispatcher: agent,
-      });
-      const json = (await res.body.json()) as { id?: string };
-      const createdAt = epoch();
-      if (res.statusCode !== 201 || !json.id)
-        throw new Error(`submission answered ${res.statusCode}`);
-      if (i >= WARMUP) sent.push({ id: json.id, sentAt, createdAt });
-      // One at a time: the next goes only once this one has arrived.
-      await receiver.waitFor(path, i + 1, 30_000);
+      for (const subject of subjects) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
+        await submitOne(subject, i + 1, bodies[i]!, i >= WARMUP, agent, receiver);
+      }
     }
-    const dump = await receiver.dump(path);
-    const arrival = new Map<string, number>();
-    dump.responseId.forEach((id, i) => {
-      if (!arrival.has(id)) arrival.set(id, dump.at[i]!);
-    });
-    const dispatched = database.url ? await dispatchTimes(database.url) : new Map<string, number>();
-    const fromCreated: number[] = [];
-    const api: number[] = [];
-    const relay: number[] = [];
-    for (const s of sent) {
-      const at = arrival.get(s.id);
-      if (at === undefined) continue;
-      fromCreated.push(at - s.createdAt);
-      api.push(s.createdAt - s.sentAt);
-      const pickedUp = dispatched.get(s.id);
-      if (pickedUp !== undefined) relay.push(pickedUp - s.createdAt);
-    }
-    return {
-      backend,
-      mode,
-      received: fromCreated.length,
-      fromCreated: pcts(fromCreated),
-      api: pcts(api),
-      relay: relay.length > 0 ? pcts(relay) : undefined,
-    };
+    const results: RunResult[] = [];
+    for (const subject of subjects) results.push(await resultOf(subject, receiver));
+    return results;
   } finally {
     await agent.close();
-    if (server) {
-      const child = server.child;
-      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await server.stop();
-      clearTimeout(killer);
-    }
-    await database.drop();
-    await clearRedis(REDIS_URL, prefix).catch(() => undefined);
+    for (const subject of subjects) await subject.stop();
   }
+}
+
+/** The relay's wake-ups so far, by source, from the hub's /metrics. */
+async function wakeupsOf(base: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^formhub_relay_wakeups_total\{source="(\w+)"\} (\d+)/gm))
+    out[m[1]!] = Number(m[2]);
+  return out;
 }
 
 /** When the relay took each response's event (epoch ms), by response id. */
@@ -200,14 +280,17 @@ async function main(): Promise<void> {
   try {
     const busyBefore = await machineBusyPercent();
     console.log(`machine busy before: ${busyBefore}% of one core (2 cores = 200%)`);
-    for (const backend of BACKENDS)
-      for (const mode of MODES) {
-        const result = await run(backend, mode, receiver);
+    for (const backend of PARTS.has('latency') ? BACKENDS : []) {
+      for (const result of await runBackend(backend, receiver)) {
         results.push(result);
         console.log(
-          `${backend} ${mode}: p95 ${result.fromCreated.p95} ms (${result.received} received)`,
+          `${result.backend} ${result.mode}: p95 ${result.fromCreated.p95} ms (${result.received} received), relay wake-ups ${JSON.stringify(result.wakeups)}`,
         );
       }
+    }
+    const cost: CommitCost[] = PARTS.has('commit-cost')
+      ? await measureCommitCost(COST_CLIENTS, COST_SECONDS, COST_ROUNDS)
+      : [];
     const busyAfter = await machineBusyPercent();
     printTable(
       `201 -> receiver, one submission at a time, ${SUBMISSIONS} per run (ms)`,
@@ -238,6 +321,21 @@ async function main(): Promise<void> {
       console.log(
         `${r.backend}: p95 ${r.fromCreated.p95} ms (target < ${TARGET_MS}: ${r.fromCreated.p95 < TARGET_MS ? 'met' : 'MISSED'})`,
       );
+    if (cost.length > 0)
+      printTable(
+        `Commit cost of the NOTIFY: ${COST_CLIENTS} clients, one-row autocommit inserts, ${COST_ROUNDS} x ${COST_SECONDS} s per table`,
+        ['how', 'commits/s', 'commit p50 ms (median round)', 'commit p95 ms (median round)'],
+        cost.map((c) => [
+          {
+            plain: 'no NOTIFY',
+            trigger: 'NOTIFY in the transaction (trigger)',
+            'after-commit': 'NOTIFY after commit (OutboxNotifier)',
+          }[c.table],
+          c.commitsPerSecond,
+          c.p50,
+          c.p95,
+        ]),
+      );
     console.log(`machine busy after: ${busyAfter}% of one core`);
     console.log(
       JSON.stringify({
@@ -247,6 +345,7 @@ async function main(): Promise<void> {
         submissions: SUBMISSIONS,
         target_p95_ms: TARGET_MS,
         runs: results,
+        commit_cost: cost,
       }),
     );
   } finally {

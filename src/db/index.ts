@@ -14,7 +14,6 @@ export type {
   QueryLimits,
   QueryResult,
 } from './database.ts';
-export { OUTBOX_NOTIFY_CHANNEL } from './migrations/0019-outbox-notify.ts';
 export { LISTENER_APPLICATION_NAME } from './pg-listener.ts';
 export { isQueryCanceled, limitTransaction, queryTimeoutError } from './query-timeout.ts';
 export { migrate } from './migrate.ts';

@@ -10,3 +10,4 @@ export {
 export { eventCatalog, openApiWebhooks, type EventTypeEntry } from './catalog.ts';
 export { eventTypeRoutes } from './routes.ts';
 export { OutboxSignal, type OutboxWakeSource } from './outbox-signal.ts';
+export { OutboxNotifier, OUTBOX_CHANNEL, type OutboxCommits } from './outbox-notifier.ts';

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
-import { OUTBOX_NOTIFY_CHANNEL, type ChannelListener, type Database } from '../db/index.ts';
+import type { ChannelListener, Database } from '../db/index.ts';
+import { OUTBOX_CHANNEL } from './outbox-notifier.ts';
 
 /** Why the signal wakes its subscribers: an event committed, or the listener's state changed. */
 export type OutboxWakeSource = 'notify' | 'listener';
 
 /**
  * Tells the outbox's readers (the relay, analytics aggregation) at once when events commit:
- * a LISTEN on `formhub_outbox`, which the outbox's trigger notifies at every commit that
- * adds events (migration 0019), on a connection of its own (`Database.listen`). While it
+ * a LISTEN on `formhub_outbox`, which the writers of events notify after they commit
+ * (OutboxNotifier), on a connection of its own (`Database.listen`). While it
  * listens its subscribers may poll slowly; when its connection drops they are woken (to
  * poll fast again until it is back), and woken again once it listens again, so that events
  * committed while it was down do not wait for a poll.
@@ -40,7 +41,7 @@ export class OutboxSignal {
       this.logger.info('no LISTEN on this database connection; the outbox relay polls');
       return false;
     }
-    this.listener = this.db.listen(OUTBOX_NOTIFY_CHANNEL, {
+    this.listener = this.db.listen(OUTBOX_CHANNEL, {
       notified: () => this.wake('notify'),
       connected: () => this.connected(),
       disconnected: (reason, retryInMs) => this.disconnected(reason, retryInMs),
@@ -61,7 +62,7 @@ export class OutboxSignal {
     this.downSince = undefined;
     this.setUp(true);
     this.logger.info(
-      { channel: OUTBOX_NOTIFY_CHANNEL, ...(downMs === undefined ? {} : { downMs }) },
+      { channel: OUTBOX_CHANNEL, ...(downMs === undefined ? {} : { downMs }) },
       downMs === undefined
         ? 'outbox listener connected; the relay wakes on commits'
         : 'outbox listener reconnected; relaying what was committed meanwhile',

@@ -15,7 +15,6 @@ import { statements as notifications } from './0014-notifications.ts';
 import { statements as deliveryStats } from './0015-delivery-stats.ts';
 import { statements as scopedKeys } from './0016-scoped-keys.ts';
 import { statements as erasures } from './0017-erasures.ts';
-import { statements as outboxNotify } from './0019-outbox-notify.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -43,5 +42,4 @@ export const migrations: readonly Migration[] = [
   { version: 15, name: 'delivery-stats', statements: deliveryStats },
   { version: 16, name: 'scoped-keys', statements: scopedKeys },
   { version: 17, name: 'erasures', statements: erasures },
-  { version: 19, name: 'outbox-notify', statements: outboxNotify },
 ];
