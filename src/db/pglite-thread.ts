@@ -161,7 +161,7 @@ async function end(
 
 /**
  * LISTENs on `channel` in PGlite's one session. PostgreSQL sends a session its own
- * notifications too, so every commit that notifies (the outbox trigger) reaches it, and
+ * notifications too, so every NOTIFY (the OutboxNotifier's, after a commit of events) reaches it, and
  * PGlite calls back for those in the answers of its `query` and `exec`, which run the hub's
  * statements (from the main thread and from export threads' ports). A socket client's
  * exchange is passed through raw: a notification raised there goes to that client instead.
