@@ -25,6 +25,11 @@ export type EventSubscriber = (events: readonly OutboxEvent[], tx: Queryable) =>
  * transaction (another relay's batch; analytics marking them counted, woken by the same commit).
  */
 const LOCKED_RETRY_MS = 20;
+/**
+ * At most this many such quick looks in a row: events that stay locked (a long transaction
+ * holds them) are looked at again at the idle interval, not every 20 ms.
+ */
+const LOCKED_RETRIES = 5;
 
 /** What made an idle relay look at the outbox: its poll, a commit's notification, the listener. */
 export type RelayWakeSource = 'poll' | 'locked' | OutboxWakeSource;
@@ -60,6 +65,8 @@ export class OutboxRelay {
   private wokenBy: OutboxWakeSource | undefined;
   /** The last tick took nothing although events were waiting (locked by someone else). */
   private sawLocked = false;
+  /** Ticks in a row that found only locked events. */
+  private lockedStreak = 0;
   private readonly subscribers: EventSubscriber[] = [];
   private readonly conditions: ConditionCache;
 
@@ -115,7 +122,9 @@ export class OutboxRelay {
       this.options.metrics?.recordWakeup?.(this.sawLocked ? 'locked' : 'poll');
     if (cause === 'wake') this.wokenBy = undefined;
     const count = await this.tick();
-    this.sawLocked = count === 0 && (await hasPendingEvents(this.db));
+    const locked = count === 0 && (await hasPendingEvents(this.db));
+    this.lockedStreak = locked ? this.lockedStreak + 1 : 0;
+    this.sawLocked = locked && this.lockedStreak <= LOCKED_RETRIES;
     return count;
   }
 
