@@ -199,6 +199,13 @@ export const envSchema = z.object({
   STREAM_KEY_CHECK: duration('30s').refine((ms) => ms >= 10 && ms <= 60_000, {
     message: 'must be from 10ms to 60s (a stream ends within 60 s of its key being revoked)',
   }),
+  OUTBOX_LISTEN: bool(true),
+  OUTBOX_POLL: duration('100ms').refine((ms) => ms >= 10 && ms <= 86_400_000, {
+    message: 'must be from 10ms to 24h',
+  }),
+  OUTBOX_POLL_LISTENING: duration('1s').refine((ms) => ms >= 10 && ms <= 86_400_000, {
+    message: 'must be from 10ms to 24h',
+  }),
   LOAD_SHEDDING: bool(true),
   LOAD_SHEDDING_MAX_DELAY: duration('200ms'),
   LOAD_SHEDDING_MAX_ELU: int(0, 0, 100),

@@ -87,6 +87,15 @@ export interface Config {
     /** OTEL_EXPORTER_OTLP_PROTOCOL: OTLP's default, protobuf, or JSON. */
     readonly protocol: 'http/protobuf' | 'http/json';
   };
+  /** How the outbox relay learns of new events (docs/operations.md, "The outbox relay"). */
+  readonly outbox: {
+    /** OUTBOX_LISTEN: LISTEN for commits of new events (false: poll only). */
+    readonly listen: boolean;
+    /** OUTBOX_POLL: the idle poll while nothing listens (off, or its connection is down). */
+    readonly pollMs: number;
+    /** OUTBOX_POLL_LISTENING: the idle poll while the listener holds, a fallback only. */
+    readonly listeningPollMs: number;
+  };
   readonly logLevel: Env['LOG_LEVEL'];
 }
 
@@ -181,6 +190,11 @@ function toConfig(e: Env): Config {
     },
     exports: { ttlMs: e.EXPORT_TTL },
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL },
+    outbox: {
+      listen: e.OUTBOX_LISTEN,
+      pollMs: e.OUTBOX_POLL,
+      listeningPollMs: e.OUTBOX_POLL_LISTENING,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

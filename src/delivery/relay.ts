@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
-import { uuidv7 } from '../common/index.ts';
+import { startLoop, uuidv7, type Loop, type TickCause } from '../common/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import {
   formTitles,
+  hasPendingEvents,
   lockPendingEvents,
   markDispatched,
   PUBLIC_EVENT_TYPES,
   type OutboxEvent,
+  type OutboxWakeSource,
 } from '../events/index.ts';
 import { activeIntegrationsOf, type RelayIntegration } from '../integrations/index.ts';
 import { ConditionCache, conditionResponse, type FilterReason } from './condition-cache.ts';
@@ -19,12 +21,34 @@ import type { DeliveryQueue } from './delivery-queue.ts';
 /** Something else that consumes events in the relay's transaction (e.g. analytics). */
 export type EventSubscriber = (events: readonly OutboxEvent[], tx: Queryable) => Promise<void>;
 
+/**
+ * How soon an idle relay looks again when the events it was woken for were locked by another
+ * transaction (another relay's batch; analytics marking them counted, woken by the same commit).
+ */
+const LOCKED_RETRY_MS = 20;
+/**
+ * At most this many such quick looks in a row: events that stay locked (a long transaction
+ * holds them) are looked at again at the idle interval, not every 20 ms.
+ */
+const LOCKED_RETRIES = 5;
+
+/** What made an idle relay look at the outbox: its poll, a commit's notification, the listener. */
+export type RelayWakeSource = 'poll' | 'locked' | OutboxWakeSource;
+
 export interface RelayOptions {
   batchSize?: number;
-  /** How long to wait when the outbox is empty. */
+  /** How long to wait when the outbox is empty and no listener wakes it (OUTBOX_POLL, 100 ms). */
   idleMs?: number;
+  /** How long while `signal` listens (OUTBOX_POLL_LISTENING, 1 s): a fallback only. */
+  listeningIdleMs?: number;
+  /** Whether commits wake the relay (OutboxSignal): then it polls at `listeningIdleMs`. */
+  signal?: { readonly listening: boolean };
   /** Counts the events an integration's condition kept from it (no delivery row is made). */
-  metrics?: { recordFiltered(reason: FilterReason, count: number): void };
+  metrics?: {
+    recordFiltered(reason: FilterReason, count: number): void;
+    /** Counts what made an idle relay tick (formhub_relay_wakeups_total). */
+    recordWakeup?(source: RelayWakeSource): void;
+  };
   /** Counts them per integration too, for the stats API (DeliveryStats). */
   stats?: Pick<StatsCounter, 'recordFiltered'>;
 }
@@ -37,9 +61,13 @@ export interface RelayOptions {
  * moment the deliveries stay due in PostgreSQL and the sweeper queues them later.
  */
 export class OutboxRelay {
-  private running = false;
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<unknown> = Promise.resolve();
+  private loop: Loop | undefined;
+  /** What woke the relay last, until the tick it caused starts. */
+  private wokenBy: OutboxWakeSource | undefined;
+  /** The last tick took nothing although events were waiting (locked by someone else). */
+  private sawLocked = false;
+  /** Ticks in a row that found only locked events. */
+  private lockedStreak = 0;
   private readonly subscribers: EventSubscriber[] = [];
   private readonly conditions: ConditionCache;
 
@@ -57,16 +85,48 @@ export class OutboxRelay {
     this.subscribers.push(subscriber);
   }
 
+  /**
+   * Relays until `stop`: at once while there are events, then after the idle interval (the
+   * short one unless `signal` listens), or at once when woken (`wake`). A failed tick is
+   * logged and tried again after a second.
+   */
   start(): void {
-    this.running = true;
-    this.schedule(0);
+    this.loop ??= startLoop('outbox relay', (cause) => this.run(cause), this.logger, {
+      idleMs: () =>
+        this.sawLocked
+          ? Math.min(LOCKED_RETRY_MS, this.options.idleMs ?? 100)
+          : this.options.signal?.listening
+            ? (this.options.listeningIdleMs ?? 1_000)
+            : (this.options.idleMs ?? 100),
+      errorMs: 1_000,
+    });
+  }
+
+  /**
+   * Looks at the outbox now (an event committed, or the listener's state changed). Wakes
+   * during a tick fold into one more tick after it.
+   */
+  wake(source: OutboxWakeSource): void {
+    this.wokenBy = source;
+    this.loop?.wake();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    // A failed tick was logged where it ran (`schedule`); stopping only waits for it.
-    await this.current.catch(() => undefined);
+    const loop = this.loop;
+    this.loop = undefined;
+    await loop?.stop();
+  }
+
+  private async run(cause: TickCause): Promise<number> {
+    if (cause === 'wake') this.options.metrics?.recordWakeup?.(this.wokenBy ?? 'notify');
+    else if (cause === 'poll')
+      this.options.metrics?.recordWakeup?.(this.sawLocked ? 'locked' : 'poll');
+    if (cause === 'wake') this.wokenBy = undefined;
+    const count = await this.tick();
+    const locked = count === 0 && (await hasPendingEvents(this.db));
+    this.lockedStreak = locked ? this.lockedStreak + 1 : 0;
+    this.sawLocked = locked && this.lockedStreak <= LOCKED_RETRIES;
+    return count;
   }
 
   /** Relays one batch; answers how many events it took. */
@@ -182,20 +242,6 @@ export class OutboxRelay {
       }
     }
     return out;
-  }
-
-  private schedule(delayMs: number): void {
-    if (!this.running) return;
-    this.timer = setTimeout(() => {
-      const run = this.tick().then(
-        (count) => this.schedule(count > 0 ? 0 : (this.options.idleMs ?? 100)),
-        (error: Error) => {
-          this.logger.warn({ err: error.message }, 'outbox relay failed; retrying');
-          this.schedule(1_000);
-        },
-      );
-      this.current = run;
-    }, delayMs);
   }
 }
 

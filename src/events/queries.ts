@@ -41,6 +41,16 @@ export async function markDispatched(tx: Queryable, ids: string[], now: Date): P
   await tx.query('UPDATE outbox SET dispatched_at = $2 WHERE id = ANY($1::uuid[])', [ids, now]);
 }
 
+/**
+ * Whether any event waits to be relayed, locked or not: when `lockPendingEvents` took none
+ * although one waits, another transaction holds it (a relay's batch, or analytics marking
+ * it counted), and the relay looks again soon rather than at its next idle poll.
+ */
+export async function hasPendingEvents(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM outbox WHERE dispatched_at IS NULL LIMIT 1');
+  return rows.length > 0;
+}
+
 /** Events not yet moved to the queue, oldest first (for the relay and for tests). */
 export async function pendingEvents(db: Queryable, limit = 100): Promise<OutboxEvent[]> {
   const { rows } = await db.query<OutboxRow>(

@@ -51,6 +51,12 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     env: { TRACING_REQUESTS: '200', TRACING_WARMUP: '50', TRACING_ORDER: 'off,on' },
   },
   {
+    label: 'bench:wakeup',
+    script: 'bench:wakeup',
+    result: 'wakeup',
+    env: { WAKEUP_SUBMISSIONS: '5', WAKEUP_WARMUP: '2', WAKEUP_BACKENDS: 'postgres' },
+  },
+  {
     label: 'bench:stats-counter',
     script: 'bench:stats-counter',
     result: 'stats-counter',
