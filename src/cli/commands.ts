@@ -5,17 +5,22 @@ import { startWorker, type RunningWorker } from '../worker/index.ts';
 import { configure, connect, StartupError, type Runtime } from './startup.ts';
 import { migrate } from '../db/index.ts';
 import { isUuid, SCOPES } from '../common/index.ts';
+import type { Config } from '../config/index.ts';
+import { stopTracing } from '../tracing/index.ts';
 
 /** `formhub serve|api|worker`: runs until SIGTERM or SIGINT, then shuts down gracefully. */
-export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
+export async function run(
+  mode: 'serve' | 'api' | 'worker',
+  config: Config = configure(),
+): Promise<void> {
   // A worker of `formhub api --workers N` uses the embedded database its primary holds.
   const embedded = cluster.isWorker ? 'share' : 'own';
-  const runtime = await connect(configure(), {
+  const runtime = await connect(config, {
     migrate: true,
     embedded,
     command: `formhub ${mode}`,
   });
-  const { config, logger } = runtime;
+  const { logger } = runtime;
   let app: FastifyInstance | undefined;
   let worker: RunningWorker | undefined;
   const hub = await createHub(runtime);
@@ -65,6 +70,13 @@ export async function run(mode: 'serve' | 'api' | 'worker'): Promise<void> {
     await step('worker', async () => worker?.close());
     await step('services', () => hub.close());
     await step('connections', () => closeRuntime(runtime));
+    // Last, so the spans of the steps above are exported too; a collector that cannot be
+    // reached loses those spans only, never the shutdown.
+    await step('tracing', () =>
+      stopTracing().catch((error: Error) => {
+        logger.warn({ err: error.message }, 'flushing traces at shutdown failed; spans lost');
+      }),
+    );
   }
 }
 

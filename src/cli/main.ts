@@ -2,8 +2,8 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseWorkerCount } from './cluster-backoff.ts';
-import { runConnectorNew } from './scaffold.ts';
-import { StartupError } from './startup.ts';
+import { configure, StartupError } from './configure.ts';
+import { startTracing } from '../tracing/index.ts';
 
 const USAGE = `usage: formhub <command>
 
@@ -63,8 +63,14 @@ async function main(argv: string[]): Promise<void> {
       );
     if (workers > 1) return (await import('./cluster.ts')).runCluster(workers);
   }
-  if (command === 'serve' || command === 'api' || command === 'worker')
-    return (await commands()).run(command);
+  if (command === 'serve' || command === 'api' || command === 'worker') {
+    const config = configure();
+    // Before the hub's code is imported, so that pg, ioredis and http are patched as they
+    // load. Unset, nothing of OpenTelemetry is loaded (src/tracing/index.ts).
+    if (config.tracing.endpoint)
+      await startTracing({ mode: command, protocol: config.tracing.protocol });
+    return (await commands()).run(command, config);
+  }
   if (command === 'migrate') return (await commands()).runMigrate();
   if (command === 'keys' && sub === 'create') {
     return (await commands()).runKeysCreate({
@@ -76,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   if (command === 'connector' && sub === 'new' && positionals.length <= 3)
-    return runConnectorNew(positionals[2], values.dir);
+    return (await import('./scaffold.ts')).runConnectorNew(positionals[2], values.dir);
   throw new StartupError(`unknown command "${positionals.join(' ')}"\n${USAGE}`);
 }
 

@@ -1,11 +1,5 @@
 import pino, { type Logger } from 'pino';
-import {
-  ConfigError,
-  loadConfig,
-  loadEncryptionKey,
-  processEnv,
-  type Config,
-} from '../config/index.ts';
+import { loadEncryptionKey, type Config } from '../config/index.ts';
 import {
   DataDirInUseError,
   describeDatabase,
@@ -15,21 +9,9 @@ import {
   type OpenOptions,
 } from '../db/index.ts';
 import { checkRedis, createRedis, describeRedis, type Redis } from '../redis/index.ts';
+import { StartupError } from './configure.ts';
 
-/** A startup problem: printed as one line, then the process exits non-zero. */
-export class StartupError extends Error {}
-
-/** Reads the configuration, or throws StartupError with one line per bad variable. */
-export function configure(): Config {
-  try {
-    return loadConfig(processEnv());
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      throw new StartupError(error.problems.map((p) => `invalid configuration: ${p}`).join('\n'));
-    }
-    throw error;
-  }
-}
+export { configure, StartupError } from './configure.ts';
 
 export interface Runtime {
   config: Config;

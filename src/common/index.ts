@@ -11,7 +11,7 @@ export {
   type JsonPath,
   type TextProblem,
 } from './json-inspect.ts';
-export { startLoop } from './loop.ts';
+export { startLoop, type Loop, type LoopOptions, type TickCause } from './loop.ts';
 export { SCOPES, formLimitOf, mayReachForm, type Principal, type Scope } from './principal.ts';
 export { hashToken, randomToken } from './secrets.ts';
 export { CLOSE_DEADLINE_MS, finishedWithin } from './deadline.ts';

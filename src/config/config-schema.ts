@@ -181,9 +181,30 @@ export const envSchema = z.object({
       return parsed;
     }),
   EXPORT_TTL: duration('24h'),
+  /** Set: traces are exported over OTLP/HTTP (src/tracing); the exporter reads it itself. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http', 'https']),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return 'http/protobuf' as const;
+      if (v === 'http/protobuf' || v === 'http/json') return v;
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be http/protobuf or http/json (formhub exports OTLP over HTTP)',
+      });
+      return z.NEVER;
+    }),
   /** Internal: how often an open SSE stream re-checks its API key (tests shorten it). */
   STREAM_KEY_CHECK: duration('30s').refine((ms) => ms >= 10 && ms <= 60_000, {
     message: 'must be from 10ms to 60s (a stream ends within 60 s of its key being revoked)',
+  }),
+  OUTBOX_LISTEN: bool(true),
+  OUTBOX_POLL: duration('100ms').refine((ms) => ms >= 10 && ms <= 86_400_000, {
+    message: 'must be from 10ms to 24h',
+  }),
+  OUTBOX_POLL_LISTENING: duration('1s').refine((ms) => ms >= 10 && ms <= 86_400_000, {
+    message: 'must be from 10ms to 24h',
   }),
   LOAD_SHEDDING: bool(true),
   LOAD_SHEDDING_MAX_DELAY: duration('200ms'),

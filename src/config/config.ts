@@ -80,6 +80,22 @@ export interface Config {
     /** EXPORT_TTL: export files are deleted this long after they are made. */
     readonly ttlMs: number;
   };
+  /** OpenTelemetry traces (src/tracing): off while `endpoint` is unset. */
+  readonly tracing: {
+    /** OTEL_EXPORTER_OTLP_ENDPOINT, validated here; the SDK's exporter reads the variable itself. */
+    readonly endpoint: string | undefined;
+    /** OTEL_EXPORTER_OTLP_PROTOCOL: OTLP's default, protobuf, or JSON. */
+    readonly protocol: 'http/protobuf' | 'http/json';
+  };
+  /** How the outbox relay learns of new events (docs/operations.md, "The outbox relay"). */
+  readonly outbox: {
+    /** OUTBOX_LISTEN: LISTEN for commits of new events (false: poll only). */
+    readonly listen: boolean;
+    /** OUTBOX_POLL: the idle poll while nothing listens (off, or its connection is down). */
+    readonly pollMs: number;
+    /** OUTBOX_POLL_LISTENING: the idle poll while the listener holds, a fallback only. */
+    readonly listeningPollMs: number;
+  };
   readonly logLevel: Env['LOG_LEVEL'];
 }
 
@@ -102,7 +118,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const got = env[name];
-      const shown = got === undefined || /KEY|SECRET|URL/.test(name) ? '' : ` (got "${got}")`;
+      const shown =
+        got === undefined || /KEY|SECRET|URL|ENDPOINT/.test(name) ? '' : ` (got "${got}")`;
       return `${name} ${issue.message}${shown}`;
     });
     throw new ConfigError(problems);
@@ -172,6 +189,12 @@ function toConfig(e: Env): Config {
       },
     },
     exports: { ttlMs: e.EXPORT_TTL },
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL },
+    outbox: {
+      listen: e.OUTBOX_LISTEN,
+      pollMs: e.OUTBOX_POLL,
+      listeningPollMs: e.OUTBOX_POLL_LISTENING,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

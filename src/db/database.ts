@@ -23,6 +23,27 @@ export interface QueryLimits {
   signal?: AbortSignal | undefined;
 }
 
+/** What a channel listener reports (`Database.listen`). */
+export interface ChannelEvents {
+  /** A notification arrived on the channel (its payload is not read). */
+  notified(): void;
+  /**
+   * The listener LISTENs: the first time, or again after a lost connection. Notifications
+   * sent while it was down are lost: whatever they announced is to be looked for now.
+   */
+  connected(): void;
+  /**
+   * It is not listening (its connection dropped, or the next attempt failed): notifications
+   * are missed until `connected`. `retryInMs`: when it tries again.
+   */
+  disconnected(reason: string, retryInMs: number): void;
+}
+
+/** A running `Database.listen`; `close` stops it for good. */
+export interface ChannelListener {
+  close(): Promise<void>;
+}
+
 /**
  * The small database interface the hub is written against. Two implementations share the
  * same SQL and migrations: a PostgreSQL pool (`pg-database.ts`) and embedded PGlite
@@ -45,6 +66,12 @@ export interface Database extends Queryable {
   bounded(limits?: QueryLimits): Queryable;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on `channel` on a connection of its own (never one of the pool's), reconnecting
+   * with back-off whenever that connection drops. Absent where this database cannot (an
+   * export thread's port; a process that shares the embedded database through its socket).
+   */
+  listen?(channel: string, events: ChannelEvents): ChannelListener;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

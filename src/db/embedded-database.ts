@@ -134,7 +134,7 @@ async function connectThrough(
   const url = `postgresql://postgres@/postgres?host=${encodeURIComponent(dirname(holder.socket))}`;
   for (;;) {
     if (existsSync(holder.socket)) {
-      const db = new PgDatabase({ url, poolMin: 0, poolMax });
+      const db = new PgDatabase({ url, poolMin: 0, poolMax, notifications: false });
       try {
         await db.ping();
         return db;

@@ -6,7 +6,15 @@ import { PgDatabase } from './pg-database.ts';
 import { openEmbeddedDatabase, type EmbeddedAccess } from './embedded-database.ts';
 import { PgliteThreadDatabase } from './pglite-thread-database.ts';
 
-export type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
+export type {
+  ChannelEvents,
+  ChannelListener,
+  Database,
+  Queryable,
+  QueryLimits,
+  QueryResult,
+} from './database.ts';
+export { LISTENER_APPLICATION_NAME } from './pg-listener.ts';
 export { isQueryCanceled, limitTransaction, queryTimeoutError } from './query-timeout.ts';
 export { migrate } from './migrate.ts';
 export { PgDatabase } from './pg-database.ts';

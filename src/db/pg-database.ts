@@ -1,6 +1,14 @@
 import pg from 'pg';
 import { CLOSE_DEADLINE_MS, finishedWithin } from '../common/index.ts';
-import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
+import type {
+  ChannelEvents,
+  ChannelListener,
+  Database,
+  Queryable,
+  QueryLimits,
+  QueryResult,
+} from './database.ts';
+import { PgChannelListener } from './pg-listener.ts';
 import {
   boundedQuery,
   DEFAULT_QUERY_TIMEOUT_MS,
@@ -18,6 +26,11 @@ export interface PgDatabaseOptions {
   poolMax: number;
   /** QUERY_TIMEOUT: the default bound of `bounded()` reads (10 s when absent). */
   queryTimeoutMs?: number | undefined;
+  /**
+   * False: no `listen` (the embedded database's socket, whose one PGlite session sends a
+   * notification to whichever client's statement is running, not to a listener).
+   */
+  notifications?: boolean | undefined;
 }
 
 /** int8 (counts, sums) as JS numbers: our counts stay far below 2^53. */
@@ -52,9 +65,18 @@ export class PgDatabase implements Database {
 
   /** Where it connects: DATABASE_URL, or the embedded database owner's socket when sharing it. */
   readonly url: string;
+  readonly listen?: (channel: string, events: ChannelEvents) => ChannelListener;
+  private readonly listeners = new Set<ChannelListener>();
 
   constructor(options: PgDatabaseOptions) {
     this.url = options.url;
+    if (options.notifications !== false) {
+      this.listen = (channel, events) => {
+        const listener = new PgChannelListener({ url: options.url, channel }, events);
+        this.listeners.add(listener);
+        return listener;
+      };
+    }
     const common = { min: options.poolMin, max: options.poolMax, idleTimeoutMillis: 30_000 };
     this.pool = new pg.Pool({ connectionString: options.url, ...common });
     this.pool.on('error', () => undefined); // an idle client's error is reported by its next query
@@ -138,7 +160,12 @@ export class PgDatabase implements Database {
     // go: the process is about to exit, and PostgreSQL ends the sessions it leaves behind.
     // Nothing acknowledged is at stake: a committed write is on disk, an open one rolls back.
     await finishedWithin(
-      Promise.all([this.pool.end(), this.replica?.end(), ...this.cancelPools.map((p) => p.end())]),
+      Promise.all([
+        ...[...this.listeners].map((l) => l.close()),
+        this.pool.end(),
+        this.replica?.end(),
+        ...this.cancelPools.map((p) => p.end()),
+      ]),
       CLOSE_DEADLINE_MS,
     );
   }

@@ -1,6 +1,14 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { AppError } from '../errors/index.ts';
-import type { Database, Queryable, QueryLimits, QueryResult } from './database.ts';
+import type {
+  ChannelEvents,
+  ChannelListener,
+  Database,
+  Queryable,
+  QueryLimits,
+  QueryResult,
+} from './database.ts';
+import { PgliteListeners } from './pglite-listeners.ts';
 import {
   deserializeError,
   EXECUTING,
@@ -49,6 +57,9 @@ export class PgliteThreadDatabase implements Database {
   private closing = false;
   private restartDelayMs = 0;
   private readonly closeHooks: (() => void)[] = [];
+  private readonly listeners = new PgliteListeners((channel) =>
+    this.call({ type: 'listen', id: this.nextId++, channel }),
+  );
 
   private constructor(private readonly options: PgliteThreadOptions) {
     this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
@@ -101,6 +112,11 @@ export class PgliteThreadDatabase implements Database {
 
   async ping(): Promise<void> {
     await this.query('SELECT 1');
+  }
+
+  /** LISTEN in PGlite's session, on its thread (pglite-listeners.ts); again after a restart. */
+  listen(channel: string, events: ChannelEvents): ChannelListener {
+    return this.listeners.add(channel, events);
   }
 
   /** Runs `hook` once the database is closed (used to release the DATA_DIR lock). */
@@ -180,6 +196,7 @@ export class PgliteThreadDatabase implements Database {
   private onReply(thread: Thread, reply: Reply): void {
     if (thread !== this.thread) return;
     if (reply.type === 'watch') return this.watchPort(thread, reply.exec, reply.timeoutMs);
+    if (reply.type === 'notification') return this.listeners.notified(reply.channel);
     if (!('id' in reply)) return;
     const call = this.calls.get(reply.id);
     if (!call) return;
@@ -263,6 +280,7 @@ export class PgliteThreadDatabase implements Database {
    */
   private onExit(thread: Thread): void {
     if (thread !== this.thread || this.closing) return;
+    this.listeners.lost('the embedded database thread stopped');
     if (!thread.started) {
       // It could not open the database (its calls failed with the reason): try again later,
       // failing calls at once meanwhile, rather than spin.
@@ -271,7 +289,9 @@ export class PgliteThreadDatabase implements Database {
         `the embedded database did not start; retrying in ${this.restartDelayMs} ms`,
       );
       setTimeout(() => {
-        if (this.thread === thread && !this.closing) this.thread = this.spawn();
+        if (this.thread !== thread || this.closing) return;
+        this.thread = this.spawn();
+        this.listeners.restarted();
       }, this.restartDelayMs).unref();
       return;
     }
@@ -279,6 +299,7 @@ export class PgliteThreadDatabase implements Database {
     const killed = thread.killed;
     const calls = [...this.calls.values()];
     this.thread = this.spawn();
+    this.listeners.restarted();
     for (const call of calls) {
       if (call.settled) {
         this.calls.delete(call.request.id); // abandoned before it started: nobody waits for it

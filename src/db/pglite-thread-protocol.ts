@@ -43,6 +43,8 @@ export type Request =
   /** The caller left before the statement started: skip it. */
   | { type: 'cancel'; id: number }
   | { type: 'close'; id: number }
+  /** LISTEN on `channel` in PGlite's session; each notification comes back as `notification`. */
+  | { type: 'listen'; id: number; channel: string }
   /** Serve statements that come over `port` too (main thread only; pglite-port-database.ts). */
   | { type: 'attach'; port: MessagePort };
 
@@ -55,6 +57,8 @@ export type Reply =
   | { type: 'watch'; exec: number; timeoutMs: number }
   | { type: 'result'; id: number; rows: unknown[]; rowCount: number }
   | { type: 'done'; id: number }
+  /** To the main thread: a notification on a channel it asked to `listen` on. */
+  | { type: 'notification'; channel: string }
   | { type: 'error'; id: number; error: SerializedError };
 
 /** An Error as it crosses threads: message, name and every own field (PostgreSQL's `code`...). */

@@ -159,6 +159,19 @@ async function end(
   return { type: 'done', id };
 }
 
+/**
+ * LISTENs on `channel` in PGlite's one session. PostgreSQL sends a session its own
+ * notifications too, so every NOTIFY (the OutboxNotifier's, after a commit of events) reaches it, and
+ * PGlite calls back for those in the answers of its `query` and `exec`, which run the hub's
+ * statements (from the main thread and from export threads' ports). A socket client's
+ * exchange is passed through raw: a notification raised there goes to that client instead.
+ */
+async function listen(id: number, channel: string): Promise<Reply> {
+  const notify = () => mainPort.postMessage({ type: 'notification', channel } satisfies Reply);
+  await session.run(() => execute(fromMain, id, undefined, () => db.listen(channel, notify)));
+  return { type: 'done', id };
+}
+
 async function close(id: number): Promise<Reply> {
   await server?.stop();
   await db.close();
@@ -173,6 +186,8 @@ async function handle(endpoint: Endpoint, request: Request): Promise<void> {
     else if (request.type === 'begin') endpoint.send(await begin(endpoint, request.id));
     else if (request.type === 'close' && endpoint === fromMain)
       endpoint.send(await close(request.id));
+    else if (request.type === 'listen' && endpoint === fromMain)
+      endpoint.send(await listen(request.id, request.channel));
     else if (request.type === 'commit' || request.type === 'rollback') {
       const sql = request.type === 'commit' ? 'COMMIT' : 'ROLLBACK';
       endpoint.send(await end(endpoint, request.id, request.tx, sql));

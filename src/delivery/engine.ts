@@ -24,6 +24,8 @@ import type { RateLimiter } from './rate-limiter.ts';
 import type { StatsCounter } from './stats.ts';
 import { nextState, outcomeOfError, type AttemptOutcome, type NextState } from './outcome.ts';
 import { AttemptAbort } from './attempt-abort.ts';
+import { inAttemptSpan } from './attempt-span.ts';
+import type { TraceSpan } from '../tracing/index.ts';
 import { loadEvent } from './stored-event.ts';
 import { createPluginContext } from './plugin-context.ts';
 import { Slots } from './slots.ts';
@@ -126,6 +128,14 @@ export class DeliveryEngine {
   async attempt(job: DeliveryJob): Promise<void> {
     const delivery = await this.claims.add({ id: job.deliveryId, attempt: job.attempt });
     if (!delivery) return;
+    return inAttemptSpan(delivery, job, (span) => this.attemptClaimed(job, delivery, span));
+  }
+
+  private async attemptClaimed(
+    job: DeliveryJob,
+    delivery: ClaimedDelivery,
+    span: TraceSpan,
+  ): Promise<void> {
     const integration =
       current(this.integrations.peek(delivery.integration_id), delivery) ??
       (await this.integration(delivery));
@@ -146,6 +156,11 @@ export class DeliveryEngine {
       outcome.kind === 'success' && !integration?.row.failing_since
         ? this.decide(outcome, job.attempt, now, null, integration?.row)
         : await this.settleIntegration(integration?.row, outcome, job.attempt, now);
+    span.setAttributes({
+      'formhub.attempt.status_code': outcome.statusCode,
+      'formhub.delivery.status': next.status,
+    });
+    if (outcome.kind !== 'success') span.fail(outcome.error ?? `HTTP ${outcome.statusCode}`);
     await this.records.add({
       deliveryId: delivery.id,
       number: job.attempt,

@@ -8,6 +8,8 @@ export class DeliveryMetrics {
   private readonly latency: Histogram<'connector'>;
   private readonly filtered: Counter<'reason'>;
   private readonly paced: Counter<'wait'>;
+  private readonly wakeups: Counter<'source'>;
+  private readonly listenerUp: Gauge;
 
   constructor(registry: Registry, queue: DeliveryQueue) {
     this.attempts = new Counter({
@@ -35,6 +37,17 @@ export class DeliveryMetrics {
       labelNames: ['wait'],
       registers: [registry],
     });
+    this.wakeups = new Counter({
+      name: 'formhub_relay_wakeups_total',
+      help: 'Times the idle outbox relay looked at the outbox, by what woke it: notify (a commit notified it), poll (its timer), listener (its listener connected or lost its connection), locked (a quick second look after the events were locked by another transaction)',
+      labelNames: ['source'],
+      registers: [registry],
+    });
+    this.listenerUp = new Gauge({
+      name: 'formhub_outbox_listener_up',
+      help: "1 while this process's outbox listener LISTENs (commits wake its relay at once), 0 while it polls only",
+      registers: [registry],
+    });
     new Gauge({
       name: 'formhub_delivery_queue_jobs',
       help: 'Jobs in the delivery queue by state (a job of new deliveries carries up to 100 attempts)',
@@ -50,6 +63,16 @@ export class DeliveryMetrics {
   /** Counts events the relay made no delivery for, because of an integration's condition. */
   recordFiltered(reason: string, count: number): void {
     this.filtered.inc({ reason }, count);
+  }
+
+  /** Counts what made the idle relay tick. */
+  recordWakeup(source: 'notify' | 'poll' | 'listener' | 'locked'): void {
+    this.wakeups.inc({ source });
+  }
+
+  /** Whether the outbox listener LISTENs now. */
+  setListenerUp(up: boolean): void {
+    this.listenerUp.set(up ? 1 : 0);
   }
 
   /** Counts a delivery that waited for its rate-limit slot, and how it waited. */

@@ -37,6 +37,8 @@ export interface NewDelivery {
   eventType: string;
   payload: string;
   now: Date;
+  /** The trace the attempts continue (the relay's span), as jsonb text; null when untraced. */
+  traceContext: string | null;
 }
 
 /**
@@ -51,10 +53,10 @@ export async function insertDeliveries(
   const { rows } = await db.query<{ id: string }>(
     `WITH created AS (
        INSERT INTO deliveries (id, workspace_id, integration_id, event_id, event_type, payload, status,
-         next_attempt_at, created_at, updated_at)
-       SELECT u.id, u.workspace_id, u.integration_id, u.event_id, u.event_type, u.payload, 'pending', u.at, u.at, u.at
-       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::timestamptz[])
-         AS u(id, workspace_id, integration_id, event_id, event_type, payload, at)
+         next_attempt_at, created_at, updated_at, trace_context)
+       SELECT u.id, u.workspace_id, u.integration_id, u.event_id, u.event_type, u.payload, 'pending', u.at, u.at, u.at, u.trace_context
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::timestamptz[], $8::jsonb[])
+         AS u(id, workspace_id, integration_id, event_id, event_type, payload, at, trace_context)
        ON CONFLICT (integration_id, event_id) DO NOTHING RETURNING id, next_attempt_at
      ), scheduled AS (
        INSERT INTO delivery_schedule (delivery_id, due_at) SELECT id, next_attempt_at FROM created
@@ -68,6 +70,7 @@ export async function insertDeliveries(
       deliveries.map((d) => d.eventType),
       deliveries.map((d) => d.payload),
       deliveries.map((d) => d.now.toISOString()),
+      deliveries.map((d) => d.traceContext),
     ],
   );
   return rows;
@@ -80,6 +83,8 @@ export async function insertDeliveries(
  */
 export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'integration_id' | 'payload'> & {
   integration_version: string | null;
+  /** `{traceparent, tracestate}` the attempt's span continues; null when untraced. */
+  trace_context: unknown;
 };
 
 export interface ClaimRequest {
@@ -115,7 +120,7 @@ export async function claimDeliveries(
      FROM unnest($1::uuid[], $2::integer[]) AS u(id, attempt), (SELECT set_config('synchronous_commit', 'off', true)) AS lease
      WHERE d.id = u.id AND d.attempts = u.attempt - 1 AND d.status IN ('pending', 'failed')
        AND (d.locked_until IS NULL OR d.locked_until < now())
-     RETURNING d.id, d.integration_id, d.payload, u.attempt AS claimed_attempt,
+     RETURNING d.id, d.integration_id, d.payload, d.trace_context, u.attempt AS claimed_attempt,
        (SELECT i.xmin::text FROM integrations i WHERE i.id = d.integration_id) AS integration_version`,
     [requests.map((r) => r.id), requests.map((r) => r.attempt), lockMs],
   );

@@ -5,6 +5,7 @@ import { notFound } from '../errors/index.ts';
 import type { IntegrationRow } from '../integrations/index.ts';
 import { presentDelivery } from './present.ts';
 import * as q from './queries.ts';
+import { traceContextOf } from '../events/index.ts';
 import { storedEvent } from './stored-event.ts';
 import type { DeliveryJob, DeliveryQueue } from './delivery-queue.ts';
 
@@ -101,6 +102,8 @@ export class DeliveryService {
         eventType: 'ping',
         payload: storedEvent(event),
         now,
+        // A test delivery continues the trace of the request that asked for it.
+        traceContext: traceContextOf({}),
       },
     ]);
     await this.enqueueOrLeaveToSweeper([{ deliveryId: created!.id, attempt: 1 }]);

@@ -1,3 +1,5 @@
+import type { TraceCarrier } from '../tracing/index.ts';
+
 /**
  * The events a response raises. The first three are the public contract (DESIGN.md,
  * "Responses"); `response.started` marks a new partial response, for analytics: no
@@ -30,4 +32,6 @@ export interface OutboxEvent {
   /** A snapshot of what changed, e.g. `{ response: Response }`. */
   payload: Record<string, unknown>;
   createdAt: Date;
+  /** W3C trace context of the work that raised it (tracing on), else null or absent. */
+  traceContext?: TraceCarrier | null;
 }

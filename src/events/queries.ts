@@ -1,3 +1,4 @@
+import { parseCarrier } from '../tracing/index.ts';
 import type { Queryable } from '../db/index.ts';
 import type { OutboxEvent } from './events.ts';
 
@@ -8,6 +9,7 @@ interface OutboxRow {
   event_type: OutboxEvent['type'];
   payload: Record<string, unknown>;
   created_at: Date;
+  trace_context: unknown;
 }
 
 function toEvent(r: OutboxRow): OutboxEvent {
@@ -18,6 +20,7 @@ function toEvent(r: OutboxRow): OutboxEvent {
     type: r.event_type,
     payload: r.payload,
     createdAt: r.created_at,
+    traceContext: parseCarrier(r.trace_context),
   };
 }
 
@@ -27,7 +30,7 @@ function toEvent(r: OutboxRow): OutboxEvent {
  */
 export async function lockPendingEvents(tx: Queryable, limit: number): Promise<OutboxEvent[]> {
   const { rows } = await tx.query<OutboxRow>(
-    `SELECT id, workspace_id, form_id, event_type, payload, created_at FROM outbox
+    `SELECT id, workspace_id, form_id, event_type, payload, created_at, trace_context FROM outbox
      WHERE dispatched_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
@@ -38,10 +41,20 @@ export async function markDispatched(tx: Queryable, ids: string[], now: Date): P
   await tx.query('UPDATE outbox SET dispatched_at = $2 WHERE id = ANY($1::uuid[])', [ids, now]);
 }
 
+/**
+ * Whether any event waits to be relayed, locked or not: when `lockPendingEvents` took none
+ * although one waits, another transaction holds it (a relay's batch, or analytics marking
+ * it counted), and the relay looks again soon rather than at its next idle poll.
+ */
+export async function hasPendingEvents(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM outbox WHERE dispatched_at IS NULL LIMIT 1');
+  return rows.length > 0;
+}
+
 /** Events not yet moved to the queue, oldest first (for the relay and for tests). */
 export async function pendingEvents(db: Queryable, limit = 100): Promise<OutboxEvent[]> {
   const { rows } = await db.query<OutboxRow>(
-    `SELECT id, workspace_id, form_id, event_type, payload, created_at FROM outbox
+    `SELECT id, workspace_id, form_id, event_type, payload, created_at, trace_context FROM outbox
      WHERE dispatched_at IS NULL ORDER BY created_at, id LIMIT $1`,
     [limit],
   );

@@ -37,6 +37,7 @@ import {
   createValidatorCompiler,
 } from '../http/index.ts';
 import type { Hub } from './hub.ts';
+import { tracer } from '../tracing/index.ts';
 
 export interface AppOptions {
   /** pino options for request logs, or false; defaults to JSON logs at the configured level. */
@@ -72,6 +73,15 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const tracing = tracer();
+  // The HTTP server span is named after the route (`POST /api/v2/forms/:id/responses`); no
+  // hook at all when tracing is off.
+  if (tracing.enabled) {
+    app.addHook('onRequest', async (request) => {
+      const route = request.routeOptions.url;
+      if (route) tracing.nameRequest(request.method, route);
+    });
+  }
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandler(app);
   registerBoundedClose(app);

@@ -18,6 +18,7 @@ import {
   DeliveryService,
   type DeliveryQueue,
 } from '../delivery/index.ts';
+import { OutboxNotifier } from '../events/index.ts';
 import { FormService } from '../forms/index.ts';
 import { IntegrationService } from '../integrations/index.ts';
 import { createMetricsRegistry } from '../http/index.ts';
@@ -116,6 +117,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const store = new MetricsStore(redis, config.redis.prefix);
   const integrations = new IntegrationService(db, forms, plugins, secrets, config);
   const exportThreads = createExportThreads(config, db);
+  // After each commit that wrote events: wakes every relay that LISTENs (docs/operations.md).
+  const outbox = new OutboxNotifier(db, logger);
   if (exportThreads) closers.push(() => exportThreads.close());
   return {
     config,
@@ -129,14 +132,14 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     caches,
     workspaces,
     forms,
-    responses: new ResponseService(db, forms),
+    responses: new ResponseService(db, forms, outbox),
     integrations,
     webhooks: new WebhookService(integrations),
     deliveries: new DeliveryService(db, queue, logger),
     deliveryMetrics: new DeliveryMetrics(registry, queue),
     changes,
     metrics: new MetricsService(db, store, forms, logger, changes),
-    insights: new InsightsService(db, forms),
+    insights: new InsightsService(db, forms, outbox),
     queries: new QueryService(db, forms),
     renderPdf: createPdfRenderer(db.reader, workspaces),
     exportThreads,

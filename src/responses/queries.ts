@@ -56,7 +56,12 @@ export function asRow(r: NewResponse): ResponseRow {
 export async function insertResponseWithEvent(
   db: Queryable,
   r: NewResponse,
-  event: { id: string; type: string; payload: Record<string, unknown> },
+  event: {
+    id: string;
+    type: string;
+    payload: Record<string, unknown>;
+    traceContext?: string | null;
+  },
 ): Promise<ResponseRow | undefined> {
   const { rows } = await db.query<ResponseRow>(
     `WITH r AS (
@@ -66,8 +71,8 @@ export async function insertResponseWithEvent(
        ON CONFLICT (form_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING ${COLUMNS}
      ), e AS (
-       INSERT INTO outbox (id, workspace_id, form_id, event_type, payload, created_at)
-       SELECT $12, r.workspace_id, r.form_id, $13, $14::jsonb, $8 FROM r
+       INSERT INTO outbox (id, workspace_id, form_id, event_type, payload, created_at, trace_context)
+       SELECT $12, r.workspace_id, r.form_id, $13, $14::jsonb, $8, $16::jsonb FROM r
      )
      SELECT * FROM r`,
     [
@@ -86,6 +91,7 @@ export async function insertResponseWithEvent(
       event.type,
       JSON.stringify(event.payload),
       r.idempotencyAnswer ?? null,
+      event.traceContext ?? null,
     ],
   );
   return rows[0];

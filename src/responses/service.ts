@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isUuid, uuidv7, hashToken, randomToken } from '../common/index.ts';
 import { withQueryTimeout, type Database, type Queryable } from '../db/index.ts';
 import { AppError, notFound, validationFailed } from '../errors/index.ts';
-import { writeEvent, type EventType } from '../events/index.ts';
+import { traceContextOf, writeEvent, type EventType, type OutboxCommits } from '../events/index.ts';
 import {
   compileValidator,
   computeCalculated,
@@ -65,6 +65,8 @@ export class ResponseService {
   constructor(
     private readonly db: Database,
     private readonly forms: FormService,
+    /** Told after each commit that wrote an event (it wakes the relays: OutboxNotifier). */
+    private readonly outbox: OutboxCommits = { committed: () => undefined },
   ) {}
 
   async submit(form: FormRow, input: SubmitInput, idempotencyKey?: string): Promise<SubmitResult> {
@@ -96,8 +98,10 @@ export class ResponseService {
       id: uuidv7(),
       type: completed ? 'response.submitted' : 'response.started',
       payload: { response: presented },
+      traceContext: traceContextOf({}),
     });
     if (!row) return this.replay(this.db, form, idempotencyKey!, requestHash!);
+    this.outbox.committed();
     const response = withToken(presentResponse(row), resumeToken);
     return answer ? { response, replayed: false, body: answer } : { response, replayed: false };
   }
@@ -118,7 +122,7 @@ export class ResponseService {
     credential: PatchCredential,
   ): Promise<PresentedResponse> {
     if (!isUuid(id)) throw notFound('response');
-    return this.db.transaction(async (tx) => {
+    const patched = await this.db.transaction(async (tx) => {
       const workspaceId = 'workspaceId' in credential ? credential.workspaceId : undefined;
       const row = await q.findResponse(tx, id, workspaceId, true);
       if (!row) throw notFound('response');
@@ -161,6 +165,8 @@ export class ResponseService {
       );
       return presentResponse(updated);
     });
+    this.outbox.committed();
+    return patched;
   }
 
   async delete(workspaceId: string, id: string): Promise<void> {
@@ -172,6 +178,7 @@ export class ResponseService {
       const deleted = await q.softDeleteResponse(tx, id, now);
       if (deleted) await this.emit(tx, deleted, 'response.deleted', now, row);
     });
+    this.outbox.committed();
   }
 
   /** A page of a listing, under QUERY_TIMEOUT; `signal` (the client's) cancels it. */

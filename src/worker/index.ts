@@ -15,6 +15,7 @@ import { startAnalyticsJobs } from '../analytics/index.ts';
 import { CLOSE_DEADLINE_MS, finishedWithin, startLoop } from '../common/index.ts';
 import { ExportReportRenderer, startReportJobs } from '../reports/index.ts';
 import { startNotifications, startOperationalEventRetention } from '../notifications/index.ts';
+import { OutboxSignal } from '../events/index.ts';
 
 export interface WorkerOptions {
   /** Outbound requests (plugin runs) at once (default 50); attempts in flight are 8 times that. */
@@ -35,6 +36,8 @@ const ATTEMPTS_PER_SEND_SLOT = 8;
 /** A running worker; `close` lets in-flight jobs finish, then stops. */
 export interface RunningWorker {
   relay: OutboxRelay;
+  /** The outbox listener that wakes the relay (and analytics aggregation) on commits. */
+  signal: OutboxSignal;
   sweeper: DeliverySweeper;
   engine: DeliveryEngine;
   stats: DeliveryStats;
@@ -73,13 +76,21 @@ export async function startWorker(
     limiter: new RedisRateLimiter(hub.redis, config.redis.prefix),
     maxSending: sending,
   });
-  const relay = new OutboxRelay(db, queue, logger, { metrics: hub.deliveryMetrics, stats });
+  const signal = new OutboxSignal(db, logger, (up) => hub.deliveryMetrics.setListenerUp(up));
+  const relay = new OutboxRelay(db, queue, logger, {
+    metrics: hub.deliveryMetrics,
+    stats,
+    signal,
+    idleMs: config.outbox.pollMs,
+    listeningIdleMs: config.outbox.listeningPollMs,
+  });
   const sweeper = new DeliverySweeper(db, queue, logger);
   // More attempts than sends: an attempt waits on batched claims and commits most of its
   // time, and holds one of the `sending` slots only while its request is out.
   const workers = startDeliveryWorker(config, engine, logger, sending * ATTEMPTS_PER_SEND_SLOT);
   stats.start();
   relay.start();
+  signal.subscribe((source) => relay.wake(source));
   sweeper.start();
   const retention = startDeliveryRetention(db, logger);
   const notifications = startNotifications({ db, secrets: hub.secrets, config, logger });
@@ -89,8 +100,13 @@ export async function startWorker(
   const erasures = startErasures({ db, caches: erasureCaches, logger });
   const responseRetention = startResponseRetention(db, erasureCaches, logger);
   const aggregator = config.features.analytics
-    ? startLoop('analytics aggregation', () => metrics.applyPending(), logger)
+    ? startLoop('analytics aggregation', () => metrics.applyPending(), logger, {
+        idleMs: () => (signal.listening ? 1_000 : 200),
+      })
     : undefined;
+  // Live analytics reads the same events: a commit wakes it as it wakes the relay.
+  if (aggregator) signal.subscribe(() => aggregator.wake());
+  if (config.outbox.listen) signal.start();
   const reportJobs = config.features.reports
     ? await startReportJobs(
         config,
@@ -112,10 +128,12 @@ export async function startWorker(
   logger.info({ plugins: hub.plugins.list().map((p) => p.metadata.id) }, 'worker started');
   return {
     relay,
+    signal,
     sweeper,
     engine,
     stats,
     async close() {
+      await signal.close();
       await relay.stop();
       await aggregator?.stop();
       await analyticsJobs?.close();

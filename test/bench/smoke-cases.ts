@@ -45,6 +45,18 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     },
   },
   {
+    label: 'bench:tracing',
+    script: 'bench:tracing',
+    result: 'tracing',
+    env: { TRACING_REQUESTS: '200', TRACING_WARMUP: '50', TRACING_ORDER: 'off,on' },
+  },
+  {
+    label: 'bench:wakeup',
+    script: 'bench:wakeup',
+    result: 'wakeup',
+    env: { WAKEUP_SUBMISSIONS: '5', WAKEUP_WARMUP: '2', WAKEUP_BACKENDS: 'postgres' },
+  },
+  {
     label: 'bench:workers (1 and 2 worker processes)',
     script: 'bench:workers',
     result: 'workers',

@@ -85,7 +85,7 @@ describe('a connector package, from scaffold to delivery (tarballs only, no regi
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const startHub = async () => {
-    server = await startServer(['serve'], hubEnv, port, 60_000, site);
+    server = await startServer(['serve'], hubEnv, port, 60_000, { cwd: site });
   };
   const stopHub = async () => {
     const code = await server?.stop();

@@ -108,6 +108,29 @@ describe('artifact store', () => {
     expect(await left(refused.id)).toBe(0);
   });
 
+  it('refuses to seal an artifact that lost a chunk, and deletes the rest', async () => {
+    const store = new ArtifactStore({ db: hub.db, chunkSize: 64 * 1024 });
+    const writer = await store.create({ workspaceId: ws.id, kind: 'test', ttlMs: 60_000 });
+    const chunk0 = () =>
+      sqlCount(
+        hub,
+        'SELECT count(*) AS n FROM artifact_chunks WHERE artifact_id = $1 AND seq = 0',
+        [writer.id],
+      );
+    async function* lossy() {
+      for (let i = 0; i < 4; i++) yield Buffer.alloc(64 * 1024, i);
+      // As if the database had lost a committed chunk (a crash before the WAL flush).
+      await eventually(async () => ((await chunk0()) === 1 ? true : undefined));
+      await hub.db.query('DELETE FROM artifact_chunks WHERE artifact_id = $1 AND seq = 0', [
+        writer.id,
+      ]);
+    }
+    await expect(pipeline(Readable.from(lossy()), writer)).rejects.toThrow(/holds 3 chunks/);
+    await writer.settled();
+    expect(writer.stored).toBeUndefined();
+    expect(await left(writer.id)).toBe(0);
+  });
+
   it('leaves no chunks of a job cancelled mid-way (its API process stops)', async () => {
     let open!: () => void;
     const release = new Promise<void>((resolve) => (open = resolve));

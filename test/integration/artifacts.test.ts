@@ -191,6 +191,24 @@ describe('export files in PostgreSQL, served by any API host', () => {
     const job = await exportJob(b);
     const artifactId = await artifactOf(job.id);
     expect(await leftOf(artifactId)).toBeGreaterThan(1);
+    // A job of the form still running on some host, one chunk written so far.
+    const running = '01900000-0000-7000-8000-0000000a0e01';
+    const partial = await a.services.artifacts.create({
+      workspaceId: ws.id,
+      kind: 'export',
+      ttlMs: 60_000,
+    });
+    await new Promise<void>((resolve, reject) =>
+      partial.write(Buffer.alloc(a.services.artifacts.chunkSize * 2, 1), (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    await eventually(async () => ((await leftOf(partial.id)) >= 2 ? true : undefined));
+    await a.db.query(
+      `INSERT INTO export_jobs (id, workspace_id, form_id, format, status, artifact_id, heartbeat_at)
+       VALUES ($1, $2, $3, 'csv', 'running', $4, now())`,
+      [running, ws.id, formId, partial.id],
+    );
     const posted = await a.request({
       method: 'POST',
       url: '/api/v2/erasures',
@@ -208,6 +226,18 @@ describe('export files in PostgreSQL, served by any API host', () => {
       key: ws.key,
     });
     expect(res.statusCode).toBe(404);
+    // The running job is failed, its chunks are gone, and its writer can no longer seal.
+    expect(await leftOf(partial.id)).toBe(0);
+    const { rows } = await a.db.query<{ status: string }>(
+      'SELECT status FROM export_jobs WHERE id = $1',
+      [running],
+    );
+    expect(rows[0]!.status).toBe('failed');
+    const failed = new Promise<Error>((resolve) => partial.once('error', resolve));
+    partial.end();
+    expect((await failed).message).toMatch(/holds 0 chunks/);
+    await partial.settled();
+    expect(partial.stored).toBeUndefined();
   }, 60_000);
 
   it("moves a job's file from the old exports folder into the store, leaving others' for their host", async () => {

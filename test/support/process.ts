@@ -60,17 +60,22 @@ export function runCli(
   });
 }
 
-/** Starts `formhub <args>` in the background and waits until `GET /readyz` answers 200. */
+/**
+ * Starts `formhub <args>` in the background and waits until `GET /readyz` answers 200.
+ * `nodeArgs` go to node before the script (e.g. `--import` of a preload); `bin` runs
+ * another checkout's formhub (a benchmark's baseline), from its own directory.
+ */
 export async function startServer(
   args: string[],
   env: Record<string, string>,
   port: number,
   timeoutMs = 60_000,
-  cwd?: string,
+  options: { nodeArgs?: string[]; bin?: string; cwd?: string } = {},
 ): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, ...args], {
+  const script = [...STARTUP_V8_FLAGS, ...(options.nodeArgs ?? []), options.bin ?? BIN, ...args];
+  const child = spawn(process.execPath, script, {
     env: childEnv({ ...env, PORT: String(port) }),
-    cwd,
+    cwd: options.cwd,
   });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));

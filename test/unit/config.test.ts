@@ -24,3 +24,33 @@ describe('the section 3a variables', () => {
     expect(() => loadConfig({ QUERY_TIMEOUT: 'soon' })).toThrow(/QUERY_TIMEOUT must be a duration/);
   });
 });
+
+describe('the tracing variables (DESIGN.md section 4c)', () => {
+  it('leave tracing off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; protobuf by default', () => {
+    expect(loadConfig({}).tracing).toEqual({ endpoint: undefined, protocol: 'http/protobuf' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing.endpoint).toBeUndefined();
+    expect(
+      loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      }).tracing,
+    ).toEqual({ endpoint: 'http://127.0.0.1:4318', protocol: 'http/json' });
+  });
+
+  it('reject an endpoint that is not an http(s) URL, and gRPC, in one line without echoing it', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be a URL (http or https)',
+    ]);
+    expect(problems({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toEqual([
+      'OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (formhub exports OTLP over HTTP) (got "grpc")',
+    ]);
+  });
+});

@@ -1,6 +1,6 @@
 import { uuidv7 } from '../../common/index.ts';
 import { withQueryTimeout, type Database } from '../../db/index.ts';
-import { writeEvent } from '../../events/index.ts';
+import { writeEvent, type OutboxCommits } from '../../events/index.ts';
 import type { FormService } from '../../forms/index.ts';
 import {
   addDays,
@@ -49,6 +49,8 @@ export class InsightsService {
   constructor(
     private readonly db: Database,
     private readonly forms: FormService,
+    /** Told after a commit that raised anomaly events (it wakes the relays: OutboxNotifier). */
+    private readonly outbox: OutboxCommits = { committed: () => undefined },
   ) {}
 
   /** `signal`: the client's; its abort cancels the running query. */
@@ -158,7 +160,7 @@ export class InsightsService {
     anomalies: Trends['anomalies'],
     now: Date,
   ) {
-    return this.db.transaction(async (tx) => {
+    const recorded = await this.db.transaction(async (tx) => {
       const inserted = await q.recordAnomalies(tx, formId, anomalies);
       for (const anomaly of inserted) {
         await writeEvent(tx, {
@@ -172,6 +174,8 @@ export class InsightsService {
       }
       return inserted;
     });
+    if (recorded.length > 0) this.outbox.committed();
+    return recorded;
   }
 }
 

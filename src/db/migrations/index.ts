@@ -16,6 +16,7 @@ import { statements as deliveryStats } from './0015-delivery-stats.ts';
 import { statements as scopedKeys } from './0016-scoped-keys.ts';
 import { statements as erasures } from './0017-erasures.ts';
 import { statements as artifacts } from './0018-artifacts.ts';
+import { statements as traceContext } from './0020-trace-context.ts';
 import { statements as connectorVersions } from './0021-connector-versions.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
@@ -45,5 +46,6 @@ export const migrations: readonly Migration[] = [
   { version: 16, name: 'scoped-keys', statements: scopedKeys },
   { version: 17, name: 'erasures', statements: erasures },
   { version: 18, name: 'artifacts', statements: artifacts },
+  { version: 20, name: 'trace-context', statements: traceContext },
   { version: 21, name: 'connector-versions', statements: connectorVersions },
 ];
