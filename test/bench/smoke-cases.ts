@@ -57,6 +57,12 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     env: { WAKEUP_SUBMISSIONS: '5', WAKEUP_WARMUP: '2', WAKEUP_BACKENDS: 'postgres' },
   },
   {
+    label: 'bench:workers (1 and 2 worker processes)',
+    script: 'bench:workers',
+    result: 'workers',
+    env: { WORKERS_DELIVERIES: '200', WORKERS_SEQUENCE: '1,2' },
+  },
+  {
     label: 'bench:stats-counter',
     script: 'bench:stats-counter',
     result: 'stats-counter',
