@@ -25,6 +25,11 @@ export class CacheMetrics {
     );
   }
 
+  /** A hit answered without bentocache (src/cache/hot-entries.ts), counted as its layer's. */
+  hit(cache: string, layer: CacheLayer): void {
+    this.hits.inc({ cache, layer });
+  }
+
   /** An emitter to hand to the BentoCache instance of `layer`. */
   emitterFor(layer: CacheLayer): EventEmitter {
     const emitter = new EventEmitter();

@@ -5,6 +5,7 @@ import { openRedis, type Redis } from '../redis/index.ts';
 import type { Registry } from 'prom-client';
 import type { Caches, NamedCache, NamedCacheOptions } from './cache.ts';
 import { CacheMetrics } from './cache-metrics.ts';
+import { HotEntries } from './hot-entries.ts';
 
 export interface TieredCachesOptions {
   /** The hub's shared client: commands fail fast while Redis is down, so reads fall back. */
@@ -15,11 +16,15 @@ export interface TieredCachesOptions {
   l1TtlMs: number;
   l2TtlMs: number;
   l1MaxItems: number;
+  /** How long a hot entry skips bentocache (default 1 s; src/cache/hot-entries.ts). */
+  hotTtlMs?: number;
   registry?: Registry;
 }
 
 /** A write can race a reader that loaded the old row just before it; a second drop fixes that. */
 const SECOND_INVALIDATION_MS = 500;
+/** How long a hot entry skips bentocache by default. */
+const HOT_TTL_MS = 1_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -38,9 +43,21 @@ export class TieredCaches implements Caches {
   private l2Stale = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly onRedisReady = () => void this.clearStaleL2();
+  private readonly hot: HotEntries;
+  private readonly metrics: CacheMetrics;
 
   constructor(private readonly opts: TieredCachesOptions) {
     const metrics = new CacheMetrics(opts.registry);
+    this.metrics = metrics;
+    this.hot = new HotEntries(opts.hotTtlMs ?? HOT_TTL_MS, opts.l1MaxItems);
+    const l1Events = metrics.emitterFor('l1');
+    // Another process changed a key: bentocache drops it from L1, and it goes from the hot
+    // entries before that (this listener runs first, synchronously, as the message arrives).
+    l1Events.on('bus:message:received', (event: { message?: BusMessage }) => {
+      const message = event.message;
+      if (message?.type === 'clear' || !message?.keys) this.hot.clear();
+      else this.hot.drop(message.keys);
+    });
     const store = `${opts.prefix}cache`;
     // The bus duplicates this connection for publishing and subscribing. While Redis is down
     // a publish fails after one reconnection attempt (instead of waiting for Redis) and the
@@ -52,7 +69,7 @@ export class TieredCaches implements Caches {
     this.l1 = new BentoCache({
       default: store,
       ttl: opts.l1TtlMs,
-      emitter: metrics.emitterFor('l1'),
+      emitter: l1Events,
       stores: {
         [store]: bentostore()
           .useL1Layer(memoryDriver({ maxItems: opts.l1MaxItems, serialize: false }))
@@ -82,10 +99,17 @@ export class TieredCaches implements Caches {
     const revive = options.revive ?? ((value: T) => value);
     return {
       name,
-      get: (key, load) =>
-        unwrapFactoryError(
+      get: async (key, load) => {
+        const full = `${name}:${key}`;
+        const hot = this.hot.get(full) as T | undefined;
+        if (hot !== undefined) {
+          this.metrics.hit(name, 'l1');
+          return hot;
+        }
+        const mark = this.hot.mark();
+        const value = await unwrapFactoryError(
           this.l1.getOrSet<T | undefined>({
-            key: `${name}:${key}`,
+            key: full,
             ttl: l1Ttl,
             skipBusNotify: true, // a fill is not a change: other processes keep their copies
             factory: async (l1) => {
@@ -97,8 +121,12 @@ export class TieredCaches implements Caches {
               return value === undefined ? l1.skip() : revive(value);
             },
           }),
-        ),
+        );
+        this.hot.keep(full, value, mark, l1Ttl);
+        return value;
+      },
       set: async (key, value, ttlMs) => {
+        this.hot.drop([`${name}:${key}`]);
         await this.l2.set({ key: `${name}:${key}`, value, ttl: ttlMs ?? l2Ttl });
         await this.l1.set({
           key: `${name}:${key}`,
@@ -106,6 +134,8 @@ export class TieredCaches implements Caches {
           ttl: ttlMs ?? l1Ttl,
           skipBusNotify: true,
         });
+        // A read between the first drop and this set saw the old value: not kept either.
+        this.hot.drop([`${name}:${key}`]);
       },
       invalidate: (key) => this.invalidate(`${name}:${key}`, true),
     };
@@ -127,7 +157,9 @@ export class TieredCaches implements Caches {
     } catch {
       this.l2Stale = true;
     }
+    this.hot.drop([key]);
     await this.l1.delete({ key });
+    this.hot.drop([key]);
     if (!again) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
@@ -143,12 +175,19 @@ export class TieredCaches implements Caches {
     if (!this.l2Stale) return;
     try {
       await this.l2.clear({ suppressL2Errors: false });
+      this.hot.clear();
       await this.l1.clear();
       this.l2Stale = false;
     } catch {
       // still down or failing: the next 'ready' tries again
     }
   }
+}
+
+/** What bentocache's bus tells an L1 (`bus:message:received`). */
+interface BusMessage {
+  keys?: string[];
+  type?: string;
 }
 
 async function unwrapFactoryError<T>(promise: Promise<T>): Promise<T> {

@@ -162,6 +162,32 @@ describe('tiered caches (bentocache over real Redis)', () => {
     expect(state.loads).toBe(2);
   });
 
+  it('drops a hot entry from another process at once, however long it could live', async () => {
+    // A minute of life for hot entries: B can only see v2 if the bus message drops its hot
+    // entry too (src/cache/hot-entries.ts), not by waiting for it to expire.
+    const shared = prefix();
+    const a = await layers({ prefix: shared, hotTtlMs: 60_000 });
+    const b = await layers({ prefix: shared, hotTtlMs: 60_000 });
+    const { state, load } = source({ v: 1 });
+    const formsA = a.caches.named<{ v: number }>('forms');
+    const formsB = b.caches.named<{ v: number }>('forms');
+    expect(await formsA.get('k', load)).toEqual({ v: 1 }); // A's bus connects on first use
+    expect(await formsB.get('k', load)).toEqual({ v: 1 });
+    expect(await formsB.get('k', load)).toEqual({ v: 1 }); // hot now
+    await busSubscribed(a.redis, shared, 2);
+    state.value = { v: 2 };
+    await formsA.invalidate('k');
+    await waitUntil(
+      async () => (await formsB.get('k', load))?.v === 2,
+      15_000,
+      "B's hot entry to drop the key",
+      20,
+    );
+    // And locally: a set shows at once in the process that made it.
+    await formsB.set('k', { v: 3 });
+    expect(await formsB.get('k', load)).toEqual({ v: 3 });
+  });
+
   it('revives values read back from L2 as JSON', async () => {
     const shared = prefix();
     const revive = (row: { at: Date }) => ({ at: new Date(row.at) });

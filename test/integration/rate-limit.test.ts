@@ -115,6 +115,24 @@ describe('rate limits per client address', () => {
     expectRateLimited(await submit(hub, form, { ip: '10.0.0.3' }));
   });
 
+  it('lets exactly the allowance through when the requests of one address arrive together', async () => {
+    // Hits asked in one pass of the event loop reach Redis as one batch: the batch must
+    // still hand out one count per request, so 3 of 12 concurrent loads pass, not 12 or 0.
+    const [form] = forms as [string];
+    const codes = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const res = await hub.request({
+          method: 'GET',
+          url: `/api/v2/forms/${form}/schema`,
+          remoteAddress: '10.0.0.9',
+        });
+        return res.statusCode;
+      }),
+    );
+    expect(codes.filter((code) => code === 200)).toHaveLength(3);
+    expect(codes.filter((code) => code === 429)).toHaveLength(9);
+  });
+
   it('counts the default (inject) address too', async () => {
     const [, other] = forms as [string, string];
     const codes: number[] = [];
