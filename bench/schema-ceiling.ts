@@ -1,7 +1,8 @@
 /**
  * Schema ceiling: throughput of the cached `GET /api/v2/forms/:id/schema` at saturation on
- * `formhub api --workers 2` (cache on, started here as a child process on a fresh database),
- * next to a bare node:http server in 2 cluster workers returning the same bytes and headers
+ * `formhub api --workers N` (cache on, started here as a child process on a fresh database;
+ * N = SCHEMA_WORKERS, 1 by default: one process each, as issue #19's target is put),
+ * next to a bare node:http server in N processes returning the same bytes and headers
  * (bench/support/load-bare-schema.ts). The load is closed-loop: `SCHEMA_CONNECTIONS`
  * keep-alive connections (undici Pool), each sending its next GET when the previous answer
  * has been read, for `SCHEMA_DURATION_S` after `SCHEMA_WARMUP_S` of warm-up. The two servers
@@ -17,7 +18,7 @@
  *   npm run bench:schema        # node --import tsx bench/schema-ceiling.ts
  *
  * Environment: SCHEMA_CONNECTIONS (100), SCHEMA_DURATION_S (20), SCHEMA_WARMUP_S (3),
- * SCHEMA_ORDER (hub,bare,hub,bare), BENCH_REDIS_URL.
+ * SCHEMA_ORDER (hub,bare,hub,bare), SCHEMA_WORKERS (1), BENCH_REDIS_URL.
  */
 
 import { spawn } from 'node:child_process';
@@ -35,6 +36,7 @@ const CONNECTIONS = envInt('SCHEMA_CONNECTIONS', 100);
 const DURATION_MS = envInt('SCHEMA_DURATION_S', 20) * 1000;
 const WARMUP_MS = envInt('SCHEMA_WARMUP_S', 3) * 1000;
 const ORDER = (process.env.SCHEMA_ORDER ?? 'hub,bare,hub,bare').split(',').map((s) => s.trim());
+const WORKERS = envInt('SCHEMA_WORKERS', 1);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BARE_SERVER = fileURLToPath(new URL('./support/load-bare-schema.ts', import.meta.url));
 /** Headers node:http writes itself (or that describe one connection), not copied to the bare server. */
@@ -162,7 +164,7 @@ async function startBare(payload: { body: string; headers: Record<string, string
     env: {
       ...process.env,
       PORT: String(port),
-      BARE_WORKERS: '2',
+      BARE_WORKERS: String(WORKERS),
       BARE_PAYLOAD: JSON.stringify(payload),
     },
     stdio: 'inherit',
@@ -194,7 +196,7 @@ function childrenOf(pid: number): number[] {
 
 async function main(): Promise<void> {
   const hub = await startLoadHub({
-    workers: 2,
+    workers: WORKERS,
     backgroundWorker: false,
     env: { CACHE_ENABLED: 'true' },
     apiPoolMax: 10,
@@ -262,7 +264,7 @@ function report(runs: Run[], bodyBytes: number, headers: string[], limiterCounte
   const ms = (v: number) => v.toFixed(1);
   printTable(
     `Schema ceiling: GET /api/v2/forms/:id/schema (${bodyBytes} bytes), ${CONNECTIONS} connections, ` +
-      `${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up, 2 server processes each`,
+      `${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up, ${WORKERS} server process${WORKERS === 1 ? '' : 'es'} each`,
     [
       'server',
       'req/s',
@@ -278,7 +280,9 @@ function report(runs: Run[], bodyBytes: number, headers: string[], limiterCounte
       'loadgen ms/req',
     ],
     runs.map((r) => [
-      r.name === 'hub' ? 'formhub api --workers 2' : 'bare node:http, 2 workers',
+      r.name === 'hub'
+        ? `formhub api --workers ${WORKERS}`
+        : `bare node:http, ${WORKERS} process(es)`,
       Math.round(r.reqPerSec).toLocaleString('en-US'),
       ms(r.latency.p50),
       ms(r.latency.p95),

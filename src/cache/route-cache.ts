@@ -51,12 +51,16 @@ export function cachedRoutes(app: FastifyInstance, caches: Caches): void {
     route.onSend = [...hooks(route.onSend), store(answers, options)];
   });
   // Before the answer leaves, so that a client that saw its write succeed reads it back.
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400)
-      return payload;
-    const scope = scopeOf(request);
-    if (scope !== 'public') await generations.invalidate(scope);
-    return payload;
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const scope =
+      request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400
+        ? 'public'
+        : scopeOf(request);
+    if (scope === 'public') return done(null, payload);
+    generations.invalidate(scope).then(
+      () => done(null, payload),
+      (error: Error) => done(error),
+    );
   });
 }
 

@@ -27,16 +27,25 @@ export function presentPublicForm(row: FormRow) {
   };
 }
 
-const publicJson = new WeakMap<FormRow, string>();
+/** The public schema's answer, ready to write: its bytes and its ETag. */
+export interface PublicSchemaAnswer {
+  body: Buffer;
+  etag: string;
+}
 
-/** The public view as JSON text, made once per (cached) row: the schema route's hot path. */
-export function publicFormJson(row: FormRow): string {
-  let json = publicJson.get(row);
-  if (json === undefined) {
-    json = JSON.stringify(presentPublicForm(row));
-    publicJson.set(row, json);
+const publicAnswers = new WeakMap<FormRow, PublicSchemaAnswer>();
+
+/**
+ * The public view as JSON bytes with its ETag, made once per (cached) row: the schema
+ * route's hot path writes them without JSON work or UTF-8 encoding per request.
+ */
+export function publicSchemaAnswer(row: FormRow): PublicSchemaAnswer {
+  let answer = publicAnswers.get(row);
+  if (answer === undefined) {
+    answer = { body: Buffer.from(JSON.stringify(presentPublicForm(row))), etag: schemaEtag(row) };
+    publicAnswers.set(row, answer);
   }
-  return json;
+  return answer;
 }
 
 /** A strong ETag for the public schema: it changes exactly when `version` does. */

@@ -14,7 +14,7 @@ import {
   listingForms,
 } from '../http/index.ts';
 import { cached } from '../cache/index.ts';
-import { etagMatches, presentForm, publicFormJson, schemaEtag } from './present.ts';
+import { etagMatches, presentForm, publicSchemaAnswer } from './present.ts';
 import { CreateFormBody, FormSchema, PublicFormSchema, UpdateFormBody } from './schemas.ts';
 import type { FormService } from './service.ts';
 
@@ -139,12 +139,11 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (
     },
     async (request, reply) => {
       await rateLimit(request.ip);
-      const form = await service.getPublished(request.params.id);
-      const etag = schemaEtag(form);
+      const { body, etag } = publicSchemaAnswer(await service.getPublished(request.params.id));
       reply.header('etag', etag).header('cache-control', 'public, max-age=60, must-revalidate');
       if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
-      // Already JSON (made once per cached row): fastify sends a string as it is.
-      return reply.type('application/json; charset=utf-8').send(publicFormJson(form) as never);
+      // Bytes made once per cached row: fastify writes a Buffer as it is.
+      return reply.type('application/json; charset=utf-8').send(body as never);
     },
   );
 };

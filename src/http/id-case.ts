@@ -14,8 +14,9 @@ const FOREIGN_ID_KEYS = new Set(['connection_id']);
  * and any other text are left alone.
  */
 export function registerIdCase(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     normaliseIds(request);
+    done();
   });
 }
 

@@ -70,8 +70,11 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
   }).withTypeProvider<TypeBoxTypeProvider>();
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
-  app.addHook('onSend', async (request, reply) => {
+  // Hooks on every request are callback-style where they need not wait: an async hook costs
+  // a promise and a microtask per request (docs/BENCHMARKS.md, the schema path).
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
   const tracing = tracer();
   // The HTTP server span is named after the route (`POST /api/v2/forms/:id/responses`); no
