@@ -11,6 +11,7 @@ export {
   type AuthHooks,
 } from './auth.ts';
 export { registerBoundedClose, HTTP_CLOSE_GRACE_MS } from './bounded-close.ts';
+export { lazyChildLoggerFactory } from './lazy-logger.ts';
 export { clientSignal } from './client-signal.ts';
 export { CONSOLE_OUT_DIR, registerConsole } from './console.ts';
 export { decodeCursor, decodeIdCursor, decodeTimeCursor, encodeCursor, pageOf } from './cursor.ts';

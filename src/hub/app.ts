@@ -34,6 +34,7 @@ import {
   RedisCounterStore,
   ErrorBody,
   serverOptions,
+  lazyChildLoggerFactory,
   createValidatorCompiler,
 } from '../http/index.ts';
 import type { Hub } from './hub.ts';
@@ -64,6 +65,7 @@ export async function buildApp(hub: Hub, options: AppOptions = {}): Promise<Fast
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => uuidv7(),
+    childLoggerFactory: lazyChildLoggerFactory,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
     ...serverOptions(config.http),
