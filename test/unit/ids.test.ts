@@ -16,6 +16,17 @@ describe('uuidv7', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('carries 74 random bits: no repeats, every hex digit in every random place', () => {
+    const ids = Array.from({ length: 20_000 }, () => uuidv7(0));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const place of [15, 16, 17, 20, 21, 22, 24, 29, 35]) {
+      const digits = new Set(ids.map((id) => id[place]));
+      expect(digits.size, `place ${place}`).toBe(16);
+    }
+    expect(new Set(ids.map((id) => id[19]))).toEqual(new Set(['8', '9', 'a', 'b']));
+    expect(ids.every((id) => isUuid(id) && id.startsWith('00000000-0000-7'))).toBe(true);
+  });
+
   it('uses an explicit time as given (imported history)', () => {
     const at = Date.parse('2020-01-02T03:04:05.678Z');
     const id = uuidv7(at);
