@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import {
   type AuthHooks,
   workspaceOf,
@@ -33,6 +34,13 @@ export interface AnalyticsRoutesOptions {
 
 const tags = { security: [{ bearerAuth: [] }], tags: ['analytics'] };
 
+/** Whether an If-None-Match header names `etag` (weak comparison, as RFC 9110 asks for GET). */
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
 /** Live metrics, the query DSL, forecasts, trends and the live stream. */
 export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (
   app,
@@ -53,17 +61,29 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> 
         ...tags,
         summary: 'Totals, today, completion rate, hour/day/month series and choice distributions',
         params: IdParams,
-        response: { 200: MetricsSchema, ...errorResponses(401, 403, 404, 503) },
+        response: {
+          200: MetricsSchema,
+          304: Type.Null({ description: 'Not modified: the If-None-Match ETag is current' }),
+          ...errorResponses(401, 403, 404, 503),
+        },
       },
     },
     async (request, reply) => {
-      const { document, source } = await metrics.get(
+      const served = await metrics.serve(
         workspaceOf(request),
         request.params.id,
         clientSignal(reply),
       );
-      reply.header('x-metrics-source', source);
-      return document;
+      // The JSON as stored with the document (a string with a JSON type is sent as it is,
+      // not serialised again); a client holding it gets a 304 without it.
+      reply
+        .header('x-metrics-source', served.source)
+        .header('etag', served.etag)
+        .header('cache-control', 'private, no-cache');
+      const untyped = reply as FastifyReply; // the body is the document's JSON, or none
+      if (etagMatches(request.headers['if-none-match'], served.etag))
+        return untyped.code(304).send();
+      return untyped.type('application/json; charset=utf-8').send(served.json);
     },
   );
 

@@ -1,4 +1,5 @@
-export { MetricsService, eventDelta } from './service.ts';
+export { MetricsService, eventDelta, type ServedMetrics } from './service.ts';
+export { MetricsDocumentCache, serveDocument, type ServedDocument } from './document-cache.ts';
 export { MetricsStore } from './redis-store.ts';
 export { buildDocument, type MetricsDocument, type RawAggregates } from './document.ts';
 export { aggregatesFromSql } from './queries.ts';

@@ -1,9 +1,15 @@
 import type { Logger } from 'pino';
 import { limitTransaction, withQueryTimeout, type Database } from '../../db/index.ts';
 import type { FormRow, FormService } from '../../forms/index.ts';
-import { seriesKeys } from './buckets.ts';
+import { bucketKey, seriesKeys } from './buckets.ts';
 import { contribution, delta, type Contribution } from './contribution.ts';
 import { buildDocument, type MetricsDocument } from './document.ts';
+import {
+  documentKey,
+  MetricsDocumentCache,
+  serveDocument,
+  type ServedDocument,
+} from './document-cache.ts';
 import {
   markAggregated,
   pendingEvents,
@@ -16,6 +22,9 @@ import type { MetricsStore } from './redis-store.ts';
 import type { MetricsChanges } from './changes.ts';
 
 export type MetricsSource = 'redis' | 'rebuild' | 'sql';
+
+/** A served metrics document: the object, its JSON, its ETag, and where it came from. */
+export type ServedMetrics = ServedDocument & { source: MetricsSource };
 
 /** How long a rebuild may hold a form's lock. */
 const REBUILD_LOCK_MS = 30_000;
@@ -33,6 +42,8 @@ const COUNTED_EVENTS = new Set([
  * Redis is unavailable, so the numbers always equal what PostgreSQL says.
  */
 export class MetricsService {
+  private readonly served = new MetricsDocumentCache();
+
   constructor(
     private readonly db: Database,
     private readonly store: MetricsStore,
@@ -47,17 +58,39 @@ export class MetricsService {
     formId: string,
     signal?: AbortSignal,
   ): Promise<{ document: MetricsDocument; source: MetricsSource }> {
+    const { document, source } = await this.serve(workspaceId, formId, signal);
+    return { document, source };
+  }
+
+  /**
+   * The metrics document with its JSON and ETag. The pending events of the form are applied
+   * first (a read sees every write); then, when the stamp of its aggregates and the hour are
+   * those of the document this process served last, that document is served again as it is
+   * (two round trips: the pending events, the stamp). The document object is shared: callers
+   * must not change it.
+   */
+  async serve(workspaceId: string, formId: string, signal?: AbortSignal): Promise<ServedMetrics> {
     const form = await this.forms.get(workspaceId, formId);
     const now = new Date();
     try {
+      // In this order: an event counted by another process before the drain looked is in
+      // the stamp read after it.
       await this.drain(form.id);
-      const raw = await this.store.read(form.id, form.version, {
+      const hour = bucketKey('hour', now);
+      const stamp = await this.store.stamp(form.id);
+      const hit = stamp
+        ? this.served.get(form.id, documentKey(form.version, stamp, hour))
+        : undefined;
+      if (hit) return { ...hit, source: 'redis' };
+      const read = await this.store.read(form.id, form.version, {
         hours: seriesKeys('hour', now),
         days: seriesKeys('day', now),
         months: seriesKeys('month', now),
       });
-      if (raw) return { document: buildDocument(form.id, form.fields, raw, now), source: 'redis' };
-      return { document: await this.rebuild(form, now), source: 'rebuild' };
+      if (!read) return { ...serveDocument(await this.rebuild(form, now)), source: 'rebuild' };
+      const served = serveDocument(buildDocument(form.id, form.fields, read.raw, now));
+      if (read.stamp) this.served.set(form.id, documentKey(form.version, read.stamp, hour), served);
+      return { ...served, source: 'redis' };
     } catch (error) {
       this.logger.warn(
         { err: (error as Error).message, form: form.id },
@@ -69,7 +102,7 @@ export class MetricsService {
         form.fields,
         now,
       );
-      return { document: buildDocument(form.id, form.fields, raw, now), source: 'sql' };
+      return { ...serveDocument(buildDocument(form.id, form.fields, raw, now)), source: 'sql' };
     }
   }
 
@@ -101,7 +134,7 @@ export class MetricsService {
     if (!cached) return false; // not built: the next read builds it
     const truth = await aggregatesFromSql(withQueryTimeout(this.db), form.id, form.fields, now);
     const same =
-      JSON.stringify(buildDocument(form.id, form.fields, cached, now)) ===
+      JSON.stringify(buildDocument(form.id, form.fields, cached.raw, now)) ===
       JSON.stringify(buildDocument(form.id, form.fields, truth, now));
     if (same) return false;
     this.logger.warn({ form: form.id }, 'metrics aggregates differed from PostgreSQL; rebuilt');
