@@ -14,7 +14,7 @@ import { MetricsSchema, PredictionSchema, PredictQuery, TrendsSchema } from './s
 import type { InsightsService } from './insights/index.ts';
 import type { QueryService } from './query-service.ts';
 import { Type } from 'typebox';
-import { isUuid } from '../common/index.ts';
+import { etagMatches, isUuid } from '../common/index.ts';
 import { notFound } from '../errors/index.ts';
 
 export interface AnalyticsRoutesOptions {
@@ -33,13 +33,6 @@ export interface AnalyticsRoutesOptions {
 }
 
 const tags = { security: [{ bearerAuth: [] }], tags: ['analytics'] };
-
-/** Whether an If-None-Match header names `etag` (weak comparison, as RFC 9110 asks for GET). */
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-}
 
 /** Live metrics, the query DSL, forecasts, trends and the live stream. */
 export const analyticsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (
