@@ -11,7 +11,15 @@
  * the difference from the hub is the framework, validation and the cache library, and the
  * difference from `insert` is the outbox row.
  *
+ * With BARE_MODE=same (`bare-same`, the baseline of the ratio verdict) it does the hub's whole
+ * submission work without the framework: the body's shape, the text check, the hub's own
+ * validator against the form, the metadata bounds, the same one statement, the NOTIFY after
+ * it and the same 201 body (bare-same.ts says what exactly). `insert` and `hub-sql` do
+ * less than the hub (no validation, no NOTIFY): kept for comparison with earlier figures.
+ *
  *   DATABASE_URL=... WORKSPACE_ID=... PORT=... POOL_SIZE=50 node --import tsx bench/baseline/bare-insert-server.ts
+ *
+ *   BARE_MODE=insert | hub-sql | same (default insert)
  *
  * Routes: `POST /api/v2/forms/:id/responses` and `GET /healthz`. SIGTERM stops it.
  */
@@ -27,6 +35,7 @@ import {
   type NewResponse,
   type ResponseRow,
 } from '../../src/responses/queries.ts';
+import { createSameSubmit } from './bare-same.ts';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 const ROUTE = /^\/api\/v2\/forms\/([0-9a-f-]{36})\/responses$/;
@@ -56,8 +65,9 @@ function queryable(target: pg.Pool | pg.PoolClient): Queryable {
 const db = queryable(pool);
 const workspaceId = required('WORKSPACE_ID');
 const mode = process.env.BARE_MODE ?? 'insert';
-if (mode !== 'insert' && mode !== 'hub-sql')
-  throw new Error('bare-insert-server: BARE_MODE must be insert or hub-sql');
+if (mode !== 'insert' && mode !== 'hub-sql' && mode !== 'same')
+  throw new Error('bare-insert-server: BARE_MODE must be insert, hub-sql or same');
+const sameSubmit = mode === 'same' ? createSameSubmit(db) : undefined;
 
 type Presented = ReturnType<typeof present>;
 
@@ -154,6 +164,10 @@ async function submit(req: IncomingMessage, res: ServerResponse, formId: string)
     body = JSON.parse(text) as typeof body;
   } catch {
     return send(res, 400, { error: { code: 'invalid_request', message: 'bad JSON', details: [] } });
+  }
+  if (sameSubmit) {
+    const answer = await sameSubmit(formId, body);
+    return send(res, answer.status, answer.body);
   }
   if (typeof body?.data !== 'object' || body.data === null) {
     return send(res, 400, {
