@@ -119,18 +119,22 @@ async function hubStatements(response: NewResponse): Promise<Presented | undefin
   }
   if (!form || form.status !== 'published') return undefined;
   const fresh = { ...response, workspaceId: form.workspace_id, formVersion: form.version };
-  const row = await insertResponseWithEvent(db, fresh, {
+  const presented = present(asRow(fresh));
+  const written = await insertResponseWithEvent(db, fresh, {
     id: uuidv7(),
     type: 'response.submitted',
-    payload: { response: present(asRow(fresh)) },
+    payloadJson: JSON.stringify({ response: presented }),
   });
-  return row && present(row);
+  return written ? presented : undefined;
 }
 
 const store = mode === 'hub-sql' ? hubStatements : insertOnly;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendText(res, status, JSON.stringify(body));
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
@@ -167,7 +171,7 @@ async function submit(req: IncomingMessage, res: ServerResponse, formId: string)
   }
   if (sameSubmit) {
     const answer = await sameSubmit(formId, body);
-    return send(res, answer.status, answer.body);
+    return sendText(res, answer.status, answer.json);
   }
   if (typeof body?.data !== 'object' || body.data === null) {
     return send(res, 400, {

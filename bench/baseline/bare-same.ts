@@ -13,7 +13,8 @@
  * - the one write the hub commits: the response and its `response.submitted` outbox row in
  *   one statement (`insertResponseWithEvent`, the event's payload the presented response),
  *   then the coalesced NOTIFY that wakes the relays (`OutboxNotifier`, as the hub's);
- * - the 201 body: the presented response.
+ * - the 201 body: the presented response, serialised once with the event's payload
+ *   (`prepareSubmission`, as the hub does).
  *
  * The form is looked up once and kept in a Map (the hub serves it from its in-process
  * cache). What it leaves out, by design, is what is not submission work: fastify, the
@@ -33,18 +34,18 @@ import type { Queryable } from '../../src/db/index.ts';
 import { OutboxNotifier, traceContextOf } from '../../src/events/index.ts';
 import { compileValidator, computeCalculated, type FormRow } from '../../src/forms/index.ts';
 import { findFormById } from '../../src/forms/queries.ts';
-import { metadataProblem, presentResponse } from '../../src/responses/index.ts';
-import { asRow, insertResponseWithEvent } from '../../src/responses/queries.ts';
+import { metadataProblem, prepareSubmission } from '../../src/responses/index.ts';
+import { insertResponseWithEvent } from '../../src/responses/queries.ts';
 
-/** An answer: the status and the JSON body to send. */
+/** An answer: the status and the JSON text to send. */
 export interface Answer {
   status: number;
-  body: unknown;
+  json: string;
 }
 
 const error = (status: number, code: string, message: string, details: object[] = []) => ({
   status,
-  body: { error: { code, message, details } },
+  json: JSON.stringify({ error: { code, message, details } }),
 });
 
 const BODY_KEYS = new Set(['data', 'completed', 'metadata']);
@@ -106,19 +107,15 @@ export function createSameSubmit(db: Queryable) {
       idempotencyKey: null,
       idempotencyHash: null,
     };
-    const presented = presentResponse(asRow(fresh));
-    const row = await insertResponseWithEvent(db, fresh, {
+    const prepared = prepareSubmission(fresh, resumeToken);
+    const written = await insertResponseWithEvent(db, fresh, {
       id: uuidv7(),
       type: completed ? 'response.submitted' : 'response.started',
-      payload: { response: presented },
+      payloadJson: prepared.payloadJson,
       traceContext: traceContextOf({}),
     });
-    if (!row) return error(409, 'conflict', 'not written');
+    if (!written) return error(409, 'conflict', 'not written');
     outbox.committed();
-    const response = presentResponse(row);
-    return {
-      status: 201,
-      body: resumeToken ? { ...response, resume_token: resumeToken } : response,
-    };
+    return { status: 201, json: prepared.answerJson };
   };
 }

@@ -5,3 +5,4 @@ export { presentResponse, type PresentedResponse } from './present.ts';
 export { parseBound, parseFilter, parseProjection } from './list-params.ts';
 export { JsonObject } from './schemas.ts';
 export { METADATA_LIMITS, metadataProblem } from './metadata-limits.ts';
+export { prepareSubmission, type PreparedSubmission } from './submission.ts';
