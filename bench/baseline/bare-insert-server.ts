@@ -27,7 +27,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import pg from 'pg';
 import { uuidv7 } from '../../src/common/ids.ts';
-import type { Queryable, QueryResult } from '../../src/db/index.ts';
+import type { Queryable, QueryOptions, QueryResult } from '../../src/db/index.ts';
 import { findFormById } from '../../src/forms/queries.ts';
 import {
   asRow,
@@ -54,10 +54,18 @@ const pool = new pg.Pool({
   idleTimeoutMillis: 30_000,
 });
 pool.on('error', () => undefined);
+/** As the hub's PgDatabase runs statements: a named one (QueryOptions) is prepared once per connection. */
 function queryable(target: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const result = await target.query(sql, params as unknown[] | undefined);
+    async query<R>(
+      sql: string,
+      params?: readonly unknown[],
+      options?: QueryOptions,
+    ): Promise<QueryResult<R>> {
+      const values = params as unknown[] | undefined;
+      const result = await (options?.name
+        ? target.query({ name: options.name, text: sql, values })
+        : target.query(sql, values));
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     },
   };

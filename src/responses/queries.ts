@@ -95,6 +95,8 @@ export async function insertResponseWithEvent(
       r.idempotencyAnswer ?? null,
       event.traceContext ?? null,
     ],
+    // Every public submission runs it: parsed and planned once per pooled connection.
+    { name: 'formhub_insert_response_with_event' },
   );
   return rows.length > 0;
 }
