@@ -1,9 +1,13 @@
 /**
  * Load test: 1,000 concurrent virtual users with think time (a Locust-like scenario,
  * bench/support/load-scenario.ts) against a hub this script starts itself as child
- * processes, `formhub api --workers 2` and `formhub worker`, on a fresh PostgreSQL database
- * and a private Redis key prefix. It runs once with the cache off (`CACHE_ENABLED=false`)
- * and once with it on, a fresh hub and database each time, and reports per request kind
+ * processes on a fresh PostgreSQL database and a private Redis key prefix, in two
+ * topologies (LOAD_TOPOLOGY, both by default, in the same run): `serve`, one `formhub serve`
+ * process (API, relay and worker together: the default single-machine setup), and `split`,
+ * `formhub api --workers 2` plus `formhub worker`. For each topology it runs once with the
+ * cache off (`CACHE_ENABLED=false`) and once with it on, a fresh hub and database each time.
+ * Target (issue #19): p95 < 20 ms for schema loads and submissions, in both topologies
+ * (DESIGN.md section 5 asks < 100 ms). It reports per request kind
  * p50/p95/p99, throughput and errors by status, the cache hit rate per cache and layer
  * (the delta of `formhub_cache_hits_total` / `formhub_cache_misses_total` over the run),
  * Redis `INFO stats` keyspace hits and misses, and the CPU of every process involved,
@@ -13,13 +17,15 @@
  *
  * Environment: LOAD_USERS (1000), LOAD_DURATION_S (60), LOAD_RAMP_S (10), LOAD_THINK_MS
  * (1000-3000), LOAD_READ_SHARE_PCT (10), LOAD_FORMS (50), LOAD_ZIPF (1.0), LOAD_SEED (1),
- * LOAD_CONNECTIONS (1000), LOAD_WORKERS (2), LOAD_PHASES (off,on), LOAD_API_POOL (16 per
- * cluster worker), LOAD_WORKER_POOL (8), BENCH_REDIS_URL (redis://127.0.0.1:6379).
+ * LOAD_CONNECTIONS (1000), LOAD_TOPOLOGY (serve,split), LOAD_WORKERS (2, split's API
+ * workers), LOAD_PHASES (off,on), LOAD_API_POOL (16 per cluster worker), LOAD_WORKER_POOL
+ * (8), LOAD_SERVE_POOL (24: serve's one pool, split's API worker and worker together),
+ * BENCH_REDIS_URL (redis://127.0.0.1:6379).
  */
 
 import { readFileSync } from 'node:fs';
 import { machineBusyPercent } from './support/cpu.ts';
-import { createForms, startLoadHub, type LoadHub } from './support/load-hub.ts';
+import { createForms, startLoadHub, type LoadHub, type Topology } from './support/load-hub.ts';
 import {
   cacheDelta,
   cpuUsedSince,
@@ -52,8 +58,18 @@ const API_POOL = envInt('LOAD_API_POOL', 16);
 const WORKER_POOL = envInt('LOAD_WORKER_POOL', 8);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PHASES = (process.env.LOAD_PHASES ?? 'off,on').split(',').map((p) => p.trim());
+const SERVE_POOL = envInt('LOAD_SERVE_POOL', 24);
+const TOPOLOGIES = (process.env.LOAD_TOPOLOGY ?? 'serve,split').split(',').map((t) => t.trim());
+/** What each topology runs, for the tables. */
+const TOPOLOGY_NAMES: Record<Topology, string> = {
+  serve: 'formhub serve',
+  split: `formhub api --workers ${WORKERS} + formhub worker`,
+};
+/** Issue #19's bound on schema loads' and submissions' p95, ms. */
+const TARGET_P95_MS = 20;
 
 interface PhaseResult {
+  topology: Topology;
   phase: string;
   scenario: ScenarioResult;
   cache: CacheRow[];
@@ -64,36 +80,38 @@ interface PhaseResult {
   loadAverage: number;
 }
 
-async function groupsOf(hub: LoadHub): Promise<ProcessGroups> {
+/** With `serve` the one process counts as the API workers' group (it is API and worker). */
+async function groupsOf(hub: LoadHub, topology: Topology): Promise<ProcessGroups> {
   const pids = await hub.pids();
   return {
-    primary: [pids.primary],
-    apiWorkers: pids.workers,
+    primary: topology === 'serve' ? [] : [pids.primary],
+    apiWorkers: topology === 'serve' ? [pids.primary] : pids.workers,
     background: pids.background ? [pids.background] : [],
     redis: pidsNamed('redis-server'),
   };
 }
 
-async function runPhase(phase: string): Promise<PhaseResult> {
+async function runPhase(topology: Topology, phase: string): Promise<PhaseResult> {
   if (phase !== 'on' && phase !== 'off')
     throw new Error(`LOAD_PHASES: unknown phase "${phase}" (use on, off)`);
   const hub = await startLoadHub({
+    topology,
     workers: WORKERS,
     backgroundWorker: true,
     env: { CACHE_ENABLED: phase === 'on' ? 'true' : 'false' },
-    apiPoolMax: API_POOL,
+    apiPoolMax: topology === 'serve' ? SERVE_POOL : API_POOL,
     workerPoolMax: WORKER_POOL,
     redisUrl: REDIS_URL,
   });
   try {
     const { key, formIds } = await createForms(hub, FORMS);
     const busyBefore = await machineBusyPercent();
-    const groups = await groupsOf(hub);
+    const groups = await groupsOf(hub, topology);
     const cacheBefore = await scrapeCacheCounters(hub.base);
     const redisBefore = await redisKeyspace(REDIS_URL);
     const cpuStart = await readCpu(groups, hub.database.url);
     console.log(
-      `phase cache ${phase}: ${USERS} users for ${DURATION_MS / 1000} s (ramp ${RAMP_MS / 1000} s)...`,
+      `${TOPOLOGY_NAMES[topology]}, cache ${phase}: ${USERS} users for ${DURATION_MS / 1000} s (ramp ${RAMP_MS / 1000} s)...`,
     );
     const scenario = await runScenario({
       base: hub.base,
@@ -114,13 +132,14 @@ async function runPhase(phase: string): Promise<PhaseResult> {
     });
     const cpu = await cpuUsedSince(
       cpuStart,
-      { ...groups, apiWorkers: (await groupsOf(hub)).apiWorkers },
+      { ...groups, apiWorkers: (await groupsOf(hub, topology)).apiWorkers },
       hub.database.url,
     );
     const loadAverage = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
     const redisAfter = await redisKeyspace(REDIS_URL);
     const cache = cacheDelta(cacheBefore, await scrapeCacheCounters(hub.base));
     return {
+      topology,
       phase,
       scenario,
       cache,
@@ -136,6 +155,9 @@ async function runPhase(phase: string): Promise<PhaseResult> {
     await hub.stop();
   }
 }
+
+/** A phase's name in the tables: topology, then cache on or off. */
+const label = (r: PhaseResult) => `${r.topology}, cache ${r.phase}`;
 
 const pct = (value: number | null) => (value === null ? '-' : `${(100 * value).toFixed(1)}%`);
 
@@ -180,9 +202,9 @@ function report(results: PhaseResult[]): void {
   const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
   printTable(
     `Load: ${USERS} users, think ${THINK_MIN}-${THINK_MAX} ms, ${DURATION_MS / 1000} s (ramp ${RAMP_MS / 1000} s), ` +
-      `${FORMS} forms (Zipf ${ZIPF}), reads ${Math.round(READ_SHARE * 100)}%, formhub api --workers ${WORKERS} + formhub worker`,
+      `${FORMS} forms (Zipf ${ZIPF}), reads ${Math.round(READ_SHARE * 100)}%; serve = ${TOPOLOGY_NAMES.serve}, split = ${TOPOLOGY_NAMES.split}`,
     [
-      'cache',
+      'phase',
       'request',
       'count',
       'req/s',
@@ -195,7 +217,7 @@ function report(results: PhaseResult[]): void {
     ],
     results.flatMap((r) =>
       kindRows(r).map((k) => [
-        r.phase,
+        label(r),
         k.kind,
         k.count,
         k.perSecond.toFixed(1),
@@ -210,11 +232,11 @@ function report(results: PhaseResult[]): void {
   );
   printTable(
     'Throughput and the load generator',
-    ['cache', 'req/s', 'peak in flight', 'loadgen loop delay p99 ms', 'max ms'],
+    ['phase', 'req/s', 'peak in flight', 'loadgen loop delay p99 ms', 'max ms'],
     results.map((r) => {
       const total = [...r.scenario.kinds.values()].reduce((n, k) => n + k.latencies.length, 0);
       return [
-        r.phase,
+        label(r),
         (total / (r.scenario.elapsedMs / 1000)).toFixed(1),
         r.scenario.peakInFlight,
         r.scenario.loopDelayMs.p99.toFixed(1),
@@ -224,11 +246,11 @@ function report(results: PhaseResult[]): void {
   );
   printTable(
     'Cache counters over the run (cluster-wide /metrics), per cache and layer',
-    ['cache', 'name', 'layer', 'hits', 'misses', 'hit rate', 'any layer'],
+    ['phase', 'name', 'layer', 'hits', 'misses', 'hit rate', 'any layer'],
     results.flatMap((r) => {
       const overall = overallHitRates(r.cache);
       return r.cache.map((c) => [
-        r.phase,
+        label(r),
         c.cache,
         c.layer,
         c.hits,
@@ -240,9 +262,9 @@ function report(results: PhaseResult[]): void {
   );
   printTable(
     'Redis INFO stats over the run (the whole server: other clients count too)',
-    ['cache', 'keyspace_hits', 'keyspace_misses', 'hit rate'],
+    ['phase', 'keyspace_hits', 'keyspace_misses', 'hit rate'],
     results.map((r) => [
-      r.phase,
+      label(r),
       r.redis.hits,
       r.redis.misses,
       pct(r.redis.hits / Math.max(1, r.redis.hits + r.redis.misses)),
@@ -251,9 +273,9 @@ function report(results: PhaseResult[]): void {
   printTable(
     'CPU during the run, % of one core (2 cores = 200%)',
     [
-      'cache',
+      'phase',
       'api primary',
-      'api workers',
+      'api workers (serve: its process)',
       'formhub worker',
       'postgres',
       'redis',
@@ -263,7 +285,7 @@ function report(results: PhaseResult[]): void {
       'busy before',
     ],
     results.map((r) => [
-      r.phase,
+      label(r),
       `${r.cpu.primary}%`,
       `${r.cpu.apiWorkers}%`,
       `${r.cpu.background}%`,
@@ -278,8 +300,8 @@ function report(results: PhaseResult[]): void {
   printTable(
     'CPU ms per answered request (all kinds), the steadiest figure on a shared machine',
     [
-      'cache',
-      'api workers',
+      'phase',
+      'api workers (serve: its process)',
       'formhub worker',
       'postgres',
       'redis',
@@ -290,7 +312,7 @@ function report(results: PhaseResult[]): void {
     results.map((r) => {
       const per = cpuPerRequest(r);
       return [
-        r.phase,
+        label(r),
         per.apiWorkers!,
         per.background!,
         per.postgres!,
@@ -312,7 +334,10 @@ function report(results: PhaseResult[]): void {
       zipf: ZIPF,
       read_share: READ_SHARE,
       workers: WORKERS,
+      serve_pool: SERVE_POOL,
+      target_p95_ms: TARGET_P95_MS,
       phases: results.map((r) => ({
+        topology: r.topology,
         cache: r.phase,
         seconds: round(r.scenario.elapsedMs / 1000, 1),
         kinds: kindRows(r).map((k) => ({
@@ -342,13 +367,34 @@ function report(results: PhaseResult[]): void {
   );
 }
 
+/** p95 of schema loads and submissions against TARGET_P95_MS, one line per phase. */
+function printVerdicts(results: PhaseResult[]): void {
+  console.log('');
+  for (const r of results) {
+    const p95 = (kind: 'schema' | 'submit') =>
+      percentiles(Float64Array.from(r.scenario.kinds.get(kind)!.latencies)).p95;
+    const schema = p95('schema');
+    const submit = p95('submit');
+    const met = schema < TARGET_P95_MS && submit < TARGET_P95_MS;
+    console.log(
+      `${label(r)}: p95 schema ${schema.toFixed(1)} ms, submit ${submit.toFixed(1)} ms; ` +
+        `target < ${TARGET_P95_MS} ms: ${met ? 'met' : 'MISSED'}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const results: PhaseResult[] = [];
-  for (const phase of PHASES) results.push(await runPhase(phase));
+  for (const topology of TOPOLOGIES) {
+    if (topology !== 'serve' && topology !== 'split')
+      throw new Error(`LOAD_TOPOLOGY: unknown topology "${topology}" (use serve, split)`);
+    for (const phase of PHASES) results.push(await runPhase(topology, phase));
+  }
   report(results);
+  printVerdicts(results);
   for (const r of results)
     for (const [kind, tally] of r.scenario.kinds)
-      assertNotLimited(`${r.phase} ${kind}`, tally.statuses.get('429') ?? 0);
+      assertNotLimited(`${label(r)} ${kind}`, tally.statuses.get('429') ?? 0);
 }
 
 await main();

@@ -1,19 +1,26 @@
 /**
  * Submission throughput benchmark: `POST /api/v2/forms/:id/responses` on ONE hub process
  * (`node bin/formhub.js api`, rate limits on but out of reach, LOG_LEVEL=warn) against PostgreSQL, and the
- * same load on a bare node:http server doing the hub's single INSERT through a pg.Pool of
- * the same size (bench/baseline/bare-insert-server.ts). This process is only the load
- * generator: each server runs in its own process, on its own fresh database.
+ * same load on bare node:http servers (bench/baseline/bare-insert-server.ts) through a pg.Pool of the
+ * same size. This process is only the load generator: each server runs in its own process, on its own
+ * fresh database.
  *
  *   node --import tsx bench/submit.ts
  *
+ * The verdict's baseline is `bare-same`: the hub's submission work without the framework (the same
+ * validation with the hub's own validator, the same one statement writing the response and its outbox
+ * row, the same NOTIFY after it, the same 201 body; bench/baseline/bare-same.ts). Target (issue #19):
+ * formhub / bare-same >= 0.7 in req/s; server CPU per submission is printed beside it. `bare-sql` (the
+ * hub's one statement, no validation, no NOTIFY) and `bare` (one plain INSERT, no outbox row) do less
+ * than the hub; they are kept for comparison with earlier figures.
+ *
  * Environment: SUBMIT_CONCURRENCY (50), SUBMIT_REQUESTS (20000), SUBMIT_WARMUP (2000),
  * SUBMIT_POOL_SIZE (50, the hub's default DATABASE_POOL_MAX), SUBMIT_BODIES (1000 distinct
- * bodies, used in turn), SUBMIT_CLIENT (fetch | http), SUBMIT_ORDER (hub,bare,hub,bare:
+ * bodies, used in turn), SUBMIT_CLIENT (fetch | http), SUBMIT_ORDER (hub,bare-same,hub,bare-same:
  * each server twice, interleaved, so that a burst of load from elsewhere on a shared
- * machine does not fall on one side only; the ratio uses each side's median). Add
- * `bare-sql` to also run the bare server with the hub's one write statement and the form
- * cached in process, as the hub caches it (BARE_MODE=hub-sql).
+ * machine does not fall on one side only; the ratio uses each side's median; add `bare-sql`
+ * and `bare` for the servers that do less), SUBMIT_HUB_NODE_ARGS (extra node flags for the hub
+ * child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: a profile of the hub's submission path).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -43,7 +50,8 @@ const WARMUP = envInt('SUBMIT_WARMUP', 2_000);
 const POOL_SIZE = envInt('SUBMIT_POOL_SIZE', 50);
 const POOL_MIN = Math.min(10, POOL_SIZE);
 const BODY_COUNT = envInt('SUBMIT_BODIES', 1_000);
-const ORDER_TEXT = process.env.SUBMIT_ORDER ?? 'hub,bare,hub,bare';
+const ORDER_TEXT = process.env.SUBMIT_ORDER ?? 'hub,bare-same,hub,bare-same';
+const HUB_NODE_ARGS = (process.env.SUBMIT_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CLIENT = parseClient(process.env.SUBMIT_CLIENT ?? 'fetch');
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SERVER_OPTIONS: ServerOptions = {
@@ -220,10 +228,22 @@ function report(phases: Phase[]): void {
       p.perRequest.loadgen.toFixed(2),
     ]),
   );
+  const same = throughputRatio(phases, 'hub', 'bare-same');
   const ratio = throughputRatio(phases, 'hub', 'bare');
   const sqlRatio = throughputRatio(phases, 'bare-sql', 'bare');
   const frameworkRatio = throughputRatio(phases, 'hub', 'bare-sql');
+  const sameCpu = cpuRatio(phases, 'hub', 'bare-same', false);
+  const sameCpuWithPg = cpuRatio(phases, 'hub', 'bare-same', true);
   console.log('');
+  if (same !== null) {
+    console.log(
+      `ratio formhub / bare-same (req/s): ${same.toFixed(2)}, target >= 0.7: ${same >= 0.7 ? 'met' : 'MISSED'}`,
+    );
+  }
+  if (sameCpu !== null && sameCpuWithPg !== null)
+    console.log(
+      `ratio bare-same / formhub by CPU ms per request: server ${sameCpu.toFixed(2)}, server + PostgreSQL ${sameCpuWithPg.toFixed(2)}`,
+    );
   if (ratio !== null) console.log(`ratio formhub / bare (req/s): ${ratio.toFixed(2)}`);
   if (sqlRatio !== null)
     console.log(`ratio bare with the hub's SQL / bare (req/s): ${sqlRatio.toFixed(2)}`);
@@ -260,6 +280,10 @@ function report(phases: Phase[]): void {
         cpu_ms_per_request: p.perRequest,
         rows_stored: p.rowsStored,
       })),
+      ratio_hub_vs_bare_same: same,
+      target_hub_vs_bare_same: 0.7,
+      cpu_ratio_bare_same_vs_hub: sameCpu,
+      cpu_ratio_bare_same_vs_hub_with_postgres: sameCpuWithPg,
       ratio_req_per_s: ratio,
       ratio_bare_sql_vs_bare: sqlRatio,
       ratio_hub_vs_bare_sql: frameworkRatio,
@@ -306,7 +330,7 @@ async function main(): Promise<void> {
       const database = databases.get(kind)!;
       const server =
         kind === 'hub'
-          ? await startHubProcess(SERVER_OPTIONS, database, redisPrefix)
+          ? await startHubProcess(SERVER_OPTIONS, database, redisPrefix, HUB_NODE_ARGS)
           : await startBareProcess(SERVER_OPTIONS, kind, database, ids.workspaceId);
       running.add(server);
       phases.push(await measure(server, ids.formId, bodies, redisPrefix));

@@ -11,7 +11,15 @@
  * the difference from the hub is the framework, validation and the cache library, and the
  * difference from `insert` is the outbox row.
  *
+ * With BARE_MODE=same (`bare-same`, the baseline of the ratio verdict) it does the hub's whole
+ * submission work without the framework: the body's shape, the text check, the hub's own
+ * validator against the form, the metadata bounds, the same one statement, the NOTIFY after
+ * it and the same 201 body (bare-same.ts says what exactly). `insert` and `hub-sql` do
+ * less than the hub (no validation, no NOTIFY): kept for comparison with earlier figures.
+ *
  *   DATABASE_URL=... WORKSPACE_ID=... PORT=... POOL_SIZE=50 node --import tsx bench/baseline/bare-insert-server.ts
+ *
+ *   BARE_MODE=insert | hub-sql | same (default insert)
  *
  * Routes: `POST /api/v2/forms/:id/responses` and `GET /healthz`. SIGTERM stops it.
  */
@@ -19,7 +27,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import pg from 'pg';
 import { uuidv7 } from '../../src/common/ids.ts';
-import type { Queryable, QueryResult } from '../../src/db/index.ts';
+import type { Queryable, QueryOptions, QueryResult } from '../../src/db/index.ts';
 import { findFormById } from '../../src/forms/queries.ts';
 import {
   asRow,
@@ -27,6 +35,7 @@ import {
   type NewResponse,
   type ResponseRow,
 } from '../../src/responses/queries.ts';
+import { createSameSubmit } from './bare-same.ts';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 const ROUTE = /^\/api\/v2\/forms\/([0-9a-f-]{36})\/responses$/;
@@ -45,10 +54,18 @@ const pool = new pg.Pool({
   idleTimeoutMillis: 30_000,
 });
 pool.on('error', () => undefined);
+/** As the hub's PgDatabase runs statements: a named one (QueryOptions) is prepared once per connection. */
 function queryable(target: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const result = await target.query(sql, params as unknown[] | undefined);
+    async query<R>(
+      sql: string,
+      params?: readonly unknown[],
+      options?: QueryOptions,
+    ): Promise<QueryResult<R>> {
+      const values = params as unknown[] | undefined;
+      const result = await (options?.name
+        ? target.query({ name: options.name, text: sql, values })
+        : target.query(sql, values));
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     },
   };
@@ -56,8 +73,9 @@ function queryable(target: pg.Pool | pg.PoolClient): Queryable {
 const db = queryable(pool);
 const workspaceId = required('WORKSPACE_ID');
 const mode = process.env.BARE_MODE ?? 'insert';
-if (mode !== 'insert' && mode !== 'hub-sql')
-  throw new Error('bare-insert-server: BARE_MODE must be insert or hub-sql');
+if (mode !== 'insert' && mode !== 'hub-sql' && mode !== 'same')
+  throw new Error('bare-insert-server: BARE_MODE must be insert, hub-sql or same');
+const sameSubmit = mode === 'same' ? createSameSubmit(db) : undefined;
 
 type Presented = ReturnType<typeof present>;
 
@@ -109,18 +127,22 @@ async function hubStatements(response: NewResponse): Promise<Presented | undefin
   }
   if (!form || form.status !== 'published') return undefined;
   const fresh = { ...response, workspaceId: form.workspace_id, formVersion: form.version };
-  const row = await insertResponseWithEvent(db, fresh, {
+  const presented = present(asRow(fresh));
+  const written = await insertResponseWithEvent(db, fresh, {
     id: uuidv7(),
     type: 'response.submitted',
-    payload: { response: present(asRow(fresh)) },
+    payloadJson: JSON.stringify({ response: presented }),
   });
-  return row && present(row);
+  return written ? presented : undefined;
 }
 
 const store = mode === 'hub-sql' ? hubStatements : insertOnly;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendText(res, status, JSON.stringify(body));
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
@@ -154,6 +176,10 @@ async function submit(req: IncomingMessage, res: ServerResponse, formId: string)
     body = JSON.parse(text) as typeof body;
   } catch {
     return send(res, 400, { error: { code: 'invalid_request', message: 'bad JSON', details: [] } });
+  }
+  if (sameSubmit) {
+    const answer = await sameSubmit(formId, body);
+    return sendText(res, answer.status, answer.json);
   }
   if (typeof body?.data !== 'object' || body.data === null) {
     return send(res, 400, {

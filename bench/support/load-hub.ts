@@ -1,7 +1,9 @@
 /**
  * The hub under load, started by the load benchmarks as child processes on a fresh
  * database and a private Redis key prefix: `formhub api --workers N` (the cluster) and,
- * for the 1,000-user scenario, `formhub worker`. Traffic goes to 127.0.0.1 only.
+ * for the 1,000-user scenario, `formhub worker` (topology `split`); or one `formhub serve`
+ * (topology `serve`: API, relay and worker in one process, the default single-machine
+ * setup). Traffic goes to 127.0.0.1 only.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,13 +15,18 @@ import { OUT_OF_REACH_RATE_LIMITS } from './rate-limits.ts';
 import { clearRedis, postJson } from './servers.ts';
 import { BENCH_FORM } from './workload.ts';
 
+/** `split`: `formhub api --workers N` (+ `formhub worker`); `serve`: one `formhub serve`. */
+export type Topology = 'split' | 'serve';
+
 export interface HubOptions {
+  /** `split` when absent. With `serve`, `workers` and `backgroundWorker` are not used. */
+  topology?: Topology;
   workers: number;
   /** Also run `formhub worker` (outbox relay, deliveries, analytics aggregation). */
   backgroundWorker: boolean;
   /** Extra environment for every hub process, e.g. `CACHE_ENABLED=false`. */
   env: Record<string, string>;
-  /** Database connections per API worker. */
+  /** Database connections per API worker (with `serve`: of the one process). */
   apiPoolMax: number;
   workerPoolMax: number;
   redisUrl: string;
@@ -30,7 +37,7 @@ export interface LoadHub {
   adminKey: string;
   database: TestDatabase;
   redisPrefix: string;
-  /** The cluster's primary, its workers, and the background worker (if any). */
+  /** The cluster's primary, its workers, and the background worker (if any); with `serve`, the one process as `primary`. */
   pids(): Promise<{ primary: number; workers: number[]; background?: number }>;
   stop(): Promise<void>;
 }
@@ -41,11 +48,12 @@ export async function startLoadHub(options: HubOptions): Promise<LoadHub> {
   const redisPrefix = `formhub-bench-load:${randomBytes(4).toString('hex')}:`;
   const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
   const port = await freePort();
+  const serve = options.topology === 'serve';
   const env = {
     DATABASE_URL: database.url,
     // The primary splits the pool among its workers: these give each worker 2..apiPoolMax.
-    DATABASE_POOL_MIN: String(2 * options.workers),
-    DATABASE_POOL_MAX: String(options.apiPoolMax * options.workers),
+    DATABASE_POOL_MIN: String(serve ? 2 : 2 * options.workers),
+    DATABASE_POOL_MAX: String(options.apiPoolMax * (serve ? 1 : options.workers)),
     HOST: '127.0.0.1',
     REDIS_URL: options.redisUrl,
     REDIS_PREFIX: redisPrefix,
@@ -70,6 +78,18 @@ export async function startLoadHub(options: HubOptions): Promise<LoadHub> {
     await clearRedis(options.redisUrl, redisPrefix).catch(() => undefined);
   };
   try {
+    if (serve) {
+      api = await startServer(['serve'], env, port, 180_000);
+      const pid = api.child.pid!;
+      return {
+        base,
+        adminKey,
+        database,
+        redisPrefix,
+        pids: async () => ({ primary: pid, workers: [] }),
+        stop,
+      };
+    }
     api = await startServer(['api', '--workers', String(options.workers)], env, port, 180_000);
     if (options.backgroundWorker) {
       background = spawn(process.execPath, [...STARTUP_V8_FLAGS, BIN, 'worker'], {

@@ -27,18 +27,26 @@ export interface ServerOptions {
 }
 
 /**
- * The servers to compare: the hub, the bare single INSERT, and the bare server running the
- * hub's SQL. The hub serves the form from its in-process cache and writes the response and
- * its outbox event in one statement; `bare-sql` does the same (the form looked up once, then
- * kept in a Map): one statement per submission each, so what differs is fastify, validation
- * and the cache library, not the SQL.
+ * The servers to compare: the hub; `bare-same`, a bare server doing the hub's submission work
+ * (the same validation with the hub's validator, the same one statement writing the response
+ * and its outbox row, the same NOTIFY after it: the baseline of the ratio verdict); and two
+ * that do less, kept for comparison with earlier figures: `bare-sql` (the hub's one statement,
+ * the form cached, no validation, no NOTIFY) and `bare` (one plain INSERT, no outbox row).
  */
-export type Kind = 'hub' | 'bare' | 'bare-sql';
-export const KINDS: readonly Kind[] = ['hub', 'bare', 'bare-sql'];
+export type Kind = 'hub' | 'bare' | 'bare-sql' | 'bare-same';
+export const KINDS: readonly Kind[] = ['hub', 'bare-same', 'bare-sql', 'bare'];
 export const NAMES: Record<Kind, string> = {
   hub: 'formhub api (fastify)',
-  bare: 'bare node:http + pg.Pool',
-  'bare-sql': "bare node:http, hub's 1 write (form cached)",
+  'bare-same': "bare node:http, the hub's validation + 1 write + NOTIFY",
+  'bare-sql': "bare node:http, hub's 1 write (form cached), no validation",
+  bare: 'bare node:http + pg.Pool, 1 INSERT',
+};
+
+/** BARE_MODE of bench/baseline/bare-insert-server.ts for each bare kind. */
+const BARE_MODES: Record<Exclude<Kind, 'hub'>, string> = {
+  bare: 'insert',
+  'bare-sql': 'hub-sql',
+  'bare-same': 'same',
 };
 
 export interface RunningServer {
@@ -50,11 +58,15 @@ export interface RunningServer {
   stop(): Promise<unknown>;
 }
 
-/** Starts `formhub api` (rate limits on but out of reach, LOG_LEVEL=warn) on 127.0.0.1 and waits until it is ready. */
+/**
+ * Starts `formhub api` (rate limits on but out of reach, LOG_LEVEL=warn) on 127.0.0.1 and waits
+ * until it is ready; `nodeArgs` go to node before the script (e.g. `--cpu-prof`).
+ */
 export async function startHubProcess(
   options: ServerOptions,
   database: TestDatabase,
   redisPrefix: string,
+  nodeArgs: readonly string[] = [],
 ): Promise<RunningServer> {
   const port = await freePort();
   const env = {
@@ -69,7 +81,7 @@ export async function startHubProcess(
     ...OUT_OF_REACH_RATE_LIMITS,
     LOG_LEVEL: 'warn',
   };
-  const server = await startServer(['api'], env, port);
+  const server = await startServer(['api'], env, port, 60_000, { nodeArgs: [...nodeArgs] });
   return {
     kind: 'hub',
     name: NAMES.hub,
@@ -99,17 +111,17 @@ async function waitReady(child: ChildProcess, url: string, timeoutMs = 60_000): 
   throw new Error(`the bare server was not ready within ${timeoutMs} ms`);
 }
 
-/** Starts the bare baseline server (BARE_MODE insert, or hub-sql for `bare-sql`) and waits until it is ready. */
+/** Starts a bare baseline server (BARE_MODES) and waits until it is ready. */
 export async function startBareProcess(
   options: ServerOptions,
-  kind: 'bare' | 'bare-sql',
+  kind: Exclude<Kind, 'hub'>,
   database: TestDatabase,
   workspaceId: string,
 ): Promise<RunningServer> {
   const port = await freePort();
   const env = {
     ...process.env,
-    BARE_MODE: kind === 'bare-sql' ? 'hub-sql' : 'insert',
+    BARE_MODE: BARE_MODES[kind],
     DATABASE_URL: database.url,
     WORKSPACE_ID: workspaceId,
     PORT: String(port),

@@ -4,11 +4,23 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+/** How one statement runs, beyond its SQL and parameters. */
+export interface QueryOptions {
+  /**
+   * A name for a statement run very often (a submission's write): PostgreSQL then parses and
+   * plans it once per connection and only binds and runs it afterwards (a prepared
+   * statement). One name must always carry the same SQL text. Ignored where it does not
+   * apply (the embedded PGlite).
+   */
+  name?: string;
+}
+
 /** Anything that runs one parameterised SQL statement: a pool, a client, a transaction. */
 export interface Queryable {
   query<R = Record<string, unknown>>(
     sql: string,
     params?: readonly unknown[],
+    options?: QueryOptions,
   ): Promise<QueryResult<R>>;
 }
 

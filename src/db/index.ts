@@ -12,6 +12,7 @@ export type {
   Database,
   Queryable,
   QueryLimits,
+  QueryOptions,
   QueryResult,
 } from './database.ts';
 export { LISTENER_APPLICATION_NAME } from './pg-listener.ts';

@@ -6,6 +6,7 @@ import type {
   Database,
   Queryable,
   QueryLimits,
+  QueryOptions,
   QueryResult,
 } from './database.ts';
 import { PgChannelListener } from './pg-listener.ts';
@@ -39,9 +40,16 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
 function poolQueryable(pool: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    async query<R>(
+      sql: string,
+      params?: readonly unknown[],
+      options?: QueryOptions,
+    ): Promise<QueryResult<R>> {
       try {
-        const result = await pool.query(sql, params as unknown[] | undefined);
+        const values = params as unknown[] | undefined;
+        const result = await (options?.name
+          ? pool.query({ name: options.name, text: sql, values })
+          : pool.query(sql, values));
         return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
       } catch (error) {
         // A statement_timeout set on a transaction (`limitTransaction`) or an operator's cancel.
@@ -125,8 +133,9 @@ export class PgDatabase implements Database {
   query<R = Record<string, unknown>>(
     sql: string,
     params?: readonly unknown[],
+    options?: QueryOptions,
   ): Promise<QueryResult<R>> {
-    return this.primary.query<R>(sql, params);
+    return this.primary.query<R>(sql, params, options);
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {

@@ -50,8 +50,10 @@ export function asRow(r: NewResponse): ResponseRow {
 
 /**
  * Inserts a response and its outbox event in ONE statement (the event row is written only
- * when the response row is), so the transactional outbox costs no extra round trips.
- * Undefined when the Idempotency-Key was already used on this form.
+ * when the response row is), so the transactional outbox costs no extra round trips. The
+ * event's payload comes as JSON text (serialised once with the answer: `prepareSubmission`).
+ * Nothing of the row is read back: the caller already holds every value in it. False when
+ * the Idempotency-Key was already used on this form (nothing was written).
  */
 export async function insertResponseWithEvent(
   db: Queryable,
@@ -59,22 +61,22 @@ export async function insertResponseWithEvent(
   event: {
     id: string;
     type: string;
-    payload: Record<string, unknown>;
+    payloadJson: string;
     traceContext?: string | null;
   },
-): Promise<ResponseRow | undefined> {
-  const { rows } = await db.query<ResponseRow>(
+): Promise<boolean> {
+  const { rows } = await db.query<{ id: string }>(
     `WITH r AS (
        INSERT INTO responses AS r (id, workspace_id, form_id, form_version, data, completed, metadata,
          submitted_at, updated_at, resume_token_hash, idempotency_key, idempotency_hash, idempotency_answer)
        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $8, $9, $10, $11, $15)
        ON CONFLICT (form_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING ${COLUMNS}
+       RETURNING r.id, r.workspace_id, r.form_id
      ), e AS (
        INSERT INTO outbox (id, workspace_id, form_id, event_type, payload, created_at, trace_context)
        SELECT $12, r.workspace_id, r.form_id, $13, $14::jsonb, $8, $16::jsonb FROM r
      )
-     SELECT * FROM r`,
+     SELECT r.id FROM r`,
     [
       r.id,
       r.workspaceId,
@@ -89,12 +91,14 @@ export async function insertResponseWithEvent(
       r.idempotencyHash,
       event.id,
       event.type,
-      JSON.stringify(event.payload),
+      event.payloadJson,
       r.idempotencyAnswer ?? null,
       event.traceContext ?? null,
     ],
+    // Every public submission runs it: parsed and planned once per pooled connection.
+    { name: 'formhub_insert_response_with_event' },
   );
-  return rows[0];
+  return rows.length > 0;
 }
 
 /** The response that holds an Idempotency-Key, with the first answer stored for it (if any). */

@@ -72,7 +72,8 @@ export const responseRoutes: FastifyPluginAsyncTypebox<ResponseRoutesOptions> = 
       const form = await forms.getForSubmission(request.params.id, workspaceId);
       const result = await service.submit(form, request.body, request.headers['idempotency-key']);
       if (result.replayed) reply.header('idempotent-replayed', 'true');
-      // With an Idempotency-Key the stored first answer is sent as it is, byte for byte.
+      // The answer as the service serialised it (with an Idempotency-Key: the stored first
+      // answer, byte for byte), not serialised a second time.
       if (result.body !== undefined)
         return reply
           .code(201)

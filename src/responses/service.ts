@@ -12,6 +12,7 @@ import {
 import { metadataProblem } from './metadata-limits.ts';
 import { presentResponse, type PresentedResponse } from './present.ts';
 import * as q from './queries.ts';
+import { prepareSubmission } from './submission.ts';
 
 export interface SubmitInput {
   data: Record<string, unknown>;
@@ -33,8 +34,9 @@ export interface SubmitResult {
   /** True when an Idempotency-Key matched an earlier submission, which is returned instead. */
   replayed: boolean;
   /**
-   * With an Idempotency-Key: the exact JSON text to answer (201), the same bytes for the
-   * first request and every replay of it. Absent when no first answer is stored.
+   * The exact JSON text to answer (201): `response` serialised once, without a second pass
+   * through the route's serializer. With an Idempotency-Key the same bytes for the first
+   * request and every replay of it. Absent for a replay with no first answer stored.
    */
   body?: string;
 }
@@ -90,20 +92,24 @@ export class ResponseService {
       idempotencyKey: idempotencyKey ?? null,
       idempotencyHash: requestHash,
     };
-    const presented = presentResponse(q.asRow(fresh));
-    const answer = idempotencyKey ? storableAnswer(withToken(presented, resumeToken)) : null;
+    // Serialised once: the event's payload, the 201 body and the answer kept for replays.
+    const prepared = prepareSubmission(fresh, resumeToken);
+    const answer = idempotencyKey ? storableAnswer(prepared.answerJson) : null;
     fresh.idempotencyAnswer = answer;
     // The response and its event in one statement: atomic without BEGIN/COMMIT round trips.
-    const row = await q.insertResponseWithEvent(this.db, fresh, {
+    const written = await q.insertResponseWithEvent(this.db, fresh, {
       id: uuidv7(),
       type: completed ? 'response.submitted' : 'response.started',
-      payload: { response: presented },
+      payloadJson: prepared.payloadJson,
       traceContext: traceContextOf({}),
     });
-    if (!row) return this.replay(this.db, form, idempotencyKey!, requestHash!);
+    if (!written) return this.replay(this.db, form, idempotencyKey!, requestHash!);
     this.outbox.committed();
-    const response = withToken(presentResponse(row), resumeToken);
-    return answer ? { response, replayed: false, body: answer } : { response, replayed: false };
+    return {
+      response: withToken(prepared.presented, resumeToken),
+      replayed: false,
+      body: prepared.answerJson,
+    };
   }
 
   async get(workspaceId: string, id: string): Promise<PresentedResponse> {
@@ -273,9 +279,12 @@ function withToken<T extends object>(
 }
 
 /** The JSON text of a first answer, or null when it is too large to keep for replays. */
-function storableAnswer(response: object): string | null {
-  const text = JSON.stringify(response);
-  return Buffer.byteLength(text) <= IDEMPOTENT_ANSWER_MAX_BYTES ? text : null;
+function storableAnswer(text: string): string | null {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long text needs counting.
+  return text.length * 3 <= IDEMPOTENT_ANSWER_MAX_BYTES ||
+    Buffer.byteLength(text) <= IDEMPOTENT_ANSWER_MAX_BYTES
+    ? text
+    : null;
 }
 
 function hashRequest(input: SubmitInput): string {

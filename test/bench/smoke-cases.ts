@@ -92,7 +92,7 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     env: { IMPORT_ROWS: '300' },
   },
   {
-    label: 'bench:submit (hub, bare-sql, bare)',
+    label: 'bench:submit (hub, bare-same, bare-sql, bare)',
     script: 'bench:submit',
     result: 'submit',
     env: {
@@ -102,7 +102,7 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
       SUBMIT_POOL_SIZE: '10',
       SUBMIT_BODIES: '20',
       SUBMIT_CLIENT: 'http',
-      SUBMIT_ORDER: 'hub,bare-sql,bare',
+      SUBMIT_ORDER: 'hub,bare-same,bare-sql,bare',
     },
   },
   {
@@ -152,10 +152,12 @@ export const BENCH_SMOKE_CASES: readonly SmokeCase[] = [
     env: { REPORT_RESPONSES: '20' },
   },
   {
-    label: 'bench:load',
+    label: 'bench:load (serve and split)',
     script: 'bench:load',
     result: 'load',
     env: {
+      LOAD_TOPOLOGY: 'serve,split',
+      LOAD_SERVE_POOL: '4',
       LOAD_USERS: '10',
       LOAD_DURATION_S: '1',
       LOAD_RAMP_S: '1',
