@@ -148,6 +148,18 @@ function reportThroughput(t: ThroughputResult) {
         `${run.check.distinctWebhookIds} distinct X-Webhook-Id, ${run.check.duplicateRequests} duplicate requests`,
     );
   }
+  for (const [name, run] of Object.entries(t.engines)) {
+    const parts = run.tables.tables.map(
+      (x) =>
+        `${x.table} ${x.pagesPerDelivery} pages, ${x.bytesPerDelivery} B` +
+        (x.hotShare === null
+          ? ''
+          : `, ${x.updatesPerDelivery} updates (HOT ${(x.hotShare * 100).toFixed(1)}%)`),
+    );
+    console.log(
+      `${name} tables per delivery: ${run.tables.pagesPerDelivery} pages touched, ${run.tables.bytesPerDelivery} B added; ${parts.join('; ')}`,
+    );
+  }
   console.log(
     `engine phases (per s): ${engineRates.map(rate).join(', ')}; bare phases: ${bareRates.map(rate).join(', ')}`,
   );
