@@ -7,6 +7,9 @@
  *    POSTs through the same kind of Agent with the same concurrency, and to BullMQ alone;
  *    ratio target >= 0.35. Phases: bare, BullMQ alone, an unmeasured engine warm-up, then
  *    DELIVERY_ROUNDS rounds of (engine, bare); the ratio is median engine / median bare.
+ *    Each engine phase also reports what it did to the delivery tables of its database
+ *    (row updates and their HOT share, buffer pages touched, bytes added, per delivery;
+ *    bench/support/table-io.ts): counts that the machine's load does not move.
  * 2. latency: submission (201) -> receiver, p50/p95, on an idle `formhub serve`; target p95 < 50 ms.
  * 3. flaky: N submissions to a receiver failing 30% of requests at random, short retry
  *    schedule: delivered share, duplicates, attempts per delivery, dead, total time.
