@@ -24,9 +24,8 @@ export type RetentionCursor = Map<string, { createdAt: string; id: string } | 'd
  * Deletes one batch of each integration's deliveries older than its workspace's
  * `retention_deliveries_days`, newest first, with their attempt logs and payloads (which
  * have no foreign key to cascade through: see migrations 0005 and 0023) in the same
- * statement; the schedule row of a
- * delivery still waiting for an attempt means it is not finished, and it is kept until it
- * is (a later drain looks again). Answers how many deliveries went. Pass the same `cursor`
+ * statement; the schedule row of a delivery still waiting for an attempt means it is not
+ * finished, and it is kept until it is (a later drain looks again). Answers how many deliveries went. Pass the same `cursor`
  * to the calls of one drain; without one, every call starts at the cutoff. `now` is for
  * tests.
  */

@@ -36,8 +36,9 @@ const payloadIs = (path: string, value: string) =>
  * stopping at `limit` matches per integration, and merges those. With `integrationId` it is
  * one such walk. `form_id` and `response_id` read the stored event in `delivery_payloads`
  * (`payload->'form'->>'id'`, `payload->'response'->>'id'`) by its primary key, and
- * `status_code` probes the attempt log by its primary key: the filters narrow rows the walk reads, so a rare match
- * in a long history reads far; QUERY_TIMEOUT bounds it (run it on a bounded reader).
+ * `status_code` probes the attempt log by its primary key: the filters narrow rows the
+ * walk reads, so a rare match in a long history reads far; QUERY_TIMEOUT bounds it (run it
+ * on a bounded reader).
  */
 export async function searchDeliveries(
   db: Queryable,

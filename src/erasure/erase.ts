@@ -43,8 +43,9 @@ export interface ErasureSelection {
  * Hard-deletes up to `batch` responses of the selection and all that holds their data, in
  * the caller's transaction: the outbox events that carry them, the deliveries that carry
  * them (found by their payloads' response id) with their payloads and attempt logs (no
- * foreign key: migrations 0005 and 0023) and schedule rows (which cascade), and their idempotency records (columns of the response row: a replay of the
- * key then makes a new response). The responses are locked first (FOR UPDATE: an edit in
+ * foreign key: migrations 0005 and 0023) and schedule rows (which cascade), and their
+ * idempotency records (columns of the response row: a replay of the key then makes a new
+ * response). The responses are locked first (FOR UPDATE: an edit in
  * flight finishes before, or finds nothing after); the events are deleted before the
  * deliveries, so that a relay that was fanning them out has committed its deliveries,
  * which the next statement sees. Soft-deleted responses match too: they hold data.

@@ -90,7 +90,9 @@ describe('delivery payloads in their own table', () => {
     expect(body.response).toEqual(await call('GET', `/responses/${response.id}`));
     expect((body.response as { data: { note: string } }).data.note).toBe(note);
     expect(body.form).toEqual({ id: formId, title: TITLE });
-    expect(new Webhook(hook.secret).verify(first!.body, first!.headers)).toEqual(body);
+    expect(
+      new Webhook(hook.secret).verify(first!.body, first!.headers as Record<string, string>),
+    ).toEqual(body);
 
     const delivery = await deliveryOf(response.id);
     expect(body.delivery_id).toBe(delivery.id);
@@ -98,7 +100,7 @@ describe('delivery payloads in their own table', () => {
     const detail = await call('GET', `/deliveries/${delivery.id.toUpperCase()}`);
     expect(detail).toMatchObject({ id: delivery.id, event: 'response.submitted' });
     expect(detail).not.toHaveProperty('payload');
-    const listed = await call('GET', `/webhooks/${hook.id}/deliveries`);
+    const listed = await call<{ data: unknown[] }>('GET', `/webhooks/${hook.id}/deliveries`);
     expect(listed.data).toContainEqual(detail);
 
     // A replay sends the same bytes (same id, same created_at, same payload).
@@ -136,7 +138,7 @@ describe('delivery payloads in their own table', () => {
       match: { 'data.note': 'erase me' },
     });
     await eventually(async () => {
-      const state = await call('GET', `/erasures/${job.id}`);
+      const state = await call<{ status: string }>('GET', `/erasures/${job.id}`);
       return state.status === 'succeeded' ? state : undefined;
     });
     expect(await payloads()).toEqual([kept!.id]);

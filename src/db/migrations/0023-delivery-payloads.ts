@@ -6,9 +6,8 @@
  * A delivery row is rewritten on every attempt, twice (the claim's lease, then the logged
  * outcome), and each new version of a row carries all its columns: with the payload inline
  * (most are a few hundred bytes to a few KB, under the TOAST threshold) every attempt
- * copied it twice into the heap and the WAL, few rows fitted a page, and the page's room
- * for HOT updates (fillfactor 50, migration 0005) ran out sooner. Without it a delivery
- * row is about 200 bytes, fixed. The old column is dropped (existing versions keep their
+ * copied it twice into the heap (a same-page update's WAL record leaves the unchanged
+ * prefix out), and few rows fitted a page. Without it a delivery row is about 170 bytes. The old column is dropped (existing versions keep their
  * bytes until they are next updated or the table is rewritten; nothing reads them).
  *
  * A narrower row also means more rows per page, all of them updated twice within
