@@ -7,6 +7,9 @@
  *    POSTs through the same kind of Agent with the same concurrency, and to BullMQ alone;
  *    ratio target >= 0.35. Phases: bare, BullMQ alone, an unmeasured engine warm-up, then
  *    DELIVERY_ROUNDS rounds of (engine, bare); the ratio is median engine / median bare.
+ *    Each engine phase also reports what it did to the delivery tables of its database
+ *    (row updates and their HOT share, buffer pages touched, bytes added, per delivery;
+ *    bench/support/table-io.ts): counts that the machine's load does not move.
  * 2. latency: submission (201) -> receiver, p50/p95, on an idle `formhub serve`; target p95 < 50 ms.
  * 3. flaky: N submissions to a receiver failing 30% of requests at random, short retry
  *    schedule: delivered share, duplicates, attempts per delivery, dead, total time.
@@ -146,6 +149,18 @@ function reportThroughput(t: ThroughputResult) {
       `${name}: relay pre-fill ${run.relay.events.toLocaleString('en-US')} events in ${round(run.relay.ms / 1000, 2)} s ` +
         `(${rate(run.relay.perSecond)} events/s); afterwards ${run.check.succeeded} succeeded, ` +
         `${run.check.distinctWebhookIds} distinct X-Webhook-Id, ${run.check.duplicateRequests} duplicate requests`,
+    );
+  }
+  for (const [name, run] of Object.entries(t.engines)) {
+    const parts = run.tables.tables.map(
+      (x) =>
+        `${x.table} ${x.pagesPerDelivery} pages, ${x.bytesPerDelivery} B` +
+        (x.hotShare === null
+          ? ''
+          : `, ${x.updatesPerDelivery} updates (HOT ${(x.hotShare * 100).toFixed(1)}%)`),
+    );
+    console.log(
+      `${name} tables per delivery: ${run.tables.pagesPerDelivery} pages touched, ${run.tables.bytesPerDelivery} B added; ${parts.join('; ')}`,
     );
   }
   console.log(

@@ -111,22 +111,25 @@ async function seed(hub: TestHub, workspaceId: string, integrationId: string, fo
   for (let start = 0; start < DELIVERIES; start += SEED_CHUNK) {
     const end = Math.min(DELIVERIES, start + SEED_CHUNK) - 1;
     await hub.db.query(
-      `WITH src AS (
+      `WITH src AS MATERIALIZED (
          SELECT g, gen_random_uuid() AS id, gen_random_uuid() AS event_id, gen_random_uuid() AS response_id,
            $5::timestamptz - random() * interval '7 days' AS at
          FROM generate_series($1::int, $2::int) g
-       ), d AS (
-         INSERT INTO deliveries (id, workspace_id, integration_id, event_id, event_type, payload, status,
-           attempts, next_attempt_at, created_at, updated_at)
-         SELECT id, $3, $4, event_id, 'response.submitted',
-           jsonb_build_object('id', event_id, 'type', 'response.submitted', 'created_at', at,
+       ), p AS (
+         INSERT INTO delivery_payloads (delivery_id, payload)
+         SELECT id, jsonb_build_object('id', event_id, 'type', 'response.submitted', 'created_at', at,
              'form', jsonb_build_object('id', $6::uuid, 'title', 'Operator bench'),
              'response', jsonb_build_object('id', response_id, 'form_id', $6::uuid,
                'data', jsonb_build_object('name', 'Ada Lovelace ' || g, 'email', 'ada' || g || '@example.com',
                  'department', 'Engineering', 'age', 20 + g % 50, 'satisfaction', 1 + g % 5,
                  'subscribed', g % 2 = 0, 'interests', jsonb_build_array('math', 'engines'),
                  'comment', 'The analytical engine weaves algebraic patterns just as the Jacquard loom weaves flowers and leaves.'),
-               'completed', true, 'submitted_at', at, 'updated_at', at, 'metadata', '{}'::jsonb)),
+               'completed', true, 'submitted_at', at, 'updated_at', at, 'metadata', '{}'::jsonb))
+         FROM src
+       ), d AS (
+         INSERT INTO deliveries (id, workspace_id, integration_id, event_id, event_type, status,
+           attempts, next_attempt_at, created_at, updated_at)
+         SELECT id, $3, $4, event_id, 'response.submitted',
            CASE WHEN g % 20 = 0 THEN 'dead' ELSE 'succeeded' END, $7::int, NULL, at,
            at + ($7::int - 1) * interval '30 seconds'
          FROM src
@@ -430,7 +433,7 @@ try {
   const counted = await hub.db.query<{ d: string; a: string; bytes: string }>(
     `SELECT (SELECT count(*) FROM deliveries WHERE integration_id = $1) AS d,
        (SELECT count(*) FROM delivery_attempts) AS a,
-       (SELECT avg(pg_column_size(payload))::int FROM deliveries) AS bytes`,
+       (SELECT avg(pg_column_size(payload))::int FROM delivery_payloads) AS bytes`,
     [historyHook.id],
   );
   const seeded = { deliveries: Number(counted.rows[0]!.d), attempts: Number(counted.rows[0]!.a) };
@@ -506,7 +509,8 @@ try {
     [historyHook.id],
   );
   const orphans = await hub.db.query<{ n: string }>(
-    `SELECT count(*) AS n FROM delivery_attempts a WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.delivery_id)`,
+    `SELECT (SELECT count(*) FROM delivery_attempts a WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.delivery_id))
+       + (SELECT count(*) FROM delivery_payloads p WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = p.delivery_id)) AS n`,
   );
   // More expire while the baseline runs: at least those counted before, none left behind.
   const stale = await hub.db.query<{ n: string }>(
@@ -519,7 +523,7 @@ try {
     Number(orphans.rows[0]!.n) !== 0
   )
     throw new Error(
-      `retention deleted ${deleted} (${expiring.rows[0]!.n} expired before), left ${stale.rows[0]!.n} expired and ${orphans.rows[0]!.n} orphan attempts`,
+      `retention deleted ${deleted} (${expiring.rows[0]!.n} expired before), left ${stale.rows[0]!.n} expired and ${orphans.rows[0]!.n} orphan attempts or payloads`,
     );
   const attemptsDeleted = seeded.attempts - Number(left.rows[0]!.a);
   const callTimes = percentiles(Float64Array.from(calls));

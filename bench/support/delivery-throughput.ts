@@ -42,6 +42,7 @@ import {
 } from './pg-sampler.ts';
 import { installQueryProfile, type QueryProfile, type StatementStats } from './query-profile.ts';
 import type { ReceiverProcess } from './receiver-process.ts';
+import { snapshotTables, tableIoBetween, type TableIo } from './table-io.ts';
 import { backendPids } from './servers.ts';
 import { percentiles, round } from './stats.ts';
 import { BENCH_FORM, makeAnswers, seededRandom } from './workload.ts';
@@ -101,6 +102,8 @@ export interface EngineRun {
   profile: EngineProfile | undefined;
   /** The deliveries, checked after the run. */
   check: { succeeded: number; distinctWebhookIds: number; duplicateRequests: number };
+  /** What the phase did to the delivery tables (updates, HOT share, pages touched, growth). */
+  tables: TableIo;
 }
 
 export interface ThroughputResult {
@@ -428,6 +431,8 @@ async function runEngine(
     if (pool)
       poolSamples.push({ waiting: pool.waitingCount, inUse: pool.totalCount - pool.idleCount });
   }, 20);
+  // The relay's own counts settle first, so that the phase's are the worker's alone.
+  const tablesBefore = await snapshotTables(hub.config.database.url!, 1_200);
   const sampler = await startPgSampler(hub.config.database.url!);
   let running: { close(): Promise<void> } | undefined;
   let cpuProfiler: CpuProfiler | undefined;
@@ -470,6 +475,11 @@ async function runEngine(
       if (succeeded >= options.deliveries) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    const tables = tableIoBetween(
+      tablesBefore,
+      await snapshotTables(hub.config.database.url!, 1_200),
+      options.deliveries,
+    );
     const dump = await receiver.dump(path);
     const distinct = new Set(dump.webhookId).size;
     const engineCheck = {
@@ -524,6 +534,7 @@ async function runEngine(
       relay: { events: relayed, ms: relayMs, perSecond: relayed / (relayMs / 1000) },
       engineProfile,
       engineCheck,
+      tables,
     };
   } finally {
     restore();
@@ -646,6 +657,7 @@ export async function runThroughput(
         relay: run.relay,
         profile: run.engineProfile,
         check: run.engineCheck,
+        tables: run.tables,
       };
       phases.push(await bare('bare', `/bare-${round + 1}`, options.deliveries));
     }

@@ -281,6 +281,11 @@ export class DeliveryEngine {
     if (!loaded) {
       return outcomeOfError(new Error(`connector "${row.connector}" is not loaded`), undefined, 0);
     }
+    // Written with the delivery and deleted with it: missing only if the row was lost.
+    if (!delivery.payload) {
+      const error = 'the delivery has no stored payload';
+      return { kind: 'permanent', statusCode: 0, latencyMs: 0, error, excerpt: null };
+    }
     const event = loadEvent(delivery.payload);
     const hook = this.hook(loaded.plugin, event.type);
     if (!hook) return { kind: 'success', statusCode: 0, latencyMs: 0, error: null, excerpt: null };

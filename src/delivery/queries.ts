@@ -8,7 +8,6 @@ export interface DeliveryRow {
   integration_id: string;
   event_id: string;
   event_type: string;
-  payload: Record<string, unknown>;
   status: DeliveryStatus;
   attempts: number;
   next_attempt_at: Date | null;
@@ -26,8 +25,9 @@ export interface AttemptRow {
   manual: boolean;
 }
 
+/** A delivery as the API shows it; its payload is in `delivery_payloads` (migration 23). */
 const COLUMNS =
-  'id, workspace_id, integration_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at';
+  'id, workspace_id, integration_id, event_id, event_type, status, attempts, next_attempt_at, created_at';
 
 export interface NewDelivery {
   id: string;
@@ -43,7 +43,8 @@ export interface NewDelivery {
 
 /**
  * Creates deliveries, due now; one per (integration, event) whatever happens (ON CONFLICT
- * DO NOTHING). Each one new is also put in `delivery_schedule`, where waiting deliveries are.
+ * DO NOTHING). Each one new is also put in `delivery_schedule`, where waiting deliveries are,
+ * and its payload in `delivery_payloads`, where it is written once and only read after.
  */
 export async function insertDeliveries(
   db: Queryable,
@@ -51,15 +52,20 @@ export async function insertDeliveries(
 ): Promise<{ id: string }[]> {
   if (deliveries.length === 0) return [];
   const { rows } = await db.query<{ id: string }>(
-    `WITH created AS (
-       INSERT INTO deliveries (id, workspace_id, integration_id, event_id, event_type, payload, status,
-         next_attempt_at, created_at, updated_at, trace_context)
-       SELECT u.id, u.workspace_id, u.integration_id, u.event_id, u.event_type, u.payload, 'pending', u.at, u.at, u.at, u.trace_context
-       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::timestamptz[], $8::jsonb[])
+    `WITH u AS MATERIALIZED (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::timestamptz[], $8::jsonb[])
          AS u(id, workspace_id, integration_id, event_id, event_type, payload, at, trace_context)
+     ), created AS (
+       INSERT INTO deliveries (id, workspace_id, integration_id, event_id, event_type, status,
+         next_attempt_at, created_at, updated_at, trace_context)
+       SELECT u.id, u.workspace_id, u.integration_id, u.event_id, u.event_type, 'pending', u.at, u.at, u.at, u.trace_context
+       FROM u
        ON CONFLICT (integration_id, event_id) DO NOTHING RETURNING id, next_attempt_at
      ), scheduled AS (
        INSERT INTO delivery_schedule (delivery_id, due_at) SELECT id, next_attempt_at FROM created
+     ), stored AS (
+       INSERT INTO delivery_payloads (delivery_id, payload)
+       SELECT created.id, u.payload FROM created JOIN u ON u.id = created.id
      )
      SELECT id FROM created`,
     [
@@ -81,7 +87,9 @@ export async function insertDeliveries(
  * its integration's row at the claim (null when the row is gone): the worker's cached copy
  * is used only when it is that version.
  */
-export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'integration_id' | 'payload'> & {
+export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'integration_id'> & {
+  /** The stored event (`delivery_payloads`); null only if its row is missing. */
+  payload: Record<string, unknown> | null;
   integration_version: string | null;
   /** `{traceparent, tracestate}` the attempt's span continues; null when untraced. */
   trace_context: unknown;
@@ -108,7 +116,8 @@ export interface ClaimRequest {
  * Each claim also reads its integration's row version (a primary-key probe in the same
  * statement, no extra round trip): a change committed through the API before the claim
  * (rotate-secret, deactivate, delete, a new URL) is seen by this attempt, whichever
- * process made it, with no pub/sub to lose.
+ * process made it, with no pub/sub to lose. And its payload, from `delivery_payloads` (a
+ * primary-key probe too): the delivery row the claim rewrites does not carry it.
  */
 export async function claimDeliveries(
   db: Queryable,
@@ -120,7 +129,8 @@ export async function claimDeliveries(
      FROM unnest($1::uuid[], $2::integer[]) AS u(id, attempt), (SELECT set_config('synchronous_commit', 'off', true)) AS lease
      WHERE d.id = u.id AND d.attempts = u.attempt - 1 AND d.status IN ('pending', 'failed')
        AND (d.locked_until IS NULL OR d.locked_until < now())
-     RETURNING d.id, d.integration_id, d.payload, d.trace_context, u.attempt AS claimed_attempt,
+     RETURNING d.id, d.integration_id, d.trace_context, u.attempt AS claimed_attempt,
+       (SELECT p.payload FROM delivery_payloads p WHERE p.delivery_id = d.id) AS payload,
        (SELECT i.xmin::text FROM integrations i WHERE i.id = d.integration_id) AS integration_version`,
     [requests.map((r) => r.id), requests.map((r) => r.attempt), lockMs],
   );

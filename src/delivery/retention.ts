@@ -22,10 +22,10 @@ export type RetentionCursor = Map<string, { createdAt: string; id: string } | 'd
 
 /**
  * Deletes one batch of each integration's deliveries older than its workspace's
- * `retention_deliveries_days`, newest first, with their attempt logs (which have no foreign
- * key to cascade through: see migration 0005) in the same statement; the schedule row of a
- * delivery still waiting for an attempt means it is not finished, and it is kept until it
- * is (a later drain looks again). Answers how many deliveries went. Pass the same `cursor`
+ * `retention_deliveries_days`, newest first, with their attempt logs and payloads (which
+ * have no foreign key to cascade through: see migrations 0005 and 0023) in the same
+ * statement; the schedule row of a delivery still waiting for an attempt means it is not
+ * finished, and it is kept until it is (a later drain looks again). Answers how many deliveries went. Pass the same `cursor`
  * to the calls of one drain; without one, every call starts at the cutoff. `now` is for
  * tests.
  */
@@ -57,6 +57,8 @@ export async function deleteExpiredDeliveries(
           FOR UPDATE OF d SKIP LOCKED
        ), attempts AS (
          DELETE FROM delivery_attempts a USING doomed WHERE a.delivery_id = doomed.id
+       ), payloads AS (
+         DELETE FROM delivery_payloads p USING doomed WHERE p.delivery_id = doomed.id
        ), gone AS (
          DELETE FROM deliveries d USING doomed WHERE d.id = doomed.id RETURNING 1
        ), last AS (

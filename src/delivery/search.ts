@@ -20,8 +20,12 @@ export interface DeliverySearch {
   before?: { createdAt: Date; id: string } | undefined;
 }
 
-const COLUMNS = `d.id, d.workspace_id, d.integration_id, d.event_id, d.event_type, d.payload, d.status,
+const COLUMNS = `d.id, d.workspace_id, d.integration_id, d.event_id, d.event_type, d.status,
   d.attempts, d.next_attempt_at, d.created_at`;
+
+/** A condition on the delivery's stored event (`delivery_payloads`, a primary-key probe). */
+const payloadIs = (path: string, value: string) =>
+  `EXISTS (SELECT 1 FROM delivery_payloads p WHERE p.delivery_id = d.id AND p.payload${path} = ${value})`;
 
 /**
  * The workspace's deliveries matching every filter given, newest first (created_at, id).
@@ -30,10 +34,11 @@ const COLUMNS = `d.id, d.workspace_id, d.integration_id, d.event_id, d.event_typ
  * insert per event and integration): the search walks each integration of the workspace
  * through `deliveries_integration_idx` (integration, created_at DESC, id DESC), newest first,
  * stopping at `limit` matches per integration, and merges those. With `integrationId` it is
- * one such walk. `form_id` and `response_id` read the stored event
- * (`payload->'form'->>'id'`, `payload->'response'->>'id'`), `status_code` probes the
- * attempt log by its primary key: the filters narrow rows the walk reads, so a rare match
- * in a long history reads far; QUERY_TIMEOUT bounds it (run it on a bounded reader).
+ * one such walk. `form_id` and `response_id` read the stored event in `delivery_payloads`
+ * (`payload->'form'->>'id'`, `payload->'response'->>'id'`) by its primary key, and
+ * `status_code` probes the attempt log by its primary key: the filters narrow rows the
+ * walk reads, so a rare match in a long history reads far; QUERY_TIMEOUT bounds it (run it
+ * on a bounded reader).
  */
 export async function searchDeliveries(
   db: Queryable,
@@ -45,10 +50,10 @@ export async function searchDeliveries(
     return `$${params.length}`;
   };
   const where = ['d.integration_id = i.id', `d.workspace_id = $1`];
-  if (search.formId) where.push(`d.payload->'form'->>'id' = ${param(search.formId)}`);
+  if (search.formId) where.push(payloadIs(`->'form'->>'id'`, param(search.formId)));
   if (search.status) where.push(`d.status = ${param(search.status)}`);
   if (search.event) where.push(`d.event_type = ${param(search.event)}`);
-  if (search.responseId) where.push(`d.payload->'response'->>'id' = ${param(search.responseId)}`);
+  if (search.responseId) where.push(payloadIs(`->'response'->>'id'`, param(search.responseId)));
   if (search.statusCode !== undefined)
     where.push(
       `EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id AND a.status_code = ${param(search.statusCode)})`,

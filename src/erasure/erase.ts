@@ -42,9 +42,10 @@ export interface ErasureSelection {
 /**
  * Hard-deletes up to `batch` responses of the selection and all that holds their data, in
  * the caller's transaction: the outbox events that carry them, the deliveries that carry
- * them with their attempt logs (no foreign key: migration 0005) and schedule rows (which
- * cascade), and their idempotency records (columns of the response row: a replay of the
- * key then makes a new response). The responses are locked first (FOR UPDATE: an edit in
+ * them (found by their payloads' response id) with their payloads and attempt logs (no
+ * foreign key: migrations 0005 and 0023) and schedule rows (which cascade), and their
+ * idempotency records (columns of the response row: a replay of the key then makes a new
+ * response). The responses are locked first (FOR UPDATE: an edit in
  * flight finishes before, or finds nothing after); the events are deleted before the
  * deliveries, so that a relay that was fanning them out has committed its deliveries,
  * which the next statement sees. Soft-deleted responses match too: they hold data.
@@ -70,11 +71,13 @@ export async function eraseBatch(
   );
   const { rows: delivered } = await tx.query<{ deliveries: string; attempts: string }>(
     `WITH doomed AS (
-       SELECT d.id FROM deliveries d
-        WHERE (d.payload -> 'response' ->> 'id') = ANY($2::text[]) AND d.workspace_id = $1
+       SELECT d.id FROM delivery_payloads p JOIN deliveries d ON d.id = p.delivery_id
+        WHERE (p.payload -> 'response' ->> 'id') = ANY($2::text[]) AND d.workspace_id = $1
         FOR UPDATE OF d
      ), attempts AS (
        DELETE FROM delivery_attempts a USING doomed WHERE a.delivery_id = doomed.id RETURNING 1
+     ), payloads AS (
+       DELETE FROM delivery_payloads p USING doomed WHERE p.delivery_id = doomed.id
      ), gone AS (
        DELETE FROM deliveries d USING doomed WHERE d.id = doomed.id RETURNING 1
      )

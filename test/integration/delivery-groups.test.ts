@@ -113,7 +113,7 @@ describe('grouped delivery jobs', () => {
     // it, locked): wait for the sentinel's own delivery, not whatever delivery is newest.
     return eventually(async () => {
       const { rows } = await hub.db.query<{ id: string }>(
-        `SELECT id FROM deliveries WHERE payload -> 'response' ->> 'id' = $1`,
+        `SELECT delivery_id AS id FROM delivery_payloads WHERE payload -> 'response' ->> 'id' = $1`,
         [responseId],
       );
       return rows[0]?.id;

@@ -474,7 +474,8 @@ describe('the relay and workspace-wide integrations, one batch at a time', () =>
     while ((await relay.tick()) > 0);
     const delivered = async (integrationId: string) => {
       const { rows } = await hub.db.query<{ response: string }>(
-        `SELECT payload -> 'response' ->> 'id' AS response FROM deliveries WHERE integration_id = $1`,
+        `SELECT p.payload -> 'response' ->> 'id' AS response FROM deliveries d
+           JOIN delivery_payloads p ON p.delivery_id = d.id WHERE d.integration_id = $1`,
         [integrationId],
       );
       return rows.map((r) => responses.get(r.response) ?? r.response).sort();

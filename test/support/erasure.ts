@@ -111,13 +111,15 @@ export async function dependents(hub: TestHub, workspaceId: string, ids: string[
     ),
     deliveries: await sqlCount(
       hub,
-      `SELECT count(*) AS n FROM deliveries WHERE workspace_id = $1 AND payload -> 'response' ->> 'id' = ANY($2::text[])`,
+      `SELECT count(*) AS n FROM deliveries d JOIN delivery_payloads p ON p.delivery_id = d.id
+        WHERE d.workspace_id = $1 AND p.payload -> 'response' ->> 'id' = ANY($2::text[])`,
       params,
     ),
     attempts: await sqlCount(
       hub,
       `SELECT count(*) AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
-        WHERE d.workspace_id = $1 AND d.payload -> 'response' ->> 'id' = ANY($2::text[])`,
+        JOIN delivery_payloads p ON p.delivery_id = d.id
+        WHERE d.workspace_id = $1 AND p.payload -> 'response' ->> 'id' = ANY($2::text[])`,
       params,
     ),
     idempotency_records: await sqlCount(

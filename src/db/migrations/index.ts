@@ -18,6 +18,7 @@ import { statements as erasures } from './0017-erasures.ts';
 import { statements as artifacts } from './0018-artifacts.ts';
 import { statements as traceContext } from './0020-trace-context.ts';
 import { statements as connectorVersions } from './0021-connector-versions.ts';
+import { statements as deliveryPayloads } from './0023-delivery-payloads.ts';
 
 /** A schema change: applied once, in version order, inside one transaction. */
 export interface Migration {
@@ -48,4 +49,5 @@ export const migrations: readonly Migration[] = [
   { version: 18, name: 'artifacts', statements: artifacts },
   { version: 20, name: 'trace-context', statements: traceContext },
   { version: 21, name: 'connector-versions', statements: connectorVersions },
+  { version: 23, name: 'delivery-payloads', statements: deliveryPayloads },
 ];
