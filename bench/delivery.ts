@@ -5,8 +5,9 @@
  *    concurrency 50, webhook plugin with signing, attempt log in PostgreSQL) on a queue the
  *    real outbox relay pre-filled from N committed events, next to a bare loop of undici
  *    POSTs through the same kind of Agent with the same concurrency, and to BullMQ alone;
- *    ratio target >= 0.35. Phases: bare, BullMQ alone, an unmeasured engine warm-up, then
- *    DELIVERY_ROUNDS rounds of (engine, bare); the ratio is median engine / median bare.
+ *    ratio target >= 0.45 (issue #19: what BullMQ alone reached; it was 0.35). Phases:
+ *    bare, BullMQ alone, an unmeasured engine warm-up, then DELIVERY_ROUNDS rounds of
+ *    (engine, bare); the ratio is median engine / median bare.
  *    Each engine phase also reports what it did to the delivery tables of its database
  *    (row updates and their HOT share, buffer pages touched, bytes added, per delivery;
  *    bench/support/table-io.ts): counts that the machine's load does not move.
@@ -64,7 +65,7 @@ const RETRY_SCHEDULE = process.env.DELIVERY_RETRY_SCHEDULE ?? '100ms,200ms,500ms
 const SETTLE_TIMEOUT_MS = envInt('DELIVERY_SETTLE_TIMEOUT_S', 900) * 1000;
 const REPLAY_ROUNDS = envInt('DELIVERY_REPLAY_ROUNDS', 10);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const RATIO_TARGET = 0.35;
+const RATIO_TARGET = 0.45;
 /** DESIGN.md section 5: "An idle hub delivers a submission to a webhook in p95 < 50 ms". */
 const LATENCY_TARGET_MS = 50;
 
